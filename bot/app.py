@@ -1,0 +1,230 @@
+"""THE composition root: builds config-driven dependencies, the Bolt app, the scheduler and the
+server, and runs them on one event loop (the only module that wires I/O together).
+
+Nothing here runs at import time. ``run()`` creates everything inside an ``AsyncExitStack`` and
+closes it in reverse order on SIGTERM/SIGINT: stop taking requests, let in-flight listener and
+job runs finish, stop the scheduler, close HTTP clients and the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import __version__, db
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import Translator, translator
+from bot.slack.client import build_web_client
+from bot.slack.directory import Directory
+from bot.slack.errors import make_error_handler
+from bot.slack.idempotency import make_event_dedupe_middleware
+from bot.slack.inflight import InFlight
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bot.platforms.base import PlatformClient
+
+log = logging.getLogger(__name__)
+
+#: How long SIGTERM waits for in-flight listener and job runs before closing anyway.
+SHUTDOWN_GRACE_SECONDS = 25.0
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """Everything a listener, job or service needs, built once per process."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    slack: AsyncWebClient
+    directory: Directory
+    inflight: InFlight = field(default_factory=InFlight)
+    platforms: Mapping[str, PlatformClient] = field(default_factory=dict)
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.settings.locale)
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    slack: AsyncWebClient | None = None,
+    platforms: Mapping[str, PlatformClient] | None = None,
+) -> Deps:
+    """Deps for ``settings``; tests pass their own clock, engine and Slack client."""
+    clock = clock or SystemClock()
+    engine = engine or db.make_engine(settings.database.url)
+    token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
+    return Deps(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessions=db.make_sessionmaker(engine),
+        slack=slack or build_web_client(token=token, base_url=settings.slack_api_url),
+        directory=Directory(settings=settings, clock=clock),
+        platforms=platforms or {},
+    )
+
+
+def _feature_registrars() -> list[Callable[[AsyncApp, Deps], None]]:
+    """Each feature package registers its own listeners; adding a feature is one line here."""
+    from bot.kpi import listeners as kpi_listeners  # noqa: PLC0415 - import features at build time
+    from bot.review import listeners as review_listeners  # noqa: PLC0415
+
+    return [review_listeners.register, kpi_listeners.register]
+
+
+def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
+    return []
+
+
+def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overrides: Any) -> AsyncApp:
+    """The Bolt app with every feature's listeners, the event de-duplication and the error handler."""
+    secret = deps.settings.secrets.slack_signing_secret
+    app = AsyncApp(
+        client=client or deps.slack,
+        signing_secret=secret.get() if secret else "",
+        name=deps.settings.slack.app_name,
+        **bolt_overrides,
+    )
+    app.error(make_error_handler(deps.t))
+    app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
+    for register in _feature_registrars():
+        register(app, deps)
+    return app
+
+
+def build_scheduler(deps: Deps) -> AsyncIOScheduler:
+    """The scheduler in the configured zone with every feature's jobs (not started)."""
+    scheduler = AsyncIOScheduler(timezone=deps.settings.tz)
+    for register in _job_registrars():
+        register(scheduler, deps)
+    return scheduler
+
+
+def _healthz(deps: Deps) -> Callable[[web.Request], Any]:
+    async def healthz(_request: web.Request) -> web.Response:
+        healthy = await db.ping(deps.engine)
+        body = {
+            "status": "ok" if healthy else "unavailable",
+            "database": "ok" if healthy else "unreachable",
+            "mode": "socket" if deps.settings.socket_mode else "http",
+            "version": __version__,
+        }
+        return web.json_response(body, status=200 if healthy else 503)
+
+    return healthz
+
+
+def build_health_app(deps: Deps) -> web.Application:
+    """Socket Mode: only ``GET /healthz`` (200 when the database answers, 503 otherwise)."""
+    health = web.Application()
+    health.router.add_get("/healthz", _healthz(deps))
+    return health
+
+
+def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
+    """HTTP mode: ``POST /slack/events`` (Bolt, signature-verified) and ``GET /healthz`` on one server."""
+    web_app = app.web_app(path=deps.settings.server.path, port=deps.settings.server.port)
+    web_app.router.add_get("/healthz", _healthz(deps))
+    return web_app
+
+
+async def on_start(deps: Deps) -> None:
+    """Start-up work after migrations: make the store agree with the config."""
+    from bot.kpi.service import sync_accounts  # noqa: PLC0415
+
+    async with deps.sessions.begin() as session:
+        await sync_accounts(session, accounts=deps.settings.accounts)
+
+
+async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock | None = None) -> None:
+    """Migrate, then serve Slack (Socket Mode or HTTP) and run the scheduler until stopped."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix or not main thread
+            pass
+
+    log.info("migrating the database")
+    await asyncio.to_thread(db.upgrade, settings.database.url)
+
+    async with AsyncExitStack() as stack:
+        import httpx  # noqa: PLC0415 - only the running bot needs it
+
+        from bot.platforms import build_clients  # noqa: PLC0415
+
+        http = httpx.AsyncClient(timeout=settings.collectors.timeout_seconds)
+        stack.push_async_callback(http.aclose)
+        deps = build_deps(settings, clock=clock, platforms=build_clients(http, tokens=_platform_tokens(settings)))
+        stack.push_async_callback(deps.engine.dispose)
+        await on_start(deps)
+        app = build_app(deps)
+
+        if settings.scheduler.enabled:
+            scheduler = build_scheduler(deps)
+            scheduler.start()
+            stack.callback(scheduler.shutdown, wait=False)
+            log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
+        else:
+            log.info("scheduler disabled in this process ([scheduler] enabled = false)")
+
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler  # noqa: PLC0415
+
+            assert settings.secrets.slack_app_token is not None
+            handler = AsyncSocketModeHandler(app, settings.secrets.slack_app_token.get())
+            await handler.connect_async()
+            stack.push_async_callback(handler.close_async)
+            web_app = build_health_app(deps)
+            log.info("connected to Slack in Socket Mode")
+        else:
+            web_app = build_web_app(app, deps)
+
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=10)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.server.host, settings.server.port)
+        await site.start()
+        log.info(
+            "listening on %s:%d (%s mode)",
+            settings.server.host,
+            settings.server.port,
+            "socket" if settings.socket_mode else "http",
+        )
+        try:
+            await stop.wait()
+        finally:
+            log.info("shutting down: no new requests; waiting for work in progress")
+            await runner.cleanup()
+            if not await deps.inflight.drain(SHUTDOWN_GRACE_SECONDS):
+                log.warning("%d task(s) still running after %.0fs; closing anyway", deps.inflight.count, SHUTDOWN_GRACE_SECONDS)
+    log.info("stopped")
+
+
+def _platform_tokens(settings: Settings) -> dict[str, str | None]:
+    s = settings.secrets
+    return {
+        "x": s.x_bearer_token.get() if s.x_bearer_token else None,
+        "instagram": s.instagram_access_token.get() if s.instagram_access_token else None,
+        "youtube": s.youtube_api_key.get() if s.youtube_api_key else None,
+    }

@@ -1,0 +1,221 @@
+"""The store: declarative base, async engine/session factories and migrations (I/O at call time only).
+
+Plain ``sqlite:///…`` and ``postgresql://…`` URLs are accepted and mapped to the async drivers
+(aiosqlite, asyncpg). SQLite runs in WAL mode with foreign keys on and a busy timeout, so
+concurrent writers wait instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from bot.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+T = TypeVar("T")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no offset; this puts UTC back on read)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def async_url(url: str) -> URL:
+    """Map a plain database URL to its async driver (``sqlite`` → aiosqlite, ``postgresql`` → asyncpg)."""
+    parsed = make_url(
+        url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url
+    )
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database backend: {backend}")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        database = target.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(target, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return create_async_engine(target, **kwargs)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine, *, timeout: float = 2.0) -> bool:
+    """True when the database answers ``SELECT 1`` within ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        return True
+    except (TimeoutError, OSError, DBAPIError, OperationalError) as exc:
+        log.warning("database ping failed: %s", type(exc).__name__)
+        return False
+
+
+_CONNECTION_ERROR_NAMES = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+        "InterfaceError",
+        "TooManyConnectionsError",
+    }
+)
+
+
+def is_unavailable_error(exc: BaseException) -> bool:
+    """Connection-level failures (database down, network), as opposed to bugs or constraint errors."""
+    if isinstance(exc, OSError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        if isinstance(orig, OSError | TimeoutError):
+            return True
+        return type(orig).__name__ in _CONNECTION_ERROR_NAMES
+    return False
+
+
+def is_locked_error(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig).lower()
+
+
+async def with_retry(work: Callable[[], Awaitable[T]], *, attempts: int = 5, base_delay: float = 0.05) -> T:
+    """Run a unit of work again when SQLite says "database is locked" (beyond the busy timeout).
+
+    Raises:
+        Unavailable: when the database cannot be reached, so the caller can tell the user
+            that nothing was changed.
+    """
+    for attempt in range(attempts):
+        try:
+            return await work()
+        except OperationalError as exc:
+            if is_locked_error(exc) and attempt < attempts - 1:
+                await asyncio.sleep(base_delay * (2**attempt))
+                continue
+            if is_unavailable_error(exc):
+                raise Unavailable("common.errors.db_unavailable") from exc
+            raise
+        except (OSError, DBAPIError) as exc:
+            if is_unavailable_error(exc):
+                raise Unavailable("common.errors.db_unavailable") from exc
+            raise
+    raise AssertionError("unreachable")
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction; connection failures surface as :class:`Unavailable` (nothing was written)."""
+    try:
+        async with sessions.begin() as session:
+            yield session
+    except (OSError, DBAPIError) as exc:
+        if is_unavailable_error(exc):
+            raise Unavailable("common.errors.db_unavailable") from exc
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Migrations
+# ---------------------------------------------------------------------------------------------
+
+MIGRATION_LOCK_ID = 0x5E5B07  # PostgreSQL advisory lock id for "sns-bot migrations"
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic ``Config`` for ``url`` built in code (no alembic.ini needed at run time)."""
+    from alembic.config import Config
+
+    import migrations
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (blocking; run it in a thread from async code).
+
+    On PostgreSQL the upgrade holds an advisory lock, so replicas starting together migrate one
+    after another; the later ones find nothing left to do.
+    """
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,1 @@
+"""Scheduled weekly and monthly digests posted to the team channels."""

@@ -1,0 +1,1 @@
+"""App Home: each user's personal SNS dashboard."""

@@ -1,0 +1,1 @@
+"""Shared KPIs: declared targets, imported and collected numbers, and the /sns-kpi answers."""

@@ -1,0 +1,283 @@
+"""The import formats the bot recognises and the header aliases that identify their columns (pure data).
+
+Exports are matched by header *name*, never by position: platforms rename, add and drop columns between
+versions and UI languages (see /work/shared/platforms/README.md, PART 1). Aliases are written here as
+they appear in real exports and normalised once (NFKC, casefold, trimmed) so full-width and
+half-width spellings, stray BOMs and trailing backslashes all match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+from bot.errors import BotError
+
+Kind = Literal["posts", "kpi"]
+
+#: What `--format generic` means for each kind (the contract names both formats "generic").
+GENERIC_ALIAS = "generic"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFormat:
+    """A file format the importer understands.
+
+    Attributes:
+        name: stable name used by ``--format`` and printed after detection.
+        kind: whether the file yields posts or KPI values.
+        platform: the platform of the posts (``None`` for generic files, which name an account per row).
+        label_key: catalog key of a human-readable name.
+    """
+
+    name: str
+    kind: Kind
+    platform: str | None
+    label_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One logical column and every header spelling seen for it."""
+
+    key: str
+    aliases: tuple[str, ...]
+
+    @property
+    def display(self) -> str:
+        """How to name the column in an error when the header lacks it."""
+        return " / ".join(self.aliases[:2])
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec:
+    """How to recognise a format's header and which columns it must have.
+
+    Attributes:
+        signature: columns whose presence identifies the format (enough to say "this is an X export"
+            and then complain precisely about the other missing ones).
+        required: columns the import cannot do without.
+    """
+
+    format: ImportFormat
+    columns: tuple[Column, ...]
+    signature: frozenset[str]
+    required: frozenset[str]
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_header(name: str) -> str:
+    """NFKC + casefold + single spaces, without BOM or the trailing ``\\`` some X exports carry."""
+    text = unicodedata.normalize("NFKC", name).replace("\ufeff", "").strip()
+    # NOTE: a Go parser strips a trailing backslash from X Content headers (`共有された回数\`).
+    text = text.rstrip("\\").strip()
+    return _SPACES.sub(" ", text).casefold()
+
+
+def _fmt(name: str, kind: Kind, platform: str | None) -> ImportFormat:
+    return ImportFormat(name=name, kind=kind, platform=platform, label_key=f"imports.formats.{name}")
+
+
+def _spec(
+    fmt: ImportFormat, columns: dict[str, tuple[str, ...]], *, signature: set[str], required: set[str]
+) -> FormatSpec:
+    return FormatSpec(
+        format=fmt,
+        columns=tuple(Column(key, aliases) for key, aliases in columns.items()),
+        signature=frozenset(signature),
+        required=frozenset(required | signature),
+    )
+
+
+_GENERIC_POSTS = _spec(
+    _fmt("generic_posts", "posts", None),
+    {
+        "account": ("account",),
+        "url": ("url",),
+        "published_at": ("published_at",),
+        "text": ("text",),
+        "external_id": ("external_id",),
+        "author": ("author",),
+        "impressions": ("impressions",),
+        "reach": ("reach",),
+        "engagements": ("engagements",),
+        "likes": ("likes",),
+        "comments": ("comments",),
+        "shares": ("shares",),
+        "saves": ("saves",),
+        "clicks": ("clicks",),
+        "video_views": ("video_views",),
+    },
+    signature={"account", "url"},
+    required={"published_at"},
+)
+
+_GENERIC_KPI = _spec(
+    _fmt("generic_kpi", "kpi", None),
+    {"kpi": ("kpi",), "period": ("period",), "value": ("value",)},
+    signature={"kpi", "value"},
+    required={"period"},
+)
+
+# X classic per-tweet export: 40 columns; en and ja UI; `favorites` before the 2015 rename.
+_X_TWEET_ACTIVITY = _spec(
+    _fmt("x_tweet_activity", "posts", "x"),
+    {
+        "id": ("Tweet id", "ツイートID"),
+        "url": ("Tweet permalink", "ツイートの固定リンク"),
+        "text": ("Tweet text", "ツイート本文"),
+        "time": ("time", "時間"),
+        "impressions": ("impressions", "インプレッション"),
+        "engagements": ("engagements", "エンゲージメント"),
+        "shares": ("retweets", "リツイート"),
+        "comments": ("replies", "返信"),
+        "likes": ("likes", "いいね", "favorites"),
+        "clicks": ("url clicks", "URLクリック数"),
+    },
+    signature={"id", "url"},
+    required={"time", "impressions", "engagements"},
+)
+
+# X current "Content" export (account_analytics_content_*.csv); labels follow the UI language.
+_X_CONTENT = _spec(
+    _fmt("x_content", "posts", "x"),
+    {
+        "id": ("Post id", "ポストID"),
+        "date": ("Date", "日付"),
+        "text": ("Post text", "ポスト本文"),
+        "url": ("Post Link", "ポストのリンク"),
+        "impressions": ("Impressions", "インプレッション数"),
+        "likes": ("Likes", "いいね"),
+        "engagements": ("Engagements", "エンゲージメント"),
+        "saves": ("Bookmarks", "ブックマーク"),
+        "comments": ("Replies", "返信"),
+        # Reposts, as the classic export's retweets, so both generations count shares alike.
+        "shares": ("Reposts", "リポスト"),
+        "clicks": ("URL Clicks", "URLのクリック数"),
+    },
+    signature={"id", "url"},
+    required={"date", "impressions", "engagements"},
+)
+
+_META_COMMON: dict[str, tuple[str, ...]] = {
+    "id": ("Post ID", "投稿ID", "Identificação do post", "Inläggs-ID"),
+    "published": ("Publish time", "公開時間", "Horário de publicação"),
+    "url": ("Permalink", "リンク", "Link permanente"),
+    "data_comment": ("Data comment", "データコメント", "Comentário de dados"),
+    # Meta renamed Impressions to Views; older files still say Impressions.
+    "impressions": ("Views", "Impressions", "ビュー", "インプレッション", "Visualizações"),
+    "reach": ("Reach", "リーチ", "Alcance"),
+    "shares": ("Shares", "シェア数", "Compartilhamentos"),
+    "comments": ("Comments", "コメント数", "Comentários"),
+}
+
+_INSTAGRAM_POSTS = _spec(
+    _fmt("instagram_posts", "posts", "instagram"),
+    {
+        **_META_COMMON,
+        "account_id": ("Account ID", "アカウントID", "Konto-ID"),
+        "text": ("Description", "説明", "Descrição"),
+        "likes": ("Likes", "いいね!の数", "Curtidas"),
+        "saves": ("Saves", "保存数", "Salvamentos"),
+    },
+    signature={"id", "account_id"},
+    required={"published", "url"},
+)
+
+_FACEBOOK_POSTS = _spec(
+    _fmt("facebook_posts", "posts", "facebook"),
+    {
+        **_META_COMMON,
+        "page_id": ("Page ID",),
+        "title": ("Title",),
+        "text": ("Description",),
+        "engagements": ("Reactions, Comments and Shares",),
+        "likes": ("Reactions",),
+        "clicks": ("Link Clicks",),
+    },
+    signature={"id", "page_id"},
+    required={"published", "url"},
+)
+
+# YouTube Studio (Advanced mode, Content tab) "Table data.csv"; columns follow the chosen metrics.
+_YOUTUBE_CONTENT = _spec(
+    _fmt("youtube_content", "posts", "youtube"),
+    {
+        "id": ("Content", "コンテンツ"),
+        "text": ("Video title", "動画のタイトル"),
+        "published": ("Video publish time", "動画公開時刻"),
+        "video_views": ("Views", "視聴回数"),
+        "impressions": ("Impressions", "Thumbnail impressions", "インプレッション数"),
+        "likes": ("Likes", "高評価数"),
+        "comments": ("Comments added", "コメントの追加回数"),
+        "shares": ("Shares",),
+    },
+    signature={"id", "published"},
+    required={"text"},
+)
+
+# Google Search Console "Queries.csv"; other locales from a test listing real UI headers.
+_SEARCH_CONSOLE_QUERIES = _spec(
+    _fmt("search_console_queries", "kpi", None),
+    {
+        "query": (
+            "Top queries",
+            "上位のクエリ",
+            "Häufigste Suchanfragen",
+            "Nejčastější dotazy",
+            "인기 검색어",
+            "热门查询",
+        ),
+        "clicks": ("Clicks", "クリック数", "Klicks", "Kliknutí", "클릭수", "点击次数"),
+        "impressions": ("Impressions", "表示回数", "Impressionen", "Zobrazení", "노출수", "展示次数"),
+    },
+    signature={"query"},
+    required={"clicks", "impressions"},
+)
+
+#: Every format, in the order detection prefers them when two fit equally well.
+SPECS: Mapping[str, FormatSpec] = MappingProxyType(
+    {
+        spec.format.name: spec
+        for spec in (
+            _GENERIC_POSTS,
+            _GENERIC_KPI,
+            _X_TWEET_ACTIVITY,
+            _X_CONTENT,
+            _INSTAGRAM_POSTS,
+            _FACEBOOK_POSTS,
+            _YOUTUBE_CONTENT,
+            _SEARCH_CONSOLE_QUERIES,
+        )
+    }
+)
+
+FORMATS: Mapping[str, ImportFormat] = MappingProxyType({name: spec.format for name, spec in SPECS.items()})
+
+
+def resolve_format(name: str, *, kind: Kind) -> ImportFormat:
+    """The format a ``--format NAME`` means for ``kind``; ``generic`` picks the kind's generic format.
+
+    Raises:
+        BotError: ``imports.errors.unknown_format_name`` for a name we do not know,
+            ``imports.errors.wrong_kind`` for a format of the other kind.
+    """
+    key = name.strip().casefold()
+    if key == GENERIC_ALIAS:
+        key = f"generic_{kind}"
+    fmt = FORMATS.get(key)
+    if fmt is None:
+        choices = ", ".join([GENERIC_ALIAS, *FORMATS])
+        raise BotError("imports.errors.unknown_format_name", name=name, choices=choices)
+    if fmt.kind != kind:
+        raise BotError("imports.errors.wrong_kind", format=fmt.name, kind=kind)
+    return fmt

@@ -1,0 +1,140 @@
+"""One chunk of data rows with their source lines, and the row problems found in it (pure, pandas).
+
+Converters ask for a logical column (``rows.counts("likes")``); this class finds it by header position,
+parses it for the whole chunk at once and records a precise ``RowProblem`` for every bad cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from bot.kpi.importers._detect import Header
+from bot.kpi.importers._values import Mask, Times, missing_mask, parse_counts, parse_times
+from bot.kpi.records import RowProblem
+
+#: Longest cell value echoed back in a problem message.
+ECHO_CHARS = 60
+
+
+def echo(value: str) -> str:
+    return value if len(value) <= ECHO_CHARS else value[: ECHO_CHARS - 1] + "…"
+
+
+class Rows:
+    """A chunk of rows; ``bad`` and ``skip`` masks say which rows will not become records.
+
+    Args:
+        frame: the chunk, columns labelled by position (``0..n``), every cell a string.
+        lines: the physical line each row starts on.
+        header: the located header (names and positions of the logical columns).
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, lines: npt.NDArray[np.int64], header: Header) -> None:
+        self.n = len(frame)
+        self.lines = lines
+        self.bad: Mask = np.zeros(self.n, dtype=bool)
+        self.skip: Mask = np.zeros(self.n, dtype=bool)
+        self._frame = frame
+        self._header = header
+        self._texts: dict[str, pd.Series] = {}
+        self._problems: list[RowProblem] = []
+
+    # -- access -------------------------------------------------------------------------------
+
+    def has(self, key: str) -> bool:
+        return key in self._header.positions
+
+    def label(self, key: str) -> str:
+        """The column's name as the file spells it (what a person will look for)."""
+        if not self.has(key):
+            return self._header.spec.column(key).display
+        return self._header.names[self._header.positions[key]].replace("\ufeff", "").strip().rstrip("\\")
+
+    def text(self, key: str) -> pd.Series:
+        """The column's cells, stripped; all empty when the file lacks the column."""
+        if key not in self._texts:
+            if self.has(key):
+                column = self._frame.iloc[:, self._header.positions[key]]
+                self._texts[key] = column.str.strip().reset_index(drop=True)
+            else:
+                self._texts[key] = pd.Series([""] * self.n, dtype=object)
+        return self._texts[key]
+
+    def optional_text(self, key: str) -> list[str | None]:
+        """Cells as Python values, ``None`` where the cell means "no data"."""
+        values = self.text(key)
+        return values.where(~missing_mask(values), None).tolist()
+
+    # -- problems -----------------------------------------------------------------------------
+
+    def report(
+        self,
+        mask: Mask,
+        problem: str,
+        *,
+        column: str | None = None,
+        values: pd.Series | Sequence[str] | None = None,
+        **params: Any,
+    ) -> None:
+        """Record ``problem`` for every row in ``mask`` (skipped rows excepted) and mark them bad.
+
+        Args:
+            mask: rows with the problem.
+            problem: catalog key, e.g. ``imports.errors.bad_number``.
+            column: logical column; its file label becomes the ``column`` param.
+            values: per-row values; the row's value becomes the ``value`` param.
+            params: fixed params for every row.
+        """
+        mask = mask & ~self.skip
+        if not mask.any():
+            return
+        self.bad |= mask
+        label = self.label(column) if column is not None else None
+        cells = values.tolist() if isinstance(values, pd.Series) else values
+        for i in np.flatnonzero(mask):
+            row_params = dict(params)
+            if label is not None:
+                row_params["column"] = label
+            if cells is not None:
+                row_params["value"] = echo(str(cells[i]))
+            self._problems.append(RowProblem(line=int(self.lines[i]), key=problem, params=row_params))
+
+    def problems(self) -> list[RowProblem]:
+        """Problems in line order (several for one row keep the order they were found in)."""
+        return sorted(self._problems, key=lambda p: p.line)
+
+    # -- parsed columns -----------------------------------------------------------------------
+
+    def required(self, key: str) -> pd.Series:
+        """The column's cells, reporting ``missing_value`` where a row has none."""
+        values = self.text(key)
+        self.report(missing_mask(values), "imports.errors.missing_value", column=key)
+        return values
+
+    def counts(self, key: str) -> npt.NDArray[np.object_] | None:
+        """Whole non-negative counts (``int``/``None`` per row), or ``None`` without the column."""
+        if not self.has(key):
+            return None
+        values = self.text(key)
+        counts = parse_counts(values)
+        self.report(counts.bad, "imports.errors.bad_number", column=key, values=values)
+        self.report(counts.fractional, "imports.errors.not_whole_number", column=key, values=values)
+        self.report(counts.negative, "imports.errors.negative_count", column=key, values=values)
+        return counts.values
+
+    def times(
+        self, key: str, *, formats: Sequence[str], naive_tz: tzinfo, report: bool = True
+    ) -> Times:
+        """Timestamps of a column; with ``report`` also the missing/bad-date problems."""
+        values = self.text(key)
+        times = parse_times(values, formats=formats, naive_tz=naive_tz)
+        if report:
+            self.report(times.missing, "imports.errors.missing_value", column=key)
+            self.report(times.bad, "imports.errors.bad_date", column=key, values=values)
+        return times

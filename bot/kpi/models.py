@@ -1,0 +1,145 @@
+"""ORM for the KPI store: accounts, posts with their latest metrics and metric history, KPI values and targets.
+
+A post keeps its *latest* metrics on its own row (refreshed with every new snapshot) so period
+aggregates are one indexed range scan over ``post``; ``metric_snapshot`` keeps the history.
+KPI values and targets are append-only: the latest row for a (KPI, period) is the value, and
+earlier rows stay as history with who/when/source.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, UTCDateTime
+
+
+class Account(Base):
+    """A configured SNS account (config is the source of truth; rows are synced at start)."""
+
+    __tablename__ = "account"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AccountSnapshot(Base):
+    """Account-level counters at one moment; follower growth is derived from these."""
+
+    __tablename__ = "account_snapshot"
+    __table_args__ = (Index("ix_account_snapshot_account_captured", "account_key", "captured_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_key: Mapped[str] = mapped_column(ForeignKey("account.key"))
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(20))
+
+
+class Post(Base):
+    """A published post. ``(platform, external_id)`` identifies it across imports and collectors."""
+
+    __tablename__ = "post"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        Index("ix_post_published_at", "published_at"),
+        Index("ix_post_account_published", "account_key", "published_at"),
+        Index("ix_post_review_request_id", "review_request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_key: Mapped[str] = mapped_column(ForeignKey("account.key"))
+    platform: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    text: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Slack user id of the author when known (a post published through a review), else the
+    #: platform's author name from an export.
+    author: Mapped[str | None] = mapped_column(String(200))
+    review_request_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Latest metrics (copy of the newest snapshot); engagements is the computed total.
+    impressions: Mapped[int | None] = mapped_column(BigInteger)
+    reach: Mapped[int | None] = mapped_column(BigInteger)
+    engagements: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    clicks: Mapped[int | None] = mapped_column(BigInteger)
+    video_views: Mapped[int | None] = mapped_column(BigInteger)
+    metrics_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MetricSnapshot(Base):
+    """One observation of a post's counters; a new row only when something changed."""
+
+    __tablename__ = "metric_snapshot"
+    __table_args__ = (Index("ix_metric_snapshot_post_captured", "post_id", "captured_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(20))
+    impressions: Mapped[int | None] = mapped_column(BigInteger)
+    reach: Mapped[int | None] = mapped_column(BigInteger)
+    engagements: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    clicks: Mapped[int | None] = mapped_column(BigInteger)
+    video_views: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class KpiValue(Base):
+    """A recorded KPI value for a month (``day`` is NULL) or a day. Append-only."""
+
+    __tablename__ = "kpi_value"
+    __table_args__ = (Index("ix_kpi_value_kpi_month", "kpi_key", "month", "day", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kpi_key: Mapped[str] = mapped_column(String(40))
+    #: ``YYYY-MM``: the month the value belongs to (also for day-level values).
+    month: Mapped[str] = mapped_column(String(7))
+    day: Mapped[date | None] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    #: ``slack`` | ``import`` | ``api`` | ``demo``
+    source: Mapped[str] = mapped_column(String(20))
+    recorded_by: Mapped[str | None] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KpiTarget(Base):
+    """A monthly target overriding the config default. Append-only; the latest row wins."""
+
+    __tablename__ = "kpi_target"
+    __table_args__ = (Index("ix_kpi_target_kpi_month", "kpi_key", "month", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kpi_key: Mapped[str] = mapped_column(String(40))
+    month: Mapped[str] = mapped_column(String(7))
+    value: Mapped[float] = mapped_column(Float)
+    set_by: Mapped[str | None] = mapped_column(String(40))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CollectorRun(Base):
+    """One run of one platform collector: when, how it went, and the error admins should see."""
+
+    __tablename__ = "collector_run"
+    __table_args__ = (Index("ix_collector_run_platform_started", "platform", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: ``ok`` | ``partial`` | ``failed``
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    posts_updated: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

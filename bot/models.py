@@ -1,0 +1,27 @@
+"""Every feature's ORM models in one import, so ``Base.metadata`` is complete for Alembic and tests."""
+
+from bot.db import Base
+from bot.digest.models import DigestRun, Win
+from bot.home.models import UserState
+from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
+from bot.slack.models import ProcessedKey
+
+__all__ = [
+    "Account",
+    "AccountSnapshot",
+    "Base",
+    "CollectorRun",
+    "DigestRun",
+    "KpiTarget",
+    "KpiValue",
+    "MetricSnapshot",
+    "Post",
+    "ProcessedKey",
+    "ReviewApprover",
+    "ReviewEvent",
+    "ReviewRequest",
+    "ReviewRevision",
+    "UserState",
+    "Win",
+]

@@ -1,0 +1,1 @@
+"""/sns-review: drafts, manager decisions with structured feedback, approval chains, reminders."""

@@ -1,0 +1,1 @@
+"""The shared Slack edge: client, Block Kit primitives, error rendering, idempotency (no feature logic)."""

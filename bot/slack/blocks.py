@@ -1,0 +1,155 @@
+"""Shared Block Kit primitives used by every feature's ``ui`` module (pure).
+
+Anything a user typed goes through :func:`escape` before it lands in mrkdwn, so a draft that
+contains ``<!channel>``, ``<@U…>`` or ``<https://…|label>`` shows literally and pings or links
+nobody. Slack's limits are enforced here once (section 3,000 characters, 50 blocks a message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+HEADER_MAX = 150
+MESSAGE_BLOCKS_MAX = 50
+VIEW_BLOCKS_MAX = 100
+#: Slack rejects messages whose blocks add up to more than about 12-13k characters
+#: (``msg_blocks_too_long``); we stay under this.
+MESSAGE_TEXT_BUDGET = 11_500
+#: The top-level ``text`` fallback: Slack recommends at most 4,000 characters.
+FALLBACK_MAX = 4000
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn: ``&``, ``<`` and ``>`` (Slack's three control characters)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut ``text`` to at most ``limit`` characters, never inside an escape entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ellipsis)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + ellipsis
+
+
+def quote(text: str, limit: int = SECTION_MAX) -> str:
+    """User text as a mrkdwn block quote, escaped and cut to ``limit``."""
+    body = truncate(escape(text), limit - 200)
+    return "\n".join("&gt; " + line if line else "&gt;" for line in body.split("\n"))
+
+
+def slack_date(moment: datetime, fallback: str, token: str = "{date_short_pretty} {time}") -> str:
+    """A ``<!date^…>`` token: each reader sees the time in their own zone; ``fallback`` otherwise."""
+    return f"<!date^{int(moment.timestamp())}^{token}|{fallback}>"
+
+
+def user(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link whose label is escaped (and ``|`` cannot break out of it)."""
+    safe_url = url.replace(">", "%3E").replace("<", "%3C").replace("|", "%7C").replace(" ", "%20")
+    return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
+
+
+def mrkdwn(text: str, *, block_id: str | None = None, accessory: Any = None) -> SectionBlock:
+    return SectionBlock(
+        text=MarkdownTextObject(text=truncate(text, SECTION_MAX)), block_id=block_id, accessory=accessory
+    )
+
+
+def fields(items: Sequence[str], *, block_id: str | None = None) -> SectionBlock:
+    return SectionBlock(
+        fields=[MarkdownTextObject(text=truncate(item, FIELD_MAX)) for item in items[:10]], block_id=block_id
+    )
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=truncate(text, HEADER_MAX), emoji=True))
+
+
+def context(*texts: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(t, SECTION_MAX)) for t in texts[:10]])
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()
+
+
+def plain(text: str, limit: int = 75) -> PlainTextObject:
+    return PlainTextObject(text=truncate(text, limit), emoji=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message ready for ``chat.postMessage``/``chat.update``/``respond``: fallback text + blocks."""
+
+    text: str
+    blocks: Sequence[Block] = ()
+    metadata: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def blocks_json(self) -> list[dict[str, Any]]:
+        return [b.to_dict() for b in self.blocks]
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for the Web API (``text``, ``blocks``, ``metadata``)."""
+        out: dict[str, Any] = {"text": truncate(self.text, FALLBACK_MAX), "blocks": self.blocks_json()}
+        if self.metadata is not None:
+            out["metadata"] = self.metadata
+        out.update(self.extra)
+        return out
+
+
+def block_text_length(block: dict[str, Any]) -> int:
+    """Characters of text a block carries (what Slack's cumulative limit counts, roughly)."""
+    total = 0
+    stack: list[Any] = [block]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") in ("mrkdwn", "plain_text") and isinstance(item.get("text"), str):
+                total += len(item["text"])
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
+
+
+def fit_blocks(
+    blocks: Sequence[Block], *, more: str | None = None, limit: int = MESSAGE_BLOCKS_MAX
+) -> list[Block]:
+    """Keep blocks within a message's block count and text budget; ``more`` closes a cut list."""
+    out: list[Block] = []
+    budget = MESSAGE_TEXT_BUDGET - (len(more) if more else 0)
+    room = limit - (1 if more else 0)
+    used = 0
+    for block in blocks:
+        size = block_text_length(block.to_dict())
+        if len(out) >= room or used + size > budget:
+            if more:
+                out.append(context(more))
+            return out
+        out.append(block)
+        used += size
+    return out

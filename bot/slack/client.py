@@ -1,0 +1,26 @@
+"""The Slack Web API client every part of the process uses (built in the composition root)."""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+def build_web_client(*, token: str | None, base_url: str, timeout: int = 15) -> AsyncWebClient:
+    """An ``AsyncWebClient`` on ``base_url`` that retries 429 (honouring ``Retry-After``), 5xx and
+    dropped connections. Bolt copies ``base_url`` and the retry handlers into the client it hands
+    each listener, so listeners and scheduled jobs behave the same."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )

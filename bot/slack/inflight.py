@@ -1,0 +1,48 @@
+"""Counts listener and job runs still in progress, so SIGTERM can let them finish before closing
+the database (Bolt runs listeners on after the ack, as fire-and-forget tasks)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class InFlight:
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def track(self, func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        """Wrap an async listener or job; ``functools.wraps`` keeps the argument names Bolt injects by."""
+
+        @functools.wraps(func)
+        async def tracked(*args: P.args, **kwargs: P.kwargs) -> R:
+            self._count += 1
+            self._idle.clear()
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                self._count -= 1
+                if self._count == 0:
+                    self._idle.set()
+
+        return tracked
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until nothing is in flight (True) or ``timeout`` passes (False)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+            return True
+        except TimeoutError:
+            return False

@@ -1,0 +1,1 @@
+"""Alembic migrations of the bot's store (run with ``sns-bot migrate``; ``sns-bot run`` runs them first)."""

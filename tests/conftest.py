@@ -1,0 +1,256 @@
+"""Shared fixtures: settings from dicts, a fixed clock, a store on SQLite *and* PostgreSQL, the fake
+Slack Web API, and the real Bolt app behind signed HTTP requests."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import Deps, build_app, build_deps, build_web_app
+from bot.clock import FixedClock
+from bot.config import Settings, settings_from_mapping
+from bot.db import make_engine
+from bot.models import Base
+from bot.slack.client import build_web_client
+from tests.fakes.signing import SlackSender
+from tests.fakes.slack import FakeSlack
+
+BOT_TOKEN = "xoxb-1111-2222-testtokenvalue"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+APP_TOKEN = "xapp-1-A0APP0001-3333-testapptoken"
+
+MANAGER = "U0MANAGER1"
+MANAGER2 = "U0MANAGER2"
+ADMIN = "U0ADMIN001"
+OPERATOR = "U0ALICE01"
+GROUP_MEMBER = "U0GROUPM01"
+MANAGER_GROUP = "S0MANAGERS"
+REVIEW_CHANNEL = "C0REVIEW01"
+MGMT_CHANNEL = "C0MGMT0001"
+
+#: A realistic config as a dict; tests deep-copy it and change what they need.
+BASE_CONFIG: dict[str, Any] = {
+    "locale": "ja",
+    "timezone": "Asia/Tokyo",
+    "roles": {"managers": [MANAGER, MANAGER2, MANAGER_GROUP], "admins": [ADMIN]},
+    "review": {
+        "channel": REVIEW_CHANNEL,
+        "remind_after_hours": 24,
+        "escalate_after_hours": 72,
+        "escalation_channel": MGMT_CHANNEL,
+    },
+    "kpi": {"setters": "managers"},
+    "digest": {
+        "catch_up_days": 3,
+        "weekly": {"channels": [MGMT_CHANNEL], "min_impressions": 100},
+        "monthly": {"channels": [MGMT_CHANNEL]},
+    },
+    "scheduler": {"enabled": True},
+    "search_console": {"kpi": "branded_search", "brand_terms": ["example", "イグザンプル"]},
+    "accounts": [
+        {"key": "x_corp", "platform": "x", "handle": "@example_corp", "name": "X 公式", "platform_id": "12345"},
+        {"key": "ig_recruit", "platform": "instagram", "handle": "@example_recruit", "name": "Instagram 採用"},
+    ],
+    "kpis": [
+        {
+            "key": "recruiting_entries",
+            "name": {"ja": "採用エントリー数", "en": "Recruiting entries"},
+            "unit": "",
+            "aggregate": "sum",
+            "better": "higher",
+            "target": 30,
+            "why": {"ja": "SNS 経由の応募は採用コストを下げます。", "en": "Applications via SNS lower hiring costs."},
+        },
+        {
+            "key": "engagement_rate",
+            "name": {"ja": "エンゲージメント率", "en": "Engagement rate"},
+            "unit": "%",
+            "aggregate": "derived",
+            "derive": "engagement_rate",
+            "better": "higher",
+            "target": 3.0,
+            "why": {"ja": "反応の深さを表します。", "en": "How deeply people react."},
+        },
+        {
+            "key": "branded_search",
+            "name": {"ja": "指名検索数", "en": "Branded searches"},
+            "unit": "",
+            "aggregate": "last",
+            "better": "higher",
+            "target": 12000,
+            "why": {"ja": "認知の広がりを示します。", "en": "Shows growing awareness."},
+        },
+    ],
+}
+
+TEST_ENV = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+
+#: Wednesday 2026-11-18 10:00 in Tokyo.
+NOW = datetime(2026, 11, 18, 1, 0, tzinfo=UTC)
+
+
+def make_settings(
+    *,
+    db_url: str = "sqlite:///:memory:",
+    env: dict[str, str] | None = None,
+    change: Callable[[dict[str, Any]], None] | None = None,
+    api_url: str | None = None,
+) -> Settings:
+    """Settings from :data:`BASE_CONFIG`, optionally changed in place by ``change``."""
+    raw = copy.deepcopy(BASE_CONFIG)
+    raw["database"] = {"url": db_url}
+    if change is not None:
+        change(raw)
+    environ = dict(TEST_ENV if env is None else env)
+    if api_url:
+        environ["SLACK_API_URL"] = api_url
+    return settings_from_mapping(raw, environ, base=Path.cwd())
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: one fresh database per test session, emptied before each test.
+# ---------------------------------------------------------------------------------------------
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_ADMIN_URL)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, database=url.database, timeout=5
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test session (skipped, or failed in CI, without a server)."""
+    name = f"sns_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, Exception) as exc:  # noqa: BLE001 - any failure means "no server"
+        if _in_ci():
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc!r}")
+        pytest.skip(f"PostgreSQL unreachable: {exc!r}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def create_schema() -> None:
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        await engine.dispose()
+
+    asyncio.run(create_schema())
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """An *empty* PostgreSQL database (no schema) for migration tests."""
+    name = f"sns_mig_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, Exception) as exc:  # noqa: BLE001
+        if _in_ci():
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc!r}")
+        pytest.skip(f"PostgreSQL unreachable: {exc!r}")
+    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that uses the store runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            await conn.run_sync(Base.metadata.create_all)
+        else:
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+    await engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Slack
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as slack:
+        slack.usergroups[MANAGER_GROUP] = [GROUP_MEMBER]
+        yield slack
+        slack.assert_no_invalid_payloads()
+
+
+@pytest.fixture
+def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
+    return make_settings(db_url=db_url, api_url=fake_slack.api_url)
+
+
+@pytest.fixture
+async def deps(settings: Settings, clock: FixedClock, engine: AsyncEngine, fake_slack: FakeSlack) -> Deps:
+    from bot.kpi.service import sync_accounts
+
+    deps = build_deps(
+        settings,
+        clock=clock,
+        engine=engine,
+        slack=build_web_client(token=BOT_TOKEN, base_url=fake_slack.api_url),
+    )
+    async with deps.sessions.begin() as session:
+        await sync_accounts(session, accounts=settings.accounts)
+    return deps
+
+
+@pytest.fixture
+async def slack_client(deps: Deps) -> AsyncIterator[TestClient[Any, Any]]:
+    """The real HTTP server of the bot (Bolt + /healthz) on a loopback port."""
+    app = build_app(deps)
+    client = TestClient(TestServer(build_web_app(app, deps)))
+    await client.start_server()
+    yield client
+    await client.close()
+    # Listener work continues after the ack; let it finish before the store closes.
+    await deps.inflight.drain(10)
+
+
+@pytest.fixture
+def sender(slack_client: TestClient[Any, Any]) -> SlackSender:
+    return SlackSender(slack_client, secret=SIGNING_SECRET)
