@@ -33,8 +33,6 @@ from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
 
 if TYPE_CHECKING:
-    import httpx
-
     from bot.platforms.base import PlatformClient
 
 log = logging.getLogger(__name__)
@@ -86,8 +84,8 @@ def build_deps(
 
 def _feature_registrars() -> list[Callable[[AsyncApp, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
-    from bot.kpi import listeners as kpi_listeners  # noqa: PLC0415 - import features at build time
-    from bot.review import listeners as review_listeners  # noqa: PLC0415
+    from bot.kpi import listeners as kpi_listeners  # import features at build time
+    from bot.review import listeners as review_listeners
 
     return [review_listeners.register, kpi_listeners.register]
 
@@ -150,7 +148,7 @@ def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
 
 async def on_start(deps: Deps) -> None:
     """Start-up work after migrations: make the store agree with the config."""
-    from bot.kpi.service import sync_accounts  # noqa: PLC0415
+    from bot.kpi.service import sync_accounts
 
     async with deps.sessions.begin() as session:
         await sync_accounts(session, accounts=deps.settings.accounts)
@@ -170,13 +168,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
     await asyncio.to_thread(db.upgrade, settings.database.url)
 
     async with AsyncExitStack() as stack:
-        import httpx  # noqa: PLC0415 - only the running bot needs it
+        import httpx  # only the running bot needs it
 
-        from bot.platforms import build_clients  # noqa: PLC0415
+        from bot.platforms import build_clients
 
         http = httpx.AsyncClient(timeout=settings.collectors.timeout_seconds)
         stack.push_async_callback(http.aclose)
-        deps = build_deps(settings, clock=clock, platforms=build_clients(http, tokens=_platform_tokens(settings)))
+        deps = build_deps(
+            settings, clock=clock, platforms=build_clients(http, tokens=_platform_tokens(settings))
+        )
         stack.push_async_callback(deps.engine.dispose)
         await on_start(deps)
         app = build_app(deps)
@@ -190,7 +190,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
             log.info("scheduler disabled in this process ([scheduler] enabled = false)")
 
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler  # noqa: PLC0415
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             assert settings.secrets.slack_app_token is not None
             handler = AsyncSocketModeHandler(app, settings.secrets.slack_app_token.get())
@@ -217,7 +217,11 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
             log.info("shutting down: no new requests; waiting for work in progress")
             await runner.cleanup()
             if not await deps.inflight.drain(SHUTDOWN_GRACE_SECONDS):
-                log.warning("%d task(s) still running after %.0fs; closing anyway", deps.inflight.count, SHUTDOWN_GRACE_SECONDS)
+                log.warning(
+                    "%d task(s) still running after %.0fs; closing anyway",
+                    deps.inflight.count,
+                    SHUTDOWN_GRACE_SECONDS,
+                )
     log.info("stopped")
 
 

@@ -63,16 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp = add("import", "import a CSV export (posts or KPI values)")
     imp.add_argument("kind", choices=("posts", "kpi"))
     imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--format", dest="format_name", metavar="NAME", help="the file's format (default: detect)")
+    imp.add_argument(
+        "--format", dest="format_name", metavar="NAME", help="the file's format (default: detect)"
+    )
     imp.add_argument("--account", metavar="KEY", help="configured account a platform export belongs to")
-    imp.add_argument("--period", metavar="YYYY-MM", help="Search Console exports: the month the figures are for")
+    imp.add_argument(
+        "--period", metavar="YYYY-MM", help="Search Console exports: the month the figures are for"
+    )
     imp.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
 
     collect = add("collect", "refresh post metrics from the platform APIs now")
     collect.add_argument("--account", metavar="KEY", help="only this account")
 
     demo = add("demo", "build a throw-away database with sample data and show what the bot posts")
-    demo.add_argument("--out", metavar="DIR", default=None, help="where to write the chart PNG (default: ./demo-output)")
+    demo.add_argument(
+        "--out", metavar="DIR", default=None, help="where to write the chart PNG (default: ./demo-output)"
+    )
     demo.add_argument("--locale", choices=("ja", "en"), default=None, help="language (default: ja)")
     return parser
 
@@ -94,7 +100,7 @@ def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings | No
 
 
 def _configure_logging(settings: Settings) -> None:
-    from bot.logs import configure_logging  # noqa: PLC0415
+    from bot.logs import configure_logging
 
     s = settings.secrets
     values = [
@@ -117,7 +123,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = build_parser().parse_args(argv)
 
     if args.command == "demo":
-        from bot.demo import run_demo  # noqa: PLC0415
+        from bot.demo import run_demo
 
         return run_demo(out_dir=Path(args.out) if args.out else None, locale=args.locale, environ=environ)
 
@@ -141,7 +147,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_OK
 
     if args.command == "manifest":
-        from bot.manifest import build_manifest, to_yaml  # noqa: PLC0415
+        from bot.manifest import build_manifest, to_yaml
 
         socket = True if args.socket_mode else False if args.http else None
         sys.stdout.write(to_yaml(build_manifest(settings, socket_mode=socket)))
@@ -150,7 +156,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     _configure_logging(settings)
 
     if args.command == "migrate":
-        from bot import db  # noqa: PLC0415
+        from bot import db
 
         db.upgrade(settings.database.url)
         print(t("cli.migrated"))
@@ -161,13 +167,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if problems:
             _print_problems(problems, settings.locale)
             return EXIT_REFUSED
-        from bot.app import run  # noqa: PLC0415
+        from bot.app import run
 
         asyncio.run(run(settings))
         return EXIT_OK
 
     if args.command == "digest":
-        from bot.digest.commands import digest_command  # noqa: PLC0415
+        from bot.digest.commands import digest_command
 
         return asyncio.run(
             digest_command(
@@ -180,7 +186,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         )
 
     if args.command == "import":
-        from bot.kpi.commands import import_command  # noqa: PLC0415
+        from bot.kpi.commands import import_command
 
         return asyncio.run(
             import_command(
@@ -195,7 +201,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         )
 
     if args.command == "collect":
-        from bot.kpi.commands import collect_command  # noqa: PLC0415
+        from bot.kpi.commands import collect_command
 
         return asyncio.run(collect_command(settings, account=args.account))
 

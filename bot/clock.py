@@ -32,7 +32,7 @@ class FixedClock:
         self._at = at.astimezone(UTC)
 
     def advance(self, **delta: float) -> datetime:
-        from datetime import timedelta  # noqa: PLC0415
+        from datetime import timedelta
 
         self._at += timedelta(**delta)
         return self._at

@@ -83,5 +83,5 @@ def configure_logging(*, level: str, fmt: str, secrets: Iterable[str], stream: A
     root.addHandler(handler)
     root.setLevel(level)
     # Bolt and the SDK log request bodies at DEBUG; keep them at INFO or above unless asked.
-    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler"):
+    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -106,7 +106,7 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    import json  # noqa: PLC0415
+    import json
 
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid YAML scalar
 

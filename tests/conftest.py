@@ -60,8 +60,19 @@ BASE_CONFIG: dict[str, Any] = {
     "scheduler": {"enabled": True},
     "search_console": {"kpi": "branded_search", "brand_terms": ["example", "イグザンプル"]},
     "accounts": [
-        {"key": "x_corp", "platform": "x", "handle": "@example_corp", "name": "X 公式", "platform_id": "12345"},
-        {"key": "ig_recruit", "platform": "instagram", "handle": "@example_recruit", "name": "Instagram 採用"},
+        {
+            "key": "x_corp",
+            "platform": "x",
+            "handle": "@example_corp",
+            "name": "X 公式",
+            "platform_id": "12345",
+        },
+        {
+            "key": "ig_recruit",
+            "platform": "instagram",
+            "handle": "@example_recruit",
+            "name": "Instagram 採用",
+        },
     ],
     "kpis": [
         {
@@ -71,7 +82,10 @@ BASE_CONFIG: dict[str, Any] = {
             "aggregate": "sum",
             "better": "higher",
             "target": 30,
-            "why": {"ja": "SNS 経由の応募は採用コストを下げます。", "en": "Applications via SNS lower hiring costs."},
+            "why": {
+                "ja": "SNS 経由の応募は採用コストを下げます。",
+                "en": "Applications via SNS lower hiring costs.",
+            },
         },
         {
             "key": "engagement_rate",
@@ -149,7 +163,7 @@ def pg_url() -> Iterator[str]:
     name = f"sns_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, Exception) as exc:  # noqa: BLE001 - any failure means "no server"
+    except (OSError, Exception) as exc:  # any failure means "no server"
         if _in_ci():
             pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc!r}")
         pytest.skip(f"PostgreSQL unreachable: {exc!r}")
@@ -172,7 +186,7 @@ def pg_server_url() -> Iterator[str]:
     name = f"sns_mig_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, Exception) as exc:  # noqa: BLE001
+    except (OSError, Exception) as exc:
         if _in_ci():
             pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc!r}")
         pytest.skip(f"PostgreSQL unreachable: {exc!r}")

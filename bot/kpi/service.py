@@ -1,14 +1,37 @@
-"""KPI store operations (I/O through a passed-in AsyncSession; no Slack)."""
+"""KPI store operations and rules: month values (recorded or derived), targets, post upserts, collector
+runs, and the checks on values people type (I/O through a passed-in AsyncSession; no Slack).
+
+Aggregates run in SQL as one grouped query per need, bucketed into months with a ``CASE`` over the
+months' UTC bounds, so a 12-month history over a million posts is one indexed range scan, not a
+loop in Python. Recorded values and targets are append-only: the latest row of a (KPI, period) is
+the value, and earlier rows stay as history with who/when/source.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import AccountSettings
-from bot.kpi.models import Account
+from bot.config import AccountSettings, KpiSettings, Settings
+from bot.digest.periods import Period, month_of, parse_period
+from bot.errors import BotError
+from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.kpi.records import METRIC_FIELDS, KpiRecord, Metrics, PostRecord
+
+#: Rows per ``IN (…)`` lookup: far below SQLite's and asyncpg's bound-parameter limits.
+LOOKUP_BATCH = 2_000
+#: Values above this are typos, not KPI values (and keep floats exact for counts).
+MAX_VALUE = 1e15
 
 
 async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSettings]) -> None:
@@ -22,3 +45,671 @@ async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSett
         else:
             row.platform = cfg.platform
             row.handle = cfg.handle
+
+
+# ---------------------------------------------------------------------------------------------
+# Month values and targets
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KpiMonth:
+    """One KPI's value and target for one calendar month.
+
+    Attributes:
+        kpi: the KPI key.
+        month: ``YYYY-MM``.
+        value: the month's value per the contract; ``None`` when nothing was recorded or derived.
+        target: the latest ``/sns-kpi target`` for that month, else the config target.
+    """
+
+    kpi: str
+    month: str
+    value: float | None
+    target: float | None
+
+
+async def kpi_months(
+    session: AsyncSession, *, settings: Settings, months: Sequence[Period]
+) -> dict[str, list[KpiMonth]]:
+    """Every configured KPI's value and target for each of ``months`` (in ``months`` order).
+
+    Recorded KPIs: the month's latest month-level value, else the KPI's ``aggregate`` (sum,
+    last, mean) of the latest value of each recorded day. Derived KPIs come from the posts
+    published in the month (``engagement_rate``, ``impressions``, ``engagements``,
+    ``posts_published``) or from account snapshots (``follower_growth``).
+    """
+    if any(m.kind != "monthly" for m in months):
+        raise ValueError("kpi_months needs monthly periods")
+    labels = [m.label for m in months]
+    if not months or not settings.kpis:
+        return {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
+    tz = settings.tz
+    recorded = [k for k in settings.kpis if k.aggregate != "derived"]
+    derived = [k for k in settings.kpis if k.aggregate == "derived"]
+    values: dict[tuple[str, str], float | None] = {}
+    if recorded:
+        values.update(await _recorded_values(session, kpis=recorded, labels=labels))
+    # One grouped query per distinct account filter (most configs have one: all accounts).
+    by_accounts: dict[tuple[str, ...], list[KpiSettings]] = defaultdict(list)
+    for kpi in derived:
+        by_accounts[tuple(sorted(kpi.accounts))].append(kpi)
+    for accounts, kpis in by_accounts.items():
+        derivations = {k.derive for k in kpis}
+        post_stats: dict[str, _PostStats] = {}
+        growth: dict[str, float | None] = {}
+        if derivations - {"follower_growth"}:
+            post_stats = await _post_stats(session, months=months, tz=tz, accounts=accounts)
+        if "follower_growth" in derivations:
+            growth = await _follower_growth(session, months=months, tz=tz, accounts=accounts)
+        for kpi in kpis:
+            for label in labels:
+                if kpi.derive == "follower_growth":
+                    values[(kpi.key, label)] = growth.get(label)
+                else:
+                    values[(kpi.key, label)] = post_stats.get(label, _NO_POSTS).value(kpi.derive or "")
+    targets = await _targets(session, kpis=[k.key for k in settings.kpis], labels=labels)
+    return {
+        k.key: [
+            KpiMonth(k.key, label, values.get((k.key, label)), targets.get((k.key, label), k.target))
+            for label in labels
+        ]
+        for k in settings.kpis
+    }
+
+
+async def _recorded_values(
+    session: AsyncSession, *, kpis: Sequence[KpiSettings], labels: Sequence[str]
+) -> dict[tuple[str, str], float | None]:
+    # The latest row of each (kpi, month, day); day NULL is the month-level value (GROUP BY
+    # puts all NULL days of a month in one group on both SQLite and PostgreSQL).
+    latest = (
+        select(func.max(KpiValue.id).label("id"))
+        .where(KpiValue.kpi_key.in_([k.key for k in kpis]), KpiValue.month.in_(list(labels)))
+        .group_by(KpiValue.kpi_key, KpiValue.month, KpiValue.day)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(KpiValue.kpi_key, KpiValue.month, KpiValue.day, KpiValue.value)
+        .join(latest, KpiValue.id == latest.c.id)
+        .order_by(KpiValue.kpi_key, KpiValue.month, KpiValue.day)
+    )
+    month_level: dict[tuple[str, str], float] = {}
+    days: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    for key, month, day, value in rows:
+        if day is None:
+            month_level[(key, month)] = value
+        else:
+            days[(key, month)].append((day, value))
+    aggregate = {k.key: k.aggregate for k in kpis}
+    out: dict[tuple[str, str], float | None] = {}
+    for pair in month_level.keys() | days.keys():
+        if pair in month_level:
+            out[pair] = month_level[pair]
+            continue
+        day_values = sorted(days[pair])
+        how = aggregate[pair[0]]
+        if how == "sum":
+            out[pair] = math.fsum(v for _, v in day_values)
+        elif how == "mean":
+            out[pair] = math.fsum(v for _, v in day_values) / len(day_values)
+        else:  # "last": the latest day's value
+            out[pair] = day_values[-1][1]
+    return out
+
+
+async def _targets(
+    session: AsyncSession, *, kpis: Sequence[str], labels: Sequence[str]
+) -> dict[tuple[str, str], float]:
+    latest = (
+        select(func.max(KpiTarget.id).label("id"))
+        .where(KpiTarget.kpi_key.in_(list(kpis)), KpiTarget.month.in_(list(labels)))
+        .group_by(KpiTarget.kpi_key, KpiTarget.month)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(KpiTarget.kpi_key, KpiTarget.month, KpiTarget.value).join(latest, KpiTarget.id == latest.c.id)
+    )
+    return {(key, month): value for key, month, value in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class _PostStats:
+    posts: int
+    impressions: int | None
+    engagements: int | None
+    #: Σ over posts that have both figures, so a post without impressions cannot inflate the rate.
+    rate_engagements: int | None
+    rate_impressions: int | None
+
+    def value(self, derive: str) -> float | None:
+        if derive == "posts_published":
+            return float(self.posts)
+        if derive == "impressions":
+            return None if self.impressions is None else float(self.impressions)
+        if derive == "engagements":
+            return None if self.engagements is None else float(self.engagements)
+        if derive == "engagement_rate":
+            if not self.rate_impressions or self.rate_engagements is None:
+                return None
+            return self.rate_engagements / self.rate_impressions * 100
+        raise ValueError(f"unknown derivation {derive!r}")
+
+
+_NO_POSTS = _PostStats(0, None, None, None, None)
+
+
+def _month_bucket(column: Any, months: Sequence[Period], tz: ZoneInfo) -> ColumnElement[Any]:
+    """``CASE`` mapping a UTC timestamp column to its month label (NULL outside ``months``)."""
+    whens = []
+    for month in months:
+        start, end = month.bounds_utc(tz)
+        whens.append((and_(column >= start, column < end), month.label))
+    return case(*whens, else_=None)
+
+
+def _span(months: Sequence[Period], tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return min(m.bounds_utc(tz)[0] for m in months), max(m.bounds_utc(tz)[1] for m in months)
+
+
+async def _post_stats(
+    session: AsyncSession, *, months: Sequence[Period], tz: ZoneInfo, accounts: Sequence[str]
+) -> dict[str, _PostStats]:
+    bucket = _month_bucket(Post.published_at, months, tz).label("bucket")
+    start, end = _span(months, tz)
+    both = and_(Post.impressions.is_not(None), Post.engagements.is_not(None))
+    stmt = (
+        select(
+            bucket,
+            func.count(Post.id),
+            func.sum(Post.impressions),
+            func.sum(Post.engagements),
+            func.sum(case((both, Post.engagements), else_=None)),
+            func.sum(case((both, Post.impressions), else_=None)),
+        )
+        .where(Post.published_at >= start, Post.published_at < end)
+        .group_by(bucket)
+    )
+    if accounts:
+        stmt = stmt.where(Post.account_key.in_(list(accounts)))
+    out: dict[str, _PostStats] = {}
+    for label, posts, impressions, engagements, rate_eng, rate_imp in await session.execute(stmt):
+        if label is not None:
+            out[label] = _PostStats(
+                int(posts), _as_int(impressions), _as_int(engagements), _as_int(rate_eng), _as_int(rate_imp)
+            )
+    return out
+
+
+def _as_int(value: Any) -> int | None:
+    # PostgreSQL's SUM over BIGINT is NUMERIC (Decimal); SQLite's is int.
+    return None if value is None else int(value)
+
+
+async def _follower_growth(
+    session: AsyncSession, *, months: Sequence[Period], tz: ZoneInfo, accounts: Sequence[str]
+) -> dict[str, float | None]:
+    """Per month: Σ over accounts of (last count in the month − last count before the month)."""
+    ordered = sorted(months)
+    start, end = _span(ordered, tz)
+    # "before" holds each account's last count before the first month, the baseline of month one.
+    bucket = case(
+        (AccountSnapshot.captured_at < start, "before"),
+        else_=_month_bucket(AccountSnapshot.captured_at, ordered, tz),
+    ).label("bucket")
+    last = (
+        select(
+            AccountSnapshot.account_key.label("account_key"),
+            bucket,
+            func.max(AccountSnapshot.captured_at).label("captured_at"),
+        )
+        .where(AccountSnapshot.captured_at < end, AccountSnapshot.followers.is_not(None))
+        .group_by(AccountSnapshot.account_key, bucket)
+    )
+    if accounts:
+        last = last.where(AccountSnapshot.account_key.in_(list(accounts)))
+    sub = last.subquery()
+    rows = await session.execute(
+        select(sub.c.account_key, sub.c.bucket, func.max(AccountSnapshot.followers))
+        .join(
+            AccountSnapshot,
+            and_(
+                AccountSnapshot.account_key == sub.c.account_key,
+                AccountSnapshot.captured_at == sub.c.captured_at,
+            ),
+        )
+        .where(AccountSnapshot.followers.is_not(None))
+        .group_by(sub.c.account_key, sub.c.bucket)
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for account, label, followers in rows:
+        if label is not None:
+            counts[account][label] = int(followers)
+    totals: dict[str, float | None] = {m.label: None for m in ordered}
+    for per_month in counts.values():
+        baseline = per_month.get("before")
+        for month in ordered:
+            current = per_month.get(month.label)
+            if current is None:
+                continue
+            if baseline is not None:
+                totals[month.label] = (totals[month.label] or 0.0) + (current - baseline)
+            baseline = current
+    return totals
+
+
+async def record_value(
+    session: AsyncSession,
+    *,
+    kpi: str,
+    month: str,
+    day: date | None,
+    value: float,
+    source: str,
+    user_id: str | None,
+    now: datetime,
+) -> None:
+    """Append a value for ``month`` (``day`` None) or for ``day``; the latest row wins."""
+    if day is not None and f"{day.year:04d}-{day.month:02d}" != month:
+        raise ValueError(f"day {day} is not in month {month}")
+    session.add(
+        KpiValue(
+            kpi_key=kpi,
+            month=month,
+            day=day,
+            value=value,
+            source=source,
+            recorded_by=user_id,
+            recorded_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def set_target(
+    session: AsyncSession, *, kpi: str, month: str, value: float, user_id: str, now: datetime
+) -> None:
+    """Append a monthly target; it overrides the config target for that month."""
+    session.add(KpiTarget(kpi_key=kpi, month=month, value=value, set_by=user_id, set_at=now))
+    await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    recorded: int = 0
+    unchanged: int = 0
+
+
+async def record_values(
+    session: AsyncSession, records: Sequence[KpiRecord], *, source: str, user_id: str | None, now: datetime
+) -> RecordResult:
+    """Append imported values; a value equal to the period's current latest one is skipped, so
+    importing the same file twice adds no rows."""
+    parsed: dict[tuple[str, str, date | None], float] = {}
+    for record in records:  # a later row for the same period wins, as it would in history
+        month, day = split_period(record.period)
+        parsed[(record.kpi, month, day)] = record.value
+    if not parsed:
+        return RecordResult()
+    keys = sorted({k for k, _, _ in parsed})
+    months = sorted({m for _, m, _ in parsed})
+    latest = (
+        select(func.max(KpiValue.id).label("id"))
+        .where(KpiValue.kpi_key.in_(keys), KpiValue.month.in_(months))
+        .group_by(KpiValue.kpi_key, KpiValue.month, KpiValue.day)
+        .subquery()
+    )
+    current = {
+        (k, m, d): v
+        for k, m, d, v in await session.execute(
+            select(KpiValue.kpi_key, KpiValue.month, KpiValue.day, KpiValue.value).join(
+                latest, KpiValue.id == latest.c.id
+            )
+        )
+    }
+    rows = [
+        {
+            "kpi_key": k,
+            "month": m,
+            "day": d,
+            "value": v,
+            "source": source,
+            "recorded_by": user_id,
+            "recorded_at": now,
+        }
+        for (k, m, d), v in parsed.items()
+        if current.get((k, m, d)) != v
+    ]
+    if rows:
+        await session.execute(insert(KpiValue), rows)
+    return RecordResult(recorded=len(rows), unchanged=len(parsed) - len(rows))
+
+
+def split_period(period: str) -> tuple[str, date | None]:
+    """``YYYY-MM`` → (month, None); ``YYYY-MM-DD`` → (month, day)."""
+    if len(period) == 10:
+        day = date.fromisoformat(period)
+        return period[:7], day
+    return parse_period("monthly", period).label, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Posts
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What an upsert did: posts created, posts whose metrics or details changed, and the rest."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+_POST_COLUMNS = (Post.id, Post.platform, Post.external_id, Post.url, Post.text, Post.author) + tuple(
+    getattr(Post, name) for name in METRIC_FIELDS
+)
+
+
+def _merge(old: Mapping[str, int | None], new: Metrics) -> dict[str, int | None]:
+    """Latest metrics: a field the source did not report keeps its earlier value.
+
+    Engagements are the source's own total of *this* observation (its figure, else the sum
+    of the parts it reported), so an old total never masks newer likes.
+    """
+    merged = {name: (v if (v := getattr(new, name)) is not None else old.get(name)) for name in METRIC_FIELDS}
+    total = new.engagement_total()
+    merged["engagements"] = total if total is not None else old.get("engagements")
+    return merged
+
+
+async def upsert_posts(
+    session: AsyncSession, records: Sequence[PostRecord], *, source: str, now: datetime
+) -> UpsertResult:
+    """Insert new posts and refresh known ones, idempotent on ``(platform, external_id)``.
+
+    A new ``metric_snapshot`` row is written only when the merged metrics differ from the
+    post's latest ones, so re-importing a file or re-collecting unchanged posts adds nothing.
+    A record without ``account_key`` is a programming error (importers and collectors set it).
+    """
+    unique: dict[tuple[str, str], PostRecord] = {}
+    for record in records:  # the same post twice in one batch: the later row wins
+        if record.account_key is None:
+            raise ValueError(f"post {record.platform}/{record.external_id} has no account")
+        unique[(record.platform, record.external_id)] = record
+    if not unique:
+        return UpsertResult()
+    existing: dict[tuple[str, str], Any] = {}
+    keys = list(unique)
+    for start in range(0, len(keys), LOOKUP_BATCH):
+        batch = keys[start : start + LOOKUP_BATCH]
+        rows = await session.execute(
+            select(*_POST_COLUMNS).where(tuple_(Post.platform, Post.external_id).in_(batch))
+        )
+        for row in rows:
+            existing[(row.platform, row.external_id)] = row
+
+    new_rows: list[dict[str, Any]] = []
+    new_metrics: list[dict[str, int | None]] = []
+    updates: list[dict[str, Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    unchanged = 0
+    for key, record in unique.items():
+        row = existing.get(key)
+        if row is None:
+            merged = _merge({}, record.metrics)
+            new_rows.append(
+                {
+                    "account_key": record.account_key,
+                    "platform": record.platform,
+                    "external_id": record.external_id,
+                    "url": record.url,
+                    "text": record.text,
+                    "published_at": record.published_at,
+                    "author": record.author,
+                    "source": source,
+                    "created_at": now,
+                    "metrics_at": None if record.metrics.is_empty() else now,
+                    **merged,
+                }
+            )
+            new_metrics.append(merged)
+            continue
+        old = {name: getattr(row, name) for name in METRIC_FIELDS}
+        merged = _merge(old, record.metrics)
+        change: dict[str, Any] = {}
+        if merged != old:
+            change.update(merged, metrics_at=now)
+            snapshots.append({"post_id": row.id, "captured_at": now, "source": source, **merged})
+        if record.url and record.url != row.url:
+            change["url"] = record.url
+        if record.text and record.text != row.text:
+            change["text"] = record.text
+        if record.author and record.author != row.author:
+            change["author"] = record.author
+        if change:
+            updates.append({"id": row.id, **change})
+        else:
+            unchanged += 1
+
+    if new_rows:
+        inserted = await session.execute(
+            insert(Post).returning(Post.id, sort_by_parameter_order=True), new_rows
+        )
+        for post_id, merged in zip(inserted.scalars().all(), new_metrics, strict=True):
+            if any(v is not None for v in merged.values()):
+                snapshots.append({"post_id": post_id, "captured_at": now, "source": source, **merged})
+    # Bulk UPDATE by primary key, grouped by the set of changed columns (executemany needs one shape).
+    shapes: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+    for item in updates:
+        shapes[frozenset(item)].append(item)
+    for items in shapes.values():
+        await session.execute(update(Post), items)
+    if snapshots:
+        await session.execute(insert(MetricSnapshot), snapshots)
+    return UpsertResult(new=len(new_rows), updated=len(updates), unchanged=unchanged)
+
+
+async def recent_posts(
+    session: AsyncSession, *, platform: str, since: datetime, account: str | None = None
+) -> list[tuple[str, str]]:
+    """``(external_id, account_key)`` of ``platform``'s posts published since ``since``."""
+    stmt = select(Post.external_id, Post.account_key).where(
+        Post.platform == platform, Post.published_at >= since
+    )
+    if account is not None:
+        stmt = stmt.where(Post.account_key == account)
+    return [(ext, acc) for ext, acc in await session.execute(stmt.order_by(Post.published_at.desc()))]
+
+
+async def store_metrics(
+    session: AsyncSession, *, platform: str, metrics: Mapping[str, Metrics], source: str, now: datetime
+) -> UpsertResult:
+    """Refresh collected metrics of known posts (by external id); unknown ids are ignored."""
+    if not metrics:
+        return UpsertResult()
+    ids = list(metrics)
+    known: dict[str, tuple[str, datetime]] = {}
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        rows = await session.execute(
+            select(Post.external_id, Post.account_key, Post.published_at).where(
+                Post.platform == platform, Post.external_id.in_(ids[start : start + LOOKUP_BATCH])
+            )
+        )
+        known.update({ext: (acc, pub) for ext, acc, pub in rows})
+    records = [
+        PostRecord(
+            platform=platform, external_id=ext, published_at=pub, account_key=acc, metrics=metrics[ext]
+        )
+        for ext, (acc, pub) in known.items()
+    ]
+    return await upsert_posts(session, records, source=source, now=now)
+
+
+async def record_followers(
+    session: AsyncSession, *, account_key: str, followers: int | None, source: str, now: datetime
+) -> None:
+    session.add(AccountSnapshot(account_key=account_key, followers=followers, captured_at=now, source=source))
+    await session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Collector runs
+# ---------------------------------------------------------------------------------------------
+
+
+async def start_collector_run(session: AsyncSession, *, platform: str, now: datetime) -> int:
+    run = CollectorRun(platform=platform, started_at=now, status="running", posts_updated=0)
+    session.add(run)
+    await session.flush()
+    return run.id
+
+
+async def finish_collector_run(
+    session: AsyncSession, *, run_id: int, status: str, posts_updated: int, error: str | None, now: datetime
+) -> None:
+    await session.execute(
+        update(CollectorRun)
+        .where(CollectorRun.id == run_id)
+        .values(status=status, posts_updated=posts_updated, error=error, finished_at=now)
+    )
+
+
+async def latest_collector_runs(session: AsyncSession) -> list[CollectorRun]:
+    """The newest run of each platform (for the App Home)."""
+    newest = select(func.max(CollectorRun.id).label("id")).group_by(CollectorRun.platform).subquery()
+    rows = await session.scalars(
+        select(CollectorRun).join(newest, CollectorRun.id == newest.c.id).order_by(CollectorRun.platform)
+    )
+    return list(rows.all())
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking what people type (pure)
+# ---------------------------------------------------------------------------------------------
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+
+
+def require_kpi(settings: Settings, key: str) -> KpiSettings:
+    """The configured KPI ``key``.
+
+    Raises:
+        BotError: ``kpi.errors.unknown_kpi`` (params ``key``, ``choices``).
+    """
+    kpi = settings.kpi_def(key)
+    if kpi is None:
+        raise BotError("kpi.errors.unknown_kpi", key=key, choices=", ".join(k.key for k in settings.kpis))
+    return kpi
+
+
+def parse_value(kpi: KpiSettings, text: str) -> float:
+    """A value as typed: ``1234``, ``1,234``, ``3.2``, ``3.2%``, ``¥12,000``, full-width digits.
+
+    Negative values are refused: every built-in kind of KPI (counts, rates, money, volumes) is
+    non-negative, and the one that may shrink (follower growth) is derived, never typed.
+
+    Raises:
+        BotError: ``kpi.errors.bad_value`` (not a finite number) or ``kpi.errors.negative_value``.
+    """
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    for decoration in ("¥", "$", "€", "円", "件", "人"):
+        cleaned = cleaned.replace(decoration, "")
+    if kpi.unit and kpi.unit not in ("%",):
+        cleaned = cleaned.replace(kpi.unit, "")
+    cleaned = cleaned.removesuffix("%").strip()
+    if not cleaned or not _NUMBER_RE.match(cleaned) or not any(ch.isdigit() for ch in cleaned):
+        raise BotError("kpi.errors.bad_value", value=text)
+    value = float(cleaned.replace(",", ""))
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        raise BotError("kpi.errors.bad_value", value=text)
+    if value < 0:
+        raise BotError("kpi.errors.negative_value", value=text)
+    return value + 0.0  # turns -0.0 into 0.0
+
+
+def parse_month(text: str | None, *, now: datetime, tz: ZoneInfo) -> Period:
+    """The month to record for: ``YYYY-MM``, default the current month in ``tz``; at most next month.
+
+    Raises:
+        BotError: ``kpi.errors.bad_month`` or ``kpi.errors.month_too_far``.
+    """
+    current = month_of(now.astimezone(tz).date())
+    if text is None:
+        return current
+    try:
+        month = parse_period("monthly", text)
+    except BotError:
+        raise BotError("kpi.errors.bad_month", value=text) from None
+    if month > current.next():
+        raise BotError("kpi.errors.month_too_far", value=text, latest=current.next().label)
+    return month
+
+
+# ---------------------------------------------------------------------------------------------
+# Status: how a KPI is doing this month (pure)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KpiStatus:
+    """One KPI's month at a glance.
+
+    Attributes:
+        achievement: value ÷ target × 100 (``None`` without value or a positive target).
+        expected: what the value should be by now to end on target (sum KPIs: target × share of
+            the month elapsed; others: the target itself).
+        on_track: value meets ``expected`` in the good direction; ``None`` when unknown.
+        change: value − last month's value; ``change_pct`` the same relative to last month.
+        good: ``change`` points in the good direction (``None`` when there is no change to judge).
+    """
+
+    kpi: KpiSettings
+    value: float | None
+    target: float | None
+    previous: float | None
+    achievement: float | None
+    expected: float | None
+    on_track: bool | None
+    change: float | None
+    change_pct: float | None
+    good_change: bool | None
+
+
+def _grows_with_time(kpi: KpiSettings) -> bool:
+    """True when the month's value accumulates over the month (so pace scales the target)."""
+    if kpi.aggregate == "sum":
+        return True
+    return kpi.aggregate == "derived" and kpi.derive in (
+        "impressions",
+        "engagements",
+        "posts_published",
+        "follower_growth",
+    )
+
+
+def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, elapsed: float) -> KpiStatus:
+    """Compare a month with its target and the month before (``elapsed`` ∈ [0, 1] of the month)."""
+    value, target = current.value, current.target
+    prev = previous.value if previous is not None else None
+    achievement = value / target * 100 if value is not None and target else None
+    expected: float | None = None
+    on_track: bool | None = None
+    if target is not None:
+        expected = target * elapsed if _grows_with_time(kpi) else target
+        if value is not None:
+            on_track = value >= expected if kpi.better == "higher" else value <= expected
+    change = value - prev if value is not None and prev is not None else None
+    change_pct = change / abs(prev) * 100 if change is not None and prev else None
+    good_change = None
+    if change is not None and change != 0:
+        good_change = change > 0 if kpi.better == "higher" else change < 0
+    return KpiStatus(
+        kpi, value, target, prev, achievement, expected, on_track, change, change_pct, good_change
+    )

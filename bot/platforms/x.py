@@ -62,7 +62,7 @@ def classify(response: httpx.Response, body: Mapping[str, Any] | None, now: date
         if not title and isinstance(legacy, list) and legacy and isinstance(legacy[0], Mapping):
             detail = str(legacy[0].get("message", ""))
     message = title if not detail or detail == title else (f"{title}: {detail}" if title else detail)
-    code = problem_type.rsplit("/", 1)[-1] or None
+    code = problem_type.rsplit("/", 1)[-1] if "/problems/" in problem_type else None
     if problem_type.endswith("/usage-capped") or title == "UsageCapExceeded":
         # The monthly plan cap: waiting minutes does not help.
         return Failure(PlatformErrorKind.QUOTA, message, code="usage-capped")

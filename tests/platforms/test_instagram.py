@@ -64,7 +64,9 @@ def graph(load_json):
 
         def insight_params(self) -> dict[str, str]:
             return {
-                r.url.path.split("/")[2]: r.url.params["metric"] for r in self.requests if r.url.path.endswith("/insights")
+                r.url.path.split("/")[2]: r.url.params["metric"]
+                for r in self.requests
+                if r.url.path.endswith("/insights")
             }
 
     return Graph()
@@ -74,7 +76,9 @@ def posts(*ids: str) -> list[PostRef]:
     return [PostRef(external_id=i, account_key="ig_corp") for i in ids]
 
 
-def graph_error(load_json, name: str, status: int = 400, headers: dict[str, str] | None = None) -> httpx.Response:
+def graph_error(
+    load_json, name: str, status: int = 400, headers: dict[str, str] | None = None
+) -> httpx.Response:
     return httpx.Response(status, json=load_json(name), headers=headers)
 
 
@@ -82,9 +86,17 @@ async def test_insights_per_media_type(make_client, graph):
     result = await make_client(graph).fetch_post_metrics(posts(FEED, REEL, STORY))
 
     assert result.metrics == {
-        FEED: Metrics(impressions=5000, reach=4000, engagements=370, likes=300, comments=20, shares=10, saves=40),
+        FEED: Metrics(
+            impressions=5000, reach=4000, engagements=370, likes=300, comments=20, shares=10, saves=40
+        ),
         REEL: Metrics(
-            impressions=18500, reach=12000, engagements=1188, likes=950, comments=41, shares=77, saves=120,
+            impressions=18500,
+            reach=12000,
+            engagements=1188,
+            likes=950,
+            comments=41,
+            shares=77,
+            saves=120,
             video_views=18500,
         ),
         STORY: Metrics(impressions=950, reach=800, engagements=12, shares=3),
@@ -147,10 +159,21 @@ async def test_expired_token_is_one_auth_error_and_stops_the_run(make_client, gr
 
 
 async def test_rate_limit_waits_for_the_buc_estimate_then_retries(make_client, graph, load_json, sleeps):
-    usage = {"17841405309211844": [{"type": "instagram", "call_count": 100, "total_cputime": 12,
-                                    "total_time": 14, "estimated_time_to_regain_access": 1}]}
+    usage = {
+        "17841405309211844": [
+            {
+                "type": "instagram",
+                "call_count": 100,
+                "total_cputime": 12,
+                "total_time": 14,
+                "estimated_time_to_regain_access": 1,
+            }
+        ]
+    }
     graph.overrides[f"{FEED}/insights"] = [
-        graph_error(load_json, "ig_error_rate_limit.json", headers={"X-Business-Use-Case-Usage": json.dumps(usage)}),
+        graph_error(
+            load_json, "ig_error_rate_limit.json", headers={"X-Business-Use-Case-Usage": json.dumps(usage)}
+        ),
         httpx.Response(200, json=load_json("ig_insights_feed.json")),
     ]
 
@@ -161,10 +184,16 @@ async def test_rate_limit_waits_for_the_buc_estimate_then_retries(make_client, g
     assert result.errors == []
 
 
-async def test_rate_limit_with_a_long_estimate_gives_up_with_retry_after(make_client, graph, load_json, sleeps):
-    usage = {"17841405309211844": [{"type": "instagram", "call_count": 100, "estimated_time_to_regain_access": 30}]}
+async def test_rate_limit_with_a_long_estimate_gives_up_with_retry_after(
+    make_client, graph, load_json, sleeps
+):
+    usage = {
+        "17841405309211844": [{"type": "instagram", "call_count": 100, "estimated_time_to_regain_access": 30}]
+    }
     graph.overrides[FEED] = [
-        graph_error(load_json, "ig_error_rate_limit.json", headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+        graph_error(
+            load_json, "ig_error_rate_limit.json", headers={"X-Business-Use-Case-Usage": json.dumps(usage)}
+        )
     ]
 
     result = await make_client(graph).fetch_post_metrics(posts(FEED))
@@ -203,9 +232,19 @@ async def test_a_retired_metric_is_dropped_and_the_call_repeated(make_client, gr
 
 
 async def test_server_errors_forever_are_a_server_error(make_client, graph, sleeps):
-    graph.overrides[f"{FEED}/insights"] = [httpx.Response(500, json={"error": {"message": "An unknown error occurred",
-                                                                                "type": "OAuthException", "code": 1,
-                                                                                "is_transient": True}})]
+    graph.overrides[f"{FEED}/insights"] = [
+        httpx.Response(
+            500,
+            json={
+                "error": {
+                    "message": "An unknown error occurred",
+                    "type": "OAuthException",
+                    "code": 1,
+                    "is_transient": True,
+                }
+            },
+        )
+    ]
 
     result = await make_client(graph, max_retries=2).fetch_post_metrics(posts(FEED))
 
@@ -216,7 +255,9 @@ async def test_server_errors_forever_are_a_server_error(make_client, graph, slee
 
 
 async def test_html_answer_is_a_bad_response(make_client, graph, load_text):
-    graph.overrides[FEED] = [httpx.Response(200, text=load_text("captive_portal.html"), headers={"content-type": "text/html"})]
+    graph.overrides[FEED] = [
+        httpx.Response(200, text=load_text("captive_portal.html"), headers={"content-type": "text/html"})
+    ]
 
     result = await make_client(graph).fetch_post_metrics(posts(FEED))
 
@@ -278,7 +319,9 @@ async def test_account_followers(make_client, load_json):
         seen.append(request)
         return httpx.Response(200, json=load_json("ig_user.json"))
 
-    snapshot = await make_client(handler).fetch_account(AccountRef(key="ig_corp", platform_user_id="17841405309211844"))
+    snapshot = await make_client(handler).fetch_account(
+        AccountRef(key="ig_corp", platform_user_id="17841405309211844")
+    )
 
     assert snapshot == AccountSnapshot(account_key="ig_corp", followers=12840)
     assert seen[0].url.path == "/v22.0/17841405309211844"

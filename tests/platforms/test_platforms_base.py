@@ -37,15 +37,30 @@ TOKEN = "EAAGm0PX4ZCpsBAsecretZDZD"
 def test_redact_url_masks_credentials_only():
     url = "https://graph.facebook.com/v22.0/1/media?access_token=EAAG123&limit=25&after=QVFI&key=AIza9"
 
-    assert redact_url(url) == "https://graph.facebook.com/v22.0/1/media?access_token=***&limit=25&after=QVFI&key=***"
+    assert (
+        redact_url(url)
+        == "https://graph.facebook.com/v22.0/1/media?access_token=***&limit=25&after=QVFI&key=***"
+    )
     assert redact_url("https://api.x.com/2/tweets?ids=1,2") == "https://api.x.com/2/tweets?ids=1,2"
     assert redact_url("https://api.x.com/2/users/1") == "https://api.x.com/2/users/1"
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(5, 5), (0, 0), ("5000", 5000), (12.0, 12), (True, None), (-1, None), ("12.5", None), ("", None),
-     (None, None), ({"value": 1}, None), (12.5, None), ("１２", None)],
+    [
+        (5, 5),
+        (0, 0),
+        ("5000", 5000),
+        (12.0, 12),
+        (True, None),
+        (-1, None),
+        ("12.5", None),
+        ("", None),
+        (None, None),
+        ({"value": 1}, None),
+        (12.5, None),
+        ("１２", None),
+    ],
 )
 def test_as_count(value, expected):
     assert as_count(value) == expected
@@ -55,7 +70,9 @@ def test_retry_after_header_reads_seconds_and_dates():
     now = datetime(2026, 9, 30, 3, 0, tzinfo=UTC)
 
     assert retry_after_header(httpx.Headers({"Retry-After": "120"}), now=now) == 120.0
-    assert retry_after_header(httpx.Headers({"Retry-After": "Wed, 30 Sep 2026 03:00:45 GMT"}), now=now) == 45.0
+    assert (
+        retry_after_header(httpx.Headers({"Retry-After": "Wed, 30 Sep 2026 03:00:45 GMT"}), now=now) == 45.0
+    )
     assert retry_after_header(httpx.Headers({"Retry-After": "soon"}), now=now) is None
     assert retry_after_header(httpx.Headers(), now=now) is None
 
@@ -75,16 +92,29 @@ def test_classify_status_reads_plain_http_statuses():
         return None if failure is None else failure.kind
 
     assert [kind(s) for s in (200, 204, 400, 401, 403, 404, 429, 500, 503)] == [
-        None, None, PlatformErrorKind.BAD_RESPONSE, PlatformErrorKind.AUTH, PlatformErrorKind.AUTH,
-        PlatformErrorKind.NOT_FOUND, PlatformErrorKind.RATE_LIMITED, PlatformErrorKind.SERVER, PlatformErrorKind.SERVER,
+        None,
+        None,
+        PlatformErrorKind.BAD_RESPONSE,
+        PlatformErrorKind.AUTH,
+        PlatformErrorKind.AUTH,
+        PlatformErrorKind.NOT_FOUND,
+        PlatformErrorKind.RATE_LIMITED,
+        PlatformErrorKind.SERVER,
+        PlatformErrorKind.SERVER,
     ]
 
 
 async def test_a_platform_requested_wait_beyond_the_cap_gives_up_with_retry_after(mock_http, sleeps, clock):
     http = mock_http(lambda request: httpx.Response(429, headers={"Retry-After": "120"}))
     caller = ApiCaller(
-        http, platform="youtube", base_url="https://example.test/api", headers={}, secrets=[],
-        classify=lambda response, body, now: classify_status(response, now=now), sleep=sleeps, clock=clock,
+        http,
+        platform="youtube",
+        base_url="https://example.test/api",
+        headers={},
+        secrets=[],
+        classify=lambda response, body, now: classify_status(response, now=now),
+        sleep=sleeps,
+        clock=clock,
     )
 
     with pytest.raises(PlatformError) as caught:
@@ -97,9 +127,17 @@ async def test_a_platform_requested_wait_beyond_the_cap_gives_up_with_retry_afte
 
 
 async def test_a_token_echoed_by_the_platform_is_scrubbed(mock_http, sleeps):
-    body = {"error": {"message": f"Invalid OAuth access token - Cannot parse access token: {TOKEN}",
-                      "type": "OAuthException", "code": 190, "fbtrace_id": "Ab1"}}
-    client = InstagramClient(mock_http(lambda request: httpx.Response(400, json=body)), access_token=TOKEN, sleep=sleeps)
+    body = {
+        "error": {
+            "message": f"Invalid OAuth access token - Cannot parse access token: {TOKEN}",
+            "type": "OAuthException",
+            "code": 190,
+            "fbtrace_id": "Ab1",
+        }
+    }
+    client = InstagramClient(
+        mock_http(lambda request: httpx.Response(400, json=body)), access_token=TOKEN, sleep=sleeps
+    )
 
     result = await client.fetch_post_metrics([PostRef(external_id="17900000000000001", account_key="ig")])
 
@@ -111,7 +149,9 @@ async def test_a_token_echoed_by_the_platform_is_scrubbed(mock_http, sleeps):
 
 
 def test_error_renders_from_the_catalog_in_both_locales():
-    error = PlatformError(PlatformErrorKind.QUOTA, platform="youtube", detail="HTTP 403", retry_after=4 * 3600.0)
+    error = PlatformError(
+        PlatformErrorKind.QUOTA, platform="youtube", detail="HTTP 403", retry_after=4 * 3600.0
+    )
 
     assert error.render(translator("en")) == (
         "The YouTube API quota is used up, so metrics collection is paused until the quota resets. (HTTP 403) "
@@ -138,8 +178,13 @@ def test_every_error_kind_has_a_message_in_both_locales():
 def test_stops_collection_only_for_errors_that_would_repeat():
     stopping = {k for k in PlatformErrorKind if PlatformError(k, platform="x").stops_collection}
 
-    assert stopping == {PlatformErrorKind.RATE_LIMITED, PlatformErrorKind.AUTH, PlatformErrorKind.QUOTA,
-                        PlatformErrorKind.SERVER, PlatformErrorKind.NETWORK}
+    assert stopping == {
+        PlatformErrorKind.RATE_LIMITED,
+        PlatformErrorKind.AUTH,
+        PlatformErrorKind.QUOTA,
+        PlatformErrorKind.SERVER,
+        PlatformErrorKind.NETWORK,
+    }
 
 
 async def test_collect_batches_goes_on_after_a_bad_response_and_stops_after_auth():
@@ -187,7 +232,9 @@ def test_build_clients_makes_one_client_per_present_token(mock_http):
 
     every = build_clients(http, tokens={"x": "xt", "instagram": "it", "youtube": "yk"})
     assert {name: type(client) for name, client in every.items()} == {
-        "x": XClient, "instagram": InstagramClient, "youtube": YouTubeClient,
+        "x": XClient,
+        "instagram": InstagramClient,
+        "youtube": YouTubeClient,
     }
     for name, client in every.items():
         assert isinstance(client, PlatformClient)

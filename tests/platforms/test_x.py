@@ -104,7 +104,11 @@ async def test_429_waits_until_the_reset_header_then_retries(make_client, sleeps
         nonlocal calls
         calls += 1
         if calls == 1:
-            headers = {"x-rate-limit-limit": "3500", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
+            headers = {
+                "x-rate-limit-limit": "3500",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(reset),
+            }
             return httpx.Response(429, json=load_json("x_too_many_requests.json"), headers=headers)
         return httpx.Response(200, json={"data": [tweet(KNOWN)]})
 
@@ -116,7 +120,9 @@ async def test_429_waits_until_the_reset_header_then_retries(make_client, sleeps
     assert result.errors == []
 
 
-async def test_429_with_a_distant_reset_gives_up_at_once_and_stops_the_run(make_client, sleeps, clock, load_json):
+async def test_429_with_a_distant_reset_gives_up_at_once_and_stops_the_run(
+    make_client, sleeps, clock, load_json
+):
     requests = 0
     reset = int(clock.now().timestamp()) + 900
 
@@ -141,7 +147,9 @@ async def test_429_with_a_distant_reset_gives_up_at_once_and_stops_the_run(make_
 
 
 async def test_server_error_then_success_backs_off_once(make_client, sleeps):
-    answers = iter([httpx.Response(503, text="Service Unavailable"), httpx.Response(200, json={"data": [tweet(KNOWN)]})])
+    answers = iter(
+        [httpx.Response(503, text="Service Unavailable"), httpx.Response(200, json={"data": [tweet(KNOWN)]})]
+    )
 
     result = await make_client(lambda request: next(answers)).fetch_post_metrics(posts(KNOWN))
 
@@ -149,7 +157,9 @@ async def test_server_error_then_success_backs_off_once(make_client, sleeps):
     assert list(result.metrics) == [KNOWN]
 
 
-async def test_server_errors_forever_end_as_one_server_error_after_max_retries(make_client, sleeps, load_text):
+async def test_server_errors_forever_end_as_one_server_error_after_max_retries(
+    make_client, sleeps, load_text
+):
     requests = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -232,7 +242,9 @@ async def test_monthly_usage_cap_is_quota_not_retried(make_client, sleeps, load_
 
 async def test_html_page_with_status_200_is_a_bad_response(make_client, sleeps, load_text):
     result = await make_client(
-        lambda request: httpx.Response(200, text=load_text("captive_portal.html"), headers={"content-type": "text/html"})
+        lambda request: httpx.Response(
+            200, text=load_text("captive_portal.html"), headers={"content-type": "text/html"}
+        )
     ).fetch_post_metrics(posts(KNOWN))
 
     [error] = result.errors
@@ -245,15 +257,26 @@ async def test_html_page_with_status_200_is_a_bad_response(make_client, sleeps, 
 async def test_missing_and_wrongly_typed_fields_never_raise(make_client):
     body = {
         "data": [
-            {"id": KNOWN, "text": "a", "public_metrics": {"retweet_count": 1, "reply_count": "many", "like_count": None,
-                                                           "quote_count": 0, "bookmark_count": 2}},
+            {
+                "id": KNOWN,
+                "text": "a",
+                "public_metrics": {
+                    "retweet_count": 1,
+                    "reply_count": "many",
+                    "like_count": None,
+                    "quote_count": 0,
+                    "bookmark_count": 2,
+                },
+            },
             {"id": VIDEO, "text": "b"},
             {"text": "no id"},
             "not an object",
         ]
     }
 
-    result = await make_client(lambda request: httpx.Response(200, json=body)).fetch_post_metrics(posts(KNOWN, VIDEO))
+    result = await make_client(lambda request: httpx.Response(200, json=body)).fetch_post_metrics(
+        posts(KNOWN, VIDEO)
+    )
 
     assert result.metrics == {KNOWN: Metrics(impressions=None, likes=None, comments=None, shares=1, saves=2)}
     assert result.missing == [VIDEO]
@@ -294,7 +317,9 @@ async def test_account_followers(make_client, load_json):
         seen.append(request)
         return httpx.Response(200, json=load_json("x_user.json"))
 
-    snapshot = await make_client(handler).fetch_account(AccountRef(key="x_corp", platform_user_id="2244994945"))
+    snapshot = await make_client(handler).fetch_account(
+        AccountRef(key="x_corp", platform_user_id="2244994945")
+    )
 
     assert snapshot == AccountSnapshot(account_key="x_corp", followers=570842)
     assert seen[0].url.path == "/2/users/2244994945"
@@ -339,3 +364,30 @@ def test_client_repr_hides_the_token(mock_http):
 
     assert TOKEN not in repr(client)
     assert repr(client) == "XClient(base_url='https://api.x.com/2/')"
+
+
+async def test_v1_style_429_without_headers_backs_off(make_client, sleeps):
+    answers = iter(
+        [
+            httpx.Response(429, json={"errors": [{"code": 88, "message": "Rate limit exceeded"}]}),
+            httpx.Response(200, json={"data": [tweet(KNOWN)]}),
+        ]
+    )
+
+    result = await make_client(lambda request: next(answers)).fetch_post_metrics(posts(KNOWN))
+
+    assert sleeps.calls == [1.0]
+    assert list(result.metrics) == [KNOWN]
+
+
+async def test_v1_style_429_forever_names_the_message(make_client, sleeps):
+    body = {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+
+    result = await make_client(
+        lambda request: httpx.Response(429, json=body), max_retries=0
+    ).fetch_post_metrics(posts(KNOWN))
+
+    [error] = result.errors
+    assert (error.kind, error.code, error.retry_after) == (PlatformErrorKind.RATE_LIMITED, None, None)
+    assert error.detail.endswith("-> HTTP 429: Rate limit exceeded")
+    assert sleeps.calls == []

@@ -22,7 +22,9 @@ def no_jitter(delay: float) -> float:
 @pytest.fixture
 def make_client(mock_http, sleeps, clock):
     def make(handler, **kwargs) -> YouTubeClient:
-        return YouTubeClient(mock_http(handler), api_key=KEY, sleep=sleeps, clock=clock, jitter=no_jitter, **kwargs)
+        return YouTubeClient(
+            mock_http(handler), api_key=KEY, sleep=sleeps, clock=clock, jitter=no_jitter, **kwargs
+        )
 
     return make
 
@@ -32,8 +34,12 @@ def posts(*ids: str) -> list[PostRef]:
 
 
 def video(video_id: str, views: int) -> dict:
-    return {"kind": "youtube#video", "etag": "e", "id": video_id, "statistics": {"viewCount": str(views), "likeCount": "1",
-                                                                                 "favoriteCount": "0", "commentCount": "0"}}
+    return {
+        "kind": "youtube#video",
+        "etag": "e",
+        "id": video_id,
+        "statistics": {"viewCount": str(views), "likeCount": "1", "favoriteCount": "0", "commentCount": "0"},
+    }
 
 
 async def test_video_statistics_are_mapped_and_absent_ids_are_missing(make_client, load_json):
@@ -67,7 +73,9 @@ async def test_ids_go_in_batches_of_50(make_client):
     def handler(request: httpx.Request) -> httpx.Response:
         batch = request.url.params["id"].split(",")
         batches.append(batch)
-        return httpx.Response(200, json={"kind": "youtube#videoListResponse", "items": [video(i, 7) for i in batch]})
+        return httpx.Response(
+            200, json={"kind": "youtube#videoListResponse", "items": [video(i, 7) for i in batch]}
+        )
 
     result = await make_client(handler).fetch_post_metrics(posts(*ids))
 
@@ -103,20 +111,26 @@ def test_quota_reset_follows_pacific_daylight_saving():
 
 
 async def test_rate_limit_exceeded_is_retried_with_backoff(make_client, sleeps, load_json):
-    answers = iter([httpx.Response(403, json=load_json("yt_rate_limited.json")),
-                    httpx.Response(200, json=load_json("yt_videos.json"))])
+    answers = iter(
+        [
+            httpx.Response(403, json=load_json("yt_rate_limited.json")),
+            httpx.Response(200, json=load_json("yt_videos.json")),
+        ]
+    )
 
     result = await make_client(lambda request: next(answers)).fetch_post_metrics(posts("dQw4w9WgXcQ"))
 
     assert sleeps.calls == [1.0]
-    assert result.metrics == {"dQw4w9WgXcQ": Metrics(video_views=5000, likes=400, comments=20)}  # only what was asked
+    assert result.metrics == {
+        "dQw4w9WgXcQ": Metrics(video_views=5000, likes=400, comments=20)
+    }  # only what was asked
     assert result.errors == []
 
 
 async def test_invalid_key_is_auth(make_client, load_json, sleeps):
-    result = await make_client(lambda request: httpx.Response(400, json=load_json("yt_key_invalid.json"))).fetch_post_metrics(
-        posts("dQw4w9WgXcQ")
-    )
+    result = await make_client(
+        lambda request: httpx.Response(400, json=load_json("yt_key_invalid.json"))
+    ).fetch_post_metrics(posts("dQw4w9WgXcQ"))
 
     [error] = result.errors
     assert error.kind is PlatformErrorKind.AUTH
@@ -126,9 +140,9 @@ async def test_invalid_key_is_auth(make_client, load_json, sleeps):
 
 
 async def test_forbidden_is_auth(make_client, load_json):
-    result = await make_client(lambda request: httpx.Response(403, json=load_json("yt_forbidden.json"))).fetch_post_metrics(
-        posts("dQw4w9WgXcQ")
-    )
+    result = await make_client(
+        lambda request: httpx.Response(403, json=load_json("yt_forbidden.json"))
+    ).fetch_post_metrics(posts("dQw4w9WgXcQ"))
 
     assert [(e.kind, e.code) for e in result.errors] == [(PlatformErrorKind.AUTH, "forbidden")]
 
@@ -143,7 +157,9 @@ async def test_html_error_page_is_retried_as_server_error(make_client, sleeps, l
 
 
 async def test_non_json_success_is_a_bad_response(make_client):
-    result = await make_client(lambda request: httpx.Response(200, text="")).fetch_post_metrics(posts("dQw4w9WgXcQ"))
+    result = await make_client(lambda request: httpx.Response(200, text="")).fetch_post_metrics(
+        posts("dQw4w9WgXcQ")
+    )
 
     [error] = result.errors
     assert error.kind is PlatformErrorKind.BAD_RESPONSE
@@ -189,8 +205,16 @@ async def test_channel_subscribers(make_client, load_json):
 
 
 async def test_hidden_subscriber_count_is_none(make_client):
-    body = {"kind": "youtube#channelListResponse", "items": [{"kind": "youtube#channel", "id": CHANNEL,
-            "statistics": {"viewCount": "10", "hiddenSubscriberCount": True, "videoCount": "2"}}]}
+    body = {
+        "kind": "youtube#channelListResponse",
+        "items": [
+            {
+                "kind": "youtube#channel",
+                "id": CHANNEL,
+                "statistics": {"viewCount": "10", "hiddenSubscriberCount": True, "videoCount": "2"},
+            }
+        ],
+    }
 
     snapshot = await make_client(lambda request: httpx.Response(200, json=body)).fetch_account(
         AccountRef(key="yt_corp", platform_user_id=CHANNEL)
@@ -212,9 +236,9 @@ async def test_unknown_channel_is_not_found(make_client):
 
 async def test_channel_quota_error_raises_quota(make_client, load_json):
     with pytest.raises(PlatformError) as caught:
-        await make_client(lambda request: httpx.Response(403, json=load_json("yt_quota_exceeded.json"))).fetch_account(
-            AccountRef(key="yt_corp", platform_user_id=CHANNEL)
-        )
+        await make_client(
+            lambda request: httpx.Response(403, json=load_json("yt_quota_exceeded.json"))
+        ).fetch_account(AccountRef(key="yt_corp", platform_user_id=CHANNEL))
 
     assert caught.value.kind is PlatformErrorKind.QUOTA
     assert KEY not in repr(caught.value)

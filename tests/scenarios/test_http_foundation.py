@@ -78,7 +78,9 @@ async def test_help_in_english(fake_slack: FakeSlack, clock: Any, tmp_path: Any)
         await sender.command(payloads.slash_command("/sns-kpi", "help", response_url=url))
         answer = await _answer(fake_slack, "en-help")
         assert answer["text"] == "SNS KPIs: how to use"
-        assert "*Recruiting entries* (`recruiting_entries`) — target 30" in answer["blocks"][3]["text"]["text"]
+        assert (
+            "*Recruiting entries* (`recruiting_entries`) — target 30" in answer["blocks"][3]["text"]["text"]
+        )
     finally:
         await client.close()
         await deps.inflight.drain(5)

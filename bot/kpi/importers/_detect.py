@@ -166,13 +166,17 @@ def locate_header(text: str, *, encoding: str, kind: Kind | None, forced: Format
             # The user named the format: say which of its columns this header lacks.
             names = max((_split(first, d) for d in delimiters), key=lambda n: len(_positions(forced, n)))
             header = Header(DetectedFile(forced.format, encoding), forced, names, _positions(forced, names))
-            raise BotError("imports.errors.missing_columns", format=forced.format.name, columns=_joined(header))
+            raise BotError(
+                "imports.errors.missing_columns", format=forced.format.name, columns=_joined(header)
+            )
         raise BotError("imports.errors.unknown_format", header=first[:120], choices=", ".join(SPECS))
     header = best[1]
     if kind is not None and header.spec.format.kind != kind:
         raise BotError("imports.errors.wrong_kind", format=header.spec.format.name, kind=kind)
     if header.missing():
-        raise BotError("imports.errors.missing_columns", format=header.spec.format.name, columns=_joined(header))
+        raise BotError(
+            "imports.errors.missing_columns", format=header.spec.format.name, columns=_joined(header)
+        )
     return header
 
 

@@ -89,7 +89,9 @@ def read_generic_posts(rows: Rows, ctx: PostContext) -> list[PostRecord]:
 def read_x_tweet_activity(rows: Rows, ctx: PostContext) -> list[PostRecord]:
     ids = _ids(rows, "id", _X_ID)
     times = rows.times("time", formats=_X_CLASSIC_TIMES, naive_tz=UTC)
-    metrics = {name: rows.counts(name) for name in ("impressions", "engagements", "likes", "comments", "shares")}
+    metrics = {
+        name: rows.counts(name) for name in ("impressions", "engagements", "likes", "comments", "shares")
+    }
     metrics["clicks"] = rows.counts("clicks")
     return _platform_posts(rows, ctx, ids=ids, published=times.utc, texts=rows.text("text"), metrics=metrics)
 
@@ -134,7 +136,10 @@ def read_facebook_posts(rows: Rows, ctx: PostContext) -> list[PostRecord]:
     # NOTE: which of Title/Description holds the caption depends on the post type (Title was set
     # on 725 of 730 real posts, Description on 379), so keep both when they differ.
     texts = pd.Series(
-        [_caption(t, d) for t, d in zip(rows.text("title").tolist(), rows.text("text").tolist(), strict=True)],
+        [
+            _caption(t, d)
+            for t, d in zip(rows.text("title").tolist(), rows.text("text").tolist(), strict=True)
+        ],
         dtype=object,
     )
     return _platform_posts(rows, ctx, ids=ids, published=times.utc, texts=texts, metrics=metrics)

@@ -6,6 +6,7 @@ parses it for the whole chunk at once and records a precise ``RowProblem`` for e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
@@ -24,6 +25,15 @@ ECHO_CHARS = 60
 
 def echo(value: str) -> str:
     return value if len(value) <= ECHO_CHARS else value[: ECHO_CHARS - 1] + "…"
+
+
+_PADDING = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
+
+def _has_padding(column: pd.Series) -> bool:
+    """Whether any cell starts or ends with whitespace: one regex over the joined column is far
+    cheaper than stripping every cell, and most exports have no padding at all."""
+    return _PADDING.search("\x00".join(column.tolist())) is not None
 
 
 class Rows:
@@ -60,8 +70,8 @@ class Rows:
         """The column's cells, stripped; all empty when the file lacks the column."""
         if key not in self._texts:
             if self.has(key):
-                column = self._frame.iloc[:, self._header.positions[key]]
-                self._texts[key] = column.str.strip().reset_index(drop=True)
+                column = self._frame.iloc[:, self._header.positions[key]].reset_index(drop=True)
+                self._texts[key] = column.str.strip() if _has_padding(column) else column
             else:
                 self._texts[key] = pd.Series([""] * self.n, dtype=object)
         return self._texts[key]
@@ -128,9 +138,7 @@ class Rows:
         self.report(counts.negative, "imports.errors.negative_count", column=key, values=values)
         return counts.values
 
-    def times(
-        self, key: str, *, formats: Sequence[str], naive_tz: tzinfo, report: bool = True
-    ) -> Times:
+    def times(self, key: str, *, formats: Sequence[str], naive_tz: tzinfo, report: bool = True) -> Times:
         """Timestamps of a column; with ``report`` also the missing/bad-date problems."""
         values = self.text(key)
         times = parse_times(values, formats=formats, naive_tz=naive_tz)

@@ -1,0 +1,337 @@
+"""Digest arithmetic: turns facts fetched from the store into the numbers a digest shows (pure).
+
+Nothing here reads the clock, the store or Slack: ``service`` fetches :class:`ActivityFacts` and
+KPI history, these functions decide what the week or month amounted to, and ``ui`` renders the
+result for Slack and for the terminal. Both renderings read the same composed digest.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.config import KpiSettings
+from bot.digest.periods import Period
+
+#: Statuses of a request whose review is over (a published request was approved first).
+FINISHED_STATUSES = ("approved", "rejected", "published")
+#: Review events that are a reviewer's decision (their actors are the week's reviewers).
+DECISION_EVENTS = ("step_approved", "approved", "changes_requested", "rejected")
+#: Review events whose reason labels feed "most frequent change-request reasons".
+REASON_EVENTS = ("changes_requested", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class PostFact:
+    """A published post with its latest metrics."""
+
+    account_key: str
+    url: str | None
+    text: str
+    author: str | None
+    published_at: datetime
+    impressions: int | None
+    engagements: int | None
+
+    @property
+    def rate(self) -> float | None:
+        """Engagement rate in percent, or ``None`` when the post has no impressions yet."""
+        if not self.impressions or self.engagements is None:
+            return None
+        return self.engagements / self.impressions * 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFact:
+    """A review that ended (approved, rejected) inside the period."""
+
+    request_id: int
+    requester_id: str
+    status: str
+    created_at: datetime
+    decided_at: datetime
+
+    @property
+    def cycle(self) -> timedelta:
+        return self.decided_at - self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingFact:
+    """A review request still waiting on its reviewers."""
+
+    request_id: int
+    requester_id: str
+    account_key: str
+    waiting_since: datetime
+    channel_id: str | None
+    message_ts: str | None
+    reviewers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WinFact:
+    """A win someone nominated with the "Share as SNS win" shortcut."""
+
+    what: str
+    permalink: str | None
+    kpi_key: str | None
+    nominated_by: str
+    message_author: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFacts:
+    """What the store holds about one week or month.
+
+    Attributes:
+        posts: posts published in the period.
+        completed: reviews decided in the period.
+        reviewers: who made a decision in the period, one entry per decision.
+        requesters: who asked for a review in the period, one entry per request.
+        waiting: reviews still waiting now (not limited to the period), in any order.
+        wins: wins nominated in the period.
+        reasons: reason keys given with change requests and rejections in the period.
+    """
+
+    period: Period
+    posts: tuple[PostFact, ...] = ()
+    completed: tuple[ReviewFact, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    requesters: tuple[str, ...] = ()
+    waiting: tuple[WaitingFact, ...] = ()
+    wins: tuple[WinFact, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopPost:
+    post: PostFact
+    rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyDigest:
+    period: Period
+    posts_published: int
+    reviews_completed: int
+    median_cycle_hours: float | None
+    top_posts: tuple[TopPost, ...]
+    min_impressions: int
+    wins: tuple[WinFact, ...]
+    authors: tuple[str, ...]
+    reviewers: tuple[str, ...]
+    waiting: tuple[WaitingFact, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.posts_published or self.reviews_completed or self.wins or self.waiting)
+
+
+@dataclass(frozen=True, slots=True)
+class KpiPoint:
+    """A KPI's value and target for one month (``YYYY-MM``)."""
+
+    month: str
+    value: float | None
+    target: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSummary:
+    """One KPI in the monthly digest: the month against its target, last month and last year.
+
+    Attributes:
+        history: the 12 months ending with the digest's month, oldest first (the chart).
+        achievement: percent of target; for a lower-is-better KPI, target ÷ value.
+        mom_delta / yoy_delta: the difference to last month / the same month last year.
+        mom_pct / yoy_pct: the same as a percentage of the earlier value.
+    """
+
+    kpi: KpiSettings
+    month: str
+    value: float | None
+    target: float | None
+    previous: float | None
+    last_year: float | None
+    history: tuple[KpiPoint, ...]
+
+    @property
+    def achievement(self) -> float | None:
+        if self.value is None or self.target is None:
+            return None
+        if self.kpi.better == "lower":
+            return None if self.value == 0 else self.target / self.value * 100
+        return None if self.target == 0 else self.value / self.target * 100
+
+    @property
+    def mom_delta(self) -> float | None:
+        return _delta(self.value, self.previous)
+
+    @property
+    def yoy_delta(self) -> float | None:
+        return _delta(self.value, self.last_year)
+
+    @property
+    def mom_pct(self) -> float | None:
+        return _pct(self.value, self.previous)
+
+    @property
+    def yoy_pct(self) -> float | None:
+        return _pct(self.value, self.last_year)
+
+    @property
+    def on_target(self) -> bool | None:
+        """Whether the month met its target in the KPI's good direction (``None``: nothing to compare)."""
+        if self.value is None or self.target is None:
+            return None
+        return self.value >= self.target if self.kpi.better == "higher" else self.value <= self.target
+
+    def direction(self) -> Literal["up", "down", "flat"] | None:
+        """How the value moved since last month, at the precision it is shown with."""
+        delta = self.mom_delta
+        if delta is None:
+            return None
+        shown = round(delta, self.kpi.decimals)
+        if shown == 0:
+            return "flat"
+        return "up" if shown > 0 else "down"
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyDigest:
+    period: Period
+    kpis: tuple[KpiSummary, ...]
+    posts_published: int
+    best_posts: tuple[TopPost, ...]
+    min_impressions: int
+    requesters: tuple[str, ...]
+    reviewers: tuple[str, ...]
+    reviews_completed: int
+    median_cycle_hours: float | None
+    wins: tuple[WinFact, ...]
+    top_reasons: tuple[tuple[str, int], ...]
+
+    @property
+    def empty(self) -> bool:
+        has_values = any(k.value is not None for k in self.kpis)
+        return not (has_values or self.posts_published or self.reviews_completed or self.wins)
+
+
+def _delta(value: float | None, earlier: float | None) -> float | None:
+    return None if value is None or earlier is None else value - earlier
+
+
+def _pct(value: float | None, earlier: float | None) -> float | None:
+    if value is None or earlier is None or earlier == 0:
+        return None
+    return (value - earlier) / abs(earlier) * 100
+
+
+def top_posts(posts: Iterable[PostFact], *, min_impressions: int, limit: int) -> tuple[TopPost, ...]:
+    """The best posts by engagement rate among those with at least ``min_impressions`` impressions.
+
+    Ties on the rate go to the post with more engagements, then to the earlier post, so the
+    order never depends on how the store returned the rows.
+    """
+    ranked = [
+        TopPost(post, rate)
+        for post in posts
+        if (rate := post.rate) is not None and (post.impressions or 0) >= min_impressions
+    ]
+    ranked.sort(key=lambda top: (-top.rate, -(top.post.engagements or 0), top.post.published_at))
+    return tuple(ranked[:limit])
+
+
+def median_hours(reviews: Iterable[ReviewFact]) -> float | None:
+    """Median time from request to decision, in hours (``None`` without reviews)."""
+    hours = [review.cycle / timedelta(hours=1) for review in reviews]
+    return statistics.median(hours) if hours else None
+
+
+def _distinct(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Distinct values, most frequent first, then in first-seen order (the shout-out order)."""
+    items = [v for v in values if v]
+    counts = Counter(items)
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(item, index)
+    return tuple(sorted(counts, key=lambda v: (-counts[v], first_seen[v])))
+
+
+def _is_slack_user(value: str | None) -> bool:
+    # Post.author holds a Slack user id for posts published through a review, else a platform name.
+    return value is not None and len(value) > 2 and value[0] in "UW" and value.isalnum() and value.isupper()
+
+
+def compose_weekly(facts: ActivityFacts, *, min_impressions: int, top_n: int) -> WeeklyDigest:
+    """The weekly wins digest for ``facts.period``."""
+    posts = sorted(facts.posts, key=lambda p: p.published_at)
+    requesters_of_finished = [r.requester_id for r in facts.completed if r.status != "rejected"]
+    # Authors get a shout-out for published posts and for drafts that made it through review.
+    authors = _distinct([p.author for p in posts if _is_slack_user(p.author)] + requesters_of_finished)
+    return WeeklyDigest(
+        period=facts.period,
+        posts_published=len(posts),
+        reviews_completed=len(facts.completed),
+        median_cycle_hours=median_hours(facts.completed),
+        top_posts=top_posts(posts, min_impressions=min_impressions, limit=top_n),
+        min_impressions=min_impressions,
+        wins=tuple(sorted(facts.wins, key=lambda w: w.created_at)),
+        authors=authors,
+        reviewers=_distinct(facts.reviewers),
+        waiting=tuple(sorted(facts.waiting, key=lambda w: (w.waiting_since, w.request_id))),
+    )
+
+
+def summarize_kpi(kpi: KpiSettings, points: Sequence[KpiPoint]) -> KpiSummary:
+    """One KPI's summary from its 13 months of history (same month last year … this month).
+
+    Fewer points are accepted: missing earlier months simply have no comparison.
+    """
+    if not points:
+        raise ValueError("a KPI summary needs at least the month itself")
+    current = points[-1]
+    previous = points[-2].value if len(points) >= 2 else None
+    last_year = points[-13].value if len(points) >= 13 else None
+    return KpiSummary(
+        kpi=kpi,
+        month=current.month,
+        value=current.value,
+        target=current.target,
+        previous=previous,
+        last_year=last_year,
+        history=tuple(points[-12:]),
+    )
+
+
+def compose_monthly(
+    facts: ActivityFacts,
+    *,
+    kpis: Sequence[KpiSettings],
+    history: Mapping[str, Sequence[KpiPoint]],
+    min_impressions: int,
+    best_n: int,
+    reasons_n: int = 5,
+) -> MonthlyDigest:
+    """The monthly KPI digest for ``facts.period``; ``history`` holds 13 months per KPI key."""
+    reason_counts = Counter(facts.reasons)
+    top_reasons = sorted(reason_counts.items(), key=lambda item: (-item[1], item[0]))[:reasons_n]
+    return MonthlyDigest(
+        period=facts.period,
+        kpis=tuple(summarize_kpi(kpi, history[kpi.key]) for kpi in kpis if history.get(kpi.key)),
+        posts_published=len(facts.posts),
+        best_posts=top_posts(facts.posts, min_impressions=min_impressions, limit=best_n),
+        min_impressions=min_impressions,
+        requesters=_distinct(facts.requesters),
+        reviewers=_distinct(facts.reviewers),
+        reviews_completed=len(facts.completed),
+        median_cycle_hours=median_hours(facts.completed),
+        wins=tuple(sorted(facts.wins, key=lambda w: w.created_at)),
+        top_reasons=tuple(top_reasons),
+    )

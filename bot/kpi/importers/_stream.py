@@ -1,0 +1,238 @@
+"""Stream a CSV export in chunks into records, with the physical line of every row (pure, reads a file).
+
+pandas' C parser does the tokenising (quotes, embedded newlines, doubled quotes); the physical line
+of each record is recovered by counting the newlines inside its fields, so an error after a
+multi-line caption still points at the right line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from bot.errors import BotError
+from bot.kpi.importers._detect import (
+    HEAD_BYTES,
+    DetectedFile,
+    Header,
+    confirm_encoding,
+    decode_head,
+    locate_header,
+    sniff_encoding,
+)
+from bot.kpi.importers._formats import SPECS, ImportFormat, resolve_format
+from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
+from bot.kpi.importers._posts import POST_READERS, PostContext
+from bot.kpi.importers._rows import Rows
+from bot.kpi.records import KpiRecord, PostRecord, RowProblem
+
+#: Fields beyond the header we still tokenise, so a row with a stray unquoted comma becomes a
+#: precise "too many fields" problem instead of aborting the whole file.
+EXTRA_FIELDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ImportChunk:
+    """The outcome of one chunk of rows.
+
+    Attributes:
+        posts: valid post rows.
+        kpis: valid KPI values (a Search Console file yields its one sum in a final chunk).
+        problems: rejected rows, in line order.
+        rows: data rows read (blank lines not counted).
+        skipped: rows deliberately ignored, e.g. YouTube's "Total" row.
+    """
+
+    posts: list[PostRecord]
+    kpis: list[KpiRecord]
+    problems: list[RowProblem]
+    rows: int
+    skipped: int = 0
+
+
+_Reader = Callable[[Rows], tuple[list[PostRecord], list[KpiRecord]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    header: Header
+    read: _Reader
+    finish: Callable[[], list[KpiRecord]]
+
+
+def iter_import(
+    path: Path,
+    *,
+    kind: Literal["posts", "kpi"],
+    format: str | None,
+    tz: ZoneInfo,
+    accounts: Mapping[str, str],
+    account: str | None = None,
+    chunk_rows: int = 50_000,
+    search_console: SearchConsoleOptions | None = None,
+    kpis: Collection[str] | None = None,
+) -> tuple[DetectedFile, Iterator[ImportChunk]]:
+    """Recognise a CSV export and stream its rows as records.
+
+    Everything that concerns the whole file (encoding, format, header columns, account, Search
+    Console options) is checked before this returns; row-level problems come with the chunks.
+
+    Args:
+        path: the CSV file.
+        kind: ``posts`` or ``kpi`` (what the user is importing).
+        format: a name from ``FORMATS`` (or ``generic``); ``None`` recognises it from the file.
+        tz: zone of times written without an offset (generic files, Meta, YouTube).
+        accounts: configured account key → platform.
+        account: which configured account a platform export belongs to; for generic files, the
+            account of rows whose ``account`` cell is empty.
+        chunk_rows: rows per chunk (memory stays bounded whatever the file size).
+        search_console: required for a Search Console queries export.
+        kpis: configured KPI keys; when given, generic KPI rows naming another key are rejected.
+
+    Returns:
+        The detected file and an iterator of chunks (the file is read while iterating).
+
+    Raises:
+        BotError: ``imports.errors.*`` — unreadable/empty/undecodable file, unknown format, wrong
+            kind, missing columns, account not configured/ambiguous, missing Search Console options.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as exc:
+        raise BotError(
+            "imports.errors.file_unreadable", path=str(path), detail=exc.strerror or str(exc)
+        ) from exc
+    encoding = confirm_encoding(path, sniff_encoding(head))
+    forced = SPECS[resolve_format(format, kind=kind).name] if format else None
+    header = locate_header(decode_head(head, encoding), encoding=encoding, kind=kind, forced=forced)
+    plan = _plan(header, tz=tz, accounts=accounts, account=account, search_console=search_console, kpis=kpis)
+    return header.detected, _chunks(path, plan, chunk_rows=chunk_rows)
+
+
+def _plan(
+    header: Header,
+    *,
+    tz: ZoneInfo,
+    accounts: Mapping[str, str],
+    account: str | None,
+    search_console: SearchConsoleOptions | None,
+    kpis: Collection[str] | None,
+) -> _Plan:
+    fmt = header.spec.format
+    if fmt.name == "search_console_queries":
+        summer = SearchConsoleSum(search_console, kpis=kpis)
+        return _Plan(header, lambda rows: ([], summer.read(rows)), summer.finish)
+    if fmt.kind == "kpi":
+        return _Plan(header, lambda rows: ([], read_generic_kpis(rows, kpis=kpis)), list)
+    reader = POST_READERS[fmt.name]
+    ctx = PostContext(
+        platform=fmt.platform,
+        account=resolve_account(fmt, accounts=accounts, account=account),
+        accounts=accounts,
+        tz=tz,
+    )
+    return _Plan(header, lambda rows: (reader(rows, ctx), []), list)
+
+
+def resolve_account(fmt: ImportFormat, *, accounts: Mapping[str, str], account: str | None) -> str | None:
+    """The configured account a file's posts belong to (``None``: generic rows name their own).
+
+    Raises:
+        BotError: ``imports.errors.unknown_account_option``, ``...account_platform_mismatch``,
+            ``...no_account``, ``...account_ambiguous``.
+    """
+    if account is not None:
+        if account not in accounts:
+            raise BotError(
+                "imports.errors.unknown_account_option", account=account, choices=", ".join(accounts) or "-"
+            )
+        if fmt.platform is not None and accounts[account] != fmt.platform:
+            raise BotError(
+                "imports.errors.account_platform_mismatch",
+                account=account,
+                platform=accounts[account],
+                expected=fmt.platform,
+            )
+        return account
+    if fmt.platform is None:
+        return None
+    matching = sorted(key for key, platform in accounts.items() if platform == fmt.platform)
+    if not matching:
+        raise BotError("imports.errors.no_account", platform=fmt.platform)
+    if len(matching) > 1:
+        raise BotError("imports.errors.account_ambiguous", platform=fmt.platform, choices=", ".join(matching))
+    return matching[0]
+
+
+def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk]:
+    detected = plan.header.detected
+    width = len(plan.header.names)
+    next_line = detected.header_line + 1
+    # newline="" keeps "\r\n" inside quoted fields, so newline counting matches the file's lines.
+    with path.open("r", encoding=detected.encoding, newline="") as handle:
+        for _ in range(detected.header_line):
+            handle.readline()
+        reader = pd.read_csv(
+            handle,
+            sep=detected.delimiter,
+            header=None,
+            names=list(range(width + EXTRA_FIELDS)),
+            dtype=str,
+            na_filter=False,
+            keep_default_na=False,
+            skip_blank_lines=False,  # blank lines still count as lines; skipped below
+            chunksize=chunk_rows,
+            engine="c",
+        )
+        with reader:
+            while True:
+                try:
+                    frame = next(reader)
+                except StopIteration:
+                    break
+                except pd.errors.ParserError as exc:
+                    raise BotError("imports.errors.malformed_csv", line=next_line, detail=str(exc)) from exc
+                lines, next_line = _start_lines(frame, next_line)
+                yield _convert(frame, lines, plan, width=width)
+    if final := plan.finish():
+        yield ImportChunk(posts=[], kpis=final, problems=[], rows=0)
+
+
+def _start_lines(frame: pd.DataFrame, first: int) -> tuple[npt.NDArray[np.int64], int]:
+    """The line each row starts on, and the line after the chunk."""
+    newlines = np.zeros(len(frame), dtype=np.int64)
+    for label in frame.columns:
+        column = frame[label]
+        if "\n" in "".join(column.to_numpy()):  # rare: count per row only where needed
+            newlines += column.str.count("\n").to_numpy(dtype=np.int64)
+    before = np.concatenate(([0], np.cumsum(newlines)[:-1])) if len(frame) else newlines
+    lines = first + np.arange(len(frame), dtype=np.int64) + before
+    return lines, first + len(frame) + int(newlines.sum())
+
+
+def _convert(frame: pd.DataFrame, lines: npt.NDArray[np.int64], plan: _Plan, *, width: int) -> ImportChunk:
+    rows = Rows(frame, lines=lines, header=plan.header)
+    cells = frame.to_numpy(dtype=object)
+    maybe_blank = cells[:, 0] == ""
+    blank = np.zeros(len(frame), dtype=bool)
+    if maybe_blank.any():
+        # An empty line, or Excel's ",,,,": nothing to import and nothing to complain about.
+        blank[maybe_blank] = (np.char.strip(cells[maybe_blank].astype(str)) == "").all(axis=1)
+    rows.skip |= blank
+    rows.report((cells[:, width:] != "").any(axis=1), "imports.errors.too_many_fields", expected=width)
+    posts, kpis = plan.read(rows)
+    return ImportChunk(
+        posts=posts,
+        kpis=kpis,
+        problems=rows.problems(),
+        rows=int(len(frame) - blank.sum()),
+        skipped=int((rows.skip & ~blank).sum()),
+    )

@@ -1,0 +1,157 @@
+"""/sns-review identifiers (action, callback and block ids), states, and the codecs for button values and
+modal metadata (pure).
+
+Button values and ``private_metadata`` only *point* at a request (id, revision, version): the
+listener always re-reads the request and checks the rules against the store, so a forged or
+stale value can at worst be refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.errors import BotError
+
+
+class ActionId(StrEnum):
+    APPROVE = "review.approve"
+    REQUEST_CHANGES = "review.request_changes"
+    REJECT = "review.reject"
+    COMMENT = "review.comment"
+    RESUBMIT = "review.resubmit"
+    PUBLISH = "review.publish"
+    # Inputs inside modals (their values arrive with the submission, not as actions).
+    ACCOUNT = "review.input.account"
+    DRAFT = "review.input.draft"
+    PLANNED = "review.input.planned"
+    LINK = "review.input.link"
+    REVIEWERS = "review.input.reviewers"
+    WANTED = "review.input.wanted"
+    WHAT_WORKS = "review.input.what_works"
+    WHAT_TO_CHANGE = "review.input.what_to_change"
+    FEEDBACK_COMMENT = "review.input.comment"
+    REASONS = "review.input.reasons"
+    POST_URL = "review.input.post_url"
+    PUBLISHED_AT = "review.input.published_at"
+
+
+class CallbackId(StrEnum):
+    REQUEST = "review.request_modal"
+    RESUBMIT = "review.resubmit_modal"
+    FEEDBACK = "review.feedback_modal"
+    APPROVE = "review.approve_modal"
+    PUBLISH = "review.publish_modal"
+
+
+class BlockId(StrEnum):
+    ACCOUNT = "review_account"
+    DRAFT = "review_draft"
+    PLANNED = "review_planned"
+    LINK = "review_link"
+    REVIEWERS = "review_reviewers"
+    WANTED = "review_wanted"
+    WHAT_WORKS = "review_what_works"
+    WHAT_TO_CHANGE = "review_what_to_change"
+    COMMENT = "review_comment"
+    REASONS = "review_reasons"
+    POST_URL = "review_post_url"
+    PUBLISHED_AT = "review_published_at"
+    ACTIONS = "review_actions"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+
+
+#: States in which reviewers can still act (comments are also taken while changes are requested).
+OPEN_FOR_DECISION = frozenset({Status.PENDING})
+OPEN_FOR_COMMENT = frozenset({Status.PENDING, Status.CHANGES_REQUESTED})
+
+
+class EventKind(StrEnum):
+    REQUESTED = "requested"
+    REMINDED = "reminded"
+    ESCALATED = "escalated"
+    COMMENTED = "commented"
+    STEP_APPROVED = "step_approved"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RESUBMITTED = "resubmitted"
+    PUBLISHED = "published"
+
+
+class Decision(StrEnum):
+    """What a reviewer does from the channel message."""
+
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+    COMMENT = "comment"
+
+    @property
+    def needs_reasons(self) -> bool:
+        return self in (Decision.REQUEST_CHANGES, Decision.REJECT)
+
+
+_REF_RE = re.compile(r"^(\d{1,12}):(\d{1,6}):(\d{1,9})$")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRef:
+    """A pointer to a request as it was rendered: its id, draft revision and row version."""
+
+    request_id: int
+    revision: int
+    version: int
+
+    def encode(self) -> str:
+        return f"{self.request_id}:{self.revision}:{self.version}"
+
+    @classmethod
+    def decode(cls, value: object) -> RequestRef:
+        """Parse a button value; anything malformed is refused (nothing is changed)."""
+        match = _REF_RE.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise BotError("review.errors.bad_reference")
+        return cls(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+
+@dataclass(frozen=True, slots=True)
+class ModalMeta:
+    """``private_metadata`` of a review modal: which request and what the modal is for."""
+
+    ref: RequestRef | None = None
+    decision: Decision | None = None
+
+    def encode(self) -> str:
+        data: dict[str, str] = {}
+        if self.ref is not None:
+            data["r"] = self.ref.encode()
+        if self.decision is not None:
+            data["d"] = self.decision.value
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: object) -> ModalMeta:
+        try:
+            data = json.loads(raw) if isinstance(raw, str) and raw else {}
+        except ValueError:
+            raise BotError("review.errors.bad_reference") from None
+        if not isinstance(data, dict):
+            raise BotError("review.errors.bad_reference")
+        ref = RequestRef.decode(data["r"]) if "r" in data else None
+        decision: Decision | None = None
+        if "d" in data:
+            try:
+                decision = Decision(data["d"])
+            except ValueError:
+                raise BotError("review.errors.bad_reference") from None
+        return cls(ref=ref, decision=decision)
