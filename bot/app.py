@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -85,13 +85,19 @@ def build_deps(
 def _feature_registrars() -> list[Callable[[AsyncApp, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
     from bot.kpi import listeners as kpi_listeners  # import features at build time
+    from bot.digest import listeners as digest_listeners
+    from bot.home import listeners as home_listeners
     from bot.review import listeners as review_listeners
 
-    return [review_listeners.register, kpi_listeners.register]
+    return [review_listeners.register, kpi_listeners.register, digest_listeners.register, home_listeners.register]
 
 
 def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
-    return []
+    from bot.digest import jobs as digest_jobs
+    from bot.kpi import jobs as kpi_jobs
+    from bot.review import jobs as review_jobs
+
+    return [digest_jobs.register_jobs, kpi_jobs.register_jobs, review_jobs.register_jobs]
 
 
 def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overrides: Any) -> AsyncApp:
@@ -152,6 +158,9 @@ async def on_start(deps: Deps) -> None:
 
     async with deps.sessions.begin() as session:
         await sync_accounts(session, accounts=deps.settings.accounts)
+    from bot.digest.jobs import catch_up
+
+    await catch_up(deps)  # digests due while the bot was down (within [digest] catch_up_days)
 
 
 async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock | None = None) -> None:
@@ -189,33 +198,16 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         else:
             log.info("scheduler disabled in this process ([scheduler] enabled = false)")
 
-        if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            assert settings.secrets.slack_app_token is not None
-            handler = AsyncSocketModeHandler(app, settings.secrets.slack_app_token.get())
-            await handler.connect_async()
-            stack.push_async_callback(handler.close_async)
-            web_app = build_health_app(deps)
-            log.info("connected to Slack in Socket Mode")
-        else:
-            web_app = build_web_app(app, deps)
-
-        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=10)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.server.host, settings.server.port)
-        await site.start()
-        log.info(
-            "listening on %s:%d (%s mode)",
-            settings.server.host,
-            settings.server.port,
-            "socket" if settings.socket_mode else "http",
-        )
+        # What takes requests (the Socket Mode connection, the HTTP server) is closed before the
+        # drain below, so no new work starts while work in progress finishes.
+        intake = AsyncExitStack()
+        stack.push_async_callback(intake.aclose)  # also when starting fails half-way
         try:
-            await stop.wait()
+            if await _serve(app, deps, intake=intake, stop=stop):
+                await stop.wait()
         finally:
             log.info("shutting down: no new requests; waiting for work in progress")
-            await runner.cleanup()
+            await intake.aclose()
             if not await deps.inflight.drain(SHUTDOWN_GRACE_SECONDS):
                 log.warning(
                     "%d task(s) still running after %.0fs; closing anyway",
@@ -223,6 +215,57 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
                     SHUTDOWN_GRACE_SECONDS,
                 )
     log.info("stopped")
+
+
+async def _serve(app: AsyncApp, deps: Deps, *, intake: AsyncExitStack, stop: asyncio.Event) -> bool:
+    """Connect to Slack (Socket Mode) and start the HTTP server, pushing each close onto ``intake``.
+
+    False when ``stop`` came first: the SDK retries a failed Socket Mode connection (Slack down, a
+    revoked app token) forever, and SIGTERM must still end the process.
+    """
+    settings = deps.settings
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert settings.secrets.slack_app_token is not None
+        handler = AsyncSocketModeHandler(app, settings.secrets.slack_app_token.get())
+        intake.push_async_callback(handler.close_async)
+        if not await _unless_stopped(handler.connect_async(), stop):
+            return False
+        web_app = build_health_app(deps)
+        log.info("connected to Slack in Socket Mode")
+    else:
+        web_app = build_web_app(app, deps)
+
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=10)
+    intake.push_async_callback(runner.cleanup)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.server.host, settings.server.port)
+    await site.start()
+    log.info(
+        "listening on %s:%d (%s mode)",
+        settings.server.host,
+        settings.server.port,
+        "socket" if settings.socket_mode else "http",
+    )
+    return True
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Await ``work`` unless ``stop`` is set first (then cancel it); True when ``work`` finished."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled():
+        return False
+    task.result()  # a failure to connect is raised here
+    return True
 
 
 def _platform_tokens(settings: Settings) -> dict[str, str | None]:

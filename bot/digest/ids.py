@@ -47,12 +47,17 @@ class WinTarget:
     @classmethod
     def decode(cls, raw: str) -> WinTarget:
         data = json.loads(raw)
-        return cls(channel_id=str(data["channel_id"]), message_ts=str(data["message_ts"]), author=data.get("author"))
+        return cls(
+            channel_id=str(data["channel_id"]), message_ts=str(data["message_ts"]), author=data.get("author")
+        )
 
 
 def digest_metadata(*, kind: str, period: str, channel: str) -> dict[str, Any]:
     """Slack message metadata that identifies one digest post (kind, period, channel)."""
-    return {"event_type": DIGEST_EVENT_TYPE, "event_payload": {"kind": kind, "period": period, "channel": channel}}
+    return {
+        "event_type": DIGEST_EVENT_TYPE,
+        "event_payload": {"kind": kind, "period": period, "channel": channel},
+    }
 
 
 def is_digest_message(message: dict[str, Any], *, kind: str, period: str, channel: str) -> bool:
@@ -61,4 +66,6 @@ def is_digest_message(message: dict[str, Any], *, kind: str, period: str, channe
     if metadata.get("event_type") != DIGEST_EVENT_TYPE:
         return False
     payload = metadata.get("event_payload") or {}
-    return payload.get("kind") == kind and payload.get("period") == period and payload.get("channel") == channel
+    return (
+        payload.get("kind") == kind and payload.get("period") == period and payload.get("channel") == channel
+    )

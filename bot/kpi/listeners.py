@@ -1,32 +1,178 @@
-"""/sns-kpi listeners: acknowledge at once, then answer (Slack I/O)."""
+"""/sns-kpi listeners: acknowledge at once (no DB), then answer ephemerally; charts go to the channel (Slack I/O)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.kpi import ui
+from bot.db import unit_of_work
+from bot.digest.periods import elapsed_share, month_of, months_back
+from bot.errors import BotError, NotAllowed
+from bot.kpi import service, ui
+from bot.kpi.charts import render_trend_chart
+from bot.slack.blocks import escape
 
 if TYPE_CHECKING:
     from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+#: Months shown by ``/sns-kpi KEY``.
+HISTORY_MONTHS = 12
+#: Upload errors that mean "the bot cannot post in this channel"; the chart then goes to a DM.
+_NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 
 
 class KpiListeners:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    async def handle_kpi_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def handle_kpi_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
-        text = (command.get("text") or "").strip()
-        words = text.split()
+        try:
+            await self._answer(command, respond=respond, client=client)
+        except BotError as error:
+            # Answered here rather than by app.error: Bolt loses the ack when a listener raises
+            # within its 10 ms ack poll (slack_bolt asyncio_runner), and Slack would see a 404.
+            log.info("kpi command refused: %s", error.key)
+            await respond(response_type="ephemeral", replace_original=False, text=error.render(self._deps.t))
+
+    async def _answer(
+        self, command: dict[str, Any], *, respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        words = (command.get("text") or "").split()
         sub = words[0].lower() if words else ""
-        t = self._deps.t
-        if sub == "help":
-            message = ui.build_help(self._deps.settings, t)
+        user_id = command["user_id"]
+        if not words:
+            await self._status(respond)
+        elif sub == "help":
+            await respond(
+                response_type="ephemeral", **ui.build_help(self._deps.settings, self._deps.t).kwargs()
+            )
+        elif sub in ("set", "target"):
+            await self._write(sub, words[1:], user_id=user_id, respond=respond, client=client)
+        elif len(words) == 1:
+            await self._detail(words[0], command=command, respond=respond, client=client)
         else:
-            message = ui.build_help(self._deps.settings, t, not_understood=text)
+            message = ui.build_help(self._deps.settings, self._deps.t, not_understood=" ".join(words))
+            await respond(response_type="ephemeral", **message.kwargs())
+
+    async def _status(self, respond: AsyncRespond) -> None:
+        settings, now = self._deps.settings, self._deps.clock.now()
+        month = month_of(now.astimezone(settings.tz).date())
+        async with unit_of_work(self._deps.sessions) as session:
+            values = await service.kpi_months(session, settings=settings, months=[month.previous(), month])
+        elapsed = elapsed_share(month, now, settings.tz)
+        statuses = [
+            service.assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis
+        ]
+        message = ui.build_status(
+            statuses,
+            month=month,
+            today=now.astimezone(settings.tz).date(),
+            elapsed=elapsed,
+            cmd=settings.slack.kpi_command,
+            t=self._deps.t,
+        )
         await respond(response_type="ephemeral", **message.kwargs())
+
+    async def _detail(
+        self, key: str, *, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        settings, t, now = self._deps.settings, self._deps.t, self._deps.clock.now()
+        kpi = service.require_kpi(settings, escape(key))
+        periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
+        async with unit_of_work(self._deps.sessions) as session:
+            values = (await service.kpi_months(session, settings=settings, months=periods))[kpi.key]
+        status = service.assess(
+            kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz)
+        )
+        await respond(
+            response_type="ephemeral", **ui.build_detail(kpi, values, periods, status, t=t).kwargs()
+        )
+        name = kpi.name.get(t.locale)
+        # Drawing takes a few hundred ms of CPU: keep it off the event loop.
+        png = await asyncio.to_thread(
+            render_trend_chart,
+            [ui.chart_series(kpi, values, t=t)],
+            title=t("kpi.detail.chart_title", name=name),
+            locale=t.locale,
+            target_label=t("kpi.detail.target_label"),
+        )
+        upload = {
+            "file": png,
+            "filename": f"{kpi.key}-{periods[-1].label}.png",
+            "title": t("kpi.detail.chart_title", name=name),
+            "initial_comment": t("kpi.detail.chart_comment", name=name, user=command["user_id"]),
+            "request_file_info": False,
+        }
+        try:
+            await client.files_upload_v2(channel=command["channel_id"], **upload)
+            return
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error not in _NOT_IN_CHANNEL:
+                log.warning("chart upload failed: %s", error)
+                await respond(response_type="ephemeral", text=t("kpi.detail.chart_failed", error=error))
+                return
+        # The bot is not in the channel (e.g. a private one): the asker still gets the chart, privately.
+        dm = await client.conversations_open(users=command["user_id"])
+        await client.files_upload_v2(channel=dm["channel"]["id"], **upload)
+        await respond(response_type="ephemeral", text=t("kpi.detail.chart_in_dm"))
+
+    async def _write(
+        self, sub: str, args: list[str], *, user_id: str, respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        settings, now, t = self._deps.settings, self._deps.clock.now(), self._deps.t
+        if len(args) not in (2, 3):
+            example = settings.kpis[0].key if settings.kpis else "recruiting_entries"
+            raise BotError("kpi.errors.usage", cmd=settings.slack.kpi_command, sub=sub, example=example)
+        await self._authorize(sub, user_id=user_id, client=client)
+        kpi = service.require_kpi(settings, escape(args[0]))
+        if sub == "set" and kpi.aggregate == "derived":
+            raise BotError("kpi.errors.derived", name=kpi.name.get(t.locale))
+        value = service.parse_value(kpi, escape(args[1]))
+        month = service.parse_month(escape(args[2]) if len(args) == 3 else None, now=now, tz=settings.tz)
+        async with unit_of_work(self._deps.sessions) as session:
+            before = (await service.kpi_months(session, settings=settings, months=[month]))[kpi.key][0]
+            if sub == "set":
+                await service.record_value(
+                    session,
+                    kpi=kpi.key,
+                    month=month.label,
+                    day=None,
+                    value=value,
+                    source="slack",
+                    user_id=user_id,
+                    now=now,
+                )
+                message = ui.build_recorded(kpi, month=month, value=value, previous=before.value, t=t)
+            else:
+                await service.set_target(
+                    session, kpi=kpi.key, month=month.label, value=value, user_id=user_id, now=now
+                )
+                message = ui.build_target_set(kpi, month=month, value=value, previous=before.target, t=t)
+        await respond(response_type="ephemeral", **message.kwargs())
+
+    async def _authorize(self, sub: str, *, user_id: str, client: AsyncWebClient) -> None:
+        settings = self._deps.settings
+        if settings.is_admin(user_id):
+            return
+        if sub == "target":
+            raise NotAllowed("kpi.errors.target_admins")
+        setters = settings.kpi.setters
+        if setters == "everyone":
+            return
+        if setters == "managers" and await self._deps.directory.is_manager(client, user_id):
+            return
+        raise NotAllowed(f"kpi.errors.setters_{setters}")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

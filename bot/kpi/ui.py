@@ -1,24 +1,195 @@
-"""Block Kit for /sns-kpi answers (pure)."""
+"""Block Kit and chart input for /sns-kpi answers: status report, 12-month detail, confirmations, help (pure)."""
 
 from __future__ import annotations
 
-from bot.config import Settings
+from collections.abc import Sequence
+from datetime import date
+
+from slack_sdk.models.blocks import Block
+
+from bot.config import KpiSettings, Settings
+from bot.digest.periods import Period
 from bot.i18n import Translator
-from bot.slack.blocks import Message, divider, escape, header, mrkdwn
+from bot.kpi.charts import Series
+from bot.kpi.numbers import format_change, format_percent, format_value
+from bot.kpi.service import KpiMonth, KpiStatus
+from bot.slack.blocks import Message, context, divider, escape, fit_blocks, header, mrkdwn
+
+
+def month_label(t: Translator, month: Period) -> str:
+    return t("kpi.month", year=month.start.year, month=month.start.month)
 
 
 def build_help(settings: Settings, t: Translator, *, not_understood: str | None = None) -> Message:
-    """``/sns-kpi help``: every subcommand, then every KPI with its target and why it matters."""
+    """``/sns-kpi help``: every subcommand, how to read the status, every KPI with its target and why."""
     cmd = settings.slack.kpi_command
-    blocks = []
+    blocks: list[Block] = []
     if not_understood is not None:
         blocks.append(mrkdwn(t("common.errors.unknown_subcommand", text=escape(not_understood))))
     blocks += [header(t("kpi.help.title")), mrkdwn(t("kpi.help.commands", cmd=cmd)), divider()]
     lines = []
     for kpi in settings.kpis:
         name = kpi.name.get(t.locale)
-        target = t("kpi.help.no_target") if kpi.target is None else f"{kpi.target:g}{kpi.unit}"
+        target = (
+            t("kpi.help.no_target") if kpi.target is None else format_value(kpi, kpi.target, compact=True)
+        )
         lines.append(t("kpi.help.kpi_line", key=kpi.key, name=name, target=target, why=kpi.why.get(t.locale)))
     if lines:
         blocks.append(mrkdwn(t("kpi.help.kpis_title") + "\n" + "\n".join(lines)))
-    return Message(text=t("kpi.help.title"), blocks=blocks)
+    blocks.append(context(t("kpi.help.reading")))
+    return Message(text=t("kpi.help.title"), blocks=fit_blocks(blocks))
+
+
+def _signal(status: KpiStatus, t: Translator) -> str:
+    """``:red_circle: Behind (17 expected by now) · vs last month: −6 / −30.0% (worse)``."""
+    kpi = status.kpi
+    if status.on_track is None:
+        signal = t("kpi.status.no_signal")
+    elif status.on_track:
+        signal = t("kpi.status.on_track")
+    else:
+        signal = t("kpi.status.behind")
+        # Only worth saying for totals, where "by now" differs from the monthly target.
+        if status.expected is not None and status.expected != status.target:
+            signal = t("kpi.status.behind_expected", value=format_value(kpi, status.expected))
+    return t("kpi.status.signal_line", signal=signal, change=_change_text(status, t))
+
+
+def _change_text(status: KpiStatus, t: Translator) -> str:
+    kpi = status.kpi
+    if status.change is None:
+        return t("kpi.status.no_previous")
+    if status.change == 0:
+        return t("kpi.status.same")
+    change = format_change(kpi, status.change, t)
+    if status.change_pct is not None and kpi.unit != "%":
+        change += f" / {format_percent(status.change_pct, decimals=1, signed=True)}"
+    verdict = t("kpi.status.better") if status.good_change else t("kpi.status.worse")
+    return t("kpi.status.vs_last", change=change, verdict=verdict)
+
+
+def status_line(status: KpiStatus, t: Translator) -> str:
+    """``*Name*  value / target (47% of target)`` — the first line of a KPI in the status report."""
+    kpi = status.kpi
+    name = kpi.name.get(t.locale)
+    target = format_value(kpi, status.target, compact=True) if status.target is not None else None
+    if status.value is None:
+        if target is None:
+            return t("kpi.status.empty_line_no_target", name=name)
+        return t("kpi.status.empty_line", name=name, target=target)
+    value = format_value(kpi, status.value)
+    if target is None:
+        return t("kpi.status.value_line_no_target", name=name, value=value)
+    achievement = format_percent(status.achievement) if status.achievement is not None else "—"
+    return t("kpi.status.value_line", name=name, value=value, target=target, achievement=achievement)
+
+
+def build_status(
+    statuses: Sequence[KpiStatus], *, month: Period, today: date, elapsed: float, cmd: str, t: Translator
+) -> Message:
+    """``/sns-kpi``: a short status report — one summary line, then one block per KPI."""
+    title = t("kpi.status.title", month=month_label(t, month))
+    as_of = t(
+        "kpi.status.as_of",
+        date=t("kpi.date", year=today.year, month=today.month, day=today.day),
+        elapsed=f"{elapsed * 100:.0f}",
+    )
+    blocks: list[Block] = [header(title), context(as_of)]
+    if not statuses:
+        blocks.append(mrkdwn(t("kpi.status.no_kpis")))
+        return Message(text=title, blocks=blocks)
+    judged = [s for s in statuses if s.target is not None]
+    summary = t("kpi.status.summary", on_track=sum(1 for s in judged if s.on_track), total=len(judged))
+    blocks.append(mrkdwn(summary))
+    lines = []
+    for status in statuses:
+        line = status_line(status, t)
+        detail = _signal(status, t) if status.value is not None else ""
+        lines.append(line + ("\n" + detail if detail else ""))
+        blocks.append(mrkdwn(lines[-1]))
+    blocks.append(context(t("kpi.status.footer", cmd=cmd)))
+    text = "\n".join([title, summary, *lines])
+    return Message(text=text, blocks=fit_blocks(blocks))
+
+
+def build_detail(
+    kpi: KpiSettings,
+    months: Sequence[KpiMonth],
+    periods: Sequence[Period],
+    status: KpiStatus,
+    *,
+    t: Translator,
+) -> Message:
+    """``/sns-kpi KEY``: this month's status, then each of the last 12 months as text, newest first."""
+    name = kpi.name.get(t.locale)
+    title = t("kpi.detail.title", name=name)
+    rows = []
+    for item, period in sorted(zip(months, periods, strict=True), key=lambda p: p[1], reverse=True):
+        value = format_value(kpi, item.value) if item.value is not None else t("kpi.detail.no_value")
+        label = month_label(t, period)
+        if item.target is None:
+            rows.append(t("kpi.detail.row_no_target", month=label, value=value))
+            continue
+        achievement = (
+            format_percent(item.value / item.target * 100) if item.value is not None and item.target else "—"
+        )
+        rows.append(
+            t(
+                "kpi.detail.row",
+                month=label,
+                value=value,
+                target=format_value(kpi, item.target, compact=True),
+                achievement=achievement,
+            )
+        )
+    current = status_line(status, t)
+    signal = _signal(status, t) if status.value is not None else ""
+    blocks: list[Block] = [
+        header(title),
+        mrkdwn(current + ("\n" + signal if signal else "")),
+        mrkdwn("\n".join(rows)),
+        context(t("kpi.detail.why", why=kpi.why.get(t.locale))),
+    ]
+    return Message(text="\n".join([title, current, *rows]), blocks=blocks)
+
+
+def chart_series(kpi: KpiSettings, months: Sequence[KpiMonth], *, t: Translator) -> Series:
+    return Series(
+        title=kpi.name.get(t.locale),
+        unit=kpi.unit,
+        labels=[m.month for m in months],
+        values=[m.value for m in months],
+        targets=[m.target for m in months],
+        better=kpi.better,
+    )
+
+
+def build_recorded(
+    kpi: KpiSettings, *, month: Period, value: float, previous: float | None, t: Translator
+) -> Message:
+    """Ephemeral confirmation of ``/sns-kpi set``."""
+    params = {
+        "name": kpi.name.get(t.locale),
+        "month": month_label(t, month),
+        "value": format_value(kpi, value),
+    }
+    if previous is None:
+        text = t("kpi.set.done_first", **params)
+    else:
+        text = t("kpi.set.done", previous=format_value(kpi, previous), **params)
+    return Message(text=text, blocks=[mrkdwn(text)])
+
+
+def build_target_set(
+    kpi: KpiSettings, *, month: Period, value: float, previous: float | None, t: Translator
+) -> Message:
+    """Ephemeral confirmation of ``/sns-kpi target``."""
+    before = format_value(kpi, previous, compact=True) if previous is not None else t("kpi.help.no_target")
+    text = t(
+        "kpi.target.done",
+        name=kpi.name.get(t.locale),
+        month=month_label(t, month),
+        value=format_value(kpi, value, compact=True),
+        previous=before,
+    )
+    return Message(text=text, blocks=[mrkdwn(text)])

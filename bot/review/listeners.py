@@ -1,33 +1,469 @@
-"""/sns-review listeners (Slack I/O)."""
+"""/sns-review listeners: acknowledge, parse, call the service, render, talk to Slack (Slack I/O).
+
+Modal submissions are checked against the store *before* the ack (one short transaction), so a
+refused decision turns the modal into a "not recorded" view (mentions render there) and form
+problems show inline, with nothing typed lost. Everything else that talks to Slack happens after
+the ack. Approve opens a small modal with an optional comment; its submit button is the approval.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.review import ui
+from bot import db
+from bot.config import ApprovalStep, Settings
+from bot.errors import BotError, Unavailable
+from bot.review import service, ui
+from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
+from bot.review.policy import ResolvedStep, build_chain
+from bot.review.records import RequestList, RequestSnapshot
+from bot.slack.blocks import Message
+from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
     from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: How long resolving user groups may take before a modal opens without them (3-second rule).
+DIRECTORY_TIMEOUT = 1.2
+
+_DECISION_BY_ACTION = {
+    ActionId.APPROVE.value: Decision.APPROVE,
+    ActionId.REQUEST_CHANGES.value: Decision.REQUEST_CHANGES,
+    ActionId.REJECT.value: Decision.REJECT,
+    ActionId.COMMENT.value: Decision.COMMENT,
+}
+
+
+def _user(body: dict[str, Any]) -> str:
+    user = body.get("user") or {}
+    return str(user.get("id") or body.get("user_id") or "")
 
 
 class ReviewListeners:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    async def handle_review_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def _settings(self) -> Settings:
+        return self._deps.settings
+
+    async def _in_store(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """One transaction, retried when SQLite is locked; a database outage is ``Unavailable``."""
+
+        async def unit() -> T:
+            async with db.unit_of_work(self._deps.sessions) as session:
+                return await work(session)
+
+        return await db.with_retry(unit)
+
+    async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
+        """User ids and groups → user ids; on a slow Slack, the plain user ids only (logged)."""
+        try:
+            async with asyncio.timeout(DIRECTORY_TIMEOUT):
+                return await self._deps.directory.expand(client, ids)
+        except TimeoutError:
+            log.warning("resolving reviewers timed out; user groups left out: %s", list(ids))
+            return [i for i in ids if i.startswith(("U", "W"))]
+
+    def _configured_steps(self, account_key: str | None) -> tuple[ApprovalStep, ...]:
+        account = self._settings.account(account_key) if account_key else None
+        if account is not None and account.approval:
+            return account.approval
+        return (ApprovalStep(approvers=self._settings.roles.managers, mode="any"),)
+
+    async def _initial_reviewers(
+        self, client: AsyncWebClient, account_key: str | None, requester: str
+    ) -> list[str]:
+        steps = self._configured_steps(account_key)
+        return [u for u in await self._expand(client, steps[0].approvers) if u != requester]
+
+    async def _chain(
+        self, client: AsyncWebClient, *, account_key: str, chosen: Sequence[str], requester: str
+    ) -> tuple[ResolvedStep, ...]:
+        configured = [
+            ResolvedStep(tuple(await self._expand(client, step.approvers)), step.mode)
+            for step in self._configured_steps(account_key)
+        ]
+        fallback = [*await self._expand(client, self._settings.roles.managers), *self._settings.roles.admins]
+        return build_chain(configured=configured, chosen_first=chosen, requester=requester, fallback=fallback)
+
+    async def _refresh_message(self, client: AsyncWebClient, request_id: int) -> RequestSnapshot:
+        """Re-render the channel message from the store as it is *now* (the latest of several quick
+        decisions wins); a deleted message is posted again and its new ts stored."""
+        snapshot = await self._in_store(lambda s: service.get_request(s, request_id=request_id))
+        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t)
+        if snapshot.channel_id and snapshot.message_ts:
+            try:
+                await client.chat_update(
+                    channel=snapshot.channel_id, ts=snapshot.message_ts, **message.kwargs()
+                )
+                return snapshot
+            except SlackApiError as exc:
+                if exc.response.get("error") not in (
+                    "message_not_found",
+                    "channel_not_found",
+                    "cant_update_message",
+                ):
+                    raise
+                log.warning(
+                    "review %s: message %s is gone (%s); posting it again",
+                    request_id,
+                    snapshot.message_ts,
+                    exc.response.get("error"),
+                )
+        return await self._post_message(client, snapshot)
+
+    async def _post_message(self, client: AsyncWebClient, snapshot: RequestSnapshot) -> RequestSnapshot:
+        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t)
+        channel = self._settings.review.channel
+        response = await client.chat_postMessage(channel=channel, **message.kwargs())
+        ts, posted_in = str(response["ts"]), str(response.get("channel") or channel)
+        await self._in_store(
+            lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts)
+        )
+        return await self._in_store(lambda s: service.get_request(s, request_id=snapshot.id))
+
+    async def _thread(self, client: AsyncWebClient, snapshot: RequestSnapshot, message: Message) -> None:
+        channel = snapshot.channel_id or self._settings.review.channel
+        await client.chat_postMessage(channel=channel, thread_ts=snapshot.message_ts, **message.kwargs())
+
+    async def _refuse_submission(self, ack: AsyncAck, error: BotError, *, block_id: str) -> None:
+        """Answer a refused modal submission: inline on ``block_id`` when retrying can help (the
+        database was down; the text stays), otherwise the modal turns into the explanation."""
+        text = error.render(self._deps.t)
+        log.info("review submission refused: %s", error.key)
+        if isinstance(error, Unavailable) or error.block_id:
+            await ack(response_action="errors", errors={error.block_id or block_id: text})
+            return
+        await ack(response_action="update", view=ui.build_refusal_view(text, t=self._deps.t).to_dict())
+
+    # -- /sns-review ------------------------------------------------------------------------
+
+    async def handle_review_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
-        text = (command.get("text") or "").strip()
-        sub = text.split()[0].lower() if text else ""
+        text = command.get("text") or ""
+        word = text.strip().lower()
         t = self._deps.t
-        if sub == "help":
-            message = ui.build_help(self._deps.settings, t)
-        else:
-            message = ui.build_help(self._deps.settings, t, not_understood=text)
+        if word == "help":
+            await respond(response_type="ephemeral", **ui.build_help(self._settings, t).kwargs())
+            return
+        if word == "list":
+            await self._answer_list(command, respond)
+            return
+        requester = str(command.get("user_id") or "")
+        first = self._settings.accounts[0].key if self._settings.accounts else None
+        reviewers = await self._initial_reviewers(client, first, requester)
+        view = ui.build_request_modal(
+            settings=self._settings,
+            t=t,
+            draft=text.strip("\n "),
+            reviewers=reviewers,
+            now=self._deps.clock.now(),
+        )
+        await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+    async def _answer_list(self, command: dict[str, Any], respond: AsyncRespond) -> None:
+        user_id = str(command.get("user_id") or "")
+
+        async def read(session: AsyncSession) -> RequestList:
+            mine = await service.open_requests_for(session, user_id=user_id)
+            waiting = await service.waiting_on(session, user_id=user_id)
+            return RequestList(mine=tuple(mine), waiting=tuple(waiting))
+
+        result = await self._in_store(read)
+        message = ui.build_list(result, settings=self._settings, t=self._deps.t)
         await respond(response_type="ephemeral", **message.kwargs())
+
+    async def handle_account_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Another account was chosen in the request modal: refill reviewers and the length limit."""
+        await ack()
+        view = body.get("view") or {}
+        action = (body.get("actions") or [{}])[0]
+        account_key = (action.get("selected_option") or {}).get("value")
+        if self._settings.account(account_key or "") is None:
+            return
+        form = ui.parse_request_modal((view.get("state") or {}).get("values") or {})
+        reviewers = await self._initial_reviewers(client, account_key, _user(body))
+        new_view = ui.build_request_modal(
+            settings=self._settings,
+            t=self._deps.t,
+            draft=form.text,
+            reviewers=reviewers,
+            now=self._deps.clock.now(),
+            account_key=account_key,
+        )
+        try:
+            await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new_view)
+        except SlackApiError as exc:
+            # hash_conflict: the person changed the account again meanwhile; that update wins.
+            log.info("request modal not refilled: %s", exc.response.get("error"))
+
+    async def handle_request_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        t, now, requester = self._deps.t, self._deps.clock.now(), _user(body)
+        form = ui.parse_request_modal((view.get("state") or {}).get("values") or {})
+        errors = ui.validate_request(form, settings=self._settings, t=t, now=now, requester=requester)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        assert form.account_key is not None  # validated above
+        account_key = form.account_key
+        chain = await self._chain(client, account_key=account_key, chosen=form.reviewers, requester=requester)
+
+        async def create(session: AsyncSession) -> RequestSnapshot | None:
+            # One modal, one request: a repeated delivery of the same submission creates nothing.
+            if not await claim_key(session, key=f"review:view:{view.get('id')}:{view.get('hash')}", now=now):
+                return None
+            return await service.create_request(
+                session,
+                requester_id=requester,
+                account_key=account_key,
+                text=form.text,
+                planned_at=form.planned_at,
+                link_url=form.link_url,
+                feedback_wanted=form.wanted,
+                chain=chain,
+                now=now,
+            )
+
+        try:
+            snapshot = await self._in_store(create)
+        except BotError as error:
+            await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
+            return
+        await ack()
+        if snapshot is None:
+            log.info("request modal %s submitted twice; the second one is ignored", view.get("id"))
+            return
+        try:
+            snapshot = await self._post_message(client, snapshot)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            log.error(
+                "review %s: could not post to %s: %s", snapshot.id, self._settings.review.channel, error
+            )
+            await client.chat_postMessage(
+                channel=requester, text=t("review.errors.channel_failed", error=error)
+            )
+            return
+        await client.chat_postMessage(
+            channel=requester, **ui.build_created_dm(snapshot, settings=self._settings, t=t).kwargs()
+        )
+
+    # -- decisions --------------------------------------------------------------------------
+
+    async def handle_decision_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Approve / Request changes / Reject / Comment: check the rules, then open the modal."""
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        decision = _DECISION_BY_ACTION[str(action.get("action_id"))]
+        ref = RequestRef.decode(action.get("value"))
+        actor = _user(body)
+        snapshot = await self._in_store(
+            lambda s: service.check_can_decide(
+                s, ref=ref, actor_id=actor, decision=decision, is_admin=self._settings.is_admin(actor)
+            )
+        )
+        if decision is Decision.APPROVE:
+            modal = ui.build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
+        else:
+            modal = ui.build_feedback_modal(
+                snapshot, decision=decision, settings=self._settings, t=self._deps.t
+            )
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def handle_decision_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        t, now, actor = self._deps.t, self._deps.clock.now(), _user(body)
+        meta = ModalMeta.decode(view.get("private_metadata"))
+        if meta.ref is None or meta.decision is None:
+            raise BotError("review.errors.bad_reference")
+        ref, decision = meta.ref, meta.decision
+        feedback = ui.parse_feedback_modal((view.get("state") or {}).get("values") or {})
+        errors = ui.validate_feedback(feedback, decision=decision, settings=self._settings, t=t)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        try:
+            result = await self._in_store(
+                lambda s: service.decide(
+                    s,
+                    ref=ref,
+                    actor_id=actor,
+                    decision=decision,
+                    feedback=feedback,
+                    is_admin=self._settings.is_admin(actor),
+                    now=now,
+                )
+            )
+        except BotError as error:
+            await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
+            return
+        await ack()
+        snapshot = result.request
+        if result.outcome != "commented":
+            snapshot = await self._refresh_message(client, snapshot.id)
+        await self._thread(client, snapshot, ui.build_decision_reply(result, settings=self._settings, t=t))
+        await client.chat_postMessage(
+            channel=snapshot.requester_id,
+            **ui.build_decision_dm(result, settings=self._settings, t=t).kwargs(),
+        )
+
+    # -- resubmit ---------------------------------------------------------------------------
+
+    async def handle_resubmit_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        ref = RequestRef.decode((body.get("actions") or [{}])[0].get("value"))
+        actor = _user(body)
+        snapshot = await self._in_store(
+            lambda s: service.check_requester(s, ref=ref, actor_id=actor, expected=Status.CHANGES_REQUESTED)
+        )
+        modal = ui.build_resubmit_modal(snapshot, settings=self._settings, t=self._deps.t)
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def handle_resubmit_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        t, now, actor = self._deps.t, self._deps.clock.now(), _user(body)
+        meta = ModalMeta.decode(view.get("private_metadata"))
+        if meta.ref is None:
+            raise BotError("review.errors.bad_reference")
+        ref = meta.ref
+        form = ui.parse_request_modal((view.get("state") or {}).get("values") or {})
+
+        async def check_and_resubmit(session: AsyncSession) -> Any:
+            before = await service.check_requester(
+                session, ref=ref, actor_id=actor, expected=Status.CHANGES_REQUESTED
+            )
+            errors = ui.validate_request(
+                form,
+                settings=self._settings,
+                t=t,
+                now=now,
+                requester=actor,
+                account_key=before.account_key,
+                check_reviewers=False,
+            )
+            if errors:
+                return errors
+            return await service.resubmit(
+                session,
+                ref=ref,
+                actor_id=actor,
+                text=form.text,
+                planned_at=form.planned_at,
+                link_url=form.link_url,
+                note=form.wanted,
+                now=now,
+            )
+
+        try:
+            result = await self._in_store(check_and_resubmit)
+        except BotError as error:
+            await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
+            return
+        if isinstance(result, dict):
+            await ack(response_action="errors", errors=result)
+            return
+        await ack()
+        snapshot = await self._refresh_message(client, result.request.id)
+        await self._thread(client, snapshot, ui.build_resubmit_reply(result, t=t))
+
+    # -- publish ----------------------------------------------------------------------------
+
+    async def handle_publish_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        ref = RequestRef.decode((body.get("actions") or [{}])[0].get("value"))
+        actor = _user(body)
+        snapshot = await self._in_store(
+            lambda s: service.check_requester(
+                s, ref=ref, actor_id=actor, expected=Status.APPROVED, is_admin=self._settings.is_admin(actor)
+            )
+        )
+        modal = ui.build_publish_modal(
+            snapshot, settings=self._settings, t=self._deps.t, now=self._deps.clock.now()
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def handle_publish_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        t, now, actor = self._deps.t, self._deps.clock.now(), _user(body)
+        meta = ModalMeta.decode(view.get("private_metadata"))
+        if meta.ref is None:
+            raise BotError("review.errors.bad_reference")
+        ref = meta.ref
+        form = ui.parse_publish_modal((view.get("state") or {}).get("values") or {})
+        errors = ui.validate_publish(form, t=t, now=now)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        assert form.published_at is not None  # validated above
+        published_at = form.published_at
+
+        async def record(session: AsyncSession) -> Any:
+            snapshot = await service.get_request(session, request_id=ref.request_id)
+            account = self._settings.account(snapshot.account_key)
+            if account is None:
+                raise BotError("review.modal.errors.unknown_account", block_id=BlockId.POST_URL)
+            return await service.publish(
+                session,
+                ref=ref,
+                actor_id=actor,
+                is_admin=self._settings.is_admin(actor),
+                account=account,
+                url=form.url,
+                published_at=published_at,
+                now=now,
+            )
+
+        try:
+            result = await self._in_store(record)
+        except BotError as error:
+            await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
+            return
+        await ack()
+        snapshot = await self._refresh_message(client, result.request.id)
+        await self._thread(client, snapshot, ui.build_published_reply(result, settings=self._settings, t=t))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     listeners = ReviewListeners(deps)
-    app.command(deps.settings.slack.review_command)(deps.inflight.track(listeners.handle_review_command))
+    track = deps.inflight.track
+    app.command(deps.settings.slack.review_command)(track(listeners.handle_review_command))
+    app.action(ActionId.ACCOUNT.value)(track(listeners.handle_account_action))
+    for action_id in _DECISION_BY_ACTION:
+        app.action(action_id)(track(listeners.handle_decision_action))
+    app.action(ActionId.RESUBMIT.value)(track(listeners.handle_resubmit_action))
+    app.action(ActionId.PUBLISH.value)(track(listeners.handle_publish_action))
+    app.view(CallbackId.REQUEST.value)(track(listeners.handle_request_submission))
+    app.view(CallbackId.FEEDBACK.value)(track(listeners.handle_decision_submission))
+    app.view(CallbackId.APPROVE.value)(track(listeners.handle_decision_submission))
+    app.view(CallbackId.RESUBMIT.value)(track(listeners.handle_resubmit_submission))
+    app.view(CallbackId.PUBLISH.value)(track(listeners.handle_publish_submission))

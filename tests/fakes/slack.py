@@ -9,6 +9,11 @@ NOTE: slack_sdk applies `HTTPS_PROXY`/`HTTP_PROXY` to its clients and ignores `N
 in the environment, calls to 127.0.0.1 would go to the proxy. Clear both variables for the bot (and the
 test process) when talking to this fake.
 
+Socket Mode: `apps.connections.open` (app-level `xapp-` token only) hands out a `ws://` URL on this server;
+`await slack.wait_for_socket()`, then `await slack.socket_send(socket_mode.envelope(...))` and
+`await slack.wait_for_ack(envelope_id)` (see `tests.fakes.socket_mode`). These helpers work from the test's
+loop whether the fake serves in the same loop or in its own thread.
+
 Answers follow /work/shared/slack/README.md §3.4. Every `blocks` and `view` argument is checked with slack_sdk
 models (`tests.fakes.blockkit`); invalid ones get Slack's `ok:false` answer and land in `invalid_payloads`.
 Faults (`fail`) are decided before a method runs, so a failed call never changes the fake's state.
@@ -23,7 +28,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Self
@@ -33,6 +38,7 @@ from aiohttp import web
 
 from tests.fakes import blockkit
 from tests.fakes.payloads import API_APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID
+from tests.fakes.socket_mode import SOCKET_PATH, Ack, Connection, SocketModeServer
 
 SCOPES = (
     "chat:write,chat:write.public,commands,im:write,files:write,channels:history,usergroups:read,users:read"
@@ -79,6 +85,10 @@ class _Fault:
     when: Predicate | None
 
 
+# The call a request was recorded as, so the answer can be matched to it.
+_CALL_KEY = web.RequestKey("fake_call", Call)
+
+
 def _truthy(value: Any) -> bool:
     # slack_sdk sends booleans as "1"/"0" in forms and query strings; JSON bodies carry real booleans.
     return value in (True, 1, "1", "true", "True")
@@ -100,6 +110,8 @@ class FakeSlack:
         self._port = 0
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.socket = SocketModeServer()
         self.reset()
         self._handlers: dict[str, Callable[[Params], Params]] = {
             "auth.test": self._auth_test,
@@ -140,10 +152,12 @@ class FakeSlack:
         return f"{self.base_url}/response/{name}"
 
     async def start(self) -> None:
-        app = web.Application()
+        self._loop = asyncio.get_running_loop()
+        app = web.Application(middlewares=[self._note_answer])
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{name}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get(SOCKET_PATH, self.socket.handle)
         # Short shutdown: a test may leave a `delay` fault sleeping; do not wait a minute for it.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -153,6 +167,8 @@ class FakeSlack:
         await web.SockSite(self._runner, sock).start()
 
     async def close(self) -> None:
+        # Open websockets would otherwise hold the runner's shutdown until its timeout.
+        await self.socket.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -210,6 +226,8 @@ class FakeSlack:
     def reset(self) -> None:
         """Forget calls, faults, violations, messages, views and files (keeps `usergroups` and `users`)."""
         self.calls: list[Call] = []
+        self.answered: list[Call] = []
+        self.socket.forget()
         self.invalid_payloads: list[Violation] = []
         self.views: dict[str, Params] = {}
         self.files: dict[str, Params] = {}
@@ -223,6 +241,10 @@ class FakeSlack:
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in list(self.calls) if call.method == method]
+
+    def answers_to(self, method: str) -> list[Call]:
+        """Calls to `method` whose answer went to a client still connected (it did not give up or die)."""
+        return [call for call in list(self.answered) if call.method == method]
 
     async def wait_for(self, method: str, *, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until `method` has been called `count` times; return those calls."""
@@ -275,7 +297,71 @@ class FakeSlack:
             _Fault(method, resolved_status, resolved_error, retry_after, delay, drop, times, when)
         )
 
+    # ----------------------------------------------------------------- Socket Mode helpers
+
+    @property
+    def acks(self) -> list[Ack]:
+        """Every ack the bot sent over Socket Mode, oldest first."""
+        return list(self.socket.acks)
+
+    @property
+    def socket_connections(self) -> list[Connection]:
+        """Every websocket the bot opened, oldest first (closed ones included)."""
+        return list(self.socket.connections)
+
+    async def wait_for_socket(self, *, count: int = 1, timeout: float = 10.0) -> Connection:
+        """Wait until the bot has opened `count` websockets in all and the newest is open; return it."""
+        deadline = time.monotonic() + timeout
+        while len(self.socket.connections) < count or not self.socket.connections[-1].is_open:
+            if time.monotonic() > deadline:
+                opened = len(self.socket.connections)
+                raise AssertionError(
+                    f"{opened} Socket Mode connection(s), expected {count} within {timeout}s"
+                )
+            await asyncio.sleep(0.01)
+        return self.socket.connections[-1]
+
+    async def socket_send(self, envelope: Mapping[str, Any]) -> None:
+        """Push one envelope (`socket_mode.envelope(...)`) to the bot's newest open connection."""
+        await self._on_server_loop(self.socket.send(envelope))
+
+    async def socket_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Send Slack's `disconnect` frame; the bot should fetch a new URL and reconnect."""
+        await self._on_server_loop(self.socket.disconnect(reason))
+
+    async def wait_for_ack(self, envelope_id: str, *, timeout: float = 5.0) -> Ack:
+        """Wait for the bot's ack of `envelope_id` and return it."""
+        deadline = time.monotonic() + timeout
+        while (
+            ack := next((a for a in list(self.socket.acks) if a.envelope_id == envelope_id), None)
+        ) is None:
+            if time.monotonic() > deadline:
+                seen = [a.envelope_id for a in self.socket.acks]
+                raise AssertionError(f"no ack for {envelope_id} within {timeout}s; acked {seen}")
+            await asyncio.sleep(0.01)
+        return ack
+
+    async def _on_server_loop(self, work: Coroutine[Any, Any, None]) -> None:
+        # Websockets belong to the loop that serves them; a threaded fake runs its own loop.
+        if self._loop is None:
+            work.close()
+            raise RuntimeError("FakeSlack is not started")
+        if self._loop is asyncio.get_running_loop():
+            await work
+        else:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
     # ----------------------------------------------------------------- HTTP plumbing
+
+    @web.middleware
+    async def _note_answer(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        call = request.get(_CALL_KEY)
+        if call is not None and request.transport is not None and not request.transport.is_closing():
+            self.answered.append(call)
+        return response
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -288,7 +374,13 @@ class FakeSlack:
         if rejected is not None:
             return web.json_response(rejected)
         handler = self._handlers.get(method)
-        body = handler(params) if handler is not None else {"ok": True}
+        if method == "apps.connections.open":  # the only method that looks at which token is used
+            ws_base = self.base_url.replace("http://", "ws://", 1)
+            body = self.socket.open_connection(
+                authorization=request.headers.get("Authorization", ""), ws_base=ws_base
+            )
+        else:
+            body = handler(params) if handler is not None else {"ok": True}
         headers = {"x-oauth-scopes": SCOPES} if method == "auth.test" else None
         return web.json_response(body, headers=headers)
 
@@ -335,7 +427,9 @@ class FakeSlack:
 
     def _record(self, method: str, params: Params, request: web.Request) -> None:
         headers = {key.lower(): value for key, value in request.headers.items()}
-        self.calls.append(Call(method, copy.deepcopy(params), headers, time.monotonic(), request.path))
+        call = Call(method, copy.deepcopy(params), headers, time.monotonic(), request.path)
+        request[_CALL_KEY] = call  # for `_note_answer`
+        self.calls.append(call)
 
     async def _apply_fault(
         self, method: str, params: Params, request: web.Request

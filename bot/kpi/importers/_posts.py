@@ -70,18 +70,22 @@ def read_generic_posts(rows: Rows, ctx: PostContext) -> list[PostRecord]:
     rows.report(unknown, "imports.errors.unknown_account", values=accounts, choices=choices)
     urls = rows.required("url")
     times = rows.times("published_at", formats=_GENERIC_TIMES, naive_tz=ctx.tz)
-    external = rows.text("external_id")
-    ids = external.where(~missing_mask(external), urls)
+    ids = urls
+    if rows.has("external_id"):
+        external = rows.text("external_id")
+        exponent = external.str.match(_EXPONENT_ID).to_numpy()
+        rows.report(exponent, "imports.errors.id_in_exponent_form", column="external_id", values=external)
+        ids = external.where(~missing_mask(external), urls)
     metrics = {name: rows.counts(name) for name in METRIC_FIELDS}
     return build_posts(
         rows,
         ids=ids,
         published=times.utc,
-        urls=urls.tolist(),
+        urls=urls,
         texts=rows.text("text"),
         metrics=metrics,
-        platforms=platforms.tolist(),
-        accounts=accounts.tolist(),
+        platforms=platforms,
+        accounts=accounts,
         authors=rows.optional_text("author"),
     )
 
@@ -234,11 +238,11 @@ def build_posts(
     *,
     ids: pd.Series,
     published: npt.NDArray[np.datetime64],
-    urls: Sequence[str | None],
+    urls: Sequence[str | None] | pd.Series,
     texts: pd.Series,
     metrics: Mapping[str, npt.NDArray[np.object_] | None],
-    platforms: Sequence[str],
-    accounts: Sequence[str],
+    platforms: Sequence[str] | pd.Series,
+    accounts: Sequence[str] | pd.Series,
     authors: Sequence[str | None] | None,
 ) -> list[PostRecord]:
     """Records for the rows that are neither bad nor skipped, built column-wise then zipped."""
@@ -246,29 +250,28 @@ def build_posts(
     if not len(keep):
         return []
 
-    def take(values: Sequence[object] | npt.NDArray[np.object_]) -> list[object]:
+    def take(values: Sequence[object] | npt.NDArray[np.object_] | pd.Series) -> list[object]:
         return np.asarray(values, dtype=object)[keep].tolist()
 
     # Multi-line captions keep "\n" whatever the file's line endings were.
-    text_values = texts.str.replace("\r\n", "\n", regex=False).to_numpy(dtype=object)[keep].tolist()
+    text_values = take(texts.str.replace("\r\n", "\n", regex=False))
+    url_values = [url or None for url in take(urls)]
     nones = [None] * len(keep)
-    metric_rows = zip(
-        *(take(column) if (column := metrics.get(name)) is not None else nones for name in METRIC_FIELDS),
-        strict=True,
-    )
-    columns = zip(
-        take(platforms),
-        ids.to_numpy(dtype=object)[keep].tolist(),
-        to_datetimes(published[keep]),
-        take(urls),
-        text_values,
-        take(accounts),
-        take(authors) if authors is not None else nones,
-        metric_rows,
-        rows.lines[keep].tolist(),
-        strict=True,
-    )
-    return [
-        PostRecord(platform, external_id, when, url or None, text, account, author, Metrics(*counts), line)
-        for platform, external_id, when, url, text, account, author, counts, line in columns
+    # map() over columns calls the constructors from C: ~2x faster than a comprehension here.
+    metric_columns = [
+        take(column) if (column := metrics.get(name)) is not None else nones for name in METRIC_FIELDS
     ]
+    return list(
+        map(
+            PostRecord,
+            take(platforms),
+            take(ids),
+            to_datetimes(published[keep]),
+            url_values,
+            text_values,
+            take(accounts),
+            take(authors) if authors is not None else nones,
+            map(Metrics, *metric_columns),
+            rows.lines[keep].tolist(),
+        )
+    )

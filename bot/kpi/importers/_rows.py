@@ -6,7 +6,6 @@ parses it for the whole chunk at once and records a precise ``RowProblem`` for e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
@@ -25,15 +24,6 @@ ECHO_CHARS = 60
 
 def echo(value: str) -> str:
     return value if len(value) <= ECHO_CHARS else value[: ECHO_CHARS - 1] + "…"
-
-
-_PADDING = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
-
-
-def _has_padding(column: pd.Series) -> bool:
-    """Whether any cell starts or ends with whitespace: one regex over the joined column is far
-    cheaper than stripping every cell, and most exports have no padding at all."""
-    return _PADDING.search("\x00".join(column.tolist())) is not None
 
 
 class Rows:
@@ -71,7 +61,7 @@ class Rows:
         if key not in self._texts:
             if self.has(key):
                 column = self._frame.iloc[:, self._header.positions[key]].reset_index(drop=True)
-                self._texts[key] = column.str.strip() if _has_padding(column) else column
+                self._texts[key] = column.str.strip()
             else:
                 self._texts[key] = pd.Series([""] * self.n, dtype=object)
         return self._texts[key]

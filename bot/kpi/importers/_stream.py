@@ -7,6 +7,7 @@ multi-line caption still points at the right line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +111,8 @@ def iter_import(
         raise BotError(
             "imports.errors.file_unreadable", path=str(path), detail=exc.strerror or str(exc)
         ) from exc
-    encoding = confirm_encoding(path, sniff_encoding(head))
     forced = SPECS[resolve_format(format, kind=kind).name] if format else None
+    encoding = confirm_encoding(path, sniff_encoding(head))
     header = locate_header(decode_head(head, encoding), encoding=encoding, kind=kind, forced=forced)
     plan = _plan(header, tz=tz, accounts=accounts, account=account, search_console=search_console, kpis=kpis)
     return header.detected, _chunks(path, plan, chunk_rows=chunk_rows)
@@ -180,18 +181,21 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
     with path.open("r", encoding=detected.encoding, newline="") as handle:
         for _ in range(detected.header_line):
             handle.readline()
-        reader = pd.read_csv(
-            handle,
-            sep=detected.delimiter,
-            header=None,
-            names=list(range(width + EXTRA_FIELDS)),
-            dtype=str,
-            na_filter=False,
-            keep_default_na=False,
-            skip_blank_lines=False,  # blank lines still count as lines; skipped below
-            chunksize=chunk_rows,
-            engine="c",
-        )
+        try:
+            reader = pd.read_csv(
+                handle,
+                sep=detected.delimiter,
+                header=None,
+                names=list(range(width + EXTRA_FIELDS)),
+                dtype=str,
+                na_filter=False,
+                keep_default_na=False,
+                skip_blank_lines=False,  # blank lines still count as lines; skipped below
+                chunksize=chunk_rows,
+                engine="c",
+            )
+        except pd.errors.ParserError as exc:  # the C parser tokenises its first rows right away
+            raise _malformed(exc, header_line=detected.header_line, chunk_line=next_line) from exc
         with reader:
             while True:
                 try:
@@ -199,11 +203,30 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
                 except StopIteration:
                     break
                 except pd.errors.ParserError as exc:
-                    raise BotError("imports.errors.malformed_csv", line=next_line, detail=str(exc)) from exc
+                    raise _malformed(exc, header_line=detected.header_line, chunk_line=next_line) from exc
                 lines, next_line = _start_lines(frame, next_line)
                 yield _convert(frame, lines, plan, width=width)
     if final := plan.finish():
         yield ImportChunk(posts=[], kpis=final, problems=[], rows=0)
+
+
+_PANDAS_LINE = re.compile(r"\bline (\d+)")
+_PANDAS_ROW = re.compile(r"\brow (\d+)")
+
+
+def _malformed(exc: pd.errors.ParserError, *, header_line: int, chunk_line: int) -> BotError:
+    """A CSV the tokeniser gives up on (unclosed quote, far too many fields).
+
+    pandas counts records from the first data row ("line 4" 1-based, "row 2" 0-based), which is the
+    physical line unless earlier fields hold newlines, so the line we report is "near".
+    """
+    detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+    line = chunk_line
+    if match := _PANDAS_LINE.search(detail):
+        line = max(line, header_line + int(match.group(1)))
+    elif match := _PANDAS_ROW.search(detail):
+        line = max(line, header_line + 1 + int(match.group(1)))
+    return BotError("imports.errors.malformed_csv", line=line, detail=detail)
 
 
 def _start_lines(frame: pd.DataFrame, first: int) -> tuple[npt.NDArray[np.int64], int]:

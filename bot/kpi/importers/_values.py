@@ -63,9 +63,15 @@ def parse_numbers(values: pd.Series, *, percent: bool = False, counts: bool = Fa
         Floats with masks; ``bad`` marks non-empty cells that are not a finite number.
     """
     missing = missing_mask(values)
+    if missing.all():
+        return Numbers(np.full(len(values), np.nan), missing, np.zeros(len(values), dtype=bool))
     text = values.where(~missing, "")
     # Fast path: most cells are plain numbers; only the leftovers go through the regexes.
-    out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    try:
+        # numpy's float conversion beats pd.to_numeric by ~1/3; any odd cell raises and we fall back.
+        out = np.where(missing, "nan", values.to_numpy(dtype=object)).astype(np.float64)
+    except ValueError:
+        out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, copy=True)
     leftovers = np.isnan(out) & ~missing
     if counts:
         leftovers |= _fractional(out)
@@ -212,10 +218,10 @@ def _localize(naive: npt.NDArray[np.datetime64], tz: tzinfo) -> npt.NDArray[np.d
     return index.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
-def to_datetimes(utc: npt.NDArray[np.datetime64]) -> list[datetime | None]:
-    """Aware UTC ``datetime`` objects (``None`` for NaT)."""
-    index = pd.DatetimeIndex(utc).tz_localize("UTC")
-    return [None if pd.isna(ts) else ts for ts in index.to_pydatetime()]
+def to_datetimes(utc: npt.NDArray[np.datetime64]) -> list[datetime]:
+    """Aware UTC ``datetime`` objects; the caller passes only parsed (non-NaT) values."""
+    values: list[datetime] = pd.DatetimeIndex(utc).tz_localize("UTC").to_pydatetime().tolist()
+    return values
 
 
 _PERIOD = r"^\d{4}-(?:0[1-9]|1[0-2])(?:-\d{2})?$"

@@ -1,0 +1,1 @@
+"""Benchmarks of the real ``sns-bot run`` process (dev tools; they import the fakes from ``tests/``)."""

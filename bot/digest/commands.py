@@ -1,0 +1,125 @@
+"""``sns-bot digest weekly|monthly [--period P] (--preview|--post) [--chart PNG]`` (I/O: store, Slack, files).
+
+``--preview`` prints the same composed digest the scheduler would post, as terminal text;
+``--post`` goes through ``service.send_digest``, the scheduler's exactly-once path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot.clock import Clock
+from bot.config import Settings, problems_for_run
+from bot.db import unit_of_work
+from bot.digest import service, ui
+from bot.digest.compose import MonthlyDigest, WeeklyDigest
+from bot.digest.periods import Period, PeriodKind, last_finished, parse_period
+from bot.errors import BotError
+from bot.i18n import translator
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+
+#: Outcomes after which ``--post`` has nothing left to do.
+_DONE = frozenset({"posted", "recovered", "already_posted", "skipped", "busy"})
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    digest: WeeklyDigest | MonthlyDigest
+    text: str
+
+
+async def build_preview(
+    deps: Deps, *, kind: PeriodKind, period: Period, names: Mapping[str, str] | None = None
+) -> Preview:
+    """The digest of ``period`` as terminal text (``names`` shows user ids as names)."""
+    settings, t = deps.settings, deps.t
+    async with unit_of_work(deps.sessions) as session:
+        if kind == "weekly":
+            weekly = await service.build_weekly(session, period=period, settings=settings)
+            doc = ui.weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
+            return Preview(weekly, ui.to_text(doc, t=t, names=names))
+        monthly = await service.build_monthly(session, period=period, settings=settings)
+    doc = ui.monthly_doc(monthly, settings=settings, t=t)
+    return Preview(monthly, ui.to_text(doc, t=t, names=names))
+
+
+async def write_chart(digest: MonthlyDigest, *, settings: Settings, path: Path) -> None:
+    png = await asyncio.to_thread(service.render_chart, digest, settings=settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+
+
+async def digest_command(
+    settings: Settings,
+    *,
+    kind: PeriodKind,
+    period: str | None,
+    post: bool,
+    chart: Path | None,
+    clock: Clock | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run the ``digest`` subcommand; returns the exit code (0 also when already posted)."""
+    from bot import db
+    from bot.app import build_deps
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    t = translator(settings.locale)
+    deps = build_deps(settings, clock=clock)
+    try:
+        chosen = parse_period(kind, period) if period else last_finished(kind, deps.clock.now(), settings.tz)
+    except BotError as exc:
+        err.write(exc.render(t) + "\n")
+        await deps.engine.dispose()
+        return EXIT_REFUSED
+    try:
+        await asyncio.to_thread(db.upgrade, settings.database.url)
+        if not post:
+            preview = await build_preview(deps, kind=kind, period=chosen)
+            out.write(preview.text)
+            if chart is not None:
+                if isinstance(preview.digest, MonthlyDigest):
+                    await write_chart(preview.digest, settings=settings, path=chart)
+                    out.write(t("digest.cli.chart_written", path=str(chart)) + "\n")
+                else:
+                    out.write(t("digest.cli.no_weekly_chart") + "\n")
+            return EXIT_OK
+        problems = problems_for_run(settings)
+        if settings.secrets.slack_bot_token is None:
+            for problem in problems[:1]:
+                err.write(problem.render(t) + "\n")
+            return EXIT_REFUSED
+        if not service.channels_for(settings, kind):
+            err.write(t("digest.cli.no_channels", kind=t(f"digest.kinds.{kind}")) + "\n")
+            return EXIT_REFUSED
+        results = await service.send_digest(deps, kind=kind, period=chosen, take_over=True)
+        for result in results:
+            out.write(
+                t(
+                    f"digest.cli.outcome.{result.outcome}",
+                    kind=t(f"digest.kinds.{kind}"),
+                    period=chosen.label,
+                    channel=result.channel,
+                    ts=result.message_ts or "",
+                    error=result.error or "",
+                )
+                + "\n"
+            )
+        return EXIT_OK if all(r.outcome in _DONE for r in results) else EXIT_REFUSED
+    except BotError as exc:
+        err.write(exc.render(t) + "\n")
+        return EXIT_REFUSED
+    finally:
+        await deps.engine.dispose()

@@ -1,0 +1,78 @@
+"""The "Share as SNS win" message shortcut and its modal (Slack I/O)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db import unit_of_work
+from bot.digest import service, ui
+from bot.digest.ids import CallbackId, WinTarget
+from bot.digest.jobs import next_weekly_digest
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+
+class DigestListeners:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def handle_share_win_shortcut(
+        self, ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        message = shortcut.get("message") or {}
+        target = WinTarget(
+            channel_id=shortcut["channel"]["id"],
+            message_ts=shortcut.get("message_ts") or message["ts"],
+            author=message.get("user"),
+        )
+        view = ui.build_win_modal(
+            target=target,
+            message_text=message.get("text") or "",
+            settings=self._deps.settings,
+            t=self._deps.t,
+        )
+        await client.views_open(trigger_id=shortcut["trigger_id"], view=view)
+
+    async def handle_win_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        deps = self._deps
+        t = deps.t
+        win, problems = ui.parse_win_modal(view, settings=deps.settings)
+        if win is None:
+            await ack(response_action="errors", errors={block: t(key) for block, key in problems.items()})
+            return
+        when = next_weekly_digest(deps.settings, deps.clock.now())
+        await ack(response_action="update", view=ui.build_win_saved_view(next_digest=when, t=t))
+        target = WinTarget.decode(view["private_metadata"])
+        permalink: str | None
+        try:
+            found = await client.chat_getPermalink(channel=target.channel_id, message_ts=target.message_ts)
+            permalink = found.get("permalink")
+        except SlackApiError:
+            # The bot may not see that channel; the win is still worth keeping without a link.
+            permalink = None
+        async with unit_of_work(deps.sessions) as session:
+            await service.save_win(
+                session,
+                channel_id=target.channel_id,
+                message_ts=target.message_ts,
+                permalink=permalink,
+                message_author=target.author,
+                what=win.what,
+                kpi_key=win.kpi_key,
+                nominated_by=body["user"]["id"],
+                now=deps.clock.now(),
+            )
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    listeners = DigestListeners(deps)
+    app.shortcut(CallbackId.SHARE_WIN)(deps.inflight.track(listeners.handle_share_win_shortcut))
+    app.view(CallbackId.WIN_MODAL)(deps.inflight.track(listeners.handle_win_submission))

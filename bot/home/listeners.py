@@ -1,0 +1,217 @@
+"""App Home listeners: publish the Home on ``app_home_opened``, and the Home's own buttons and modals
+(record a KPI value, share a win, away mode, digest preview) (Slack I/O).
+
+Publishing always goes through the :class:`~bot.home.publisher.HomePublisher`: the listener returns
+at once and ``views.publish`` runs after a short debounce, coalesced per user. Approve / Request
+changes buttons on the Home carry the review feature's action ids, so the review listeners handle
+them; this module registers none of those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import ApprovalStep
+from bot.db import unit_of_work
+from bot.digest import service as digest_service
+from bot.digest import ui as digest_ui
+from bot.digest.periods import last_finished, month_of
+from bot.errors import BotError, NotAllowed
+from bot.home import service, ui
+from bot.home.ids import ActionId, BlockId, CallbackId, parse_message_link
+from bot.home.publisher import DEFAULT_DEBOUNCE, HomePublisher, attach, refresh_home
+from bot.review import ui as review_ui
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+#: How long resolving reviewer groups may take before the review modal opens without them
+#: (the trigger id expires 3 s after the click).
+DIRECTORY_TIMEOUT = 1.2
+
+
+def _user(body: dict[str, Any]) -> str:
+    user = body.get("user") or {}
+    return str(user.get("id") or body.get("user_id") or "")
+
+
+async def publish_home(deps: Deps, user_id: str) -> None:
+    """Read ``user_id``'s Home from the store and publish it (runs in the publisher's task)."""
+    settings, now = deps.settings, deps.clock.now()
+    is_manager = await deps.directory.is_manager(deps.slack, user_id)
+    can_record = await service.may_record_kpi(
+        settings, directory=deps.directory, client=deps.slack, user_id=user_id
+    )
+    async with unit_of_work(deps.sessions) as session:
+        data = await service.load_home(
+            session, settings=settings, user_id=user_id, is_manager=is_manager, can_record=can_record, now=now
+        )
+    view = ui.build_home(data, settings=settings, t=deps.t)
+    await deps.slack.views_publish(user_id=user_id, view=view)
+
+
+class HomeListeners:
+    def __init__(self, deps: Deps, *, debounce: float = DEFAULT_DEBOUNCE) -> None:
+        self._deps = deps
+
+        async def publish(user_id: str) -> None:
+            await publish_home(deps, user_id)
+
+        self.publisher = HomePublisher(publish, inflight=deps.inflight, debounce=debounce)
+
+    # -- the Home ---------------------------------------------------------------------------
+
+    async def handle_home_opened_event(self, event: dict[str, Any]) -> None:
+        # Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
+        if event.get("tab") == "home" and event.get("user"):
+            self.publisher.request(str(event["user"]))
+
+    # -- start a review ---------------------------------------------------------------------
+
+    async def handle_start_review_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The ``/sns-review`` modal, with the first account's reviewers preselected, as the command does."""
+        await ack()
+        settings, requester = self._deps.settings, _user(body)
+        first = settings.accounts[0] if settings.accounts else None
+        steps = (
+            first.approval
+            if first is not None and first.approval
+            else (ApprovalStep(settings.roles.managers),)
+        )
+        try:
+            async with asyncio.timeout(DIRECTORY_TIMEOUT):
+                reviewers = await self._deps.directory.expand(client, steps[0].approvers)
+        except TimeoutError:
+            log.warning("resolving reviewers timed out; user groups left out")
+            reviewers = [u for u in steps[0].approvers if u.startswith(("U", "W"))]
+        view = review_ui.build_request_modal(
+            settings=settings,
+            t=self._deps.t,
+            draft="",
+            reviewers=[u for u in reviewers if u != requester],
+            now=self._deps.clock.now(),
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    # -- record a KPI value -----------------------------------------------------------------
+
+    async def handle_record_kpi_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        settings = self._deps.settings
+        current = month_of(self._deps.clock.now().astimezone(settings.tz).date())
+        view = ui.build_record_kpi_modal(settings=settings, t=self._deps.t, current=current)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def handle_record_kpi_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
+        kpi_key, value_text, month_text = ui.parse_record_kpi_modal(view)
+        # Both raise BotError with the input's block id: the error handler shows it inline.
+        entry = service.check_kpi_entry(
+            deps.settings, kpi_key=kpi_key, value_text=value_text, month_text=month_text, now=now
+        )
+        await service.authorize_record(
+            deps.settings, directory=deps.directory, client=client, user_id=user_id
+        )
+        await ack()
+        async with unit_of_work(deps.sessions) as session:
+            await service.record_kpi_entry(session, entry=entry, user_id=user_id, now=now)
+        # A KPI value is on everybody's Home.
+        refresh_home(deps, None)
+        self.publisher.request(user_id)
+
+    # -- share a win ------------------------------------------------------------------------
+
+    async def handle_share_win_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=ui.build_share_win_modal(t=self._deps.t))
+
+    async def handle_share_win_submission(self, ack: AsyncAck, view: dict[str, Any]) -> None:
+        """Step two is the digest feature's own win modal, so its listener saves the win."""
+        target = parse_message_link(ui.parse_share_win_modal(view))
+        if target is None:
+            raise BotError("home.errors.bad_link", block_id=BlockId.WIN_LINK)
+        win_view = digest_ui.build_win_modal(
+            target=target, message_text="", settings=self._deps.settings, t=self._deps.t
+        )
+        await ack(response_action="update", view=win_view)
+
+    # -- away mode --------------------------------------------------------------------------
+
+    async def _set_away(self, body: dict[str, Any], client: AsyncWebClient, until: date | None) -> None:
+        deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
+        if not await deps.directory.is_manager(client, user_id):
+            raise NotAllowed("home.errors.away_managers")
+        today = now.astimezone(deps.settings.tz).date()
+        async with unit_of_work(deps.sessions) as session:
+            await service.set_away(session, user_id=user_id, until=until, today=today, now=now)
+        self.publisher.request(user_id)
+
+    async def handle_away_until_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        picked = (body.get("actions") or [{}])[0].get("selected_date")
+        try:
+            until = date.fromisoformat(picked) if isinstance(picked, str) else None
+        except ValueError:
+            until = None
+        await self._set_away(body, client, until)
+
+    async def handle_away_clear_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await self._set_away(body, client, None)
+
+    # -- admin: digest preview --------------------------------------------------------------
+
+    async def handle_digest_preview_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """DM the admin the last finished week's digest as it would be posted (nothing is posted)."""
+        await ack()
+        deps, user_id = self._deps, _user(body)
+        if not deps.settings.is_admin(user_id):
+            raise NotAllowed("common.errors.not_admin")
+        settings, t = deps.settings, deps.t
+        period = last_finished("weekly", deps.clock.now(), settings.tz)
+        async with unit_of_work(deps.sessions) as session:
+            weekly = await digest_service.build_weekly(session, period=period, settings=settings)
+        doc = digest_ui.weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
+        # No digest metadata: a preview must never be taken for the channel post by recovery.
+        message = digest_ui.to_message(doc, metadata=None, t=t)
+        await client.chat_postMessage(
+            channel=user_id, text=t("home.admin.preview_intro", period=period.label)
+        )
+        await client.chat_postMessage(channel=user_id, **message.kwargs())
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    listeners = HomeListeners(deps)
+    attach(deps, listeners.publisher)
+    track = deps.inflight.track
+    app.event("app_home_opened")(track(listeners.handle_home_opened_event))
+    app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action))
+    app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action))
+    app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action))
+    app.action(ActionId.AWAY_UNTIL.value)(track(listeners.handle_away_until_action))
+    app.action(ActionId.AWAY_CLEAR.value)(track(listeners.handle_away_clear_action))
+    app.action(ActionId.DIGEST_PREVIEW.value)(track(listeners.handle_digest_preview_action))
+    app.view(CallbackId.RECORD_KPI.value)(track(listeners.handle_record_kpi_submission))
+    app.view(CallbackId.SHARE_WIN.value)(track(listeners.handle_share_win_submission))

@@ -1,0 +1,465 @@
+"""What a user's App Home shows, read from the store, and the writes started from it: away mode and
+KPI values (I/O through a passed-in AsyncSession; no Slack except the directory's role check).
+
+The review and digest queries here are read-only over those features' models: the Home needs
+"the oldest N plus a total" (so any amount of data fits Slack's 100 blocks) and those features
+expose lists, not pages. KPI numbers come from :func:`bot.kpi.service.kpi_months` and values are
+written through :func:`bot.kpi.service.record_value`, so every path applies the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import KpiSettings, Settings
+from bot.digest.jobs import previous_fire_time, trigger_for
+from bot.digest.models import DigestRun
+from bot.digest.periods import Period, elapsed_share, last_finished, month_of
+from bot.errors import BotError, NotAllowed
+from bot.home.ids import BlockId
+from bot.home.models import UserState
+from bot.kpi import service as kpi_service
+from bot.kpi.models import CollectorRun
+from bot.review.ids import EventKind, Status
+from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
+from bot.slack.directory import Directory
+
+#: Reviews waiting on a user shown with their buttons; the rest are counted ("…and N more").
+WAITING_SHOWN = 10
+#: Own open requests shown; the rest are counted.
+MINE_SHOWN = 10
+#: A requester's open requests, as ``/sns-review list`` counts them: waiting, changes requested, or
+#: approved and not yet marked as published.
+OPEN_STATES = (Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED)
+
+DigestKind = Literal["weekly", "monthly"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data the Home renders
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """One request as a Home line: enough to render it and to point a button at it."""
+
+    id: int
+    revision: int
+    version: int
+    requester_id: str
+    account_key: str
+    status: str
+    text: str
+    planned_at: datetime | None
+    waiting_since: datetime
+    channel_id: str | None
+    message_ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    """The first ``len(items)`` of ``total`` matching requests, oldest first."""
+
+    items: tuple[ReviewItem, ...] = ()
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLink:
+    kind: str
+    period: str
+    channel_id: str
+    message_ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestState:
+    """Admin view of one digest kind: configured channels, what happened last, when it runs next.
+
+    ``status`` is the last expected period's outcome: ``posted`` | ``failed`` | ``missed`` |
+    ``claimed`` (being posted) | ``skipped`` | ``never`` (no run recorded yet) | ``off`` (no channel).
+    """
+
+    kind: DigestKind
+    channels: tuple[str, ...]
+    status: str
+    period: str | None
+    last_at: datetime | None
+    next_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorState:
+    platform: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    posts_updated: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminData:
+    digests: tuple[DigestState, ...]
+    collectors: tuple[CollectorState, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HomeData:
+    """Everything one user's Home shows, as of ``now``."""
+
+    user_id: str
+    now: datetime
+    is_manager: bool
+    is_admin: bool
+    can_record: bool
+    away_until: date | None
+    waiting: ItemPage
+    mine: ItemPage
+    month: Period
+    elapsed: float
+    kpis: tuple[kpi_service.KpiStatus, ...]
+    digests: tuple[DigestLink, ...]
+    admin: AdminData | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviews
+# ---------------------------------------------------------------------------------------------
+
+
+def _waiting_on(user_id: str) -> ColumnElement[bool]:
+    """Pending requests whose current step lists ``user_id`` and that the user has not yet approved
+    in this revision (an "all" step keeps waiting on the others after one approval)."""
+    in_step = exists().where(
+        ReviewApprover.request_id == ReviewRequest.id,
+        ReviewApprover.step == ReviewRequest.current_step,
+        ReviewApprover.user_id == user_id,
+    )
+    approved = exists().where(
+        ReviewEvent.request_id == ReviewRequest.id,
+        ReviewEvent.kind.in_([EventKind.STEP_APPROVED.value, EventKind.APPROVED.value]),
+        ReviewEvent.actor_id == user_id,
+        ReviewEvent.revision == ReviewRequest.revision,
+        ReviewEvent.step == ReviewRequest.current_step,
+    )
+    return and_(
+        ReviewRequest.status == Status.PENDING,
+        ReviewRequest.requester_id != user_id,
+        in_step,
+        ~approved,
+    )
+
+
+def _mine(user_id: str) -> ColumnElement[bool]:
+    return and_(
+        ReviewRequest.requester_id == user_id, ReviewRequest.status.in_([s.value for s in OPEN_STATES])
+    )
+
+
+async def _page(session: AsyncSession, where: ColumnElement[bool], *, limit: int) -> ItemPage:
+    total = await session.scalar(select(func.count()).select_from(ReviewRequest).where(where)) or 0
+    if not total:
+        return ItemPage()
+    rows = await session.execute(
+        select(ReviewRequest, ReviewRevision.text)
+        .outerjoin(
+            ReviewRevision,
+            and_(
+                ReviewRevision.request_id == ReviewRequest.id, ReviewRevision.number == ReviewRequest.revision
+            ),
+        )
+        .where(where)
+        .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
+        .limit(limit)
+    )
+    items = tuple(
+        ReviewItem(
+            id=r.id,
+            revision=r.revision,
+            version=r.version,
+            requester_id=r.requester_id,
+            account_key=r.account_key,
+            status=r.status,
+            text=text or "",
+            planned_at=r.planned_at,
+            waiting_since=r.waiting_since,
+            channel_id=r.channel_id,
+            message_ts=r.message_ts,
+        )
+        for r, text in rows.all()
+    )
+    return ItemPage(items=items, total=int(total))
+
+
+async def waiting_page(session: AsyncSession, *, user_id: str, limit: int = WAITING_SHOWN) -> ItemPage:
+    """Reviews waiting on ``user_id``, oldest first (by when they started waiting)."""
+    return await _page(session, _waiting_on(user_id), limit=limit)
+
+
+async def mine_page(session: AsyncSession, *, user_id: str, limit: int = MINE_SHOWN) -> ItemPage:
+    """``user_id``'s unfinished requests (see :data:`OPEN_STATES`), oldest first."""
+    return await _page(session, _mine(user_id), limit=limit)
+
+
+async def request_audience(session: AsyncSession, *, request_id: int) -> set[str]:
+    """Whose Home shows request ``request_id``: its requester and every approver of every step."""
+    requester = await session.scalar(select(ReviewRequest.requester_id).where(ReviewRequest.id == request_id))
+    approvers = await session.scalars(
+        select(ReviewApprover.user_id).where(ReviewApprover.request_id == request_id).distinct()
+    )
+    return ({requester} if requester else set()) | set(approvers.all())
+
+
+# ---------------------------------------------------------------------------------------------
+# Digests and collectors
+# ---------------------------------------------------------------------------------------------
+
+
+async def latest_digests(session: AsyncSession) -> tuple[DigestLink, ...]:
+    """The newest posted digest of each kind and channel, weekly first."""
+    newest = (
+        select(func.max(DigestRun.id).label("id"))
+        .where(DigestRun.status == "posted", DigestRun.message_ts.is_not(None))
+        .group_by(DigestRun.kind, DigestRun.channel_id)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(DigestRun)
+        .join(newest, DigestRun.id == newest.c.id)
+        .order_by(DigestRun.kind.desc(), DigestRun.channel_id)
+    )
+    return tuple(DigestLink(r.kind, r.period, r.channel_id, r.message_ts or "") for r in rows.all())
+
+
+async def digest_states(
+    session: AsyncSession, *, settings: Settings, now: datetime
+) -> tuple[DigestState, ...]:
+    out: list[DigestState] = []
+    kinds: tuple[tuple[DigestKind, tuple[str, ...]], ...] = (
+        ("weekly", settings.digest.weekly.channels),
+        ("monthly", settings.digest.monthly.channels),
+    )
+    for kind, channels in kinds:
+        trigger = trigger_for(settings, kind)
+        fire = trigger.get_next_fire_time(None, now.astimezone(settings.tz)) if channels else None
+        next_at = fire.astimezone(UTC) if fire is not None else None
+        latest = (
+            await session.scalars(
+                select(DigestRun).where(DigestRun.kind == kind).order_by(DigestRun.id.desc()).limit(1)
+            )
+        ).first()
+        previous = previous_fire_time(trigger, now, settings.tz)
+        expected = last_finished(kind, previous, settings.tz).label if previous is not None else None
+        if not channels:
+            status, period, last_at, error = "off", None, None, None
+        elif latest is None:
+            status, period, last_at, error = "never", expected, None, None
+        elif expected is not None and latest.period < expected:
+            # The scheduled run for the last finished period left no row: the bot was down past the grace.
+            status, period, last_at, error = "missed", expected, previous, None
+        else:
+            period_rows = (
+                await session.scalars(
+                    select(DigestRun).where(DigestRun.kind == kind, DigestRun.period == latest.period)
+                )
+            ).all()
+            status = _worst(r.status for r in period_rows)
+            period = latest.period
+            last_at = max((r.posted_at or r.created_at) for r in period_rows)
+            error = next((r.error for r in period_rows if r.error), None)
+        out.append(DigestState(kind, channels, status, period, last_at, next_at, error))
+    return tuple(out)
+
+
+_SEVERITY = ("failed", "missed", "claimed", "skipped", "posted")
+
+
+def _worst(statuses: Iterable[str]) -> str:
+    """One status for a period posted to several channels: the most alarming wins."""
+    seen = set(statuses)
+    return next((s for s in _SEVERITY if s in seen), "posted")
+
+
+async def collector_states(session: AsyncSession) -> tuple[CollectorState, ...]:
+    runs: list[CollectorRun] = await kpi_service.latest_collector_runs(session)
+    return tuple(
+        CollectorState(r.platform, r.status, r.started_at, r.finished_at, r.posts_updated, r.error)
+        for r in runs
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole Home
+# ---------------------------------------------------------------------------------------------
+
+
+async def load_home(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: str,
+    is_manager: bool,
+    can_record: bool,
+    now: datetime,
+) -> HomeData:
+    """Everything ``user_id``'s Home shows (the admin part only for admins)."""
+    tz = settings.tz
+    today = now.astimezone(tz).date()
+    month = month_of(today)
+    values = await kpi_service.kpi_months(session, settings=settings, months=[month.previous(), month])
+    elapsed = elapsed_share(month, now, tz)
+    statuses = tuple(
+        kpi_service.assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis
+    )
+    is_admin = settings.is_admin(user_id)
+    admin = None
+    if is_admin:
+        admin = AdminData(
+            digests=await digest_states(session, settings=settings, now=now),
+            collectors=await collector_states(session),
+        )
+    return HomeData(
+        user_id=user_id,
+        now=now,
+        is_manager=is_manager,
+        is_admin=is_admin,
+        can_record=can_record,
+        away_until=await away_until(session, user_id=user_id, today=today) if is_manager else None,
+        waiting=await waiting_page(session, user_id=user_id),
+        mine=await mine_page(session, user_id=user_id),
+        month=month,
+        elapsed=elapsed,
+        kpis=statuses,
+        digests=await latest_digests(session),
+        admin=admin,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Away mode
+# ---------------------------------------------------------------------------------------------
+
+
+async def away_until(session: AsyncSession, *, user_id: str, today: date) -> date | None:
+    """The last away day of ``user_id`` if it is ``today`` or later, else ``None``."""
+    until = await session.scalar(select(UserState.away_until).where(UserState.user_id == user_id))
+    return until if until is not None and until >= today else None
+
+
+async def away_users(session: AsyncSession, *, on: date) -> set[str]:
+    """Users away on local date ``on`` (reminders skip them)."""
+    rows = await session.scalars(select(UserState.user_id).where(UserState.away_until >= on))
+    return set(rows.all())
+
+
+async def set_away(
+    session: AsyncSession, *, user_id: str, until: date | None, today: date, now: datetime
+) -> None:
+    """Mark ``user_id`` away up to and including ``until`` (``None``: back now).
+
+    Raises:
+        BotError: ``home.errors.away_past`` when ``until`` is before ``today``.
+    """
+    if until is not None and until < today:
+        raise BotError("home.errors.away_past", date=until.isoformat())
+    # An upsert: two clicks of one user at once must not collide on the primary key.
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(UserState).values(user_id=user_id, away_until=until, updated_at=now)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[UserState.user_id], set_={"away_until": until, "updated_at": now}
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording a KPI value from the Home
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KpiEntry:
+    kpi: KpiSettings
+    month: Period
+    value: float
+
+
+def recordable_kpis(settings: Settings) -> tuple[KpiSettings, ...]:
+    """KPIs a person can type a value for (derived ones come from post metrics)."""
+    return tuple(k for k in settings.kpis if k.aggregate != "derived")
+
+
+def check_kpi_entry(
+    settings: Settings, *, kpi_key: str | None, value_text: str | None, month_text: str | None, now: datetime
+) -> KpiEntry:
+    """The modal's inputs checked with the same rules as ``/sns-kpi set``.
+
+    Raises:
+        BotError: with the ``block_id`` of the input at fault (shown inline in the modal).
+    """
+    if not kpi_key:
+        raise BotError("home.errors.kpi_missing", block_id=BlockId.KPI)
+    try:
+        kpi = kpi_service.require_kpi(settings, kpi_key)
+    except BotError as exc:
+        raise BotError(exc.key, block_id=BlockId.KPI, **exc.params) from None
+    if kpi.aggregate == "derived":
+        raise BotError("kpi.errors.derived", block_id=BlockId.KPI, name=kpi.name.get(settings.locale))
+    try:
+        value = kpi_service.parse_value(kpi, value_text or "")
+    except BotError as exc:
+        raise BotError(exc.key, block_id=BlockId.VALUE, **exc.params) from None
+    try:
+        month = kpi_service.parse_month(month_text or None, now=now, tz=settings.tz)
+    except BotError as exc:
+        raise BotError(exc.key, block_id=BlockId.MONTH, **exc.params) from None
+    return KpiEntry(kpi=kpi, month=month, value=value)
+
+
+async def may_record_kpi(
+    settings: Settings, *, directory: Directory, client: AsyncWebClient, user_id: str
+) -> bool:
+    """The ``/sns-kpi set`` rule: admins always; then ``[kpi] setters`` (managers or everyone)."""
+    if settings.is_admin(user_id) or settings.kpi.setters == "everyone":
+        return True
+    return settings.kpi.setters == "managers" and await directory.is_manager(client, user_id)
+
+
+async def authorize_record(
+    settings: Settings, *, directory: Directory, client: AsyncWebClient, user_id: str
+) -> None:
+    """Raises:
+    NotAllowed: ``kpi.errors.setters_<rule>`` (inline on the KPI input).
+    """
+    if not await may_record_kpi(settings, directory=directory, client=client, user_id=user_id):
+        raise NotAllowed(f"kpi.errors.setters_{settings.kpi.setters}", block_id=BlockId.KPI)
+
+
+async def record_kpi_entry(session: AsyncSession, *, entry: KpiEntry, user_id: str, now: datetime) -> None:
+    await kpi_service.record_value(
+        session,
+        kpi=entry.kpi.key,
+        month=entry.month.label,
+        day=None,
+        value=entry.value,
+        source="slack",
+        user_id=user_id,
+        now=now,
+    )

@@ -1,0 +1,475 @@
+"""Block Kit for the App Home and the modals started from it (record a KPI value, share a win), and
+``parse_*`` of their state (pure).
+
+The Home must fit Slack's 100 blocks whatever the data: each list shows its oldest few items and
+counts the rest ("…and N more"), and :func:`build_home` caps the total as a last resort. Approve /
+Request changes buttons carry the review feature's action ids and ``RequestRef`` value, so the
+review listeners treat a click here like one on the channel message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.config import Settings
+from bot.digest.periods import Period
+from bot.home.ids import ActionId, BlockId, CallbackId
+from bot.home.service import (
+    AdminData,
+    CollectorState,
+    DigestLink,
+    DigestState,
+    HomeData,
+    ItemPage,
+    ReviewItem,
+    recordable_kpis,
+)
+from bot.i18n import Translator
+from bot.kpi.service import KpiStatus
+from bot.kpi.ui import month_label, status_line
+from bot.review.ids import ActionId as ReviewActionId
+from bot.review.ids import RequestRef
+from bot.slack.blocks import (
+    VIEW_BLOCKS_MAX,
+    context,
+    divider,
+    escape,
+    header,
+    link,
+    mrkdwn,
+    plain,
+    slack_date,
+    truncate,
+    user,
+)
+
+#: Characters of a draft shown on a Home line.
+EXCERPT_MAX = 140
+#: KPIs shown at a glance; more are counted and left to ``/sns-kpi``.
+KPIS_SHOWN = 15
+#: Months offered by the "record a KPI value" modal: next month, this month and 11 before it.
+MONTHS_BACK = 11
+#: Slack: modal titles and button labels of modals are at most 24 characters.
+MODAL_TITLE_MAX = 24
+
+_STATUS_EMOJI = {
+    "pending": ":hourglass_flowing_sand:",
+    "changes_requested": ":pencil2:",
+    "approved": ":white_check_mark:",
+}
+_DIGEST_EMOJI = {
+    "posted": ":white_check_mark:",
+    "failed": ":x:",
+    "missed": ":warning:",
+    "claimed": ":hourglass_flowing_sand:",
+    "skipped": ":heavy_minus_sign:",
+    "never": ":white_circle:",
+    "off": ":no_entry_sign:",
+}
+_COLLECTOR_EMOJI = {
+    "ok": ":white_check_mark:",
+    "partial": ":warning:",
+    "failed": ":x:",
+    "running": ":hourglass:",
+}
+
+
+def message_url(channel_id: str, ts: str) -> str:
+    """A link to a message without an API call (Slack redirects it into the reader's workspace)."""
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def _excerpt(text: str) -> str:
+    one_line = " ".join(text.split())
+    return escape(truncate(one_line, EXCERPT_MAX))
+
+
+def _local(moment: Any, settings: Settings) -> str:
+    return str(moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"))
+
+
+def _when(moment: Any, settings: Settings) -> str:
+    return slack_date(moment, _local(moment, settings))
+
+
+def _account(settings: Settings, key: str) -> str:
+    account = settings.account(key)
+    return escape(account.name if account else key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviews
+# ---------------------------------------------------------------------------------------------
+
+
+def decision_buttons(item: ReviewItem, t: Translator) -> ActionsBlock:
+    """Approve / Request changes, with the channel message's action ids and button value."""
+    value = RequestRef(item.id, item.revision, item.version).encode()
+    return ActionsBlock(
+        # Slack: block ids must be unique within a view.
+        block_id=f"home_review_{item.id}",
+        elements=[
+            ButtonElement(
+                action_id=ReviewActionId.APPROVE,
+                text=plain(t("review.buttons.approve")),
+                value=value,
+                style="primary",
+            ),
+            ButtonElement(
+                action_id=ReviewActionId.REQUEST_CHANGES,
+                text=plain(t("review.buttons.request_changes")),
+                value=value,
+            ),
+        ],
+    )
+
+
+def _thread_link(item: ReviewItem, t: Translator) -> str:
+    if not item.channel_id or not item.message_ts:
+        return ""
+    return " · " + link(message_url(item.channel_id, item.message_ts), t("home.reviews.open_thread"))
+
+
+def _waiting_item(item: ReviewItem, *, settings: Settings, t: Translator) -> list[Block]:
+    planned = _when(item.planned_at, settings) if item.planned_at else t("home.reviews.no_planned")
+    head = t(
+        "home.reviews.waiting_line",
+        who=user(item.requester_id),
+        account=_account(settings, item.account_key),
+        planned=planned,
+    )
+    since = t("home.reviews.waiting_since", since=_when(item.waiting_since, settings)) + _thread_link(item, t)
+    text = f"{head}\n&gt; {_excerpt(item.text)}\n{since}"
+    return [mrkdwn(text), decision_buttons(item, t)]
+
+
+def _mine_item(item: ReviewItem, *, settings: Settings, t: Translator) -> Block:
+    emoji = _STATUS_EMOJI.get(item.status, ":grey_question:")
+    status = t(f"home.mine.status_{item.status}") if item.status in _STATUS_EMOJI else escape(item.status)
+    head = t("home.mine.line", emoji=emoji, status=status, account=_account(settings, item.account_key))
+    return mrkdwn(f"{head}{_thread_link(item, t)}\n&gt; {_excerpt(item.text)}")
+
+
+def _more(page: ItemPage, *, settings: Settings, t: Translator) -> list[Block]:
+    if page.more <= 0:
+        return []
+    return [context(t("home.more_reviews", count=page.more, cmd=settings.slack.review_command))]
+
+
+def _reviews(data: HomeData, *, settings: Settings, t: Translator) -> list[Block]:
+    blocks: list[Block] = [mrkdwn(t("home.reviews.title", count=data.waiting.total))]
+    if not data.waiting.total:
+        blocks.append(context(t("home.reviews.none")))
+    for item in data.waiting.items:
+        blocks += _waiting_item(item, settings=settings, t=t)
+    blocks += _more(data.waiting, settings=settings, t=t)
+    blocks += [divider(), mrkdwn(t("home.mine.title", count=data.mine.total))]
+    if not data.mine.total:
+        blocks.append(context(t("home.mine.none", cmd=settings.slack.review_command)))
+    blocks += [_mine_item(item, settings=settings, t=t) for item in data.mine.items]
+    blocks += _more(data.mine, settings=settings, t=t)
+    return blocks
+
+
+# ---------------------------------------------------------------------------------------------
+# KPIs and digests
+# ---------------------------------------------------------------------------------------------
+
+
+def pace_signal(status: KpiStatus, t: Translator) -> str:
+    """Green when the value is where it should be by now, red when behind, white when unknown."""
+    if status.on_track is None:
+        return t("home.kpis.no_signal")
+    return t("home.kpis.on_track") if status.on_track else t("home.kpis.behind")
+
+
+def _kpis(data: HomeData, *, settings: Settings, t: Translator) -> list[Block]:
+    title = t("home.kpis.title", month=month_label(t, data.month), elapsed=f"{data.elapsed * 100:.0f}")
+    blocks: list[Block] = [mrkdwn(title)]
+    if not data.kpis:
+        blocks.append(context(t("home.kpis.none")))
+        return blocks
+    for status in data.kpis[:KPIS_SHOWN]:
+        blocks.append(mrkdwn(f"{status_line(status, t)}\n{pace_signal(status, t)}"))
+    hidden = len(data.kpis) - KPIS_SHOWN
+    footer = t("home.kpis.footer", cmd=settings.slack.kpi_command)
+    if hidden > 0:
+        footer = t("common.words.and_more", count=hidden) + " · " + footer
+    blocks.append(context(footer))
+    return blocks
+
+
+def _digest_line(item: DigestLink, t: Translator) -> str:
+    kind = t(f"home.digests.kind_{item.kind}") if item.kind in ("weekly", "monthly") else escape(item.kind)
+    return t(
+        "home.digests.line",
+        kind=kind,
+        period=escape(item.period),
+        link=link(message_url(item.channel_id, item.message_ts), t("home.digests.open")),
+    )
+
+
+def _digests(links: Sequence[DigestLink], t: Translator) -> list[Block]:
+    if not links:
+        return [mrkdwn(t("home.digests.title")), context(t("home.digests.none"))]
+    return [mrkdwn(t("home.digests.title") + "\n" + "\n".join(_digest_line(d, t) for d in links[:10]))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Away mode and admin
+# ---------------------------------------------------------------------------------------------
+
+
+def _away(data: HomeData, t: Translator) -> list[Block]:
+    if data.away_until is not None:
+        until = data.away_until
+        text = t("home.away.on", date=t("home.date", year=until.year, month=until.month, day=until.day))
+    else:
+        text = t("home.away.off")
+    picker = DatePickerElement(
+        action_id=ActionId.AWAY_UNTIL,
+        initial_date=data.away_until.isoformat() if data.away_until else None,
+        placeholder=plain(t("home.away.pick"), 150),
+    )
+    blocks: list[Block] = [
+        mrkdwn(t("home.away.title") + "\n" + text, block_id=BlockId.AWAY, accessory=picker)
+    ]
+    if data.away_until is not None:
+        back = ButtonElement(action_id=ActionId.AWAY_CLEAR, text=plain(t("home.away.back")), value="clear")
+        blocks.append(ActionsBlock(block_id="home_away_actions", elements=[back]))
+    return blocks
+
+
+def _digest_state_line(state: DigestState, *, settings: Settings, t: Translator) -> str:
+    kind = t(f"home.digests.kind_{state.kind}")
+    if state.status == "off":
+        return t("home.admin.digest_off", kind=kind)
+    channels = ", ".join(f"<#{c}>" for c in state.channels)
+    last = t(f"home.admin.status_{state.status}")
+    if state.period:
+        last = t("home.admin.last", period=escape(state.period), status=last)
+    if state.last_at is not None:
+        last += f" ({_when(state.last_at, settings)})"
+    line = t(
+        "home.admin.digest_line",
+        emoji=_DIGEST_EMOJI.get(state.status, ":grey_question:"),
+        kind=kind,
+        channels=channels,
+        last=last,
+        next=_when(state.next_at, settings) if state.next_at else t("common.words.none"),
+    )
+    if state.error:
+        line += "\n" + t("home.admin.error", error=escape(truncate(state.error, 300)))
+    return line
+
+
+def _collector_line(run: CollectorState, *, settings: Settings, t: Translator) -> str:
+    status = t(f"home.admin.collector_{run.status}") if run.status in _COLLECTOR_EMOJI else escape(run.status)
+    line = t(
+        "home.admin.collector_line",
+        emoji=_COLLECTOR_EMOJI.get(run.status, ":grey_question:"),
+        platform=escape(run.platform),
+        status=status,
+        at=_when(run.finished_at or run.started_at, settings),
+        posts=run.posts_updated,
+    )
+    if run.error:
+        line += "\n" + t("home.admin.error", error=escape(truncate(run.error, 300)))
+    return line
+
+
+def _admin(admin: AdminData, *, settings: Settings, t: Translator) -> list[Block]:
+    digests = "\n".join(_digest_state_line(d, settings=settings, t=t) for d in admin.digests)
+    if admin.collectors:
+        collectors = "\n".join(_collector_line(c, settings=settings, t=t) for c in admin.collectors[:20])
+    else:
+        collectors = t("home.admin.no_collectors")
+    preview = ButtonElement(
+        action_id=ActionId.DIGEST_PREVIEW, text=plain(t("home.admin.preview")), value="weekly"
+    )
+    return [
+        header(t("home.admin.title")),
+        mrkdwn(t("home.admin.digests_title") + "\n" + digests),
+        mrkdwn(t("home.admin.collectors_title") + "\n" + collectors),
+        ActionsBlock(block_id=BlockId.ADMIN_ACTIONS, elements=[preview]),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The Home
+# ---------------------------------------------------------------------------------------------
+
+
+def _actions(data: HomeData, *, settings: Settings, t: Translator) -> ActionsBlock:
+    buttons = [
+        ButtonElement(
+            action_id=ActionId.START_REVIEW,
+            text=plain(t("home.buttons.start_review")),
+            value="review",
+            style="primary",
+        )
+    ]
+    if data.can_record and recordable_kpis(settings):
+        buttons.append(
+            ButtonElement(
+                action_id=ActionId.RECORD_KPI, text=plain(t("home.buttons.record_kpi")), value="kpi"
+            )
+        )
+    buttons.append(
+        ButtonElement(action_id=ActionId.SHARE_WIN, text=plain(t("home.buttons.share_win")), value="win")
+    )
+    return ActionsBlock(block_id=BlockId.ACTIONS, elements=buttons)
+
+
+def _role(data: HomeData, t: Translator) -> str:
+    if data.is_admin:
+        return t("home.roles.admin")
+    return t("home.roles.manager") if data.is_manager else t("home.roles.operator")
+
+
+def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
+    """The user's Home tab: what waits on them first, then their requests, the KPIs and the digests."""
+    today = data.now.astimezone(settings.tz).date()
+    as_of = t(
+        "home.as_of",
+        date=t("home.date", year=today.year, month=today.month, day=today.day),
+        role=_role(data, t),
+    )
+    blocks: list[Block] = [
+        header(t("home.title")),
+        context(as_of),
+        _actions(data, settings=settings, t=t),
+        divider(),
+    ]
+    blocks += _reviews(data, settings=settings, t=t)
+    blocks += [divider(), *_kpis(data, settings=settings, t=t)]
+    blocks += [divider(), *_digests(data.digests, t)]
+    if data.is_manager:
+        blocks += [divider(), *_away(data, t)]
+    if data.admin is not None:
+        blocks += [divider(), *_admin(data.admin, settings=settings, t=t)]
+    return View(type="home", blocks=cap_blocks(blocks, more=t("home.cut")))
+
+
+def cap_blocks(blocks: Sequence[Block], *, more: str, limit: int = VIEW_BLOCKS_MAX) -> list[Block]:
+    """At most ``limit`` blocks; when cut, the last one says so (a safety net: lists are paged)."""
+    if len(blocks) <= limit:
+        return list(blocks)
+    return [*blocks[: limit - 1], context(more)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Modals
+# ---------------------------------------------------------------------------------------------
+
+
+def month_options(current: Period, t: Translator) -> list[Option]:
+    """Next month, this month and the 11 before it, newest first."""
+    months = [current.next(), current]
+    for _ in range(MONTHS_BACK):
+        months.append(months[-1].previous())
+    return [Option(value=m.label, text=plain(month_label(t, m))) for m in months]
+
+
+def build_record_kpi_modal(*, settings: Settings, t: Translator, current: Period) -> View:
+    """KPI select, value and month: the ``/sns-kpi set`` form."""
+    kpis = [Option(value=k.key, text=plain(k.name.get(t.locale))) for k in recordable_kpis(settings)[:100]]
+    months = month_options(current, t)
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=BlockId.KPI,
+            label=plain(t("home.record.kpi")),
+            element=StaticSelectElement(
+                action_id=ActionId.KPI,
+                options=kpis,
+                initial_option=kpis[0] if len(kpis) == 1 else None,
+                placeholder=plain(t("home.record.kpi_placeholder"), 150),
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.VALUE,
+            label=plain(t("home.record.value")),
+            hint=plain(t("home.record.value_hint"), 2000),
+            element=PlainTextInputElement(action_id=ActionId.VALUE, max_length=40),
+        ),
+        InputBlock(
+            block_id=BlockId.MONTH,
+            label=plain(t("home.record.month")),
+            element=StaticSelectElement(action_id=ActionId.MONTH, options=months, initial_option=months[1]),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=CallbackId.RECORD_KPI,
+        title=plain(t("home.record.title"), MODAL_TITLE_MAX),
+        submit=plain(t("home.record.submit"), MODAL_TITLE_MAX),
+        close=plain(t("home.modal_close"), MODAL_TITLE_MAX),
+        blocks=blocks,
+    )
+
+
+def _values(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    values = view.get("state", {}).get("values", {})
+    return values if isinstance(values, Mapping) else {}
+
+
+def _selected(values: Mapping[str, Any], block: str, action: str) -> str | None:
+    option = values.get(block, {}).get(action, {}).get("selected_option") or {}
+    value = option.get("value")
+    return value if isinstance(value, str) and value else None
+
+
+def _typed(values: Mapping[str, Any], block: str, action: str) -> str | None:
+    value = values.get(block, {}).get(action, {}).get("value")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_record_kpi_modal(view: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """``(kpi key, value as typed, month label)``; missing inputs are ``None``."""
+    values = _values(view)
+    return (
+        _selected(values, BlockId.KPI, ActionId.KPI),
+        _typed(values, BlockId.VALUE, ActionId.VALUE),
+        _selected(values, BlockId.MONTH, ActionId.MONTH),
+    )
+
+
+def build_share_win_modal(*, t: Translator) -> View:
+    """Step one of sharing a win from the Home: which message (the shortcut knows it; the Home does not)."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.SHARE_WIN,
+        title=plain(t("home.win.title"), MODAL_TITLE_MAX),
+        submit=plain(t("home.win.next"), MODAL_TITLE_MAX),
+        close=plain(t("home.modal_close"), MODAL_TITLE_MAX),
+        blocks=[
+            context(t("home.win.intro")),
+            InputBlock(
+                block_id=BlockId.WIN_LINK,
+                label=plain(t("home.win.link")),
+                hint=plain(t("home.win.link_hint"), 2000),
+                element=PlainTextInputElement(
+                    action_id=ActionId.WIN_LINK,
+                    max_length=500,
+                    placeholder=plain(t("home.win.link_placeholder"), 150),
+                ),
+            ),
+        ],
+    )
+
+
+def parse_share_win_modal(view: Mapping[str, Any]) -> str:
+    return _typed(_values(view), BlockId.WIN_LINK, ActionId.WIN_LINK) or ""

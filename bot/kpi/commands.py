@@ -1,0 +1,232 @@
+"""``sns-bot import`` and ``sns-bot collect``: CSV import in one transaction and on-demand collection (I/O:
+files, store, platform APIs, terminal).
+
+The import streams the file chunk by chunk into one transaction. Every rejected row is printed
+with its line as soon as it is found; once any row is rejected nothing more is written and the
+transaction is rolled back, so a file is imported whole or not at all. ``--dry-run`` does the
+same work and always rolls back, which makes its counts exactly what a real import would do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Literal, TextIO
+
+from bot import db
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.errors import BotError
+from bot.i18n import Translator, translator
+from bot.kpi import service
+from bot.kpi.records import KpiRecord, RowProblem
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+
+
+def _print_problem(t: Translator, problem: RowProblem, out: TextIO) -> None:
+    out.write(t("imports.report.row", line=problem.line, message=t(problem.key, **problem.params)) + "\n")
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """One line of the command's report (stderr for problems, so stdout stays a clean summary)."""
+    (sys.stderr if err else sys.stdout).write(text + "\n")
+
+
+class _Progress:
+    """A one-line row counter on a terminal (nothing when output is redirected)."""
+
+    def __init__(self, t: Translator, out: TextIO) -> None:
+        self._t, self._out = t, out
+        self._on = out.isatty()
+        self._open = False
+        self.rows = 0
+
+    def add(self, rows: int) -> None:
+        self.rows += rows
+        if self._on:
+            self._out.write("\r" + self._t("kpi.import.progress", rows=f"{self.rows:,}"))
+            self._out.flush()
+            self._open = True
+
+    def close(self) -> None:
+        """End the progress line so the next message starts on its own line."""
+        if self._open:
+            self._out.write("\n")
+            self._open = False
+
+
+async def import_command(
+    settings: Settings,
+    *,
+    kind: Literal["posts", "kpi"],
+    path: Path,
+    format_name: str | None,
+    account: str | None,
+    period: str | None,
+    dry_run: bool,
+    chunk_rows: int = 50_000,
+    clock: Clock | None = None,
+) -> int:
+    """Import a CSV export of posts or KPI values; prints the report; returns the exit code."""
+    from bot.kpi.importers import SearchConsoleOptions, iter_import  # pandas loads only when used
+
+    t = translator(settings.locale)
+    sc = settings.search_console
+    options = (
+        SearchConsoleOptions(kpi=sc.kpi, period=period, brand_terms=sc.brand_terms, metric=sc.metric)
+        if sc.kpi and period
+        else None
+    )
+    try:
+        detected, chunks = iter_import(
+            path,
+            kind=kind,
+            format=format_name,
+            tz=settings.tz,
+            accounts={a.key: a.platform for a in settings.accounts},
+            account=account,
+            chunk_rows=chunk_rows,
+            search_console=options,
+            kpis=[k.key for k in settings.kpis],
+        )
+    except BotError as error:
+        _say(error.render(t), err=True)
+        return EXIT_REFUSED
+    _say(t("imports.report.detected", format=t(detected.format.label_key), encoding=detected.encoding))
+
+    await asyncio.to_thread(db.upgrade, settings.database.url)
+    engine = db.make_engine(settings.database.url)
+    progress = _Progress(t, sys.stderr)
+    rejected = 0
+    skipped = 0
+    posts = service.UpsertResult()
+    values = service.RecordResult()
+    derived = {k.key for k in settings.kpis if k.aggregate == "derived"}
+    now = (clock or SystemClock()).now()
+    try:
+        sessions = db.make_sessionmaker(engine)
+        async with sessions() as session:
+            transaction = await session.begin()
+            try:
+                await service.sync_accounts(session, accounts=settings.accounts)
+                for chunk in chunks:
+                    progress.add(chunk.rows)
+                    skipped += chunk.skipped
+                    kpis, problems = _split_derived(chunk.kpis, derived)
+                    for problem in sorted([*chunk.problems, *problems], key=lambda p: p.line):
+                        if not rejected:
+                            progress.close()
+                        rejected += 1
+                        _print_problem(t, problem, sys.stderr)
+                    if rejected:
+                        continue  # keep reading to report every bad row, but write nothing more
+                    if chunk.posts:
+                        posts += await service.upsert_posts(session, chunk.posts, source="import", now=now)
+                    if kpis:
+                        done = await service.record_values(
+                            session, kpis, source="import", user_id=None, now=now
+                        )
+                        values = service.RecordResult(
+                            values.recorded + done.recorded, values.unchanged + done.unchanged
+                        )
+            except BotError as error:
+                progress.close()
+                await transaction.rollback()
+                _say(error.render(t), err=True)
+                return EXIT_REFUSED
+            if rejected or dry_run:
+                await transaction.rollback()
+            else:
+                await transaction.commit()
+    finally:
+        progress.close()
+        await engine.dispose()
+
+    _say(t("kpi.import.rows", rows=f"{progress.rows:,}", skipped=f"{skipped:,}"))
+    if rejected:
+        _say(t("kpi.import.rejected", count=f"{rejected:,}"), err=True)
+        return EXIT_REFUSED
+    if kind == "posts":
+        _say(
+            t(
+                "kpi.import.posts",
+                new=f"{posts.new:,}",
+                updated=f"{posts.updated:,}",
+                unchanged=f"{posts.unchanged:,}",
+            )
+        )
+    if values.recorded or values.unchanged or kind == "kpi":
+        _say(t("kpi.import.kpis", recorded=f"{values.recorded:,}", unchanged=f"{values.unchanged:,}"))
+    if not (posts.new or posts.updated or values.recorded):
+        _say(t("kpi.import.nothing_new"))
+    if dry_run:
+        _say(t("kpi.import.dry_run"))
+    return EXIT_OK
+
+
+def _split_derived(records: list[KpiRecord], derived: set[str]) -> tuple[list[KpiRecord], list[RowProblem]]:
+    """Values of derived KPIs come from posts; a file that names one gets that row rejected."""
+    if not derived:
+        return records, []
+    keep = [r for r in records if r.kpi not in derived]
+    problems = [
+        RowProblem(line=r.line or 0, key="kpi.errors.derived_row", params={"value": r.kpi})
+        for r in records
+        if r.kpi in derived
+    ]
+    return keep, problems
+
+
+async def collect_command(settings: Settings, *, account: str | None, clock: Clock | None = None) -> int:
+    """Run the collectors now (all accounts, or one); prints one line per platform."""
+    import httpx
+
+    from bot.kpi.jobs import collect_all, platform_tokens
+    from bot.platforms import build_clients
+    from bot.slack.client import build_web_client
+
+    t = translator(settings.locale)
+    if account is not None and settings.account(account) is None:
+        choices = ", ".join(a.key for a in settings.accounts)
+        _say(t("kpi.collect.unknown_account", account=account, choices=choices), err=True)
+        return EXIT_REFUSED
+    await asyncio.to_thread(db.upgrade, settings.database.url)
+    engine = db.make_engine(settings.database.url)
+    token = settings.secrets.slack_bot_token
+    slack = build_web_client(token=token.get(), base_url=settings.slack_api_url) if token else None
+    try:
+        async with httpx.AsyncClient(timeout=settings.collectors.timeout_seconds) as http:
+            clients = build_clients(http, tokens=platform_tokens(settings))
+            if not clients:
+                _say(t("kpi.collect.none"))
+                return EXIT_OK
+            sessions = db.make_sessionmaker(engine)
+            async with db.unit_of_work(sessions) as session:
+                await service.sync_accounts(session, accounts=settings.accounts)
+            outcomes = await collect_all(
+                sessions=sessions,
+                settings=settings,
+                platforms=clients,
+                slack=slack,
+                now=(clock or SystemClock()).now(),
+                account=account,
+            )
+    finally:
+        await engine.dispose()
+    for outcome in outcomes:
+        name_key = f"platforms.names.{outcome.platform}"
+        _say(
+            t(
+                "kpi.collect.result",
+                platform=t(name_key) if t.has(name_key) else outcome.platform,
+                status=t(f"kpi.collect.status.{outcome.status}"),
+                posts=outcome.posts_updated,
+                followers=outcome.followers_stored,
+            )
+        )
+        for error in outcome.errors:
+            _say(t("kpi.collect.problem", message=error.render(t)), err=True)
+    return EXIT_REFUSED if any(o.status == "failed" for o in outcomes) else EXIT_OK

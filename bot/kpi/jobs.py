@@ -1,0 +1,235 @@
+"""Scheduled KPI collectors: refresh recent posts' metrics and follower counts from platform APIs (I/O:
+store, HTTP through the platform clients, Slack DMs to admins).
+
+Each platform run is recorded in ``collector_run`` for the App Home. Network calls happen outside
+any database transaction; one account's (or platform's) failure is recorded and never stops the
+others. A rejected token is told to admins once per token (an exactly-once key holds a hash of
+the token, so a newly issued token that also fails is reported again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import AccountSettings, Settings
+from bot.db import unit_of_work
+from bot.errors import BotError
+from bot.i18n import translator
+from bot.kpi import service
+from bot.kpi.ids import JobId, claim_auth_key
+from bot.kpi.records import AccountSnapshot, Metrics
+from bot.platforms.base import AccountRef, PlatformClient, PlatformError, PlatformErrorKind, PostRef
+from bot.slack.idempotency import claim_key
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+#: Stored in ``post.source`` / ``metric_snapshot.source`` / ``account_snapshot.source``.
+SOURCE = "api"
+#: A missed daily run is still worth doing within this many seconds.
+MISFIRE_GRACE_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class CollectOutcome:
+    """One platform's run: ``ok`` | ``partial`` | ``failed``, what was stored, and what went wrong."""
+
+    platform: str
+    status: str
+    posts_updated: int
+    followers_stored: int
+    errors: tuple[BotError, ...] = ()
+
+
+def platform_tokens(settings: Settings) -> dict[str, str | None]:
+    """Platform name → credential from the environment (``None`` when not set)."""
+    s = settings.secrets
+    return {
+        "x": s.x_bearer_token.get() if s.x_bearer_token else None,
+        "instagram": s.instagram_access_token.get() if s.instagram_access_token else None,
+        "youtube": s.youtube_api_key.get() if s.youtube_api_key else None,
+    }
+
+
+def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
+    """The daily (``[collectors] cron``) metrics collection, when any collector has a token."""
+    if not deps.platforms:
+        log.info("no platform collectors configured (no API tokens set); metrics collection is off")
+        return
+    scheduler.add_job(
+        deps.inflight.track(partial(run_collectors, deps)),
+        CronTrigger.from_crontab(deps.settings.collectors.cron, timezone=deps.settings.tz),
+        id=JobId.COLLECT,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+    )
+
+
+async def run_collectors(deps: Deps, account: str | None = None) -> list[CollectOutcome]:
+    """The scheduled job: collect every platform that has a client (thin wrapper over :func:`collect_all`)."""
+    return await collect_all(
+        sessions=deps.sessions,
+        settings=deps.settings,
+        platforms=deps.platforms,
+        slack=deps.slack,
+        now=deps.clock.now(),
+        account=account,
+    )
+
+
+async def collect_all(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    platforms: Mapping[str, PlatformClient],
+    slack: AsyncWebClient | None,
+    now: datetime,
+    account: str | None = None,
+) -> list[CollectOutcome]:
+    """Collect metrics of posts published in the last ``lookback_days`` and follower counts.
+
+    Args:
+        platforms: platform name → client (platforms without a token have none).
+        slack: for the admins' DM about a rejected token; ``None`` skips it.
+        account: only this configured account.
+    """
+    outcomes = []
+    for platform, client in sorted(platforms.items()):
+        accounts = [a for a in settings.accounts if a.platform == platform and account in (None, a.key)]
+        if not accounts:
+            continue
+        try:
+            outcome = await _collect_platform(
+                sessions=sessions, settings=settings, client=client, accounts=accounts, now=now
+            )
+        except Exception as exc:  # one platform's failure must not stop the others
+            log.exception("collector %s failed", platform)
+            outcome = CollectOutcome(platform, "failed", 0, 0, (_as_bot_error(exc),))
+            async with unit_of_work(sessions) as session:
+                run_id = await service.start_collector_run(session, platform=platform, now=now)
+                await service.finish_collector_run(
+                    session, run_id=run_id, status="failed", posts_updated=0, error=repr(exc)[:2000], now=now
+                )
+        outcomes.append(outcome)
+        if slack is not None:
+            await _report_token_problems(sessions, settings=settings, slack=slack, outcome=outcome, now=now)
+    return outcomes
+
+
+async def _collect_platform(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    client: PlatformClient,
+    accounts: Sequence[AccountSettings],
+    now: datetime,
+) -> CollectOutcome:
+    platform = client.platform
+    since = now - timedelta(days=settings.collectors.lookback_days)
+    async with unit_of_work(sessions) as session:
+        run_id = await service.start_collector_run(session, platform=platform, now=now)
+        recent = await service.recent_posts(session, platform=platform, since=since)
+    keys = {a.key for a in accounts}
+    errors: list[BotError] = []
+    metrics: dict[str, Metrics] = {}
+    snapshots: list[AccountSnapshot] = []
+    for acc in accounts:
+        refs = [PostRef(external_id=ext, account_key=key) for ext, key in recent if key == acc.key]
+        if refs:
+            try:
+                result = await client.fetch_post_metrics(refs)
+                metrics.update(result.metrics)
+                errors.extend(result.errors)
+            except Exception as exc:  # the protocol says "never raises"; a bug must not stop others
+                log.exception("collector %s: posts of %s failed", platform, acc.key)
+                errors.append(_as_bot_error(exc))
+        if acc.platform_id:
+            try:
+                snapshots.append(await client.fetch_account(AccountRef(acc.key, acc.platform_id)))
+            except PlatformError as err:
+                errors.append(err)
+            except Exception as exc:  # a bug in one account must not stop the others
+                log.exception("collector %s: account %s failed", platform, acc.key)
+                errors.append(_as_bot_error(exc))
+    snapshots = [s for s in snapshots if s.account_key in keys]
+    t = translator(settings.locale)
+    async with unit_of_work(sessions) as session:
+        stored = await service.store_metrics(
+            session, platform=platform, metrics=metrics, source=SOURCE, now=now
+        )
+        for snap in snapshots:
+            await service.record_followers(
+                session, account_key=snap.account_key, followers=snap.followers, source=SOURCE, now=now
+            )
+        collected = bool(metrics) or bool(snapshots)
+        status = "ok" if not errors else ("partial" if collected else "failed")
+        updated = stored.new + stored.updated
+        await service.finish_collector_run(
+            session,
+            run_id=run_id,
+            status=status,
+            posts_updated=updated,
+            error="\n".join(e.render(t) for e in errors) or None,
+            now=now,
+        )
+    for err in errors:
+        log.warning("collector %s: %r", platform, err)
+    return CollectOutcome(platform, status, updated, len(snapshots), tuple(errors))
+
+
+def _as_bot_error(exc: BaseException) -> BotError:
+    if isinstance(exc, BotError):
+        return exc
+    return BotError("common.errors.unexpected", ref=type(exc).__name__)
+
+
+async def _report_token_problems(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    settings: Settings,
+    slack: AsyncWebClient,
+    outcome: CollectOutcome,
+    now: datetime,
+) -> None:
+    auth = next(
+        (e for e in outcome.errors if isinstance(e, PlatformError) and e.kind == PlatformErrorKind.AUTH), None
+    )
+    if auth is None:
+        return
+    token = platform_tokens(settings).get(outcome.platform) or ""
+    fingerprint = hashlib.sha256(token.encode()).hexdigest()[:16]
+    t = translator(settings.locale)
+    name = (
+        t(f"platforms.names.{outcome.platform}")
+        if t.has(f"platforms.names.{outcome.platform}")
+        else outcome.platform
+    )
+    text = t("kpi.collect.auth_dm", platform=name, message=auth.render(t))
+    try:
+        # The claim and the DMs share a transaction: if Slack refuses, the claim is rolled back
+        # and the next run tries again.
+        async with unit_of_work(sessions) as session:
+            if not await claim_key(session, key=claim_auth_key(outcome.platform, fingerprint), now=now):
+                return
+            for admin in settings.roles.admins:
+                await slack.chat_postMessage(channel=admin, text=text)
+    except SlackApiError as exc:
+        log.warning(
+            "could not tell admins about the %s token: %s", outcome.platform, exc.response.get("error")
+        )

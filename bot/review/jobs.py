@@ -1,0 +1,100 @@
+"""The review reminder sweep: remind the current step's approvers in the thread and escalate overdue requests
+(scheduled I/O: store + Slack).
+
+Each alert is claimed in the store before it is sent (see ``service.claim_alert``), so restarts
+and several replicas never send one twice. The price is at-most-once: a send that fails after
+the claim is logged, not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot import db
+from bot.review import service, ui
+from bot.review.policy import calendar_for
+from bot.review.service import AlertClaim, AlreadyClaimed
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "review.sweep"
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What one sweep sent (request ids), for logs and tests."""
+
+    reminded: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+async def _send(deps: Deps, claim: AlertClaim) -> None:
+    settings, t, request = deps.settings, deps.t, claim.request
+    if claim.kind == "remind":
+        message = ui.build_reminder(request, number=claim.number, settings=settings, t=t)
+        channel = request.channel_id or settings.review.channel
+        await deps.slack.chat_postMessage(channel=channel, thread_ts=request.message_ts, **message.kwargs())
+        return
+    message = ui.build_escalation(request, settings=settings, t=t)
+    channel = settings.review.escalation_channel or settings.review.channel
+    await deps.slack.chat_postMessage(channel=channel, **message.kwargs())
+
+
+async def run_sweep(deps: Deps, *, now: datetime | None = None) -> SweepReport:
+    """Send every reminder and escalation that is due at ``now`` (default: the clock)."""
+    now = now or deps.clock.now()
+    review = deps.settings.review
+    calendar = calendar_for(review.working_hours, deps.settings.tz)
+    report = SweepReport()
+
+    async def due() -> list[int]:
+        async with db.unit_of_work(deps.sessions) as session:
+            return await service.due_alerts(session, now=now)
+
+    for request_id in await db.with_retry(due):
+
+        async def claim(request_id: int = request_id) -> AlertClaim | None:
+            async with db.unit_of_work(deps.sessions) as session:
+                return await service.claim_alert(
+                    session, request_id=request_id, now=now, review=review, calendar=calendar
+                )
+
+        try:
+            claimed = await db.with_retry(claim)
+            if claimed is None:
+                continue
+            await _send(deps, claimed)
+        except AlreadyClaimed as exc:
+            log.info("review %s: alert %s was already sent by another run", request_id, exc)
+            continue
+        except Exception:  # one broken request must not stop the others' reminders
+            log.exception("review %s: reminder sweep failed for this request", request_id)
+            report.failed.append(request_id)
+            continue
+        (report.reminded if claimed.kind == "remind" else report.escalated).append(request_id)
+        log.info("review %s: %s #%d sent", request_id, claimed.kind, claimed.number)
+    return report
+
+
+def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
+    """The sweep on ``review.sweep_cron`` in the configured zone."""
+    scheduler.add_job(
+        deps.inflight.track(run_sweep),
+        CronTrigger.from_crontab(deps.settings.review.sweep_cron, timezone=deps.settings.tz),
+        args=[deps],
+        id=JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=300,
+        max_instances=1,
+    )

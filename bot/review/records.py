@@ -1,0 +1,142 @@
+"""Plain data that crosses the review layers: form inputs, request snapshots and decision results (pure).
+
+The service builds these from the store; ``ui`` renders them; nothing here touches Slack or SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.review.ids import Decision, RequestRef, Status
+from bot.review.policy import Mode
+
+
+@dataclass(frozen=True, slots=True)
+class RequestForm:
+    """What the request (or resubmit) modal holds, as typed; ``ui.validate_request`` checks it."""
+
+    account_key: str | None
+    text: str
+    planned_at: datetime | None
+    link_url: str | None
+    reviewers: tuple[str, ...]
+    wanted: str
+    #: The reviewers input's block id (it names the account the form was showing).
+    reviewers_block: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    what_works: str = ""
+    what_to_change: str = ""
+    comment: str = ""
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.what_works or self.what_to_change or self.comment or self.reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishForm:
+    url: str
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One approval step as it stands for the current revision."""
+
+    number: int
+    approvers: tuple[str, ...]
+    mode: Mode
+    approved_by: tuple[str, ...] = ()
+
+    @property
+    def waiting_on(self) -> tuple[str, ...]:
+        return tuple(u for u in self.approvers if u not in self.approved_by)
+
+
+@dataclass(frozen=True, slots=True)
+class LastDecision:
+    kind: str
+    actor_id: str | None
+    at: datetime
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSnapshot:
+    """A request as it is now: what every surface (message, DM, modal, list) needs to render it."""
+
+    id: int
+    requester_id: str
+    account_key: str
+    status: Status
+    current_step: int
+    revision: int
+    version: int
+    text: str
+    planned_at: datetime | None
+    due_at: datetime | None
+    link_url: str | None
+    feedback_wanted: str
+    channel_id: str | None
+    message_ts: str | None
+    created_at: datetime
+    waiting_since: datetime
+    decided_at: datetime | None
+    published_at: datetime | None
+    steps: tuple[StepView, ...] = ()
+    last_decision: LastDecision | None = None
+    post_url: str | None = None
+
+    @property
+    def ref(self) -> RequestRef:
+        return RequestRef(self.id, self.revision, self.version)
+
+    @property
+    def step(self) -> StepView | None:
+        return self.steps[self.current_step] if 0 <= self.current_step < len(self.steps) else None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionResult:
+    """What one reviewer action did.
+
+    ``outcome`` is ``commented``, ``step_approved`` (an "all" step still needs others),
+    ``advanced`` (a step done, the next one starts), ``approved``, ``changes_requested`` or
+    ``rejected``.
+    """
+
+    request: RequestSnapshot
+    decision: Decision
+    actor_id: str
+    feedback: Feedback
+    outcome: str
+    at: datetime
+    #: The step the actor decided on (for ``advanced``: the finished one).
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ResubmitResult:
+    request: RequestSnapshot
+    previous_text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    request: RequestSnapshot
+    url: str
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestList:
+    """``/sns-review list``: the caller's open requests and the reviews waiting on them."""
+
+    mine: tuple[RequestSnapshot, ...] = ()
+    waiting: tuple[RequestSnapshot, ...] = field(default_factory=tuple)

@@ -1,0 +1,765 @@
+"""Review rules and store: create, decide, resubmit, publish, list, and the reminder claims (I/O through a
+passed-in AsyncSession; no Slack).
+
+Every state change is a conditional ``UPDATE review_request … WHERE id = :id AND version = :seen
+AND status = :expected``; when it changes no row, somebody else acted first, so the request is read
+again and the rules are checked again (which refuses the late click and says who decided). On
+PostgreSQL the losing UPDATE waits for the winner's commit and then matches nothing; on SQLite the
+writers are serialised by the database lock. Events are only ever inserted (the audit trail).
+
+Public API used by other features (keep the names): :func:`open_requests_for`,
+:func:`waiting_on`; cycle time lives in :mod:`bot.review.policy`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import AccountSettings, ReviewSettings
+from bot.errors import BotError
+from bot.kpi.models import Post
+from bot.review.ids import (
+    OPEN_FOR_COMMENT,
+    Decision,
+    EventKind,
+    RequestRef,
+    Status,
+)
+from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
+from bot.review.policy import AlertKind, ResolvedStep, next_alert, step_satisfied
+from bot.review.records import (
+    DecisionResult,
+    Feedback,
+    LastDecision,
+    PublishResult,
+    RequestSnapshot,
+    ResubmitResult,
+    StepView,
+)
+from bot.review.refusals import ReviewConflict, ReviewNotAllowed, ReviewNotFound
+from bot.slack.idempotency import claim_key
+from bot.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+#: How often a decision re-reads the request after losing a race before giving up.
+MAX_ATTEMPTS = 4
+#: Rows shown by ``/sns-review list`` per section.
+LIST_LIMIT = 20
+
+_APPROVAL_KINDS = (EventKind.STEP_APPROVED.value, EventKind.APPROVED.value)
+_DECISION_KINDS = (
+    EventKind.APPROVED.value,
+    EventKind.CHANGES_REQUESTED.value,
+    EventKind.REJECTED.value,
+    EventKind.PUBLISHED.value,
+)
+_OPEN_STATUSES = (Status.PENDING.value, Status.CHANGES_REQUESTED.value, Status.APPROVED.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+async def _snapshots(session: AsyncSession, rows: Sequence[ReviewRequest]) -> list[RequestSnapshot]:
+    """Snapshots of ``rows`` with four batched queries, whatever the number of rows."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    texts: dict[tuple[int, int], str] = {}
+    revision_rows = await session.execute(
+        select(ReviewRevision.request_id, ReviewRevision.number, ReviewRevision.text).where(
+            ReviewRevision.request_id.in_(ids)
+        )
+    )
+    for request_id, number, text in revision_rows:
+        texts[(request_id, number)] = text
+    approvers: dict[int, dict[int, tuple[list[str], str]]] = defaultdict(dict)
+    approver_rows = await session.execute(
+        select(ReviewApprover.request_id, ReviewApprover.step, ReviewApprover.user_id, ReviewApprover.mode)
+        .where(ReviewApprover.request_id.in_(ids))
+        .order_by(ReviewApprover.request_id, ReviewApprover.step, ReviewApprover.id)
+    )
+    for request_id, step, user_id, mode in approver_rows:
+        approvers[request_id].setdefault(step, ([], mode))[0].append(user_id)
+    approvals: dict[tuple[int, int, int], list[str]] = defaultdict(list)
+    last: dict[int, LastDecision] = {}
+    event_rows = await session.execute(
+        select(
+            ReviewEvent.request_id,
+            ReviewEvent.kind,
+            ReviewEvent.actor_id,
+            ReviewEvent.revision,
+            ReviewEvent.step,
+            ReviewEvent.created_at,
+            ReviewEvent.reasons,
+        )
+        .where(ReviewEvent.request_id.in_(ids), ReviewEvent.kind.in_((*_APPROVAL_KINDS, *_DECISION_KINDS)))
+        .order_by(ReviewEvent.id)
+    )
+    for request_id, kind, actor_id, revision, step, created_at, reasons in event_rows:
+        if kind in _APPROVAL_KINDS and actor_id:
+            approvals[(request_id, revision, step or 0)].append(actor_id)
+        if kind in _DECISION_KINDS:
+            last[request_id] = LastDecision(kind, actor_id, created_at, tuple(reasons or ()))
+    post_urls: dict[int, str] = {}
+    post_rows = await session.execute(
+        select(Post.review_request_id, Post.url, Post.external_id).where(Post.review_request_id.in_(ids))
+    )
+    for request_id, url, external_id in post_rows:
+        post_urls[request_id] = url or external_id
+    out = []
+    for row in rows:
+        steps = tuple(
+            StepView(
+                number=number,
+                approvers=tuple(users),
+                mode="all" if mode == "all" else "any",
+                approved_by=tuple(dict.fromkeys(approvals.get((row.id, row.revision, number), []))),
+            )
+            for number, (users, mode) in sorted(approvers.get(row.id, {}).items())
+        )
+        out.append(
+            RequestSnapshot(
+                id=row.id,
+                requester_id=row.requester_id,
+                account_key=row.account_key,
+                status=Status(row.status),
+                current_step=row.current_step,
+                revision=row.revision,
+                version=row.version,
+                text=texts.get((row.id, row.revision), ""),
+                planned_at=row.planned_at,
+                due_at=row.due_at,
+                link_url=row.link_url,
+                feedback_wanted=row.feedback_wanted or "",
+                channel_id=row.channel_id,
+                message_ts=row.message_ts,
+                created_at=row.created_at,
+                waiting_since=row.waiting_since,
+                decided_at=row.decided_at,
+                published_at=row.published_at,
+                steps=steps,
+                last_decision=last.get(row.id),
+                post_url=post_urls.get(row.id),
+            )
+        )
+    return out
+
+
+async def _row(session: AsyncSession, request_id: int) -> ReviewRequest:
+    # populate_existing: after losing a race the row must be read again, not served from the identity map.
+    row = await session.get(ReviewRequest, request_id, populate_existing=True)
+    if row is None:
+        raise ReviewNotFound("review.errors.not_found")
+    return row
+
+
+async def get_request(session: AsyncSession, *, request_id: int) -> RequestSnapshot:
+    """The request as it is now.
+
+    Raises:
+        ReviewNotFound: no such request.
+    """
+    return (await _snapshots(session, [await _row(session, request_id)]))[0]
+
+
+async def open_requests_for(session: AsyncSession, *, user_id: str) -> list[RequestSnapshot]:
+    """``user_id``'s own requests that are not finished (waiting, changes requested, approved but not
+    yet published), newest first, at most :data:`LIST_LIMIT`."""
+    rows = (
+        await session.scalars(
+            select(ReviewRequest)
+            .where(ReviewRequest.requester_id == user_id, ReviewRequest.status.in_(_OPEN_STATUSES))
+            .order_by(ReviewRequest.created_at.desc(), ReviewRequest.id.desc())
+            .limit(LIST_LIMIT)
+        )
+    ).all()
+    return await _snapshots(session, rows)
+
+
+async def waiting_on(session: AsyncSession, *, user_id: str) -> list[RequestSnapshot]:
+    """Pending requests whose *current* step lists ``user_id`` and that ``user_id`` has not approved
+    yet, the longest-waiting first, at most :data:`LIST_LIMIT`."""
+    rows = (
+        await session.scalars(
+            select(ReviewRequest)
+            .join(
+                ReviewApprover,
+                and_(
+                    ReviewApprover.request_id == ReviewRequest.id,
+                    ReviewApprover.step == ReviewRequest.current_step,
+                ),
+            )
+            .where(ReviewApprover.user_id == user_id, ReviewRequest.status == Status.PENDING.value)
+            .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
+            .limit(LIST_LIMIT * 2)
+        )
+    ).all()
+    snapshots = await _snapshots(session, rows)
+    return [s for s in snapshots if s.step is not None and user_id in s.step.waiting_on][:LIST_LIMIT]
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating
+# ---------------------------------------------------------------------------------------------
+
+
+def _event(
+    request_id: int,
+    kind: EventKind,
+    *,
+    actor_id: str | None,
+    revision: int,
+    now: datetime,
+    step: int | None = None,
+    feedback: Feedback | None = None,
+    data: dict[str, Any] | None = None,
+) -> ReviewEvent:
+    return ReviewEvent(
+        request_id=request_id,
+        kind=kind.value,
+        actor_id=actor_id,
+        revision=revision,
+        step=step,
+        created_at=now,
+        what_works=(feedback.what_works or None) if feedback else None,
+        what_to_change=(feedback.what_to_change or None) if feedback else None,
+        comment=(feedback.comment or None) if feedback else None,
+        reasons=list(feedback.reasons) if feedback and feedback.reasons else None,
+        data=data,
+    )
+
+
+async def create_request(
+    session: AsyncSession,
+    *,
+    requester_id: str,
+    account_key: str,
+    text: str,
+    planned_at: datetime | None,
+    link_url: str | None,
+    feedback_wanted: str,
+    chain: Sequence[ResolvedStep],
+    now: datetime,
+) -> RequestSnapshot:
+    """Store a new request waiting on the first step of ``chain`` (approvers already resolved).
+
+    The reminder sweep picks it up at once (``next_reminder_at = now``) and works out when its
+    first reminder is due.
+    """
+    if not chain or not all(step.approvers for step in chain):
+        raise BotError("review.errors.no_approvers")
+    row = ReviewRequest(
+        requester_id=requester_id,
+        account_key=account_key,
+        status=Status.PENDING.value,
+        current_step=0,
+        revision=1,
+        version=1,
+        planned_at=planned_at,
+        due_at=planned_at,
+        link_url=link_url,
+        feedback_wanted=feedback_wanted,
+        created_at=now,
+        waiting_since=now,
+        next_reminder_at=now,
+        reminders_sent=0,
+    )
+    session.add(row)
+    await session.flush()
+    session.add(
+        ReviewRevision(request_id=row.id, number=1, text=text, author_id=requester_id, created_at=now)
+    )
+    for number, step in enumerate(chain):
+        for user_id in dict.fromkeys(step.approvers):
+            session.add(ReviewApprover(request_id=row.id, step=number, user_id=user_id, mode=step.mode))
+    session.add(
+        _event(
+            row.id,
+            EventKind.REQUESTED,
+            actor_id=requester_id,
+            revision=1,
+            now=now,
+            data={"steps": len(chain)},
+        )
+    )
+    await session.flush()
+    return await get_request(session, request_id=row.id)
+
+
+async def attach_message(session: AsyncSession, *, request_id: int, channel_id: str, message_ts: str) -> None:
+    """Remember where the request's channel message is (a repost after a deleted message moves it)."""
+    await session.execute(
+        update(ReviewRequest)
+        .where(ReviewRequest.id == request_id)
+        .values(channel_id=channel_id, message_ts=message_ts)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding
+# ---------------------------------------------------------------------------------------------
+
+
+def _closed(snapshot: RequestSnapshot) -> ReviewConflict:
+    last = snapshot.last_decision
+    return ReviewConflict(
+        "review.errors.closed",
+        status=snapshot.status.value,
+        who=last.actor_id if last else None,
+    )
+
+
+async def _guarded_update(
+    session: AsyncSession, row: ReviewRequest, *, expected: Status, **values: Any
+) -> bool:
+    """The optimistic lock: True when this call moved ``row`` on from the version it read."""
+    result = await session.execute(
+        update(ReviewRequest)
+        .where(
+            ReviewRequest.id == row.id,
+            ReviewRequest.version == row.version,
+            ReviewRequest.status == expected.value,
+        )
+        .values(version=row.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    ref: RequestRef,
+    actor_id: str,
+    decision: Decision,
+    feedback: Feedback,
+    is_admin: bool,
+    now: datetime,
+) -> DecisionResult:
+    """Record a reviewer's answer: approve (advancing the chain), request changes, reject, or comment.
+
+    Rules: nobody decides on their own request; only an approver of the current step or an admin
+    decides; only a pending request of the revision the reviewer saw can be decided. Comments
+    (which change no status) are taken from any of the request's approvers or an admin while the
+    request is open.
+
+    Raises:
+        ReviewNotAllowed: own request, not an approver.
+        ReviewConflict: decided or resubmitted meanwhile, already approved by this person.
+        ReviewNotFound: no such request.
+    """
+    if decision is Decision.COMMENT:
+        return await _comment(
+            session, ref=ref, actor_id=actor_id, feedback=feedback, is_admin=is_admin, now=now
+        )
+    for _attempt in range(MAX_ATTEMPTS):
+        row = await _row(session, ref.request_id)
+        snapshot = (await _snapshots(session, [row]))[0]
+        if actor_id == row.requester_id:
+            raise ReviewNotAllowed("review.errors.own_request")
+        if snapshot.status is not Status.PENDING:
+            raise _closed(snapshot)
+        if row.revision != ref.revision:
+            raise ReviewConflict("review.errors.stale", revision=row.revision)
+        step = snapshot.step
+        approvers = step.approvers if step else ()
+        if actor_id not in approvers and not is_admin:
+            raise ReviewNotAllowed("review.errors.not_approver", users=list(approvers))
+        step_number = row.current_step
+        if decision is Decision.APPROVE:
+            approved_by = step.approved_by if step else ()
+            if actor_id in approved_by:
+                raise ReviewConflict(
+                    "review.errors.already_approved", users=list(step.waiting_on if step else ())
+                )
+            # An admin's approval completes the step whatever its mode.
+            done = (is_admin and actor_id not in approvers) or step_satisfied(
+                mode=step.mode if step else "any",
+                approvers=approvers,
+                approved_by=(*approved_by, actor_id),
+            )
+            last_step = step_number >= len(snapshot.steps) - 1
+            if not done:
+                outcome, kind, values = "step_approved", EventKind.STEP_APPROVED, {}
+            elif last_step:
+                outcome, kind = "approved", EventKind.APPROVED
+                values = {"status": Status.APPROVED.value, "decided_at": now, "next_reminder_at": None}
+            else:
+                outcome, kind = "advanced", EventKind.STEP_APPROVED
+                values = {
+                    "current_step": step_number + 1,
+                    "waiting_since": now,
+                    "reminders_sent": 0,
+                    "escalated_at": None,
+                    "next_reminder_at": now,
+                }
+        elif decision is Decision.REQUEST_CHANGES:
+            outcome, kind = "changes_requested", EventKind.CHANGES_REQUESTED
+            values = {"status": Status.CHANGES_REQUESTED.value, "next_reminder_at": None}
+        else:
+            outcome, kind = "rejected", EventKind.REJECTED
+            values = {"status": Status.REJECTED.value, "decided_at": now, "next_reminder_at": None}
+        if not await _guarded_update(session, row, expected=Status.PENDING, **values):
+            log.info("review %s: lost a race deciding (%s by %s); reading again", row.id, decision, actor_id)
+            continue
+        session.add(
+            _event(
+                row.id,
+                kind,
+                actor_id=actor_id,
+                revision=row.revision,
+                step=step_number,
+                now=now,
+                feedback=feedback,
+            )
+        )
+        await session.flush()
+        return DecisionResult(
+            request=await get_request(session, request_id=row.id),
+            decision=decision,
+            actor_id=actor_id,
+            feedback=feedback,
+            outcome=outcome,
+            at=now,
+            step=step_number,
+        )
+    raise ReviewConflict("review.errors.busy")
+
+
+async def _comment(
+    session: AsyncSession,
+    *,
+    ref: RequestRef,
+    actor_id: str,
+    feedback: Feedback,
+    is_admin: bool,
+    now: datetime,
+) -> DecisionResult:
+    snapshot = await get_request(session, request_id=ref.request_id)
+    if actor_id == snapshot.requester_id:
+        raise ReviewNotAllowed("review.errors.own_comment")
+    if snapshot.status not in OPEN_FOR_COMMENT:
+        raise _closed(snapshot)
+    everyone = {u for step in snapshot.steps for u in step.approvers}
+    if actor_id not in everyone and not is_admin:
+        raise ReviewNotAllowed("review.errors.not_reviewer")
+    session.add(
+        _event(
+            snapshot.id,
+            EventKind.COMMENTED,
+            actor_id=actor_id,
+            revision=snapshot.revision,
+            step=snapshot.current_step,
+            now=now,
+            feedback=feedback,
+        )
+    )
+    await session.flush()
+    return DecisionResult(
+        request=snapshot,
+        decision=Decision.COMMENT,
+        actor_id=actor_id,
+        feedback=feedback,
+        outcome="commented",
+        at=now,
+        step=snapshot.current_step,
+    )
+
+
+async def check_can_decide(
+    session: AsyncSession, *, ref: RequestRef, actor_id: str, decision: Decision, is_admin: bool
+) -> RequestSnapshot:
+    """The same rules as :func:`decide`, checked before a feedback modal opens (nothing is written),
+    so a refusal comes at the click rather than after typing."""
+    snapshot = await get_request(session, request_id=ref.request_id)
+    if decision is Decision.COMMENT:
+        if actor_id == snapshot.requester_id:
+            raise ReviewNotAllowed("review.errors.own_comment")
+        if snapshot.status not in OPEN_FOR_COMMENT:
+            raise _closed(snapshot)
+        if actor_id not in {u for s in snapshot.steps for u in s.approvers} and not is_admin:
+            raise ReviewNotAllowed("review.errors.not_reviewer")
+        return snapshot
+    if actor_id == snapshot.requester_id:
+        raise ReviewNotAllowed("review.errors.own_request")
+    if snapshot.status is not Status.PENDING:
+        raise _closed(snapshot)
+    if snapshot.revision != ref.revision:
+        raise ReviewConflict("review.errors.stale", revision=snapshot.revision)
+    step = snapshot.step
+    approvers = step.approvers if step else ()
+    if actor_id not in approvers and not is_admin:
+        raise ReviewNotAllowed("review.errors.not_approver", users=list(approvers))
+    if decision is Decision.APPROVE and step is not None and actor_id in step.approved_by:
+        raise ReviewConflict("review.errors.already_approved", users=list(step.waiting_on))
+    return snapshot
+
+
+# ---------------------------------------------------------------------------------------------
+# Resubmitting and publishing
+# ---------------------------------------------------------------------------------------------
+
+
+async def check_requester(
+    session: AsyncSession, *, ref: RequestRef, actor_id: str, expected: Status, is_admin: bool = False
+) -> RequestSnapshot:
+    """The request, when ``actor_id`` asked for it (or is an admin) and it is in state ``expected``."""
+    snapshot = await get_request(session, request_id=ref.request_id)
+    if actor_id != snapshot.requester_id and not is_admin:
+        raise ReviewNotAllowed("review.errors.not_requester", who=snapshot.requester_id)
+    if snapshot.status is not expected:
+        key = (
+            "review.errors.not_resubmittable"
+            if expected is Status.CHANGES_REQUESTED
+            else "review.errors.not_publishable"
+        )
+        raise ReviewConflict(key, status=snapshot.status.value)
+    if snapshot.revision != ref.revision:
+        raise ReviewConflict("review.errors.stale", revision=snapshot.revision)
+    return snapshot
+
+
+async def resubmit(
+    session: AsyncSession,
+    *,
+    ref: RequestRef,
+    actor_id: str,
+    text: str,
+    planned_at: datetime | None,
+    link_url: str | None,
+    note: str,
+    now: datetime,
+) -> ResubmitResult:
+    """Store a new revision after changes were requested; the chain starts again at its first step.
+
+    Raises:
+        ReviewNotAllowed: not the requester.
+        ReviewConflict: not waiting for a resubmission (any more), or an older revision's button.
+    """
+    for _attempt in range(MAX_ATTEMPTS):
+        before = await check_requester(session, ref=ref, actor_id=actor_id, expected=Status.CHANGES_REQUESTED)
+        row = await _row(session, ref.request_id)
+        revision = row.revision + 1
+        moved = await _guarded_update(
+            session,
+            row,
+            expected=Status.CHANGES_REQUESTED,
+            status=Status.PENDING.value,
+            revision=revision,
+            current_step=0,
+            planned_at=planned_at,
+            due_at=planned_at,
+            link_url=link_url,
+            feedback_wanted=note or row.feedback_wanted,
+            waiting_since=now,
+            reminders_sent=0,
+            escalated_at=None,
+            next_reminder_at=now,
+        )
+        if not moved:
+            continue
+        session.add(
+            ReviewRevision(request_id=row.id, number=revision, text=text, author_id=actor_id, created_at=now)
+        )
+        session.add(
+            _event(
+                row.id,
+                EventKind.RESUBMITTED,
+                actor_id=actor_id,
+                revision=revision,
+                step=0,
+                now=now,
+                feedback=Feedback(comment=note),
+            )
+        )
+        await session.flush()
+        return ResubmitResult(
+            request=await get_request(session, request_id=row.id), previous_text=before.text, at=now
+        )
+    raise ReviewConflict("review.errors.busy")
+
+
+async def publish(
+    session: AsyncSession,
+    *,
+    ref: RequestRef,
+    actor_id: str,
+    is_admin: bool,
+    account: AccountSettings,
+    url: str,
+    published_at: datetime,
+    now: datetime,
+) -> PublishResult:
+    """Mark an approved request as published and add the post to the KPI store (``post`` table,
+    ``source = "review"``; metrics are collected later by the collectors).
+
+    Raises:
+        ReviewNotAllowed: neither the requester nor an admin.
+        ReviewConflict: not approved (or already published).
+        BotError: ``review.errors.url_taken`` (block ``review_post_url``) when that post is already
+            in the store.
+    """
+    for _attempt in range(MAX_ATTEMPTS):
+        snapshot = await check_requester(
+            session, ref=ref, actor_id=actor_id, expected=Status.APPROVED, is_admin=is_admin
+        )
+        existing = await session.scalar(
+            select(Post.id).where(Post.platform == account.platform, Post.external_id == url)
+        )
+        if existing is not None:
+            raise BotError("review.errors.url_taken", block_id="review_post_url")
+        row = await _row(session, ref.request_id)
+        if not await _guarded_update(
+            session, row, expected=Status.APPROVED, status=Status.PUBLISHED.value, published_at=published_at
+        ):
+            continue
+        try:
+            async with session.begin_nested():
+                session.add(
+                    Post(
+                        account_key=account.key,
+                        platform=account.platform,
+                        external_id=url,
+                        url=url,
+                        text=snapshot.text,
+                        published_at=published_at,
+                        author=snapshot.requester_id,
+                        review_request_id=snapshot.id,
+                        source="review",
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            # Recorded by someone else between the check and the insert (an import, a collector).
+            raise BotError("review.errors.url_taken", block_id="review_post_url") from None
+        session.add(
+            _event(
+                row.id,
+                EventKind.PUBLISHED,
+                actor_id=actor_id,
+                revision=row.revision,
+                now=now,
+                data={"url": url, "published_at": published_at.isoformat()},
+            )
+        )
+        await session.flush()
+        return PublishResult(
+            request=await get_request(session, request_id=row.id), url=url, published_at=published_at
+        )
+    raise ReviewConflict("review.errors.busy")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders and escalation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertClaim:
+    """A reminder or escalation this process has claimed and must now send."""
+
+    kind: AlertKind
+    number: int
+    request: RequestSnapshot
+
+
+class AlreadyClaimed(Exception):
+    """Another run sent this alert; raised inside the unit of work so its changes roll back."""
+
+
+async def due_alerts(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[int]:
+    """Ids of waiting requests whose next reminder check is due."""
+    rows = await session.scalars(
+        select(ReviewRequest.id)
+        .where(
+            ReviewRequest.status == Status.PENDING.value,
+            ReviewRequest.next_reminder_at.is_not(None),
+            ReviewRequest.next_reminder_at <= now,
+        )
+        .order_by(ReviewRequest.next_reminder_at, ReviewRequest.id)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def claim_alert(
+    session: AsyncSession,
+    *,
+    request_id: int,
+    now: datetime,
+    review: ReviewSettings,
+    calendar: WorkCalendar,
+) -> AlertClaim | None:
+    """Claim the request's due reminder or escalation, or push its next check to when one is due.
+
+    Each alert has a key ``review:<id>:<revision>:<step>:<kind>:<n>`` claimed in the same
+    transaction as the counters, so restarts and several replicas never send one twice.
+    Outside working hours nothing is sent; the check moves to the next opening.
+
+    Raises:
+        AlreadyClaimed: the alert was sent by another run (the caller rolls back and moves on).
+    """
+    row = await _row(session, request_id)
+    if row.status != Status.PENDING.value:
+        return None
+    alert = next_alert(
+        waiting_since=row.waiting_since,
+        reminders_sent=row.reminders_sent,
+        escalated=row.escalated_at is not None,
+        due_at=row.due_at,
+        settings=review,
+        calendar=calendar,
+    )
+    if alert.at > now:
+        row.next_reminder_at = alert.at
+        return None
+    opening = calendar.next_opening(now)
+    if opening > now:
+        log.info("review %s: %s due but outside working hours; next check %s", row.id, alert.kind, opening)
+        row.next_reminder_at = opening
+        return None
+    escalated = row.escalated_at is not None or alert.kind == "escalate"
+    sent = row.reminders_sent + (1 if alert.kind == "remind" else 0)
+    number = sent if alert.kind == "remind" else 1
+    following = next_alert(
+        waiting_since=row.waiting_since,
+        reminders_sent=sent,
+        escalated=escalated,
+        due_at=row.due_at,
+        settings=review,
+        calendar=calendar,
+    )
+    values: dict[str, Any] = {"reminders_sent": sent, "next_reminder_at": max(following.at, now)}
+    if alert.kind == "escalate":
+        values["escalated_at"] = now
+    if not await _guarded_update(session, row, expected=Status.PENDING, **values):
+        return None  # decided or moved on meanwhile; the next sweep looks again
+    key = f"review:{row.id}:{row.revision}:{row.current_step}:{alert.kind}:{number}"
+    if not await claim_key(session, key=key, now=now):
+        raise AlreadyClaimed(key)
+    kind = EventKind.REMINDED if alert.kind == "remind" else EventKind.ESCALATED
+    session.add(
+        _event(
+            row.id,
+            kind,
+            actor_id=None,
+            revision=row.revision,
+            step=row.current_step,
+            now=now,
+            data={"number": number, "due": alert.at.isoformat()},
+        )
+    )
+    await session.flush()
+    return AlertClaim(kind=alert.kind, number=number, request=await get_request(session, request_id=row.id))
