@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 import time
@@ -76,10 +77,12 @@ def answer_keys(call: Call) -> list[str]:
 class Answers:
     """Earliest fake-side arrival time of every answer key, fetched incrementally from the fake."""
 
-    def __init__(self, fake: FakeSlackProcess) -> None:
+    def __init__(self, fake: FakeSlackProcess, *, views: dict[str, dict[str, Any]] | None = None) -> None:
         self._fake = fake
         self._offset = 0
         self.first: dict[str, float] = {}
+        #: The last modal the bot opened, per callback id: submissions are filled in from it.
+        self.views: dict[str, dict[str, Any]] = {} if views is None else views
 
     def update(self) -> int:
         calls = self._fake.calls(self._offset)
@@ -87,6 +90,9 @@ class Answers:
         for call in calls:
             for key in answer_keys(call):
                 self.first.setdefault(key, call.at)
+            view = call.params.get("view") if call.method in ("views.open", "views.push") else None
+            if isinstance(view, dict) and view.get("callback_id"):
+                self.views[str(view["callback_id"])] = view
         return len(calls)
 
     def arrival(self, request: Request) -> float | None:
@@ -131,10 +137,16 @@ class Build:
     tag: str
     index: int
     seed: Seed | None
+    views: dict[str, dict[str, Any]]
 
     @property
     def name(self) -> str:
         return f"{self.tag}-{self.index}"
+
+    @property
+    def view_id(self) -> str:
+        # Every opened modal has its own id in Slack; the bot may de-duplicate submissions by it.
+        return f"V0{self.tag.upper()}X{self.index}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,22 +196,70 @@ def _command(interaction: str, command: str, text: str, *, opens_modal: bool) ->
     return build
 
 
+_EMPTY_STATES: dict[str, dict[str, Any]] = {
+    "plain_text_input": {"type": "plain_text_input", "value": None},
+    "url_text_input": {"type": "url_text_input", "value": None},
+    "static_select": {"type": "static_select", "selected_option": None},
+    "multi_users_select": {"type": "multi_users_select", "selected_users": []},
+    "checkboxes": {"type": "checkboxes", "selected_options": []},
+}
+
+
+def fill_modal(view: dict[str, Any], answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``state.values`` for the modal the bot opened: ``answers`` by action id, initial values elsewhere.
+
+    Block ids come from the bot's own view, so a scoped id (``review_reviewers.x_corp``) stays right.
+    """
+    values: dict[str, dict[str, Any]] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        action_id = element["action_id"]
+        state = answers.get(action_id)
+        if state is None and element.get("initial_option"):
+            state = {"type": element["type"], "selected_option": element["initial_option"]}
+        if state is None:
+            state = dict(_EMPTY_STATES.get(element["type"], {"type": element["type"]}))
+        values[block["block_id"]] = {action_id: state}
+    return values
+
+
+def _fallback_view(inputs: dict[str, str]) -> dict[str, Any]:
+    # Only for the bare-Bolt baseline when no bot opened the modal: shape matters, not meaning.
+    blocks = [
+        {"type": "input", "block_id": block_id, "element": {"type": "plain_text_input", "action_id": action}}
+        for block_id, action in inputs.items()
+    ]
+    return {"blocks": blocks}
+
+
 def _review_submit(b: Build) -> Request:
     from bot.review.ids import ActionId, BlockId, CallbackId
 
     mark = f"BENCH-{b.name}"
     planned = int((datetime.now(UTC) + timedelta(days=3)).timestamp())
-    values = {
-        BlockId.ACCOUNT: {ActionId.ACCOUNT: payloads.selected_option(ACCOUNT_KEY)},
-        BlockId.DRAFT: {
-            ActionId.DRAFT: payloads.text_input(f"新卒採用説明会のお知らせです。{mark} #採用 #説明会")
+    view = b.views.get(CallbackId.REQUEST) or _fallback_view(
+        {BlockId.ACCOUNT: ActionId.ACCOUNT, BlockId.DRAFT: ActionId.DRAFT, BlockId.PLANNED: ActionId.PLANNED}
+    )
+    values = fill_modal(
+        view,
+        {
+            ActionId.ACCOUNT: payloads.selected_option(ACCOUNT_KEY),
+            ActionId.DRAFT: payloads.text_input(f"新卒採用説明会のお知らせです。{mark} #採用 #説明会"),
+            ActionId.PLANNED: {"type": "datetimepicker", "selected_date_time": planned},
+            ActionId.REVIEWERS: {"type": "multi_users_select", "selected_users": [MANAGER]},
+            ActionId.WANTED: payloads.text_input("トーンが硬すぎないか見てください。"),
         },
-        BlockId.PLANNED: {ActionId.PLANNED: {"type": "datetimepicker", "selected_date_time": planned}},
-        BlockId.LINK: {ActionId.LINK: payloads.text_input(None, kind="url_text_input")},
-        BlockId.REVIEWERS: {ActionId.REVIEWERS: {"type": "multi_users_select", "selected_users": [MANAGER]}},
-        BlockId.WANTED: {ActionId.WANTED: payloads.text_input("トーンが硬すぎないか見てください。")},
-    }
-    payload = payloads.view_submission(CallbackId.REQUEST, values, user_id=OPERATOR)
+    )
+    payload = payloads.view_submission(
+        CallbackId.REQUEST,
+        values,
+        user_id=OPERATOR,
+        view_id=b.view_id,
+        blocks=view.get("blocks", []),
+        private_metadata=view.get("private_metadata", ""),
+    )
     return Request("review_submit", interactivity_body(payload), FORM, ("mark:" + mark,))
 
 
@@ -225,13 +285,19 @@ def _approve_submit(b: Build) -> Request:
     from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
 
     seed = b.seed or _dummy_seed()
+    view = b.views.get(CallbackId.APPROVE) or _fallback_view(
+        {BlockId.WHAT_WORKS: ActionId.WHAT_WORKS, BlockId.COMMENT: ActionId.FEEDBACK_COMMENT}
+    )
+    values = fill_modal(view, {ActionId.WHAT_WORKS: payloads.text_input("冒頭で日時が分かるのが良いです。")})
+    # The modal the click opened points at one request; each submission points at its own seed.
     meta = ModalMeta(ref=RequestRef.decode(seed.value), decision=Decision.APPROVE)
-    values = {
-        BlockId.WHAT_WORKS: {ActionId.WHAT_WORKS: payloads.text_input("冒頭で日時が分かるのが良いです。")},
-        BlockId.COMMENT: {ActionId.FEEDBACK_COMMENT: payloads.text_input(None)},
-    }
     payload = payloads.view_submission(
-        CallbackId.APPROVE, values, private_metadata=meta.encode(), user_id=MANAGER
+        CallbackId.APPROVE,
+        values,
+        private_metadata=meta.encode(),
+        user_id=MANAGER,
+        view_id=b.view_id,
+        blocks=view.get("blocks", []),
     )
     return Request("approve_submit", interactivity_body(payload), FORM, ("ts:" + seed.ts,))
 
@@ -258,6 +324,7 @@ class RunResult:
     load: LoadResult
     answers: tuple[float, ...] = ()  # seconds from send to the answer at the fake
     answered: int = 0
+    cpu_seconds: float = 0.0  # the server's CPU for the run, work after the ack included
 
     @property
     def errors(self) -> int:
@@ -287,7 +354,8 @@ class Bench:
             seeds: list[Seed | None] = list(pending_reviews(self.fake)[:count])
         else:
             seeds = [None] * count
-        return [interaction.build(Build(self.fake, tag, i, seed)) for i, seed in enumerate(seeds)]
+        views = self.answers.views
+        return [interaction.build(Build(self.fake, tag, i, seed, views)) for i, seed in enumerate(seeds)]
 
 
 async def probe(bench: Bench, server: Server, interaction: Interaction) -> str | None:
@@ -317,12 +385,14 @@ async def measure(
     requests = bench.requests(interaction, count, real_seeds=with_answers)
     if not requests:
         return None
+    cpu = server.cpu_seconds()
     load = await drive(server.events_url, requests, concurrency=concurrency)
     if not with_answers:
-        return RunResult(server.name, interaction, concurrency, load)
+        return RunResult(server.name, interaction, concurrency, load, cpu_seconds=server.cpu_seconds() - cpu)
     await bench.answers.wait(requests, timeout=60 + count / 20)
+    cpu = server.cpu_seconds() - cpu
     delays = [t - s.started for s in load.samples if (t := bench.answers.arrival(s.request)) is not None]
-    return RunResult(server.name, interaction, concurrency, load, tuple(delays), len(delays))
+    return RunResult(server.name, interaction, concurrency, load, tuple(delays), len(delays), cpu)
 
 
 async def warm_up(bench: Bench, server: Server, count: int) -> None:
@@ -367,7 +437,8 @@ async def bench_server(
             results.append(result)
             print(
                 f"  {server.name:16} {interaction.name:15} c={concurrency:<3} n={len(result.load.samples):<5}"
-                f" p50={fmt_ms(result.ack.p50)} ms  {result.load.rps:.0f} req/s",
+                f" p50={fmt_ms(result.ack.p50)} ms  {result.load.rps:.0f} req/s"
+                f"  load {os.getloadavg()[0]:.1f}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -405,10 +476,13 @@ def report(results: Sequence[RunResult], notes: Sequence[str]) -> bool:
                 f"{r.load.rps:.0f}",
                 _share(r.load.rps, base.load.rps if base and r.target != BARE else None),
                 _times(r.ack.p99, base.ack.p99 if base and r.target != BARE else None),
+                f"{r.cpu_seconds * 1000 / len(r.load.samples):.2f}",
+                _times(r.cpu_seconds, base.cpu_seconds if base and r.target != BARE else None),
             ]
         )
     print_table(
-        "Ack latency (ms, signed request sent -> HTTP answer read) and throughput",
+        "Ack latency (ms, signed request sent -> HTTP answer read), throughput, and the server's CPU per request "
+        "(its whole work, after the ack included)",
         [
             "target",
             "interaction",
@@ -422,6 +496,8 @@ def report(results: Sequence[RunResult], notes: Sequence[str]) -> bool:
             "req/s",
             "vs bare",
             "p99 vs bare",
+            "cpu ms/req",
+            "cpu vs bare",
         ],
         rows,
         text_columns=2,
@@ -557,7 +633,7 @@ async def run(options: Options) -> bool:
                 if code != 0:
                     bench.notes.append(f"{server.name} exited with {code}:\n{server.log_tail()}")
             fake.reset()
-            bench.answers = Answers(fake)
+            bench.answers = Answers(fake, views=bench.answers.views)
         if options.baseline:
             with workdir() as directory:
                 server = start_bare_bolt(directory, api_url=fake.api_url)

@@ -11,6 +11,7 @@ CLOCK_MONOTONIC on Linux, so the fake's call times and this process's send times
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import multiprocessing
 import os
@@ -240,6 +241,11 @@ class Server:
         )
         return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far (robust to other load on the machine, unlike latency)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -362,23 +368,29 @@ def workdir() -> Iterator[Path]:
 # ------------------------------------------------------------------------------------ PostgreSQL
 
 
-async def _pg_admin(sql: str) -> None:
+def _pg_admin(sql: str) -> None:
+    """Run one admin statement; in a thread with its own loop, as callers may be inside a loop."""
     import asyncpg
     from sqlalchemy.engine import make_url
 
     url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-        timeout=5,
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+
+    async def execute() -> None:
+        conn = await asyncpg.connect(
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+            timeout=5,
+        )
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, execute()).result()
 
 
 @contextlib.contextmanager
@@ -388,7 +400,7 @@ def throwaway_postgres() -> Iterator[str | None]:
 
     name = f"sns_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        _pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as exc:  # any failure means "no server": the caller reports and skips
         print(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc!r}; skipped", file=sys.stderr)
         yield None
@@ -396,7 +408,7 @@ def throwaway_postgres() -> Iterator[str | None]:
     try:
         yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
@@ -548,4 +560,7 @@ def parse_list(value: str) -> list[str]:
 
 def machine() -> str:
     """One line saying where the numbers come from."""
-    return f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), {os.uname().machine}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), {os.uname().machine}, load average {load}"
+    )

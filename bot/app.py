@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.slack.client import build_web_client
 from bot.slack.directory import Directory
-from bot.slack.errors import make_error_handler
+from bot.slack.errors import guard, make_error_handler
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
 
@@ -58,6 +58,10 @@ class Deps:
     def t(self) -> Translator:
         return translator(self.settings.locale)
 
+    def listener(self, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+        """Register-ready listener: tracked for shutdown and guarded by the error boundary."""
+        return guard(self.inflight.track(func), t=self.t)
+
 
 def build_deps(
     settings: Settings,
@@ -84,12 +88,17 @@ def build_deps(
 
 def _feature_registrars() -> list[Callable[[AsyncApp, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
-    from bot.kpi import listeners as kpi_listeners  # import features at build time
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
+    from bot.kpi import listeners as kpi_listeners  # import features at build time
     from bot.review import listeners as review_listeners
 
-    return [review_listeners.register, kpi_listeners.register, digest_listeners.register, home_listeners.register]
+    return [
+        review_listeners.register,
+        kpi_listeners.register,
+        digest_listeners.register,
+        home_listeners.register,
+    ]
 
 
 def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
@@ -158,9 +167,14 @@ async def on_start(deps: Deps) -> None:
 
     async with deps.sessions.begin() as session:
         await sync_accounts(session, accounts=deps.settings.accounts)
+
+
+def start_background(deps: Deps) -> asyncio.Task[Any]:
+    """Work that must not delay serving: digests due while the bot was down (within
+    ``[digest] catch_up_days``) are posted right after the server is up."""
     from bot.digest.jobs import catch_up
 
-    await catch_up(deps)  # digests due while the bot was down (within [digest] catch_up_days)
+    return asyncio.create_task(deps.inflight.track(catch_up)(deps), name="digest-catch-up")
 
 
 async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock | None = None) -> None:
@@ -179,12 +193,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
     async with AsyncExitStack() as stack:
         import httpx  # only the running bot needs it
 
+        from bot.kpi.jobs import platform_tokens
         from bot.platforms import build_clients
 
         http = httpx.AsyncClient(timeout=settings.collectors.timeout_seconds)
         stack.push_async_callback(http.aclose)
         deps = build_deps(
-            settings, clock=clock, platforms=build_clients(http, tokens=_platform_tokens(settings))
+            settings,
+            clock=clock,
+            platforms=build_clients(http, tokens=platform_tokens(settings), clock=clock),
         )
         stack.push_async_callback(deps.engine.dispose)
         await on_start(deps)
@@ -202,8 +219,10 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         # drain below, so no new work starts while work in progress finishes.
         intake = AsyncExitStack()
         stack.push_async_callback(intake.aclose)  # also when starting fails half-way
+        background: asyncio.Task[Any] | None = None  # held here: the loop keeps only weak references
         try:
             if await _serve(app, deps, intake=intake, stop=stop):
+                background = start_background(deps)
                 await stop.wait()
         finally:
             log.info("shutting down: no new requests; waiting for work in progress")
@@ -214,6 +233,8 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
                     deps.inflight.count,
                     SHUTDOWN_GRACE_SECONDS,
                 )
+            if background is not None and not background.done():
+                background.cancel()
     log.info("stopped")
 
 
@@ -266,12 +287,3 @@ async def _unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) 
         return False
     task.result()  # a failure to connect is raised here
     return True
-
-
-def _platform_tokens(settings: Settings) -> dict[str, str | None]:
-    s = settings.secrets
-    return {
-        "x": s.x_bearer_token.get() if s.x_bearer_token else None,
-        "instagram": s.instagram_access_token.get() if s.instagram_access_token else None,
-        "youtube": s.youtube_api_key.get() if s.youtube_api_key else None,
-    }

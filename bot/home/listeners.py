@@ -27,6 +27,7 @@ from bot.home import service, ui
 from bot.home.ids import ActionId, BlockId, CallbackId, parse_message_link
 from bot.home.publisher import DEFAULT_DEBOUNCE, HomePublisher, attach, refresh_home
 from bot.review import ui as review_ui
+from bot.slack.errors import tell_user
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -153,13 +154,24 @@ class HomeListeners:
 
     # -- away mode --------------------------------------------------------------------------
 
+    async def _refuse(self, client: AsyncWebClient, body: dict[str, Any], error: BotError) -> None:
+        """Tell the clicker why nothing changed. Raising instead would reach the same words through the
+        error handler, but Bolt (async, ack already sent) resets its ack record when a listener raises
+        within its 10 ms poll, and Slack then gets no answer to the click."""
+        log.info("home action refused: %s", error.key)
+        await tell_user(client, body, error.render(self._deps.t))
+
     async def _set_away(self, body: dict[str, Any], client: AsyncWebClient, until: date | None) -> None:
         deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
-        if not await deps.directory.is_manager(client, user_id):
-            raise NotAllowed("home.errors.away_managers")
         today = now.astimezone(deps.settings.tz).date()
-        async with unit_of_work(deps.sessions) as session:
-            await service.set_away(session, user_id=user_id, until=until, today=today, now=now)
+        try:
+            if not await deps.directory.is_manager(client, user_id):
+                raise NotAllowed("home.errors.away_managers")
+            async with unit_of_work(deps.sessions) as session:
+                await service.set_away(session, user_id=user_id, until=until, today=today, now=now)
+        except BotError as error:
+            await self._refuse(client, body, error)
+            return
         self.publisher.request(user_id)
 
     async def handle_away_until_action(
@@ -188,7 +200,8 @@ class HomeListeners:
         await ack()
         deps, user_id = self._deps, _user(body)
         if not deps.settings.is_admin(user_id):
-            raise NotAllowed("common.errors.not_admin")
+            await self._refuse(client, body, NotAllowed("common.errors.not_admin"))
+            return
         settings, t = deps.settings, deps.t
         period = last_finished("weekly", deps.clock.now(), settings.tz)
         async with unit_of_work(deps.sessions) as session:

@@ -1,8 +1,16 @@
-"""The one error handler for every listener: a BotError becomes a localized answer, anything else
-is logged with a reference the user can quote (Slack I/O)."""
+"""Every listener's error boundary: a BotError becomes a localized answer, anything else is logged
+with a reference the user can quote (Slack I/O).
+
+Listeners are registered through :func:`guard` (via ``Deps.listener``), which answers errors
+itself instead of letting them reach Bolt: Bolt's asyncio runner resets an acknowledged
+response when a listener raises within its 10 ms ack poll, and Slack then sees a 404 although
+the listener had acked (slack_bolt/listener/asyncio_runner.py). ``make_error_handler`` remains
+the ``app.error`` fallback for failures outside listeners (middleware).
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import uuid
@@ -28,46 +36,124 @@ def _user_id(body: dict[str, Any]) -> str | None:
     return body.get("user_id")
 
 
+def render_error(error: Exception, t: Translator) -> str:
+    """The user-facing text for ``error``; unexpected errors are logged here with a reference."""
+    if isinstance(error, BotError):
+        log.info("refused: %s", error.key)
+        return error.render(t)
+    ref = uuid.uuid4().hex[:8]
+    log.error("unexpected error ref=%s: %r", ref, error, exc_info=error)
+    return t("common.errors.unexpected", ref=ref)
+
+
 async def tell_user(
     client: AsyncWebClient, body: dict[str, Any], text: str, respond: Any | None = None
 ) -> None:
     """Say ``text`` to whoever triggered ``body``: ephemeral through ``response_url`` when there is
-    one, else a direct message from the app."""
-    if body.get("response_url") and respond is not None:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+    one, else a direct message from the app. Events (nobody asked) are only logged."""
+    if body.get("type") == "event_callback":
         return
-    user_id = _user_id(body)
-    if user_id:
-        await client.chat_postMessage(channel=user_id, text=text)
+    try:
+        if body.get("response_url") and respond is not None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        user_id = _user_id(body)
+        if user_id:
+            await client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as exc:  # the answer itself failed; the log has the original error
+        log.warning("could not deliver an error message: %s", exc.response.get("error"))
+
+
+async def answer_error(
+    error: Exception, *, t: Translator, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+) -> None:
+    """Acknowledge (if not yet) and tell the user what went wrong, in the configured language."""
+    text = render_error(error, t)
+    acked = ack is None or getattr(ack, "response", None) is not None
+    if not acked:
+        if body.get("type") == "view_submission" and isinstance(error, BotError) and error.block_id:
+            await ack(response_action="errors", errors={error.block_id: text})
+            return
+        if body.get("command"):
+            await ack(text=text, response_type="ephemeral")
+            return
+        await ack()
+    await tell_user(client, body, text, respond)
+
+
+#: Every argument Bolt can inject into a listener that the boundary passes on.
+_BOLT_ARGS = (
+    "ack",
+    "body",
+    "client",
+    "respond",
+    "context",
+    "logger",
+    "request",
+    "payload",
+    "command",
+    "action",
+    "view",
+    "shortcut",
+    "event",
+    "message",
+    "say",
+)
+
+
+def guard(func: Callable[..., Awaitable[Any]], *, t: Translator) -> Callable[..., Awaitable[None]]:
+    """Wrap a listener so that no exception escapes into Bolt (see the module docstring)."""
+    wanted = [a for a in inspect.getfullargspec(inspect.unwrap(func)).args if a not in ("self", "cls")]
+    unknown = set(wanted) - set(_BOLT_ARGS)
+    if unknown:
+        raise TypeError(f"{func!r} asks for arguments the boundary does not pass: {sorted(unknown)}")
+
+    async def guarded(
+        ack: Any,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Any,
+        context: Any,
+        logger: Any,
+        request: Any,
+        payload: Any,
+        command: Any,
+        action: Any,
+        view: Any,
+        shortcut: Any,
+        event: Any,
+        message: Any,
+        say: Any,
+    ) -> None:
+        available = locals()
+        try:
+            await func(**{name: available[name] for name in wanted})
+        except Exception as error:
+            await answer_error(error, t=t, ack=ack, body=body, client=client, respond=respond)
+
+    guarded.__name__ = getattr(func, "__name__", "listener")
+    guarded.__qualname__ = getattr(func, "__qualname__", guarded.__name__)
+    return guarded
 
 
 def make_error_handler(t: Translator) -> ErrorHandler:
-    """The ``app.error`` handler, rendering in ``t``'s locale."""
+    """The ``app.error`` fallback for failures outside listeners (e.g. middleware)."""
 
     async def handle_error(
         error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: Any, context: Any
     ) -> BoltResponse | None:
-        if isinstance(error, BotError):
-            text = error.render(t)
-            log.info("refused: %s", error.key)
-        else:
-            ref = uuid.uuid4().hex[:8]
-            text = t("common.errors.unexpected", ref=ref)
-            log.error("unexpected error ref=%s: %r", ref, error, exc_info=error)
-        acked = context.get("ack") is not None and getattr(context["ack"], "response", None) is not None
+        text = render_error(error, t)
+        ack = context.get("ack")
+        acked = ack is not None and getattr(ack, "response", None) is not None
         kind = body.get("type")
-        if kind == "view_submission" and not acked:
-            if isinstance(error, BotError) and error.block_id:
-                payload = {"response_action": "errors", "errors": {error.block_id: text}}
-                return BoltResponse(
-                    status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
-                )
+        if kind == "view_submission" and not acked and isinstance(error, BotError) and error.block_id:
+            payload = {"response_action": "errors", "errors": {error.block_id: text}}
+            return BoltResponse(
+                status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
+            )
         if body.get("command") and not acked:
             return BoltResponse(status=200, body=text)
-        try:
-            await tell_user(client, body, text, respond)
-        except SlackApiError as exc:  # the answer itself failed; the log has the original error
-            log.warning("could not deliver an error message: %s", exc.response.get("error"))
+        await tell_user(client, body, text, respond)
         if kind == "view_submission" and not acked:
             return BoltResponse(status=200, body="")
         return None

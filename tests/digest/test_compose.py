@@ -39,7 +39,15 @@ def settings() -> Settings:
 
 
 POSTS = (
-    PostFact("x_corp", "https://x.com/example_corp/status/1", "新商品のお知らせ\n詳しくはこちら", OPERATOR, at(16), 5000, 210),
+    PostFact(
+        "x_corp",
+        "https://x.com/example_corp/status/1",
+        "新商品のお知らせ\n詳しくはこちら",
+        OPERATOR,
+        at(16),
+        5000,
+        210,
+    ),
     # 25 % but under the 100-impression floor: never a top post.
     PostFact("x_corp", "https://x.com/example_corp/status/2", "small", None, at(17), 80, 20),
     # Same 4.2 % as the first post, fewer engagements: ranked after it.
@@ -58,7 +66,14 @@ WAITING = (
     WaitingFact(7, OPERATOR, "x_corp", at(21), "C0REVIEW01", "1763700000.000100", (MANAGER,)),
 )
 WINS = (
-    WinFact("採用エントリーが 2 日で 12 件", "https://acme.slack.com/archives/C1/p1", "recruiting_entries", MANAGER, OPERATOR, at(18)),
+    WinFact(
+        "採用エントリーが 2 日で 12 件",
+        "https://acme.slack.com/archives/C1/p1",
+        "recruiting_entries",
+        MANAGER,
+        OPERATOR,
+        at(18),
+    ),
 )
 FACTS = ActivityFacts(
     period=WEEK,
@@ -116,11 +131,13 @@ HISTORY = {
 
 
 def test_kpi_summaries(settings: Settings) -> None:
-    digest = compose_monthly(
-        FACTS, kpis=settings.kpis, history=HISTORY, min_impressions=100, best_n=3
-    )
+    digest = compose_monthly(FACTS, kpis=settings.kpis, history=HISTORY, min_impressions=100, best_n=3)
     entries, rate, search = digest.kpis
-    assert (round(entries.achievement or 0, 2), entries.mom_delta, round(entries.mom_pct or 0, 2)) == (113.33, 6.0, 21.43)
+    assert (round(entries.achievement or 0, 2), entries.mom_delta, round(entries.mom_pct or 0, 2)) == (
+        113.33,
+        6.0,
+        21.43,
+    )
     assert (entries.yoy_delta, entries.yoy_pct) == (14.0, 70.0)
     assert round(rate.mom_delta or 0, 6) == 0.4 and round(rate.yoy_delta or 0, 6) == 0.6
     assert round(rate.achievement or 0, 2) == 113.33
@@ -173,7 +190,9 @@ def test_narrative_lines(settings: Settings, locale: str, expected: list[str]) -
 def test_narrative_without_previous_month_target_or_value(settings: Settings) -> None:
     t = translator("en")
     kpi = settings.kpis[1]
-    assert ui.narrative(summarize_kpi(kpi, [KpiPoint("2026-11", 3.0, None)]), t) == "Engagement rate was 3.0 %."
+    assert (
+        ui.narrative(summarize_kpi(kpi, [KpiPoint("2026-11", 3.0, None)]), t) == "Engagement rate was 3.0 %."
+    )
     flat = summarize_kpi(kpi, [KpiPoint("2026-10", 3.04, 3.0), KpiPoint("2026-11", 3.0, 3.0)])
     assert ui.narrative(flat, t) == "Engagement rate held at 3.0 %, 100 % of target."
     none = summarize_kpi(kpi, [KpiPoint("2026-11", None, 3.0)])
@@ -198,7 +217,9 @@ def test_kpi_numbers_line_in_both_languages(settings: Settings) -> None:
 def test_weekly_preview_text_en(settings: Settings) -> None:
     digest = compose_weekly(FACTS, min_impressions=100, top_n=5)
     t = translator("en")
-    text = ui.to_text(ui.weekly_doc(digest, settings=settings, t=t, tz=settings.tz), t=t, names={OPERATOR: "Sato"})
+    text = ui.to_text(
+        ui.weekly_doc(digest, settings=settings, t=t, tz=settings.tz), t=t, names={OPERATOR: "Sato"}
+    )
     assert text == (
         "SNS weekly wins · 2026-W47\n"
         "==========================\n"
@@ -247,7 +268,10 @@ def test_weekly_slack_message_escapes_user_text_and_carries_metadata(settings: S
     assert message.text == (
         "SNS 週次ハイライト 2026-W47: 公開した投稿 5 件、完了したレビュー 4 件（中央値 6.5 時間）、共有された成果 1 件。"
     )
-    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "SNS 週次ハイライト（2026-W47）", "emoji": True}}
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "SNS 週次ハイライト（2026-W47）", "emoji": True},
+    }
     assert blocks[-1]["elements"][0]["text"].startswith("管理職の皆さま、リアクション :tada:")
 
 

@@ -12,7 +12,13 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import build_deps
 from bot.clock import FixedClock
-from bot.digest.jobs import FirstBusinessDayTrigger, business_calendar, previous_fire_time, register_jobs, trigger_for
+from bot.digest.jobs import (
+    FirstBusinessDayTrigger,
+    business_calendar,
+    previous_fire_time,
+    register_jobs,
+    trigger_for,
+)
 from tests.conftest import NOW, make_settings
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -51,7 +57,9 @@ def test_monthly_default_is_first_business_day_at_nine_across_new_year_and_golde
 
 def test_company_new_year_break_moves_the_monthly_digest() -> None:
     settings = make_settings(
-        change=lambda raw: raw["review"].update(working_hours={"extra_days_off": ["12-29", "12-30", "12-31", "01-02", "01-03"]})
+        change=lambda raw: raw["review"].update(
+            working_hours={"extra_days_off": ["12-29", "12-30", "12-31", "01-02", "01-03"]}
+        )
     )
     assert fire_times(trigger_for(settings, "monthly"), jst(2025, 12, 15), 1) == ["2026-01-05 09:00 Mon"]
 

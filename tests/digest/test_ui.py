@@ -49,15 +49,36 @@ def heavy_facts(period_kind: str, label: str) -> ActivityFacts:
         for i in range(2000)
     )
     completed = tuple(
-        ReviewFact(i, users[i % 300], "approved", START + timedelta(hours=9 * i), START + timedelta(hours=9 * i + i % 50))
+        ReviewFact(
+            i,
+            users[i % 300],
+            "approved",
+            START + timedelta(hours=9 * i),
+            START + timedelta(hours=9 * i + i % 50),
+        )
         for i in range(900)
     )
     waiting = tuple(
-        WaitingFact(i, users[i % 300], "ig_recruit", START + timedelta(hours=i), "C0REVIEW01", f"17600000{i:02d}.000100", tuple(users[:40]))
+        WaitingFact(
+            i,
+            users[i % 300],
+            "ig_recruit",
+            START + timedelta(hours=i),
+            "C0REVIEW01",
+            f"17600000{i:02d}.000100",
+            tuple(users[:40]),
+        )
         for i in range(150)
     )
     wins = tuple(
-        WinFact(LONG, "https://acme.slack.com/archives/C1/p" + "1" * 16, "engagement_rate", users[i % 300], None, START + timedelta(hours=i))
+        WinFact(
+            LONG,
+            "https://acme.slack.com/archives/C1/p" + "1" * 16,
+            "engagement_rate",
+            users[i % 300],
+            None,
+            START + timedelta(hours=i),
+        )
         for i in range(400)
     )
     return ActivityFacts(
@@ -127,7 +148,9 @@ def test_monthly_with_many_kpis_and_heavy_data_fits_one_message() -> None:
     settings = many_kpis_settings()
     month = parse_period("monthly", "2026-11")
     labels = [p.label for p in months_back(month, 13)]
-    history = {k.key: [KpiPoint(label, 3.0 + i / 10, 3.0) for i, label in enumerate(labels)] for k in settings.kpis}
+    history = {
+        k.key: [KpiPoint(label, 3.0 + i / 10, 3.0) for i, label in enumerate(labels)] for k in settings.kpis
+    }
     digest = compose_monthly(
         heavy_facts("monthly", "2026-11"), kpis=settings.kpis, history=history, min_impressions=100, best_n=10
     )
@@ -161,7 +184,11 @@ def test_parse_win_modal() -> None:
     settings = make_settings()
 
     def state(what: str | None, kpi: str | None) -> dict[str, Any]:
-        option = {"selected_option": {"value": kpi, "text": {"type": "plain_text", "text": kpi}}} if kpi else {"selected_option": None}
+        option = (
+            {"selected_option": {"value": kpi, "text": {"type": "plain_text", "text": kpi}}}
+            if kpi
+            else {"selected_option": None}
+        )
         return {
             "state": {
                 "values": {
@@ -171,12 +198,23 @@ def test_parse_win_modal() -> None:
             }
         }
 
-    win, problems = ui.parse_win_modal(state("  採用エントリー 12 件  ", "recruiting_entries"), settings=settings)
+    win, problems = ui.parse_win_modal(
+        state("  採用エントリー 12 件  ", "recruiting_entries"), settings=settings
+    )
     assert win == ui.WinInput(what="採用エントリー 12 件", kpi_key="recruiting_entries") and problems == {}
-    assert ui.parse_win_modal(state("   ", None), settings=settings) == (None, {BlockId.WIN_WHAT: "digest.errors.win_empty"})
-    assert ui.parse_win_modal(state("ok", "gone"), settings=settings) == (None, {BlockId.WIN_KPI: "digest.errors.unknown_kpi"})
+    assert ui.parse_win_modal(state("   ", None), settings=settings) == (
+        None,
+        {BlockId.WIN_WHAT: "digest.errors.win_empty"},
+    )
+    assert ui.parse_win_modal(state("ok", "gone"), settings=settings) == (
+        None,
+        {BlockId.WIN_KPI: "digest.errors.unknown_kpi"},
+    )
 
 
 def test_plain_text_of_mrkdwn() -> None:
     text = "*Top* <https://x.com/a_b/c_d|post &amp; more> by <@U0ALICE01> at <!date^1763700000^{date}|2026-11-21> :tada: _why_"
-    assert ui.plain_text(text, names={"U0ALICE01": "佐藤"}) == "Top post & more (https://x.com/a_b/c_d) by @佐藤 at 2026-11-21 🎉 why"
+    assert (
+        ui.plain_text(text, names={"U0ALICE01": "佐藤"})
+        == "Top post & more (https://x.com/a_b/c_d) by @佐藤 at 2026-11-21 🎉 why"
+    )

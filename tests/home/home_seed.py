@@ -86,7 +86,9 @@ async def add_many(deps: Deps, *, requester: str, approver: str, count: int, sta
 async def open_home(sender: SlackSender, fake_slack: FakeSlack, user_id: str) -> dict[str, Any]:
     """Send a signed ``app_home_opened`` and return the Home the bot published (validated)."""
     before = len(fake_slack.calls_to("views.publish"))
-    envelope = payloads.event(payloads.app_home_opened(user_id=user_id), event_id=f"Ev0HOME{next(_events):05d}")
+    envelope = payloads.event(
+        payloads.app_home_opened(user_id=user_id), event_id=f"Ev0HOME{next(_events):05d}"
+    )
     response = await sender.event(envelope)
     assert response.status == 200
     return await next_home(fake_slack, user_id, after=before)
@@ -134,5 +136,6 @@ def buttons(view: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 def home_envelope(fake_slack: FakeSlack, user_id: str) -> dict[str, Any]:
     """The Home view as Slack stores it (with its id), for clicks made on it."""
-    view_id = fake_slack._home_views[user_id]  # noqa: SLF001 - the fake keeps one Home per user
+    # The fake keeps one Home per user, as Slack does; its id is what a click on the Home carries.
+    view_id = fake_slack._home_views[user_id]
     return dict(fake_slack.views[view_id])

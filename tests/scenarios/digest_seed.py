@@ -33,7 +33,9 @@ async def add_post(
     text: str | None = None,
 ) -> None:
     platform = "x" if account == "x_corp" else "instagram"
-    url = f"https://x.com/example_corp/status/{n}" if platform == "x" else f"https://www.instagram.com/p/P{n}/"
+    url = (
+        f"https://x.com/example_corp/status/{n}" if platform == "x" else f"https://www.instagram.com/p/P{n}/"
+    )
     record = PostRecord(
         platform=platform,
         external_id=str(n),
@@ -79,7 +81,12 @@ async def add_review(
     events: list[dict[str, Any]] = [{"kind": "requested", "actor_id": requester, "created_at": created}]
     if reasons:
         events.append(
-            {"kind": "changes_requested", "actor_id": decider, "created_at": created + timedelta(minutes=30), "reasons": reasons}
+            {
+                "kind": "changes_requested",
+                "actor_id": decider,
+                "created_at": created + timedelta(minutes=30),
+                "reasons": reasons,
+            }
         )
     if decided is not None and status != "pending":
         kind = "rejected" if status == "rejected" else "approved"
@@ -92,7 +99,15 @@ async def add_review(
     return request.id
 
 
-async def add_win(session: AsyncSession, *, what: str, by: str, at: datetime, kpi: str | None = None, ts: str = "1763600000.000100") -> None:
+async def add_win(
+    session: AsyncSession,
+    *,
+    what: str,
+    by: str,
+    at: datetime,
+    kpi: str | None = None,
+    ts: str = "1763600000.000100",
+) -> None:
     session.add(
         Win(
             channel_id="C0DIGEST1",
@@ -109,4 +124,6 @@ async def add_win(session: AsyncSession, *, what: str, by: str, at: datetime, kp
 
 
 async def add_kpi(session: AsyncSession, *, kpi: str, month: str, value: float) -> None:
-    await record_value(session, kpi=kpi, month=month, day=None, value=value, source="import", user_id=None, now=SEEDED_AT)
+    await record_value(
+        session, kpi=kpi, month=month, day=None, value=value, source="import", user_id=None, now=SEEDED_AT
+    )

@@ -57,7 +57,10 @@ async def test_two_replicas_running_every_minute_post_once(
         await other_engine.dispose()
     assert len(fake_slack.messages(MGMT_CHANNEL)) == 1
     assert len(fake_slack.messages(SECOND)) == 1
-    assert await runs(deps) == [("weekly", "2026-W47", "posted", MGMT_CHANNEL), ("weekly", "2026-W47", "posted", SECOND)]
+    assert await runs(deps) == [
+        ("weekly", "2026-W47", "posted", MGMT_CHANNEL),
+        ("weekly", "2026-W47", "posted", SECOND),
+    ]
 
 
 async def claim_row(deps: Deps, *, lease_left: timedelta, created: timedelta = timedelta(minutes=5)) -> None:
@@ -65,13 +68,21 @@ async def claim_row(deps: Deps, *, lease_left: timedelta, created: timedelta = t
     async with deps.sessions.begin() as session:
         session.add(
             DigestRun(
-                kind="weekly", period="2026-W47", channel_id=MGMT_CHANNEL, status="claimed",
-                claimed_by="crashed-host:1", lease_until=now + lease_left, attempts=1, created_at=now - created,
+                kind="weekly",
+                period="2026-W47",
+                channel_id=MGMT_CHANNEL,
+                status="claimed",
+                claimed_by="crashed-host:1",
+                lease_until=now + lease_left,
+                attempts=1,
+                created_at=now - created,
             )
         )
 
 
-async def test_crashed_after_claim_before_post_posts_once(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
+async def test_crashed_after_claim_before_post_posts_once(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
     clock.set(jst(2026, 11, 23, 9, 10))
     await claim_row(deps, lease_left=-timedelta(minutes=1))
     (result,) = await send_digest(deps, kind="weekly", period=W47)
@@ -91,10 +102,14 @@ async def test_crashed_after_post_before_record_does_not_post_again(
     # What the crashed process managed to post before dying (plus unrelated chatter).
     await deps.slack.chat_postMessage(channel=MGMT_CHANNEL, text="おはようございます")
     posted = await deps.slack.chat_postMessage(
-        channel=MGMT_CHANNEL, text="digest", metadata=digest_metadata(kind="weekly", period="2026-W47", channel=MGMT_CHANNEL)
+        channel=MGMT_CHANNEL,
+        text="digest",
+        metadata=digest_metadata(kind="weekly", period="2026-W47", channel=MGMT_CHANNEL),
     )
     await deps.slack.chat_postMessage(
-        channel=MGMT_CHANNEL, text="older digest", metadata=digest_metadata(kind="weekly", period="2026-W46", channel=MGMT_CHANNEL)
+        channel=MGMT_CHANNEL,
+        text="older digest",
+        metadata=digest_metadata(kind="weekly", period="2026-W46", channel=MGMT_CHANNEL),
     )
     (result,) = await send_digest(deps, kind="weekly", period=W47)
     assert (result.outcome, result.message_ts) == ("recovered", posted["ts"])
@@ -112,7 +127,9 @@ async def test_a_live_claim_is_left_alone(deps: Deps, clock: FixedClock, fake_sl
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
-async def test_rate_limits_are_retried_with_backoff(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
+async def test_rate_limits_are_retried_with_backoff(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
     clock.set(jst(2026, 11, 23, 9))
     # The Web API client retries a 429 three times itself; the digest's own backoff takes over after.
     fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=6)
@@ -146,7 +163,9 @@ async def test_server_errors_are_retried_after_checking_the_channel(
     assert len(fake_slack.messages(MGMT_CHANNEL)) == 1
 
 
-async def test_retries_running_out_leave_the_claim_for_later(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
+async def test_retries_running_out_leave_the_claim_for_later(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
     clock.set(jst(2026, 11, 23, 9))
     fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=None)
 
@@ -162,9 +181,16 @@ async def test_retries_running_out_leave_the_claim_for_later(deps: Deps, clock: 
     assert len(fake_slack.messages(MGMT_CHANNEL)) == 1
 
 
-async def test_a_permanent_error_is_reported_to_admins_once(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
+async def test_a_permanent_error_is_reported_to_admins_once(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
     clock.set(jst(2026, 11, 23, 9))
-    fake_slack.fail("chat.postMessage", error="not_in_channel", times=None, when=lambda p: p.get("channel") == MGMT_CHANNEL)
+    fake_slack.fail(
+        "chat.postMessage",
+        error="not_in_channel",
+        times=None,
+        when=lambda p: p.get("channel") == MGMT_CHANNEL,
+    )
     (result,) = await send_digest(deps, kind="weekly", period=W47)
     assert (result.outcome, result.error) == ("failed", "not_in_channel")
     await run_digest_job(deps, "weekly")  # the next run does not retry a permanent failure
@@ -173,7 +199,9 @@ async def test_a_permanent_error_is_reported_to_admins_once(deps: Deps, clock: F
     dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == ADMIN]
     assert len(dms) == 1
     assert "`not_in_channel`" in dms[0].params["text"] and "2026-W47" in dms[0].params["text"]
-    assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == MGMT_CHANNEL]) == 2
+    assert (
+        len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == MGMT_CHANNEL]) == 2
+    )
 
 
 async def test_catch_up_within_the_grace_window(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
@@ -198,9 +226,13 @@ async def test_catch_up_beyond_the_grace_window(deps: Deps, clock: FixedClock, f
     assert ("weekly", "2026-W47", "missed", MGMT_CHANNEL) in await runs(deps)
 
 
-async def test_catch_up_of_the_monthly_digest_after_new_year(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
+async def test_catch_up_of_the_monthly_digest_after_new_year(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
     clock.set(jst(2027, 1, 5, 8))  # the 2027-01-04 run (first business day) was missed a day ago
     result = await catch_up(deps)
     assert result["monthly"] == "sent"
-    periods = [c.params["metadata"]["event_payload"]["period"] for c in fake_slack.calls_to("chat.postMessage")]
+    periods = [
+        c.params["metadata"]["event_payload"]["period"] for c in fake_slack.calls_to("chat.postMessage")
+    ]
     assert "2026-12" in periods

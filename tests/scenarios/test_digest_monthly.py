@@ -26,19 +26,48 @@ async def seed_year(deps: Deps) -> None:
         # Engagement rate is derived from posts: Nov 2025 2.8 %, Oct 2026 3.0 %, Nov 2026 170 / 5,000 = 3.4 %.
         await add_post(s, n=1, at=jst(2025, 11, 10, 12), impressions=1000, engagements=28)
         await add_post(s, n=2, at=jst(2026, 10, 10, 12), impressions=1000, engagements=30)
-        await add_post(s, n=3, at=jst(2026, 11, 5, 12), impressions=4000, engagements=150, author=OPERATOR, text="採用説明会のお知らせ")
-        await add_post(s, n=4, at=jst(2026, 11, 20, 12), impressions=1000, engagements=20, account="ig_recruit")
+        await add_post(
+            s,
+            n=3,
+            at=jst(2026, 11, 5, 12),
+            impressions=4000,
+            engagements=150,
+            author=OPERATOR,
+            text="採用説明会のお知らせ",
+        )
+        await add_post(
+            s, n=4, at=jst(2026, 11, 20, 12), impressions=1000, engagements=20, account="ig_recruit"
+        )
         await add_review(
-            s, requester=OPERATOR, created=jst(2026, 11, 4, 10), decided=jst(2026, 11, 4, 13), decider=MANAGER,
+            s,
+            requester=OPERATOR,
+            created=jst(2026, 11, 4, 10),
+            decided=jst(2026, 11, 4, 13),
+            decider=MANAGER,
             reasons=["tone", "typo"],
         )
         await add_review(
-            s, requester=BOB, created=jst(2026, 11, 10, 10), decided=jst(2026, 11, 11, 10), status="rejected",
-            decider=MANAGER2, reasons=["tone", "legal_risk"],
+            s,
+            requester=BOB,
+            created=jst(2026, 11, 10, 10),
+            decided=jst(2026, 11, 11, 10),
+            status="rejected",
+            decider=MANAGER2,
+            reasons=["tone", "legal_risk"],
         )
-        await add_review(s, requester=OPERATOR, created=jst(2026, 11, 18, 10), decided=jst(2026, 11, 18, 11), decider=MANAGER)
-        await add_win(s, what="採用説明会の申込が 40 件", by=MANAGER, at=jst(2026, 11, 6, 9), ts="1762387200.000100")
-        await add_win(s, what="指名検索が過去最高", by=OPERATOR, at=jst(2026, 11, 25, 9), ts="1764028800.000100")
+        await add_review(
+            s,
+            requester=OPERATOR,
+            created=jst(2026, 11, 18, 10),
+            decided=jst(2026, 11, 18, 11),
+            decider=MANAGER,
+        )
+        await add_win(
+            s, what="採用説明会の申込が 40 件", by=MANAGER, at=jst(2026, 11, 6, 9), ts="1762387200.000100"
+        )
+        await add_win(
+            s, what="指名検索が過去最高", by=OPERATOR, at=jst(2026, 11, 25, 9), ts="1764028800.000100"
+        )
 
 
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -60,7 +89,11 @@ async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
 
     (post,) = fake_slack.calls_to("chat.postMessage")
     params = post.params
-    assert params["metadata"]["event_payload"] == {"kind": "monthly", "period": "2026-11", "channel": MGMT_CHANNEL}
+    assert params["metadata"]["event_payload"] == {
+        "kind": "monthly",
+        "period": "2026-11",
+        "channel": MGMT_CHANNEL,
+    }
     assert params["text"].splitlines() == [
         "SNS 月次 KPI レポート 2026-11",
         "採用エントリー数は前月から 6増加し、34（目標比 113%）となりました。",
@@ -91,7 +124,9 @@ async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
         "共有された成果: 2 件"
     )
     # Reason labels come from the review catalog (the review feature owns their wording).
-    label = {key: reason_label(key, settings=deps.settings, t=deps.t) for key in ("tone", "legal_risk", "typo")}
+    label = {
+        key: reason_label(key, settings=deps.settings, t=deps.t) for key in ("tone", "legal_risk", "typo")
+    }
     assert body[10] == (
         "*:memo: 差し戻し理由の上位*\n"
         f"1. {label['tone']} — 2 件\n"

@@ -21,31 +21,79 @@ BOB = "U0BOB0001"
 
 async def seed_week(deps: Deps) -> None:
     async with deps.sessions.begin() as s:
-        await add_post(s, n=1, at=jst(2026, 11, 16, 12), impressions=5000, engagements=210, author=OPERATOR, text="冬の新商品 <!channel>")
+        await add_post(
+            s,
+            n=1,
+            at=jst(2026, 11, 16, 12),
+            impressions=5000,
+            engagements=210,
+            author=OPERATOR,
+            text="冬の新商品 <!channel>",
+        )
         await add_post(s, n=2, at=jst(2026, 11, 17, 12), impressions=80, engagements=20)
-        await add_post(s, n=3, at=jst(2026, 11, 18, 12), impressions=1000, engagements=42, account="ig_recruit", author=BOB, text="採用リール")
+        await add_post(
+            s,
+            n=3,
+            at=jst(2026, 11, 18, 12),
+            impressions=1000,
+            engagements=42,
+            account="ig_recruit",
+            author=BOB,
+            text="採用リール",
+        )
         await add_post(s, n=4, at=jst(2026, 11, 19, 12), impressions=2000, engagements=50)
         await add_post(s, n=5, at=jst(2026, 11, 23, 10), impressions=100, engagements=90)  # next week
         await add_post(s, n=6, at=jst(2026, 11, 15, 23), impressions=100, engagements=90)  # week before
-        await add_review(s, requester=OPERATOR, created=jst(2026, 11, 16, 10), decided=jst(2026, 11, 16, 12), decider=MANAGER)
         await add_review(
-            s, requester=BOB, created=jst(2026, 11, 17, 10), decided=jst(2026, 11, 17, 15), status="rejected",
-            decider=MANAGER2, reasons=["tone", "typo"],
+            s,
+            requester=OPERATOR,
+            created=jst(2026, 11, 16, 10),
+            decided=jst(2026, 11, 16, 12),
+            decider=MANAGER,
         )
-        await add_review(s, requester=OPERATOR, created=jst(2026, 11, 13, 10), decided=jst(2026, 11, 18, 16), decider=MANAGER)
         await add_review(
-            s, requester=OPERATOR, created=jst(2026, 11, 20, 14), status="pending", approvers=(MANAGER,),
+            s,
+            requester=BOB,
+            created=jst(2026, 11, 17, 10),
+            decided=jst(2026, 11, 17, 15),
+            status="rejected",
+            decider=MANAGER2,
+            reasons=["tone", "typo"],
+        )
+        await add_review(
+            s,
+            requester=OPERATOR,
+            created=jst(2026, 11, 13, 10),
+            decided=jst(2026, 11, 18, 16),
+            decider=MANAGER,
+        )
+        await add_review(
+            s,
+            requester=OPERATOR,
+            created=jst(2026, 11, 20, 14),
+            status="pending",
+            approvers=(MANAGER,),
             message_ts="1763614800.000100",
         )
-        await add_review(s, requester=BOB, created=jst(2026, 11, 21, 10), status="pending", approvers=(MANAGER2,))
-        await add_win(s, what="採用エントリーが 2 日で 12 件", by=MANAGER, at=jst(2026, 11, 18, 9), kpi="recruiting_entries")
+        await add_review(
+            s, requester=BOB, created=jst(2026, 11, 21, 10), status="pending", approvers=(MANAGER2,)
+        )
+        await add_win(
+            s,
+            what="採用エントリーが 2 日で 12 件",
+            by=MANAGER,
+            at=jst(2026, 11, 18, 9),
+            kpi="recruiting_entries",
+        )
 
 
 def section_texts(blocks: list[dict[str, Any]]) -> list[str]:
     return [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
 
 
-async def test_weekly_job_posts_the_previous_week_once(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
+async def test_weekly_job_posts_the_previous_week_once(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
     await seed_week(deps)
     clock.set(jst(2026, 11, 23, 9))
     await run_digest_job(deps, "weekly")
@@ -89,12 +137,19 @@ async def test_weekly_job_posts_the_previous_week_once(deps: Deps, clock: FixedC
 
     async with deps.sessions() as session:
         run = (await session.scalars(select(DigestRun))).one()
-    assert (run.kind, run.period, run.channel_id, run.status) == ("weekly", "2026-W47", MGMT_CHANNEL, "posted")
+    assert (run.kind, run.period, run.channel_id, run.status) == (
+        "weekly",
+        "2026-W47",
+        MGMT_CHANNEL,
+        "posted",
+    )
     assert run.message_ts == fake_slack.messages(MGMT_CHANNEL)[0]["ts"]
     assert len(fake_slack.messages(MGMT_CHANNEL)) == 1
 
 
-async def test_a_quiet_week_posts_one_short_line(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
+async def test_a_quiet_week_posts_one_short_line(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
     clock.set(jst(2026, 11, 23, 9))
     await run_digest_job(deps, "weekly")
     (call,) = fake_slack.calls_to("chat.postMessage")

@@ -26,7 +26,11 @@ async def test_operator_sees_own_requests_with_status_and_thread_link_and_the_te
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:
     first = await add_request(
-        deps, requester=OPERATOR, approvers=[MANAGER], text="採用イベントの告知 <!channel>", message_ts="1767225601.000100"
+        deps,
+        requester=OPERATOR,
+        approvers=[MANAGER],
+        text="採用イベントの告知 <!channel>",
+        message_ts="1767225601.000100",
     )
     second = await add_request(deps, requester=OPERATOR, approvers=[MANAGER], at=NOW + timedelta(minutes=5))
     async with deps.sessions.begin() as session:
@@ -34,7 +38,14 @@ async def test_operator_sees_own_requests_with_status_and_thread_link_and_the_te
             update(ReviewRequest).where(ReviewRequest.id == second.id).values(status="changes_requested")
         )
         await kpi_service.record_value(
-            session, kpi="recruiting_entries", month="2026-11", day=None, value=21, source="slack", user_id=ADMIN, now=NOW
+            session,
+            kpi="recruiting_entries",
+            month="2026-11",
+            day=None,
+            value=21,
+            source="slack",
+            user_id=ADMIN,
+            now=NOW,
         )
 
     view = await open_home(sender, fake_slack, OPERATOR)
@@ -55,7 +66,10 @@ async def test_operator_sees_own_requests_with_status_and_thread_link_and_the_te
     # This month's KPIs at a glance: value, target, % of target and the pace signal.
     assert "*2026年11月の指標*・今月の 58% が経過" in body
     assert "*採用エントリー数*　21／目標 30（達成率 70%）\n:large_green_circle: 目標ペースです" in body
-    assert "*指名検索数*　実績はまだありません（目標 12,000）\n:white_circle: 比較できる実績がまだありません" in body
+    assert (
+        "*指名検索数*　実績はまだありません（目標 12,000）\n:white_circle: 比較できる実績がまだありません"
+        in body
+    )
     assert "まだダイジェストは投稿されていません。" in body
     # Operators may not record KPI values here (setters = managers), have no away mode and no admin part.
     assert buttons(view) == [("home.start_review", "review"), ("home.share_win", "win")]
@@ -67,7 +81,9 @@ async def test_operator_sees_own_requests_with_status_and_thread_link_and_the_te
 async def test_manager_sees_reviews_oldest_first_and_approve_on_the_home_works_like_in_the_channel(
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:
-    newer = await add_request(deps, requester=OPERATOR, approvers=[MANAGER, MANAGER2], text="新しい方", at=NOW)
+    newer = await add_request(
+        deps, requester=OPERATOR, approvers=[MANAGER, MANAGER2], text="新しい方", at=NOW
+    )
     older = await add_request(
         deps,
         requester=OPERATOR,
@@ -130,7 +146,7 @@ async def test_admin_sees_digest_schedule_and_collectors_and_gets_a_preview_in_d
                     channel_id=MGMT_CHANNEL,
                     status="posted",
                     attempts=1,
-                    message_ts="1763251205.000100",
+                    message_ts="1794787205.000100",
                     created_at=posted_at,
                     posted_at=posted_at,
                 ),
@@ -164,13 +180,14 @@ async def test_admin_sees_digest_schedule_and_collectors_and_gets_a_preview_in_d
     view = await open_home(sender, fake_slack, ADMIN)
     body = texts(view)
     assert "管理者として表示しています" in body
+    assert "• 週次の成果 2026-W46・<https://slack.com/archives/C0MGMT0001/p1794787205000100|開く>" in body
     assert (
-        "• 週次の成果 2026-W46・<https://slack.com/archives/C0MGMT0001/p1763251205000100|開く>" in body
+        ":white_check_mark: *週次の成果* → <#C0MGMT0001>\n    前回: 2026-W46 投稿済み (<!date^1794787205^"
+        in body
     )
-    assert ":white_check_mark: *週次の成果* → <#C0MGMT0001>\n    前回: 2026-W46 投稿済み (<!date^1763251205^" in body
-    assert "次回: <!date^1763852400^{date_short_pretty} {time}|2026-11-23 09:00>" in body
+    assert "次回: <!date^1795392000^{date_short_pretty} {time}|2026-11-23 09:00>" in body
     assert ":x: *月次の指標ダイジェスト* → <#C0MGMT0001>\n    前回: 2026-10 失敗" in body
-    assert "次回: <!date^1764547200^{date_short_pretty} {time}|2026-12-01 09:00>" in body
+    assert "次回: <!date^1796083200^{date_short_pretty} {time}|2026-12-01 09:00>" in body
     assert "    _エラー:_ `not_in_channel`" in body
     assert ":white_check_mark: *x*: 正常・<!date^" in body and "12 件の投稿を更新" in body
     assert ":x: *instagram*: 失敗" in body and "`OAuthException: token expired`" in body
@@ -209,11 +226,14 @@ async def test_home_opened_on_the_messages_tab_publishes_nothing_and_bursts_publ
 ) -> None:
     from bot.home.publisher import publisher_for, refresh_home
 
-    messages = payloads.event(payloads.app_home_opened(user_id=OPERATOR, tab="messages"), event_id="Ev0MSGTAB1")
+    messages = payloads.event(
+        payloads.app_home_opened(user_id=OPERATOR, tab="messages"), event_id="Ev0MSGTAB1"
+    )
     assert (await sender.event(messages)).status == 200
     await open_home(sender, fake_slack, OPERATOR)
     publisher = publisher_for(deps)
     assert publisher is not None
+    await publisher.drain()  # the first publish has finished (the Home is now known)
     count = len(fake_slack.calls_to("views.publish"))
     for _ in range(10):  # e.g. ten KPI values imported at once
         refresh_home(deps, None)

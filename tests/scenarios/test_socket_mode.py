@@ -16,6 +16,11 @@ from typing import IO
 
 import aiohttp
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.conftest import APP_TOKEN, BOT_TOKEN
 from tests.fakes import payloads
@@ -67,8 +72,9 @@ def _free_port() -> int:
 def _start_bot(tmp_path: Path, fake: FakeSlack, *, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
     (tmp_path / "config.toml").write_text(CONFIG, encoding="utf-8")
     # slack_sdk (Web API and Socket Mode clients) honours *_PROXY but not NO_PROXY: drop them all.
-    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
-    env = {k: v for k, v in env.items() if not k.startswith("SLACK_")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY") and not k.startswith("SLACK_")
+    }
     env.update(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_APP_TOKEN=APP_TOKEN,  # Socket Mode: no signing secret needed
@@ -201,3 +207,74 @@ async def test_socket_mode_process_stops_on_sigterm_while_it_cannot_connect(tmp_
     assert text.rstrip().splitlines()[-1].endswith('"message": "stopped"}')
     assert APP_TOKEN not in text
     assert BOT_TOKEN not in text
+
+
+@pytest.mark.slow
+async def test_socket_mode_process_acks_an_event_retry_but_handles_the_event_once(tmp_path: Path) -> None:
+    log_path = tmp_path / "bot.log"
+    with FakeSlack() as fake, log_path.open("wb") as log:
+        proc = _start_bot(tmp_path, fake, port=_free_port(), log=log)
+        try:
+            await fake.wait_for_socket(timeout=30)
+            body = payloads.event(payloads.app_home_opened(), event_id="Ev0SOCKET01")
+            first = envelope("events_api", body)
+            # Slack redelivers an event it thinks was not acked in time, with a new envelope id.
+            retry = envelope("events_api", body, retry_attempt=1, retry_reason="timeout")
+            await fake.socket_send(first)
+            assert (await fake.wait_for_ack(first["envelope_id"])).payload is None
+            await fake.socket_send(retry)
+            assert (await fake.wait_for_ack(retry["envelope_id"])).payload is None
+            published = await fake.wait_for("views.publish", timeout=10)
+            assert published[0].params["user_id"] == payloads.USER_ID
+            deadline = time.monotonic() + 10
+            while "duplicate event delivery ignored" not in log_path.read_text(encoding="utf-8"):
+                assert time.monotonic() < deadline, log_path.read_text(encoding="utf-8")
+                await asyncio.sleep(0.05)
+        finally:
+            returncode = _stop(proc)
+        assert len(fake.calls_to("views.publish")) == 1
+
+    text = log_path.read_text(encoding="utf-8")
+    assert returncode == 0, text
+    assert text.count('"message": "duplicate event delivery ignored: Ev0SOCKET01"') == 1
+
+
+async def test_fake_socket_mode_talks_to_the_sdk_client_in_the_test_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)  # the SDK would send the websocket through a proxy
+    async with FakeSlack() as fake:
+        web_client = AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url)
+        with pytest.raises(SlackApiError) as refused:
+            await web_client.apps_connections_open(app_token=BOT_TOKEN)
+        assert refused.value.response["error"] == "not_allowed_token_type"
+
+        client = SocketModeClient(app_token=APP_TOKEN, web_client=web_client, ping_interval=30)
+        seen: list[SocketModeRequest] = []
+
+        async def answer(sdk: object, request: SocketModeRequest) -> None:
+            seen.append(request)
+            response = SocketModeResponse(
+                envelope_id=request.envelope_id, payload={"response_action": "clear"}
+            )
+            await client.send_socket_mode_response(response)
+
+        client.socket_mode_request_listeners.append(answer)
+        try:
+            await client.connect()
+            connection = await fake.wait_for_socket()
+            pushed = envelope("interactive", {"type": "view_submission"}, envelope_id="e-1")
+            await fake.socket_send(pushed)
+            ack = await fake.wait_for_ack("e-1")
+            assert (ack.payload, ack.connection) == ({"response_action": "clear"}, connection.number)
+            assert [(r.type, r.payload, r.accepts_response_payload, r.retry_attempt) for r in seen] == [
+                ("interactive", {"type": "view_submission"}, True, 0)
+            ]
+            assert fake.socket.other_frames == []
+        finally:
+            await client.close()
+        deadline = time.monotonic() + 5
+        while connection.is_open:
+            assert time.monotonic() < deadline, "the closed client left its websocket open"
+            await asyncio.sleep(0.01)

@@ -77,7 +77,9 @@ async def test_a_slow_publish_for_one_user_does_not_delay_another() -> None:
     assert sorted(recorder.calls) == ["UFAST", "USLOW"]
 
 
-async def test_a_failed_publish_is_logged_and_the_next_request_retries(caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failed_publish_is_logged_and_the_next_request_retries(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     recorder = Recorder()
     publisher = HomePublisher(recorder, inflight=InFlight(), debounce=0)
     recorder.fail.add("U1")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.config import DEFAULT_MAX_LENGTH
-from bot.review.text import DiffLine, check_length, draft_length, excerpt, find_urls, line_diff, x_weighted_length
+from bot.review.text import (
+    DiffLine,
+    check_length,
+    draft_length,
+    excerpt,
+    find_urls,
+    line_diff,
+    x_weighted_length,
+)
 from tests.conftest import make_settings
 
 

@@ -37,13 +37,18 @@ def _settings(**review: Any) -> Any:
 
 def test_chain_uses_chosen_reviewers_for_the_first_step_and_drops_the_requester_everywhere() -> None:
     configured = [ResolvedStep(("U0A", "U0B"), "all"), ResolvedStep(("U0REQ", "U0C"), "any")]
-    chain = build_chain(configured=configured, chosen_first=["U0B", "U0REQ", "U0D"], requester="U0REQ", fallback=["U0M"])
+    chain = build_chain(
+        configured=configured, chosen_first=["U0B", "U0REQ", "U0D"], requester="U0REQ", fallback=["U0M"]
+    )
     assert chain == (ResolvedStep(("U0B", "U0D"), "all"), ResolvedStep(("U0C",), "any"))
 
 
 def test_a_step_left_with_nobody_falls_back_to_managers() -> None:
     chain = build_chain(
-        configured=[ResolvedStep(("U0REQ",), "any")], chosen_first=None, requester="U0REQ", fallback=["U0REQ", "U0M"]
+        configured=[ResolvedStep(("U0REQ",), "any")],
+        chosen_first=None,
+        requester="U0REQ",
+        fallback=["U0REQ", "U0M"],
     )
     assert chain == (ResolvedStep(("U0M",), "any"),)
     assert build_chain(configured=[], chosen_first=None, requester="U0R", fallback=["U0M", "U0N"]) == (
@@ -59,7 +64,9 @@ def test_step_satisfied_any_and_all() -> None:
 
 
 def test_calendar_maps_working_hours_and_company_days_off() -> None:
-    settings = _settings(working_hours={"extra_days_off": ["12-29", "01-02"], "start": "10:00", "end": "17:00"})
+    settings = _settings(
+        working_hours={"extra_days_off": ["12-29", "01-02"], "start": "10:00", "end": "17:00"}
+    )
     calendar = calendar_for(settings.review.working_hours, settings.tz)
     assert calendar.is_business_day(date(2026, 12, 28)) is True
     assert calendar.is_business_day(date(2026, 12, 29)) is False

@@ -1,0 +1,199 @@
+"""Pure parts of the Home: the view within Slack's limits for any data, message links, the reminder
+routing rule of away mode, and the checks of the "record a KPI value" modal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from slack_sdk.models.views import View
+
+from bot.digest.periods import month_of
+from bot.errors import BotError
+from bot.home import ui
+from bot.home.away import ReminderRouting, route_reminder
+from bot.home.ids import parse_message_link
+from bot.home.service import (
+    AdminData,
+    CollectorState,
+    DigestState,
+    HomeData,
+    ItemPage,
+    ReviewItem,
+    check_kpi_entry,
+)
+from bot.i18n import translator
+from bot.kpi.service import KpiMonth, assess
+from bot.slack.blocks import divider
+from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
+
+
+def _item(i: int, *, status: str = "pending") -> ReviewItem:
+    return ReviewItem(
+        id=i,
+        revision=1,
+        version=2,
+        requester_id=OPERATOR,
+        account_key="x_corp",
+        status=status,
+        text=f"draft {i} " + "x" * 400,
+        planned_at=NOW + timedelta(days=1),
+        waiting_since=NOW - timedelta(hours=i),
+        channel_id="C0REVIEW01",
+        message_ts=f"1767225601.{i:06d}",
+    )
+
+
+def _data(*, waiting: int, mine: int, kpis: int = 3, admin: bool = False) -> HomeData:
+    settings = make_settings()
+    kpi = settings.kpis[0]
+    statuses = tuple(
+        assess(
+            kpi,
+            KpiMonth(kpi.key, "2026-11", 10.0, 30.0),
+            KpiMonth(kpi.key, "2026-10", 8.0, 30.0),
+            elapsed=0.5,
+        )
+        for _ in range(kpis)
+    )
+    return HomeData(
+        user_id=ADMIN if admin else MANAGER,
+        now=NOW,
+        is_manager=True,
+        is_admin=admin,
+        can_record=True,
+        away_until=date(2026, 11, 20),
+        waiting=ItemPage(tuple(_item(i) for i in range(min(waiting, 10))), waiting),
+        mine=ItemPage(tuple(_item(100 + i, status="approved") for i in range(min(mine, 10))), mine),
+        month=month_of(date(2026, 11, 18)),
+        elapsed=0.58,
+        kpis=statuses,
+        digests=(),
+        admin=AdminData(
+            digests=(
+                DigestState(
+                    "weekly", ("C0MGMT0001",), "missed", "2026-W46", NOW, NOW + timedelta(days=5), None
+                ),
+                DigestState("monthly", (), "off", None, None, None, None),
+            ),
+            collectors=(CollectorState("x", "failed", NOW, NOW, 0, "boom " * 200),),
+        )
+        if admin
+        else None,
+    )
+
+
+def test_home_with_any_amount_of_data_fits_100_blocks_and_validates_in_english() -> None:
+    settings = make_settings(change=lambda raw: raw.update(locale="en"))
+    view = ui.build_home(
+        _data(waiting=500, mine=500, kpis=40, admin=True), settings=settings, t=translator("en")
+    )
+    view.validate_json()
+    payload = view.to_dict()
+    assert len(payload["blocks"]) <= 100
+    text = str(payload)
+    assert "*Reviews waiting on you (500)*" in text
+    assert text.count("…and 490 more: see `/sns-review list`") == 2
+    assert "…and 25 more · Details and charts" in text  # 15 KPIs shown of 40
+    assert ":warning: *Weekly wins* → <#C0MGMT0001>" in text and "2026-W46 missed" in text
+    assert ":no_entry_sign: Monthly KPI digest: no channel configured" in text
+    assert ":palm_tree: You are away until 2026-11-20." in text
+
+
+def test_cap_blocks_says_when_it_cut() -> None:
+    capped = ui.cap_blocks([divider() for _ in range(150)], more="cut")
+    assert len(capped) == 100
+    assert capped[-1].to_dict() == {"type": "context", "elements": [{"type": "mrkdwn", "text": "cut"}]}
+    assert ui.cap_blocks([divider()], more="cut") == [divider()]
+
+
+def test_review_buttons_carry_the_review_features_ids_and_reference() -> None:
+    block = ui.decision_buttons(replace(_item(7), version=3), translator("en")).to_dict()
+    assert block["block_id"] == "home_review_7"
+    assert [(e["action_id"], e["value"], e["text"]["text"]) for e in block["elements"]] == [
+        ("review.approve", "7:1:3", "Approve"),
+        ("review.request_changes", "7:1:3", "Request changes"),
+    ]
+
+
+def test_record_modal_and_win_modal_validate() -> None:
+    settings = make_settings()
+    t = translator("ja")
+    for view in (
+        ui.build_record_kpi_modal(settings=settings, t=t, current=month_of(date(2026, 11, 18))),
+        ui.build_share_win_modal(t=t),
+    ):
+        assert isinstance(view, View)
+        view.validate_json()
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("https://acme.slack.com/archives/C0TEAM0001/p1767225601000200", ("C0TEAM0001", "1767225601.000200")),
+        (
+            " https://acme.enterprise.slack.com/archives/G0PRIV0001/p1767225601000200?thread_ts=1.2 ",
+            ("G0PRIV0001", "1767225601.000200"),
+        ),
+        ("https://slack.com/archives/D0DM000001/p1767225601000200#x", ("D0DM000001", "1767225601.000200")),
+        ("https://example.com/archives/C0TEAM0001/p1767225601000200", None),
+        ("https://acme.slack.com/archives/C0TEAM0001/p17672256010002", None),
+        ("<!channel>", None),
+    ],
+)
+def test_message_links(link: str, expected: tuple[str, str] | None) -> None:
+    target = parse_message_link(link)
+    assert (None if target is None else (target.channel_id, target.message_ts)) == expected
+
+
+def test_reminders_skip_the_away_route_to_the_rest_then_to_admins_never_the_requester() -> None:
+    assert route_reminder(
+        waiting_on=[MANAGER, MANAGER2],
+        step_approvers=[MANAGER, MANAGER2],
+        away=set(),
+        admins=[ADMIN],
+        requester=OPERATOR,
+    ) == ReminderRouting(to=(MANAGER, MANAGER2), away=())
+    # An "all" step where MANAGER2 already approved and MANAGER is away: MANAGER2 gets the nudge.
+    assert route_reminder(
+        waiting_on=[MANAGER],
+        step_approvers=[MANAGER, MANAGER2],
+        away={MANAGER},
+        admins=[ADMIN],
+        requester=OPERATOR,
+    ) == ReminderRouting(to=(MANAGER2,), away=(MANAGER,))
+    # The admin asked for the review and every manager is away: other admins only.
+    assert route_reminder(
+        waiting_on=[MANAGER],
+        step_approvers=[MANAGER],
+        away={MANAGER},
+        admins=[ADMIN, "U0ADMIN002"],
+        requester=ADMIN,
+    ) == ReminderRouting(to=("U0ADMIN002",), away=(MANAGER,), to_admins=True)
+
+
+@pytest.mark.parametrize(
+    ("kpi", "value", "month", "block", "key"),
+    [
+        (None, "1", "2026-11", "home_kpi", "home.errors.kpi_missing"),
+        ("nope", "1", "2026-11", "home_kpi", "kpi.errors.unknown_kpi"),
+        ("engagement_rate", "1", "2026-11", "home_kpi", "kpi.errors.derived"),
+        ("recruiting_entries", "-3", "2026-11", "home_value", "kpi.errors.negative_value"),
+        ("recruiting_entries", None, "2026-11", "home_value", "kpi.errors.bad_value"),
+        ("recruiting_entries", "3", "2027-01", "home_month", "kpi.errors.month_too_far"),
+    ],
+)
+def test_kpi_entry_problems_point_at_their_input(
+    kpi: str | None, value: str | None, month: str, block: str, key: str
+) -> None:
+    with pytest.raises(BotError) as caught:
+        check_kpi_entry(make_settings(), kpi_key=kpi, value_text=value, month_text=month, now=NOW)
+    assert (caught.value.block_id, caught.value.key) == (block, key)
+
+
+def test_kpi_entry_accepts_what_sns_kpi_set_accepts() -> None:
+    entry = check_kpi_entry(
+        make_settings(), kpi_key="recruiting_entries", value_text="１,２００", month_text="2026-10", now=NOW
+    )
+    assert (entry.kpi.key, entry.month.label, entry.value) == ("recruiting_entries", "2026-10", 1200.0)

@@ -1,0 +1,64 @@
+"""Pure KPI rendering: locale number formats and the English status report."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from bot.digest.periods import month_of
+from bot.i18n import translator
+from bot.kpi import service, ui
+from bot.kpi.numbers import format_change, format_percent, format_value
+from bot.kpi.service import KpiMonth
+from tests.conftest import make_settings
+
+SETTINGS = make_settings()
+ENTRIES, RATE, SEARCH = SETTINGS.kpis
+EN = translator("en")
+
+
+def test_numbers_read_like_business_text() -> None:
+    yen = replace(ENTRIES, unit="¥")
+    assert format_value(ENTRIES, 1234) == "1,234"
+    assert format_value(RATE, 3.25) == "3.2%"  # one decimal for rates (banker's rounding of .x5 is fine)
+    assert format_value(RATE, 3.0, compact=True) == "3%"
+    assert format_value(yen, 12000) == "¥12,000"
+    assert format_value(yen, -500) == "−¥500"
+    assert format_value(replace(ENTRIES, unit="件"), 12) == "12件"
+    assert format_change(RATE, 0.4, EN) == "+0.4 pt"
+    assert format_change(ENTRIES, -1200, EN) == "−1,200"
+    assert format_percent(112.6) == "113%"
+    assert format_percent(12.5, decimals=1, signed=True) == "+12.5%"
+
+
+def test_english_status_report() -> None:
+    nov = month_of(date(2026, 11, 1))
+    statuses = [
+        service.assess(
+            ENTRIES,
+            KpiMonth("recruiting_entries", "2026-11", 20, 30),
+            KpiMonth("recruiting_entries", "2026-10", 16, 30),
+            elapsed=0.5,
+        ),
+        service.assess(
+            RATE,
+            KpiMonth("engagement_rate", "2026-11", 2.5, 3.0),
+            KpiMonth("engagement_rate", "2026-10", 2.5, 3.0),
+            elapsed=0.5,
+        ),
+        service.assess(SEARCH, KpiMonth("branded_search", "2026-11", None, None), None, elapsed=0.5),
+    ]
+    message = ui.build_status(
+        statuses, month=nov, today=date(2026, 11, 16), elapsed=0.5, cmd="/sns-kpi", t=EN
+    )
+    sections = [b.to_dict()["text"]["text"] for b in message.blocks if b.type == "section"]
+    assert sections == [
+        "*1 of 2 KPIs with a target are on track.*",
+        "*Recruiting entries*   20 / target 30 (67% of target)\n"
+        ":large_green_circle: On track · vs last month: +4 / +25.0% (better)",
+        "*Engagement rate*   2.5% / target 3% (83% of target)\n:red_circle: Behind · vs last month: no change",
+        "*Branded searches*   no figure yet",
+    ]
+    assert message.blocks[0].to_dict()["text"]["text"] == "SNS KPIs — 2026-11"
+    for block in message.blocks:
+        block.validate_json()
