@@ -51,6 +51,7 @@ from bot.i18n import translator
 from bot.kpi.models import Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
 from bot.slack.blocks import Message
+from bot.slack.client import without_retries
 from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
@@ -476,9 +477,11 @@ async def _post(
 ) -> str:
     """Post with backoff on 429/5xx/network errors, checking the channel before re-posting after
     an answer that may hide a successful post. Raises the last error when attempts run out."""
+    # Our own loop retries, checking the channel first; the SDK's blind retries would double-post.
+    poster = without_retries(deps.slack)
     for attempt in range(POST_ATTEMPTS):
         try:
-            response = await deps.slack.chat_postMessage(channel=channel, **message.kwargs())
+            response = await poster.chat_postMessage(channel=channel, **message.kwargs())
             return str(response["ts"])
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
             if not _is_transient(exc) or attempt == POST_ATTEMPTS - 1:

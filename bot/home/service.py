@@ -368,6 +368,14 @@ async def away_users(session: AsyncSession, *, on: date) -> set[str]:
     return set(rows.all())
 
 
+async def away_until_by_user(session: AsyncSession, *, on: date) -> dict[str, date]:
+    """Users away on ``on`` with their last away day (for "<@U…> is away until …" in messages)."""
+    rows = await session.execute(
+        select(UserState.user_id, UserState.away_until).where(UserState.away_until >= on)
+    )
+    return {user_id: until for user_id, until in rows.all() if until is not None}
+
+
 async def set_away(
     session: AsyncSession, *, user_id: str, until: date | None, today: date, now: datetime
 ) -> None:

@@ -24,3 +24,14 @@ def build_web_client(*, token: str | None, base_url: str, timeout: int = 15) -> 
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def without_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client with no automatic retries, for calls that must never run twice blindly.
+
+    A 5xx or a dropped connection can hide a post that went through; the caller decides whether
+    to post again (e.g. after looking for the message in the channel), not the SDK.
+    """
+    return AsyncWebClient(
+        token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[]
+    )

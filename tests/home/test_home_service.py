@@ -89,6 +89,10 @@ async def test_away_mode_is_stored_per_user_and_read_by_date(deps: Deps) -> None
     async with deps.sessions() as session:
         assert await service.away_users(session, on=today) == {MANAGER, MANAGER2}
         assert await service.away_users(session, on=date(2026, 11, 26)) == {MANAGER2}
+        assert await service.away_until_by_user(session, on=today) == {
+            MANAGER: date(2026, 11, 18),
+            MANAGER2: date(2026, 11, 30),
+        }
         assert await service.away_until(session, user_id=MANAGER2, today=today) == date(2026, 11, 30)
         assert await service.away_until(session, user_id=MANAGER, today=date(2026, 11, 19)) is None
         assert await service.away_until(session, user_id=ADMIN, today=today) is None
