@@ -74,5 +74,5 @@ class DigestListeners:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     listeners = DigestListeners(deps)
-    app.shortcut(CallbackId.SHARE_WIN)(deps.inflight.track(listeners.handle_share_win_shortcut))
-    app.view(CallbackId.WIN_MODAL)(deps.inflight.track(listeners.handle_win_submission))
+    app.shortcut(CallbackId.SHARE_WIN)(deps.listener(listeners.handle_share_win_shortcut))
+    app.view(CallbackId.WIN_MODAL)(deps.listener(listeners.handle_win_submission))

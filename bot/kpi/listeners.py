@@ -36,13 +36,7 @@ class KpiListeners:
         self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        try:
-            await self._answer(command, respond=respond, client=client)
-        except BotError as error:
-            # Answered here rather than by app.error: Bolt loses the ack when a listener raises
-            # within its 10 ms ack poll (slack_bolt asyncio_runner), and Slack would see a 404.
-            log.info("kpi command refused: %s", error.key)
-            await respond(response_type="ephemeral", replace_original=False, text=error.render(self._deps.t))
+        await self._answer(command, respond=respond, client=client)
 
     async def _answer(
         self, command: dict[str, Any], *, respond: AsyncRespond, client: AsyncWebClient
@@ -177,4 +171,4 @@ class KpiListeners:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     listeners = KpiListeners(deps)
-    app.command(deps.settings.slack.kpi_command)(deps.inflight.track(listeners.handle_kpi_command))
+    app.command(deps.settings.slack.kpi_command)(deps.listener(listeners.handle_kpi_command))
