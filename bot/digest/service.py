@@ -47,6 +47,7 @@ from bot.digest.compose import (
 from bot.digest.ids import is_digest_message
 from bot.digest.models import DigestRun, Win
 from bot.digest.periods import Period, PeriodKind, months_back
+from bot.home.publisher import refresh_home
 from bot.i18n import translator
 from bot.kpi.models import Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
@@ -647,6 +648,8 @@ async def send_digest(
         log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
         await _upload(deps, channel=channel, ts=ts, uploads=rendered.uploads)
         results.append(ChannelResult(channel, "posted", ts))
+    if any(r.outcome == "posted" for r in results):
+        refresh_home(deps)  # Homes link the latest digests
     return results
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import AccountSettings, Settings
 from bot.db import unit_of_work
 from bot.errors import BotError
+from bot.home.publisher import refresh_home
 from bot.i18n import translator
 from bot.kpi import service
 from bot.kpi.ids import JobId, claim_auth_key
@@ -83,7 +84,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
 
 async def run_collectors(deps: Deps, account: str | None = None) -> list[CollectOutcome]:
     """The scheduled job: collect every platform that has a client (thin wrapper over :func:`collect_all`)."""
-    return await collect_all(
+    outcomes = await collect_all(
         sessions=deps.sessions,
         settings=deps.settings,
         platforms=deps.platforms,
@@ -91,6 +92,8 @@ async def run_collectors(deps: Deps, account: str | None = None) -> list[Collect
         now=deps.clock.now(),
         account=account,
     )
+    refresh_home(deps)  # KPI values and admins' collector status changed
+    return outcomes
 
 
 async def collect_all(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db import make_sessionmaker
 from bot.errors import BotError
+from bot.i18n import translator
 from bot.kpi.models import Post
 from bot.kpi.service import sync_accounts
 from bot.review import service
@@ -21,12 +22,12 @@ from bot.review.models import ReviewEvent, ReviewRequest, ReviewRevision
 from bot.review.policy import ResolvedStep, calendar_for
 from bot.review.records import Feedback, RequestSnapshot
 from bot.review.refusals import ReviewConflict, ReviewNotAllowed, ReviewNotFound
-from bot.i18n import translator
 from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
 
 T = TypeVar("T")
 OTHER = "U0BOB0001"
 SETTINGS = make_settings()
+NO_FEEDBACK = Feedback()
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def decide(
     actor: str,
     decision: Decision,
     *,
-    feedback: Feedback = Feedback(),
+    feedback: Feedback = NO_FEEDBACK,
     is_admin: bool = False,
     minutes: int = 30,
     ref: RequestRef | None = None,

@@ -441,7 +441,7 @@ def test_resubmit_reply_shows_a_readable_diff_with_escaping() -> None:
     blocks = message.blocks_json()
     assert blocks[0]["text"]["text"] == "<@U0ALICE01> さんが投稿案を再提出しました（第 2 版）。"
     assert blocks[1]["text"]["text"] == (
-        "*変更点*（− 削除、+ 追加）:\n```\n  一行目\n- 修正前\n+ &lt;!channel&gt; 修正後\n  三行目\n```"
+        "*変更点* （− 削除、+ 追加）:\n```\n  一行目\n- 修正前\n+ &lt;!channel&gt; 修正後\n  三行目\n```"
     )
     assert blocks[2]["elements"][0]["text"] == "現在の確認待ち: <@U0MANAGER1>, <@U0MANAGER2>"
 

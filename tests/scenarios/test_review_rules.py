@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from bot.app import Deps
 from bot.i18n import translator
 from bot.review import service, ui
-from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
+from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Status
 from bot.review.models import ReviewEvent, ReviewRequest
 from bot.review.policy import ResolvedStep
-from bot.review.records import Feedback, RequestSnapshot
+from bot.review.records import RequestSnapshot
 from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, REVIEW_CHANNEL
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
@@ -312,4 +312,68 @@ async def test_list_shows_my_requests_and_what_waits_on_me(
     assert "<@U0MANAGER1> さんから" in body
     async with deps.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ReviewRequest)) == 2
-    _ = Feedback, RequestRef  # imported for readers following the service API
+
+
+async def test_choosing_another_account_refills_reviewers_and_the_limit(
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    await sender.command(
+        payloads.slash_command(
+            "/sns-review", "下書き", user_id=OPERATOR, response_url=fake_slack.response_url("c")
+        )
+    )
+    opened = (await fake_slack.wait_for("views.open"))[0]
+    view_id = next(iter(fake_slack.views))
+    current = fake_slack.views[view_id]
+    current["state"] = {"values": {BlockId.DRAFT: {ActionId.DRAFT: payloads.text_input("下書き（編集中）")}}}
+    click = payloads.block_action(
+        ActionId.ACCOUNT,
+        user_id=OPERATOR,
+        block_id=BlockId.ACCOUNT,
+        view=current,
+        action={
+            "type": "static_select",
+            "selected_option": {"value": "ig_recruit", "text": {"type": "plain_text", "text": "IG"}},
+        },
+    )
+    assert (await sender.interactive(click)).status == 200
+    update = (await fake_slack.wait_for("views.update"))[0].params
+    assert update["view_id"] == view_id and update["hash"] == current["hash"]
+    blocks = {b.get("block_id"): b for b in update["view"]["blocks"]}
+    assert blocks[BlockId.DRAFT]["element"]["initial_value"] == "下書き（編集中）"
+    assert blocks[BlockId.DRAFT]["hint"]["text"] == "文字数の上限 — Instagram 採用: 2,200 文字"
+    assert "review_reviewers.ig_recruit" in blocks and "review_reviewers.x_corp" not in blocks
+    assert opened.params["view"]["callback_id"] == CallbackId.REQUEST
+
+
+async def test_a_comment_goes_to_the_thread_and_the_requester_without_changing_the_status(
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    request = await seed(deps)
+    meta = ModalMeta(ref=request.ref, decision=Decision.COMMENT).encode()
+    empty = {
+        BlockId.WHAT_WORKS: {ActionId.WHAT_WORKS: payloads.text_input(None)},
+        BlockId.WHAT_TO_CHANGE: {ActionId.WHAT_TO_CHANGE: payloads.text_input(None)},
+        BlockId.COMMENT: {ActionId.FEEDBACK_COMMENT: payloads.text_input(None)},
+        BlockId.REASONS: {ActionId.REASONS: {"type": "checkboxes", "selected_options": []}},
+    }
+    refused = await sender.interactive(
+        payloads.view_submission(CallbackId.FEEDBACK, empty, private_metadata=meta, user_id=MANAGER)
+    )
+    assert refused.json()["errors"] == {
+        BlockId.COMMENT: "コメント（または良い点・修正してほしい点）を入力してください。"
+    }
+    values = {
+        **empty,
+        BlockId.COMMENT: {ActionId.FEEDBACK_COMMENT: payloads.text_input("画像の候補は他にありますか？")},
+    }
+    ok = await sender.interactive(
+        payloads.view_submission(CallbackId.FEEDBACK, values, private_metadata=meta, user_id=MANAGER)
+    )
+    assert ok.body == b""
+    calls = await fake_slack.wait_for("chat.postMessage", count=3)  # seed, thread, DM
+    assert calls[1].params["thread_ts"] == request.message_ts
+    assert calls[2].params["channel"] == OPERATOR
+    assert "画像の候補は他にありますか？" in json.dumps(calls[2].params["blocks"], ensure_ascii=False)
+    assert fake_slack.calls_to("chat.update") == []
+    assert await state(deps, request.id) == (Status.PENDING, 1, ["requested", "commented"])
