@@ -26,6 +26,7 @@ from bot import __version__, db
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import Translator, translator
+from bot.slack.body import reparse_command_body
 from bot.slack.client import build_web_client
 from bot.slack.directory import Directory
 from bot.slack.errors import guard, make_error_handler
@@ -119,6 +120,7 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
         **bolt_overrides,
     )
     app.error(make_error_handler(deps.t))
+    app.middleware(reparse_command_body)
     app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
     for register in _feature_registrars():
         register(app, deps)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import db
+from bot.home.away import ReminderRouting, route_reminder
+from bot.home.service import away_until_by_user
 from bot.review import service, ui
 from bot.review.policy import calendar_for
+from bot.review.records import RequestSnapshot
 from bot.review.service import AlertClaim, AlreadyClaimed
 
 if TYPE_CHECKING:
@@ -38,10 +41,30 @@ class SweepReport:
     failed: list[int] = field(default_factory=list)
 
 
+async def _route(deps: Deps, request: RequestSnapshot) -> tuple[ReminderRouting, dict[str, date]]:
+    """Who to remind: the step's approvers who have not acted, minus those away (App Home), else
+    the step's other approvers, else the admins."""
+    today = deps.clock.now().astimezone(deps.settings.tz).date()
+    async with db.unit_of_work(deps.sessions) as session:
+        away_until = await away_until_by_user(session, on=today)
+    step = request.step
+    routing = route_reminder(
+        waiting_on=step.waiting_on if step else (),
+        step_approvers=step.approvers if step else (),
+        away=away_until.keys(),
+        admins=deps.settings.roles.admins,
+        requester=request.requester_id,
+    )
+    return routing, {user: away_until[user] for user in routing.away}
+
+
 async def _send(deps: Deps, claim: AlertClaim) -> None:
     settings, t, request = deps.settings, deps.t, claim.request
     if claim.kind == "remind":
-        message = ui.build_reminder(request, number=claim.number, settings=settings, t=t)
+        routing, away = await _route(deps, request)
+        message = ui.build_reminder(
+            request, number=claim.number, settings=settings, t=t, to=routing.to, away=away
+        )
         channel = request.channel_id or settings.review.channel
         await deps.slack.chat_postMessage(channel=channel, thread_ts=request.message_ts, **message.kwargs())
         return

@@ -9,15 +9,11 @@ the ack. Approve opens a small modal with an optional comment; its submit button
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_bolt.request.async_internals import build_async_context
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.config import ApprovalStep, Settings
 from bot.errors import BotError, Unavailable
+from bot.home.publisher import refresh_home
 from bot.review import service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.policy import ResolvedStep, build_chain
 from bot.review.records import RequestList, RequestSnapshot
 from bot.slack.blocks import Message
-from bot.slack.errors import tell_user
 from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
@@ -56,36 +52,9 @@ def _user(body: dict[str, Any]) -> str:
     return str(user.get("id") or body.get("user_id") or "")
 
 
-Handler = Callable[
-    ["ReviewListeners", AsyncAck, dict[str, Any], AsyncWebClient, AsyncRespond], Awaitable[None]
-]
-
-
-def _answers_refusals(func: Handler) -> Handler:
-    """Answer a refusal raised *after* the ack here, ephemerally (through ``response_url``, else a DM).
-
-    NOTE: slack_bolt 1.30's async runner resets ``ack.response`` to None when a listener raises
-    after acking, so a refusal raised within ~10 ms of the ack makes Bolt answer Slack 404 after
-    3 seconds. Before the ack, errors still go to the app's error handler (inline modal errors).
-    """
-
-    @functools.wraps(func)
-    async def answered(
-        self: ReviewListeners,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        try:
-            await func(self, ack, body, client, respond)
-        except BotError as error:
-            if ack.response is None:
-                raise
-            log.info("review refusal: %s", error.key)
-            await tell_user(client, body, error.render(self._deps.t), respond)
-
-    return answered
+def _refresh_homes(deps: Deps, snapshot: RequestSnapshot) -> None:
+    """The requester's and every approver's Home show this request; republish them (coalesced)."""
+    refresh_home(deps, {snapshot.requester_id, *(u for step in snapshot.steps for u in step.approvers)})
 
 
 class ReviewListeners:
@@ -142,6 +111,7 @@ class ReviewListeners:
         """Re-render the channel message from the store as it is *now* (the latest of several quick
         decisions wins); a deleted message is posted again and its new ts stored."""
         snapshot = await self._in_store(lambda s: service.get_request(s, request_id=request_id))
+        _refresh_homes(self._deps, snapshot)
         message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t)
         if snapshot.channel_id and snapshot.message_ts:
             try:
@@ -165,6 +135,7 @@ class ReviewListeners:
         return await self._post_message(client, snapshot)
 
     async def _post_message(self, client: AsyncWebClient, snapshot: RequestSnapshot) -> RequestSnapshot:
+        _refresh_homes(self._deps, snapshot)
         message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t)
         channel = self._settings.review.channel
         response = await client.chat_postMessage(channel=channel, **message.kwargs())
@@ -190,7 +161,6 @@ class ReviewListeners:
 
     # -- /sns-review ------------------------------------------------------------------------
 
-    @_answers_refusals
     async def handle_review_command(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -229,7 +199,6 @@ class ReviewListeners:
         message = ui.build_list(result, settings=self._settings, t=self._deps.t)
         await respond(response_type="ephemeral", **message.kwargs())
 
-    @_answers_refusals
     async def handle_account_action(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -256,7 +225,6 @@ class ReviewListeners:
             # hash_conflict: the person changed the account again meanwhile; that update wins.
             log.info("request modal not refilled: %s", exc.response.get("error"))
 
-    @_answers_refusals
     async def handle_request_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -313,7 +281,6 @@ class ReviewListeners:
 
     # -- decisions --------------------------------------------------------------------------
 
-    @_answers_refusals
     async def handle_decision_action(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -336,7 +303,6 @@ class ReviewListeners:
             )
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
-    @_answers_refusals
     async def handle_decision_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -378,7 +344,6 @@ class ReviewListeners:
 
     # -- resubmit ---------------------------------------------------------------------------
 
-    @_answers_refusals
     async def handle_resubmit_action(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -391,7 +356,6 @@ class ReviewListeners:
         modal = ui.build_resubmit_modal(snapshot, settings=self._settings, t=self._deps.t)
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
-    @_answers_refusals
     async def handle_resubmit_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -443,7 +407,6 @@ class ReviewListeners:
 
     # -- publish ----------------------------------------------------------------------------
 
-    @_answers_refusals
     async def handle_publish_action(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -460,7 +423,6 @@ class ReviewListeners:
         )
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
-    @_answers_refusals
     async def handle_publish_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -504,27 +466,9 @@ class ReviewListeners:
         await self._thread(client, snapshot, ui.build_published_reply(result, settings=self._settings, t=t))
 
 
-async def reparse_command_body(req: AsyncBoltRequest, next: Callable[[], Awaitable[Any]]) -> Any:
-    """Give back a slash command whose text contains the word "payload" (``/sns-review payload …``).
-
-    NOTE: slack_bolt's ``parse_body`` treats any form body containing "payload" as an
-    interactivity payload and, finding no ``payload=`` field, parses it to ``{}``: the command
-    would go unanswered. The raw body is still there, so parse it again as the form it is.
-    This belongs in the shared Slack edge (``bot/slack``); it lives here until the lead moves it.
-    """
-    raw = req.raw_body
-    if not req.body and raw and not raw.startswith("{"):
-        fields = dict(parse_qsl(raw, keep_blank_values=True))
-        if "command" in fields and "payload" not in fields:
-            req.body = fields
-            req.context = build_async_context(req.context, fields)
-    return await next()
-
-
 def register(app: AsyncApp, deps: Deps) -> None:
-    app.middleware(reparse_command_body)
     listeners = ReviewListeners(deps)
-    track = deps.inflight.track
+    track = deps.listener
     app.command(deps.settings.slack.review_command)(track(listeners.handle_review_command))
     app.action(ActionId.ACCOUNT.value)(track(listeners.handle_account_action))
     for action_id in _DECISION_BY_ACTION:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -888,16 +888,38 @@ def build_published_reply(result: PublishResult, *, settings: Settings, t: Trans
     return Message(text=t("review.publish.reply_fallback"), blocks=[mrkdwn(text)])
 
 
-def build_reminder(request: RequestSnapshot, *, number: int, settings: Settings, t: Translator) -> Message:
+def build_reminder(
+    request: RequestSnapshot,
+    *,
+    number: int,
+    settings: Settings,
+    t: Translator,
+    to: Sequence[str] | None = None,
+    away: Mapping[str, date] | None = None,
+) -> Message:
+    """The reminder in the request's thread.
+
+    Args:
+        to: who is reminded (default: the current step's approvers who have not acted); the
+            App Home's away mode routes around approvers who are away.
+        away: approvers skipped because they are away, with their last away day.
+    """
     step = request.step
     text = t(
         "review.reminder.text",
-        users=who_list(step.waiting_on if step else (), t),
+        users=who_list(to if to is not None else (step.waiting_on if step else ()), t),
         since=when(request.waiting_since, tz=settings.tz, t=t),
         due=when(request.due_at, tz=settings.tz, t=t),
         number=number,
     )
-    return Message(text=t("review.reminder.fallback"), blocks=[mrkdwn(text)])
+    blocks: list[Block] = [mrkdwn(text)]
+    if away:
+        names = ", ".join(
+            t("review.reminder.away_user", user=who(user), until=f"{until.month}/{until.day}")
+            for user, until in away.items()
+        )
+        blocks.append(context(t("review.reminder.away", users=names)))
+    return Message(text=t("review.reminder.fallback"), blocks=blocks)
 
 
 def build_escalation(request: RequestSnapshot, *, settings: Settings, t: Translator) -> Message:

@@ -170,3 +170,56 @@ def test_the_sweep_is_scheduled_on_the_configured_cron(deps: Deps) -> None:
     assert job is not None
     fire = job.trigger.get_next_fire_time(None, jst(2026, 11, 24, 9, 1))
     assert fire == datetime(2026, 11, 24, 9, 10, tzinfo=TOKYO)
+
+
+async def test_an_away_manager_is_skipped_and_the_rest_of_the_step_is_reminded(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    from datetime import date
+
+    from bot.home.service import set_away
+
+    clock.set(jst(2026, 11, 24, 9, 0))
+    request = await seed(deps, planned=jst(2026, 12, 4, 12, 0))
+    async with deps.sessions.begin() as session:
+        await set_away(
+            session, user_id=MANAGER, until=date(2026, 11, 27), today=date(2026, 11, 24), now=clock.now()
+        )
+
+    report = await sweep_at(deps, clock, jst(2026, 11, 24, 13, 0))
+    assert report == jobs.SweepReport(reminded=[request.id])
+    (reply,) = [
+        m
+        for m in fake_slack.messages(REVIEW_CHANNEL)
+        if m.get("thread_ts") == request.message_ts and m["ts"] != request.message_ts
+    ]
+    assert reply["blocks"][0]["text"]["text"].startswith(":bell: <@U0MANAGER2> さん、")
+    assert (
+        reply["blocks"][1]["elements"][0]["text"]
+        == "不在のためリマインドしていない方: <@U0MANAGER1> さん（11/27 まで不在）"
+    )
+
+
+async def test_when_the_whole_step_is_away_the_admins_are_reminded(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    from datetime import date
+
+    from bot.home.service import set_away
+    from tests.conftest import ADMIN
+
+    clock.set(jst(2026, 11, 24, 9, 0))
+    request = await seed(deps, planned=jst(2026, 12, 4, 12, 0))
+    async with deps.sessions.begin() as session:
+        for manager in (MANAGER, MANAGER2):
+            await set_away(
+                session, user_id=manager, until=date(2026, 11, 30), today=date(2026, 11, 24), now=clock.now()
+            )
+
+    await sweep_at(deps, clock, jst(2026, 11, 24, 13, 0))
+    (reply,) = [
+        m
+        for m in fake_slack.messages(REVIEW_CHANNEL)
+        if m.get("thread_ts") == request.message_ts and m["ts"] != request.message_ts
+    ]
+    assert reply["blocks"][0]["text"]["text"].startswith(f":bell: <@{ADMIN}> さん、")
