@@ -32,6 +32,7 @@ from bot.slack.directory import Directory
 from bot.slack.errors import guard, make_error_handler
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
+from bot.slack.posting import use_retrying_respond
 
 if TYPE_CHECKING:
     from bot.platforms.base import PlatformClient
@@ -61,7 +62,8 @@ class Deps:
 
     def listener(self, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
         """Register-ready listener: tracked for shutdown and guarded by the error boundary."""
-        return guard(self.inflight.track(func), t=self.t)
+        # Tracked outside the guard: the error answer is work in progress too (SIGTERM waits for it).
+        return self.inflight.track(guard(func, t=self.t))
 
 
 def build_deps(
@@ -121,6 +123,7 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
     )
     app.error(make_error_handler(deps.t))
     app.middleware(reparse_command_body)
+    app.middleware(use_retrying_respond)  # after the reparse, which rebuilds the context
     app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
     for register in _feature_registrars():
         register(app, deps)
@@ -156,9 +159,33 @@ def build_health_app(deps: Deps) -> web.Application:
     return health
 
 
+def _refuse_unverifiable(path: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Answer 401 to a Slack request whose signature headers cannot even be checked.
+
+    NOTE: slack_sdk's ``SignatureVerifier.is_valid`` raises instead of returning False for a
+    timestamp that is not a number (``int()``) or a signature that is not ASCII
+    (``hmac.compare_digest``); Bolt then hands the *unverified* request to ``app.error``, which
+    would answer it: a 200, a POST to the body's ``response_url``, a DM to the user it names.
+    """
+
+    @web.middleware
+    async def refuse(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.path == path:
+            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+            signature = request.headers.get("X-Slack-Signature", "")
+            if not (timestamp.isascii() and timestamp.isdigit() and signature.isascii()):
+                return web.json_response({"error": "invalid request"}, status=401)
+        return await handler(request)
+
+    return refuse
+
+
 def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
     """HTTP mode: ``POST /slack/events`` (Bolt, signature-verified) and ``GET /healthz`` on one server."""
     web_app = app.web_app(path=deps.settings.server.path, port=deps.settings.server.port)
+    web_app.middlewares.append(_refuse_unverifiable(deps.settings.server.path))
     web_app.router.add_get("/healthz", _healthz(deps))
     return web_app
 
@@ -209,18 +236,20 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         await on_start(deps)
         app = build_app(deps)
 
+        # What takes requests (the Socket Mode connection, the HTTP server) is closed, and the
+        # scheduler paused, before the drain below, so no new work starts while work in progress
+        # finishes (a digest job firing mid-drain would be cut off by the grace period).
+        intake = AsyncExitStack()
+        stack.push_async_callback(intake.aclose)  # also when starting fails half-way
+
         if settings.scheduler.enabled:
             scheduler = build_scheduler(deps)
             scheduler.start()
             stack.callback(scheduler.shutdown, wait=False)
+            intake.callback(scheduler.pause)
             log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
         else:
             log.info("scheduler disabled in this process ([scheduler] enabled = false)")
-
-        # What takes requests (the Socket Mode connection, the HTTP server) is closed before the
-        # drain below, so no new work starts while work in progress finishes.
-        intake = AsyncExitStack()
-        stack.push_async_callback(intake.aclose)  # also when starting fails half-way
         background: asyncio.Task[Any] | None = None  # held here: the loop keeps only weak references
         try:
             if await _serve(app, deps, intake=intake, stop=stop):

@@ -55,16 +55,24 @@ async def test_an_error_right_after_the_ack_keeps_the_ack_and_answers_ephemerall
     assert all(c.params["response_type"] == "ephemeral" for c in calls)
 
 
-async def test_an_error_before_the_ack_is_the_ack(boundary_sender: SlackSender, fake_slack: FakeSlack) -> None:
+async def test_an_error_before_the_ack_is_the_ack(
+    boundary_sender: SlackSender, fake_slack: FakeSlack
+) -> None:
     response = await boundary_sender.command(payloads.slash_command("/early-fail", ""))
     assert response.status == 200
-    assert json.loads(response.body) == {"text": "この操作を行う権限がありません。", "response_type": "ephemeral"}
+    assert json.loads(response.body) == {
+        "text": "この操作を行う権限がありません。",
+        "response_type": "ephemeral",
+    }
 
 
 async def test_a_modal_error_lands_on_its_input_block(boundary_sender: SlackSender) -> None:
     response = await boundary_sender.interactive(payloads.view_submission("check", {}))
     assert response.status == 200
-    assert response.json() == {"response_action": "errors", "errors": {"draft": "この操作を行う権限がありません。"}}
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {"draft": "この操作を行う権限がありません。"},
+    }
 
 
 async def test_unexpected_errors_are_logged_with_a_reference_the_user_sees(

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.errors import BotError
 from bot.manifest import WIN_SHORTCUT_CALLBACK_ID
+
+_CHANNEL_RE = re.compile(r"[CGD][A-Z0-9]{2,39}")
+_TS_RE = re.compile(r"[0-9]{1,20}\.[0-9]{1,19}")
+_USER_RE = re.compile(r"[UWB][A-Z0-9]{2,39}")
 
 #: ``event_type`` of the message metadata every digest post carries (recovery searches for it).
 DIGEST_EVENT_TYPE = "sns_digest"
@@ -45,11 +51,25 @@ class WinTarget:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
-    def decode(cls, raw: str) -> WinTarget:
-        data = json.loads(raw)
-        return cls(
-            channel_id=str(data["channel_id"]), message_ts=str(data["message_ts"]), author=data.get("author")
-        )
+    def decode(cls, raw: object) -> WinTarget:
+        """Parse ``private_metadata``; anything that is not a channel, a message ts and an optional
+        user id is refused (``digest.errors.bad_target``), so nothing odd reaches the store."""
+        try:
+            data = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise BotError("digest.errors.bad_target")
+        channel, ts, author = data.get("channel_id"), data.get("message_ts"), data.get("author")
+        if not (
+            isinstance(channel, str)
+            and _CHANNEL_RE.fullmatch(channel)
+            and isinstance(ts, str)
+            and _TS_RE.fullmatch(ts)
+            and (author is None or (isinstance(author, str) and _USER_RE.fullmatch(author)))
+        ):
+            raise BotError("digest.errors.bad_target")
+        return cls(channel_id=channel, message_ts=ts, author=author)
 
 
 def digest_metadata(*, kind: str, period: str, channel: str) -> dict[str, Any]:

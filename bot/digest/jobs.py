@@ -162,9 +162,10 @@ async def catch_up(deps: Deps) -> dict[str, str]:
         period: Period = last_finished(kind, fired, tz)
         if now - fired <= grace:
             results = await service.send_digest(deps, kind=kind, period=period)
-            for result in results:
-                if result.outcome in ("posted", "recovered"):
-                    log.info("caught up: digest %s %s → %s", kind, period.label, result.channel)
+            for result in results:  # every outcome: after a restart, operators ask what catch-up did
+                log.info(
+                    "catch-up: digest %s %s → %s: %s", kind, period.label, result.channel, result.outcome
+                )
             out[kind] = "sent"
         else:
             marked = await service.record_missed(deps, kind=kind, period=period)

@@ -10,8 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import unit_of_work
 from bot.digest import service, ui
-from bot.digest.ids import CallbackId, WinTarget
+from bot.digest.ids import BlockId, CallbackId, WinTarget
 from bot.digest.jobs import next_weekly_digest
+from bot.errors import BotError
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -44,13 +45,16 @@ class DigestListeners:
     ) -> None:
         deps = self._deps
         t = deps.t
+        try:  # before the ack: a refused target is shown in the modal and nothing is saved
+            target = WinTarget.decode(view.get("private_metadata"))
+        except BotError as error:
+            raise BotError(error.key, block_id=BlockId.WIN_WHAT) from None
         win, problems = ui.parse_win_modal(view, settings=deps.settings)
         if win is None:
             await ack(response_action="errors", errors={block: t(key) for block, key in problems.items()})
             return
         when = next_weekly_digest(deps.settings, deps.clock.now())
         await ack(response_action="update", view=ui.build_win_saved_view(next_digest=when, t=t))
-        target = WinTarget.decode(view["private_metadata"])
         permalink: str | None
         try:
             found = await client.chat_getPermalink(channel=target.channel_id, message_ts=target.message_ts)

@@ -11,10 +11,11 @@ channel before posting again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,6 +48,7 @@ from bot.digest.compose import (
 from bot.digest.ids import is_digest_message
 from bot.digest.models import DigestRun, Win
 from bot.digest.periods import Period, PeriodKind, months_back
+from bot.errors import BotError
 from bot.home.publisher import refresh_home
 from bot.i18n import translator
 from bot.kpi.models import Post
@@ -416,6 +418,33 @@ async def _extend_lease(deps: Deps, run_id: int, *, owner: str) -> None:
         )
 
 
+@contextlib.asynccontextmanager
+async def _lease_kept(deps: Deps, run_id: int, *, owner: str) -> AsyncIterator[None]:
+    """Renew the claim's lease every third of it while this process works on the claim.
+
+    The lease tells a live poster from a dead one. A Slack answer, a chart render or the backoff can
+    take longer than the lease (10 s at the least); without renewal another replica would take over a
+    claim whose post is still in flight and post the digest a second time. Renewal stops with the
+    process, so a crashed poster's claim still expires.
+    """
+    interval = deps.settings.digest.lease_seconds / 3
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await _extend_lease(deps, run_id, owner=owner)
+            except BotError as exc:  # the database is away: keep trying while the work goes on
+                log.warning("digest claim %d: lease not renewed: %s", run_id, exc.key)
+
+    renewing = asyncio.create_task(renew(), name=f"digest-lease-{run_id}")
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        await asyncio.gather(renewing, return_exceptions=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Slack
 # ---------------------------------------------------------------------------------------------
@@ -601,53 +630,56 @@ async def send_digest(
         if got.state == "busy":
             results.append(ChannelResult(channel, "busy"))
             continue
-        if got.state == "recovering":
-            found = await find_posted(deps, kind=kind, period=label, channel=channel, since=got.claimed_at)
-            if found is not None:
-                await _finish(deps, got.run_id, owner=owner, status="posted", ts=found)
-                log.info(
-                    "digest %s %s → %s was already posted (ts %s); recorded", kind, label, channel, found
+        async with _lease_kept(deps, got.run_id, owner=owner):
+            if got.state == "recovering":
+                found = await find_posted(
+                    deps, kind=kind, period=label, channel=channel, since=got.claimed_at
                 )
-                results.append(ChannelResult(channel, "recovered", found))
+                if found is not None:
+                    await _finish(deps, got.run_id, owner=owner, status="posted", ts=found)
+                    log.info(
+                        "digest %s %s → %s was already posted (ts %s); recorded", kind, label, channel, found
+                    )
+                    results.append(ChannelResult(channel, "recovered", found))
+                    continue
+            if rendered is None:
+                rendered = await render(deps, kind=kind, period=period)
+            if rendered.empty and _when_empty(deps.settings, kind) == "skip":
+                await _finish(deps, got.run_id, owner=owner, status="skipped")
+                results.append(ChannelResult(channel, "skipped"))
                 continue
-        if rendered is None:
-            rendered = await render(deps, kind=kind, period=period)
-        if rendered.empty and _when_empty(deps.settings, kind) == "skip":
-            await _finish(deps, got.run_id, owner=owner, status="skipped")
-            results.append(ChannelResult(channel, "skipped"))
-            continue
-        message = rendered.message(deps.settings, channel)
-        try:
-            ts = await _post(
-                deps,
-                message,
-                channel=channel,
-                kind=kind,
-                period=label,
-                run_id=got.run_id,
-                owner=owner,
-                since=got.claimed_at,
-                sleep=sleep,
-            )
-        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-            error = _error_text(exc)
-            if _is_transient(exc):
-                # Leave the claim to expire: the next run, catch-up or --post recovers it.
-                await _finish(deps, got.run_id, owner=owner, status="claimed", error=error)
-                log.error(
-                    "digest %s %s → %s not posted yet (%s); will retry later", kind, label, channel, error
+            message = rendered.message(deps.settings, channel)
+            try:
+                ts = await _post(
+                    deps,
+                    message,
+                    channel=channel,
+                    kind=kind,
+                    period=label,
+                    run_id=got.run_id,
+                    owner=owner,
+                    since=got.claimed_at,
+                    sleep=sleep,
                 )
-                results.append(ChannelResult(channel, "retry_later", error=error))
-            else:
-                await _finish(deps, got.run_id, owner=owner, status="failed", error=error)
-                log.error("digest %s %s → %s failed: %s", kind, label, channel, error)
-                await _tell_admins_once(deps, kind=kind, period=label, channel=channel, error=error)
-                results.append(ChannelResult(channel, "failed", error=error))
-            continue
-        await _finish(deps, got.run_id, owner=owner, status="posted", ts=ts)
-        log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
-        await _upload(deps, channel=channel, ts=ts, uploads=rendered.uploads)
-        results.append(ChannelResult(channel, "posted", ts))
+            except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
+                error = _error_text(exc)
+                if _is_transient(exc):
+                    # Leave the claim to expire: the next run, catch-up or --post recovers it.
+                    await _finish(deps, got.run_id, owner=owner, status="claimed", error=error)
+                    log.error(
+                        "digest %s %s → %s not posted yet (%s); will retry later", kind, label, channel, error
+                    )
+                    results.append(ChannelResult(channel, "retry_later", error=error))
+                else:
+                    await _finish(deps, got.run_id, owner=owner, status="failed", error=error)
+                    log.error("digest %s %s → %s failed: %s", kind, label, channel, error)
+                    await _tell_admins_once(deps, kind=kind, period=label, channel=channel, error=error)
+                    results.append(ChannelResult(channel, "failed", error=error))
+                continue
+            await _finish(deps, got.run_id, owner=owner, status="posted", ts=ts)
+            log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
+            await _upload(deps, channel=channel, ts=ts, uploads=rendered.uploads)
+            results.append(ChannelResult(channel, "posted", ts))
     if any(r.outcome == "posted" for r in results):
         refresh_home(deps)  # Homes link the latest digests
     return results

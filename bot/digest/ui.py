@@ -645,7 +645,9 @@ class WinInput:
 def parse_win_modal(view: Mapping[str, Any], *, settings: Settings) -> tuple[WinInput | None, dict[str, str]]:
     """The submitted win, or catalog keys of problems by block id (shown inline in the modal)."""
     values = view.get("state", {}).get("values", {})
-    what = (values.get(BlockId.WIN_WHAT, {}).get(ActionId.WIN_WHAT, {}).get("value") or "").strip()
+    typed = values.get(BlockId.WIN_WHAT, {}).get(ActionId.WIN_WHAT, {}).get("value")
+    # NUL goes: no keyboard types it, and PostgreSQL text cannot store it.
+    what = typed.replace("\x00", "").strip() if isinstance(typed, str) else ""
     selected = values.get(BlockId.WIN_KPI, {}).get(ActionId.WIN_KPI, {}).get("selected_option") or {}
     kpi_key = selected.get("value") or None
     problems: dict[str, str] = {}

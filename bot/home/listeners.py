@@ -28,6 +28,7 @@ from bot.home.ids import ActionId, BlockId, CallbackId, parse_message_link
 from bot.home.publisher import DEFAULT_DEBOUNCE, HomePublisher, attach, refresh_home
 from bot.review import ui as review_ui
 from bot.slack.errors import tell_user
+from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -128,7 +129,13 @@ class HomeListeners:
             deps.settings, directory=deps.directory, client=client, user_id=user_id
         )
         await ack()
+        # One modal, one value: a repeated delivery of the same submission (a double click on
+        # Submit, Slack's retry) would otherwise add a second history row.
+        key = f"home:kpi_view:{view.get('id')}:{view.get('hash')}"
         async with unit_of_work(deps.sessions) as session:
+            if not await claim_key(session, key=key, now=now):
+                log.info("KPI modal %s submitted twice; the second one is ignored", view.get("id"))
+                return
             await service.record_kpi_entry(session, entry=entry, user_id=user_id, now=now)
         # A KPI value is on everybody's Home.
         refresh_home(deps, None)
@@ -218,7 +225,7 @@ class HomeListeners:
 def register(app: AsyncApp, deps: Deps) -> None:
     listeners = HomeListeners(deps)
     attach(deps, listeners.publisher)
-    track = deps.inflight.track
+    track = deps.listener
     app.event("app_home_opened")(track(listeners.handle_home_opened_event))
     app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action))
     app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action))

@@ -101,7 +101,9 @@ class Decision(StrEnum):
         return self in (Decision.REQUEST_CHANGES, Decision.REJECT)
 
 
-_REF_RE = re.compile(r"^(\d{1,12}):(\d{1,6}):(\d{1,9})$")
+_REF_RE = re.compile(r"^([0-9]{1,12}):([0-9]{1,6}):([0-9]{1,9})$")
+#: The store's integer columns are 32-bit on PostgreSQL: a larger id would crash the lookup itself.
+_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +121,10 @@ class RequestRef:
     def decode(cls, value: object) -> RequestRef:
         """Parse a button value; anything malformed is refused (nothing is changed)."""
         match = _REF_RE.match(value) if isinstance(value, str) else None
-        if match is None:
+        numbers = [int(group) for group in match.groups()] if match is not None else []
+        if not numbers or max(numbers) > _MAX_ID:
             raise BotError("review.errors.bad_reference")
-        return cls(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        return cls(*numbers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 
 Each alert is claimed in the store before it is sent (see ``service.claim_alert``), so restarts
 and several replicas never send one twice. The price is at-most-once: a send that fails after
-the claim is logged, not retried.
+the claim (and after ``post_once``'s own retries of Slack's transient errors) is logged, not retried.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.review import service, ui
 from bot.review.policy import calendar_for
 from bot.review.records import RequestSnapshot
 from bot.review.service import AlertClaim, AlreadyClaimed
+from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -66,11 +67,11 @@ async def _send(deps: Deps, claim: AlertClaim) -> None:
             request, number=claim.number, settings=settings, t=t, to=routing.to, away=away
         )
         channel = request.channel_id or settings.review.channel
-        await deps.slack.chat_postMessage(channel=channel, thread_ts=request.message_ts, **message.kwargs())
+        await post_once(deps.slack, channel=channel, message=message, thread_ts=request.message_ts)
         return
     message = ui.build_escalation(request, settings=settings, t=t)
     channel = settings.review.escalation_channel or settings.review.channel
-    await deps.slack.chat_postMessage(channel=channel, **message.kwargs())
+    await post_once(deps.slack, channel=channel, message=message)
 
 
 async def run_sweep(deps: Deps, *, now: datetime | None = None) -> SweepReport:

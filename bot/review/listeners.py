@@ -28,6 +28,7 @@ from bot.review.policy import ResolvedStep, build_chain
 from bot.review.records import RequestList, RequestSnapshot
 from bot.slack.blocks import Message
 from bot.slack.idempotency import claim_key
+from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -138,8 +139,9 @@ class ReviewListeners:
         _refresh_homes(self._deps, snapshot)
         message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t)
         channel = self._settings.review.channel
-        response = await client.chat_postMessage(channel=channel, **message.kwargs())
-        ts, posted_in = str(response["ts"]), str(response.get("channel") or channel)
+        # Exactly once: a lost answer must not leave a second request message with live buttons.
+        posted = await post_once(client, channel=channel, message=message)
+        ts, posted_in = posted.ts, posted.channel
         await self._in_store(
             lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts)
         )
@@ -147,7 +149,7 @@ class ReviewListeners:
 
     async def _thread(self, client: AsyncWebClient, snapshot: RequestSnapshot, message: Message) -> None:
         channel = snapshot.channel_id or self._settings.review.channel
-        await client.chat_postMessage(channel=channel, thread_ts=snapshot.message_ts, **message.kwargs())
+        await post_once(client, channel=channel, message=message, thread_ts=snapshot.message_ts)
 
     async def _refuse_submission(self, ack: AsyncAck, error: BotError, *, block_id: str) -> None:
         """Answer a refused modal submission: inline on ``block_id`` when retrying can help (the

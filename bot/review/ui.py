@@ -374,9 +374,18 @@ def _state(values: Mapping[str, Any], block: str, action: str) -> Mapping[str, A
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: object) -> list[Any]:
+    """A multi-select's choices; anything but a list (a broken client) counts as nothing chosen."""
+    return value if isinstance(value, list) else []
+
+
+def _typed(value: object) -> str:
+    """What was typed; NUL goes (no keyboard types it, and PostgreSQL text cannot store it)."""
+    return value.replace("\x00", "") if isinstance(value, str) else ""
+
+
 def _text(values: Mapping[str, Any], block: str, action: str) -> str:
-    value = _state(values, block, action).get("value")
-    return value.strip() if isinstance(value, str) else ""
+    return _typed(_state(values, block, action).get("value")).strip()
 
 
 def _timestamp(values: Mapping[str, Any], block: str, action: str) -> datetime | None:
@@ -391,12 +400,12 @@ def parse_request_modal(values: Mapping[str, Any]) -> RequestForm:
     """Read the request or resubmit modal's ``state.values`` (missing inputs become empty)."""
     account = _state(values, BlockId.ACCOUNT, ActionId.ACCOUNT).get("selected_option") or {}
     reviewers_block = next((b for b in values if str(b).startswith(f"{BlockId.REVIEWERS}.")), "")
-    users = _state(values, reviewers_block, ActionId.REVIEWERS).get("selected_users") or []
+    users = _list(_state(values, reviewers_block, ActionId.REVIEWERS).get("selected_users"))
     # A draft keeps its own line breaks and inner spacing; only the outer blank lines go.
-    raw_draft = _state(values, BlockId.DRAFT, ActionId.DRAFT).get("value")
+    raw_draft = _typed(_state(values, BlockId.DRAFT, ActionId.DRAFT).get("value"))
     return RequestForm(
         account_key=account.get("value") if isinstance(account, Mapping) else None,
-        text=raw_draft.strip("\n ") if isinstance(raw_draft, str) else "",
+        text=raw_draft.strip("\n "),
         planned_at=_timestamp(values, BlockId.PLANNED, ActionId.PLANNED),
         link_url=_text(values, BlockId.LINK, ActionId.LINK) or None,
         reviewers=tuple(u for u in users if isinstance(u, str)),
@@ -560,7 +569,7 @@ def build_approve_modal(request: RequestSnapshot, *, settings: Settings, t: Tran
 
 
 def parse_feedback_modal(values: Mapping[str, Any]) -> Feedback:
-    selected = _state(values, BlockId.REASONS, ActionId.REASONS).get("selected_options") or []
+    selected = _list(_state(values, BlockId.REASONS, ActionId.REASONS).get("selected_options"))
     reasons = tuple(
         o["value"] for o in selected if isinstance(o, Mapping) and isinstance(o.get("value"), str)
     )

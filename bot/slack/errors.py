@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 ErrorHandler = Callable[..., Awaitable[BoltResponse | None]]
 
+#: views.open errors that mean "the trigger id is no longer usable" (older than 3 s, or used already).
+_TRIGGER_GONE = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
+
 
 def _user_id(body: dict[str, Any]) -> str | None:
     user = body.get("user")
@@ -41,6 +44,15 @@ def render_error(error: Exception, t: Translator) -> str:
     if isinstance(error, BotError):
         log.info("refused: %s", error.key)
         return error.render(t)
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        if code in _TRIGGER_GONE:
+            # views.open came too late (a slow Slack, a 429 wait): the click itself did nothing.
+            log.warning("a modal could not open: %s", code)
+            return t("common.errors.form_expired")
+        if error.response.status_code == 429 or error.response.status_code >= 500:
+            log.warning("Slack failed after retries: HTTP %s", error.response.status_code)
+            return t("common.errors.slack_unavailable")
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected error ref=%s: %r", ref, error, exc_info=error)
     return t("common.errors.unexpected", ref=ref)

@@ -16,7 +16,8 @@ loop whether the fake serves in the same loop or in its own thread.
 
 Answers follow /work/shared/slack/README.md §3.4. Every `blocks` and `view` argument is checked with slack_sdk
 models (`tests.fakes.blockkit`); invalid ones get Slack's `ok:false` answer and land in `invalid_payloads`.
-Faults (`fail`) are decided before a method runs, so a failed call never changes the fake's state.
+Faults (`fail`) are decided before a method runs, so a failed call never changes the fake's state; the one
+exception is `hold`, which lets the call take effect and then withholds its answer.
 """
 
 from __future__ import annotations
@@ -83,10 +84,13 @@ class _Fault:
     drop: bool
     remaining: int | None
     when: Predicate | None
+    hold: float = 0.0  # the call takes effect, then its answer waits this long
 
 
 # The call a request was recorded as, so the answer can be matched to it.
 _CALL_KEY = web.RequestKey("fake_call", Call)
+# How long a `hold` fault keeps the answer of this request back, after the method ran.
+_HOLD_KEY = web.RequestKey("fake_hold", float)
 
 
 def _truthy(value: Any) -> bool:
@@ -279,6 +283,7 @@ class FakeSlack:
         drop: bool = False,
         times: int | None = 1,
         when: Predicate | None = None,
+        hold: float = 0.0,
     ) -> None:
         """Make the next `times` calls to `method` (all calls when None) fail; `when(params)` scopes it.
 
@@ -287,14 +292,17 @@ class FakeSlack:
         - `fail(m, status=500)` / `503`: an HTML error page.
         - `fail(m, delay=2.0)`: a slow but normal answer; combine `delay` with an error for a slow failure.
         - `fail(m, drop=True)`: the connection is closed without an answer (a reset for the client).
+        - `fail(m, hold=30.0)`: the call takes effect (a message is stored) and only then is its normal
+          answer held back for 30 s: Slack did the work, but a client that dies or gives up in between
+          never learns it (e.g. a crash between posting and recording the ts).
         """
-        if drop or (status is None and error is None and delay > 0):
+        if drop or (status is None and error is None and (delay > 0 or hold > 0)):
             resolved_status, resolved_error = None, ""
         else:
             resolved_error = error or "ratelimited"
             resolved_status = status or (429 if resolved_error == "ratelimited" else 200)
         self._faults.append(
-            _Fault(method, resolved_status, resolved_error, retry_after, delay, drop, times, when)
+            _Fault(method, resolved_status, resolved_error, retry_after, delay, drop, times, when, hold)
         )
 
     # ----------------------------------------------------------------- Socket Mode helpers
@@ -382,6 +390,8 @@ class FakeSlack:
         else:
             body = handler(params) if handler is not None else {"ok": True}
         headers = {"x-oauth-scopes": SCOPES} if method == "auth.test" else None
+        if hold := request.get(_HOLD_KEY, 0.0):
+            await asyncio.sleep(hold)
         return web.json_response(body, headers=headers)
 
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
@@ -448,6 +458,9 @@ class FakeSlack:
             fault.remaining -= 1
         if fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault.hold:
+            request[_HOLD_KEY] = fault.hold
+            return None
         if fault.drop:
             assert request.transport is not None
             request.transport.abort()

@@ -63,7 +63,9 @@ async def test_unknown_subcommand_says_what_was_not_understood_and_escapes_it(
     assert answer["blocks"][1]["text"]["text"] == "SNS 指標の使い方"
 
 
-async def test_a_command_mentioning_payload_is_still_answered(sender: SlackSender, fake_slack: FakeSlack) -> None:
+async def test_a_command_mentioning_payload_is_still_answered(
+    sender: SlackSender, fake_slack: FakeSlack
+) -> None:
     """Bolt parses any form body containing "payload" to {}; the shared middleware restores it."""
     url = fake_slack.response_url("payload")
     response = await sender.command(payloads.slash_command("/sns-kpi", "payload", response_url=url))

@@ -5,14 +5,8 @@ only `/healthz` over HTTP, and stops cleanly on SIGTERM without leaking a token.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import IO
 
 import aiohttp
 import pytest
@@ -26,114 +20,29 @@ from tests.conftest import APP_TOKEN, BOT_TOKEN
 from tests.fakes import payloads
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import envelope
-
-ROOT = Path(__file__).resolve().parents[2]
-
-CONFIG = """
-locale = "ja"
-timezone = "Asia/Tokyo"
-[database]
-url = "sqlite:///bot.db"
-[roles]
-managers = ["U0MANAGER1"]
-admins = ["U0ADMIN001"]
-[review]
-channel = "C0REVIEW01"
-escalation_channel = "C0MGMT0001"
-[digest.weekly]
-channels = ["C0MGMT0001"]
-[digest.monthly]
-channels = ["C0MGMT0001"]
-[logging]
-format = "json"
-level = "DEBUG"
-[[accounts]]
-key = "x_corp"
-platform = "x"
-handle = "@example_corp"
-[[kpis]]
-key = "recruiting_entries"
-name = { ja = "採用エントリー数", en = "Recruiting entries" }
-aggregate = "sum"
-better = "higher"
-target = 30
-why = { ja = "採用コストを下げます。", en = "Lowers hiring costs." }
-"""
+from tests.reliability.bot_process import BotConfig, BotProcess, start_bot, stopping
 
 HELP_TITLE = "SNS 指標の使い方"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_bot(tmp_path: Path, fake: FakeSlack, *, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    (tmp_path / "config.toml").write_text(CONFIG, encoding="utf-8")
-    # slack_sdk (Web API and Socket Mode clients) honours *_PROXY but not NO_PROXY: drop them all.
-    env = {
-        k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY") and not k.startswith("SLACK_")
-    }
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_APP_TOKEN=APP_TOKEN,  # Socket Mode: no signing secret needed
-        SLACK_API_URL=fake.api_url,
-        PORT=str(port),
-        PYTHONPATH=str(ROOT),
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.toml")],
-        cwd=tmp_path,
-        env=env,
-        # A file, not a pipe: a DEBUG log must never block the bot on a full pipe.
-        stdout=log,
-        stderr=log,
-    )
-
-
-async def _wait_healthy(
-    session: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes], *, log: Path
-) -> dict[str, str]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text(encoding="utf-8")
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    body: dict[str, str] = await response.json()
-                    return body
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("the bot never became healthy")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise
+async def _health(session: aiohttp.ClientSession, bot: BotProcess) -> dict[str, str]:
+    await bot.wait_healthy()
+    async with session.get(bot.healthz_url) as response:
+        body: dict[str, str] = await response.json()
+        return body
 
 
 @pytest.mark.slow
 async def test_socket_mode_process_acks_over_the_socket_and_stops_cleanly(tmp_path: Path) -> None:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "bot.log"
-    with FakeSlack() as fake, log_path.open("wb") as log:
-        proc = _start_bot(tmp_path, fake, port=port, log=log)
-        try:
+    with FakeSlack() as fake:
+        bot = start_bot(tmp_path, config=BotConfig(), api_url=fake.api_url, socket_mode=True)
+        with stopping(bot):
             async with aiohttp.ClientSession() as session:
-                health = await _wait_healthy(session, f"{base}/healthz", proc, log=log_path)
+                health = await _health(session, bot)
                 assert health["status"] == "ok"
                 assert health["mode"] == "socket"
                 # Socket Mode serves Slack over the websocket only: there is no Events endpoint.
-                async with session.post(f"{base}/slack/events", data=b"{}") as response:
+                async with session.post(bot.events_url, data=b"{}") as response:
                     assert response.status == 404
 
             first = await fake.wait_for_socket()
@@ -167,17 +76,16 @@ async def test_socket_mode_process_acks_over_the_socket_and_stops_cleanly(tmp_pa
             again = (await fake.wait_for("response_url", count=2, timeout=10))[1]
             assert (again.path, again.params["text"]) == ("/response/again", HELP_TITLE)
             assert not first.is_open
-        finally:
-            returncode = _stop(proc)
+            returncode = bot.stop(timeout=20)
         # The bot closed its websocket itself on the way out (the fake is still serving here).
         assert [c.is_open for c in fake.socket_connections] == [False, False]
         assert [a.envelope_id for a in fake.acks] == [command["envelope_id"], retried["envelope_id"]]
         fake.assert_no_invalid_payloads()
 
-    text = log_path.read_text(encoding="utf-8")
+    text = bot.log_text()
     assert returncode == 0, text
-    assert '"message": "connected to Slack in Socket Mode"' in text
-    assert text.rstrip().splitlines()[-1].endswith('"message": "stopped"}')
+    assert "connected to Slack in Socket Mode" in bot.messages()
+    assert bot.messages()[-1] == "stopped"
     assert APP_TOKEN not in text
     assert BOT_TOKEN not in text
     assert "xapp-" not in text
@@ -185,36 +93,31 @@ async def test_socket_mode_process_acks_over_the_socket_and_stops_cleanly(tmp_pa
 
 @pytest.mark.slow
 async def test_socket_mode_process_stops_on_sigterm_while_it_cannot_connect(tmp_path: Path) -> None:
-    log_path = tmp_path / "bot.log"
-    with FakeSlack() as fake, log_path.open("wb") as log:
+    with FakeSlack() as fake:
         # A revoked app token: the SDK logs the failure and retries until the process is stopped.
         fake.fail("apps.connections.open", error="invalid_auth", times=None)
-        proc = _start_bot(tmp_path, fake, port=_free_port(), log=log)
-        try:
+        bot = start_bot(tmp_path, config=BotConfig(), api_url=fake.api_url, socket_mode=True)
+        with stopping(bot):
             await fake.wait_for("apps.connections.open", timeout=30)
             deadline = time.monotonic() + 10
-            while "Failed to connect" not in log_path.read_text(encoding="utf-8"):
-                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text(
-                    encoding="utf-8"
-                )
+            while "Failed to connect" not in bot.log_text():
+                assert bot.proc.poll() is None and time.monotonic() < deadline, bot.log_text()
                 await asyncio.sleep(0.05)
-        finally:
-            returncode = _stop(proc)
+            returncode = bot.stop(timeout=20)
         assert fake.socket_connections == []
 
-    text = log_path.read_text(encoding="utf-8")
+    text = bot.log_text()
     assert returncode == 0, text
-    assert text.rstrip().splitlines()[-1].endswith('"message": "stopped"}')
+    assert bot.messages()[-1] == "stopped"
     assert APP_TOKEN not in text
     assert BOT_TOKEN not in text
 
 
 @pytest.mark.slow
 async def test_socket_mode_process_acks_an_event_retry_but_handles_the_event_once(tmp_path: Path) -> None:
-    log_path = tmp_path / "bot.log"
-    with FakeSlack() as fake, log_path.open("wb") as log:
-        proc = _start_bot(tmp_path, fake, port=_free_port(), log=log)
-        try:
+    with FakeSlack() as fake:
+        bot = start_bot(tmp_path, config=BotConfig(), api_url=fake.api_url, socket_mode=True)
+        with stopping(bot):
             await fake.wait_for_socket(timeout=30)
             body = payloads.event(payloads.app_home_opened(), event_id="Ev0SOCKET01")
             first = envelope("events_api", body)
@@ -226,17 +129,12 @@ async def test_socket_mode_process_acks_an_event_retry_but_handles_the_event_onc
             assert (await fake.wait_for_ack(retry["envelope_id"])).payload is None
             published = await fake.wait_for("views.publish", timeout=10)
             assert published[0].params["user_id"] == payloads.USER_ID
-            deadline = time.monotonic() + 10
-            while "duplicate event delivery ignored" not in log_path.read_text(encoding="utf-8"):
-                assert time.monotonic() < deadline, log_path.read_text(encoding="utf-8")
-                await asyncio.sleep(0.05)
-        finally:
-            returncode = _stop(proc)
+            await bot.wait_for_log("duplicate event delivery ignored", timeout=10)
+            returncode = bot.stop(timeout=20)
         assert len(fake.calls_to("views.publish")) == 1
 
-    text = log_path.read_text(encoding="utf-8")
-    assert returncode == 0, text
-    assert text.count('"message": "duplicate event delivery ignored: Ev0SOCKET01"') == 1
+    assert returncode == 0, bot.log_text()
+    assert bot.messages().count("duplicate event delivery ignored: Ev0SOCKET01") == 1
 
 
 async def test_fake_socket_mode_talks_to_the_sdk_client_in_the_test_loop(

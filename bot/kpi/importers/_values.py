@@ -26,6 +26,8 @@ _SPACE_GROUPED = r"^[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?$"
 # "1.250" in a count column is a dot-grouped 1250 (a count cannot be 1.25); seen in a YouTube fixture.
 _DOT_GROUPED = r"^[+-]?\d{1,3}(?:\.\d{3})+$"
 _SEPARATORS = r"[, \u00a0\u202f]"
+#: Counts must stay below 2**53 (every whole number below it is exact as a float).
+MAX_COUNT = 2**53
 #: pandas' marker for "parse this as ISO 8601 (date, date+time, with or without offset)".
 ISO8601 = "ISO8601"
 
@@ -115,13 +117,17 @@ def parse_counts(values: pd.Series) -> Counts:
     numbers = parse_numbers(values, counts=True)
     floats = numbers.values
     known = ~np.isnan(floats)
-    fractional = _fractional(floats)
+    # Beyond 2**53 a float no longer holds every whole number, and from 2**63 the int64 cast (and
+    # the BIGINT column) overflow: no real count is that large, so such a cell is not a number.
+    huge = known & (np.abs(np.where(known, floats, 0.0)) >= MAX_COUNT)
+    known &= ~huge
+    fractional = _fractional(floats) & known
     negative = known & (floats < 0)
     ok = known & ~fractional & ~negative
     out = np.full(len(floats), None, dtype=object)
     # tolist() yields Python ints, which is what the records promise.
     out[ok] = floats[ok].astype(np.int64).tolist()
-    return Counts(out, numbers.missing, numbers.bad, fractional, negative)
+    return Counts(out, numbers.missing, numbers.bad | huge, fractional, negative)
 
 
 @dataclass(frozen=True, slots=True)
