@@ -10,8 +10,6 @@ the value, and earlier rows stay as history with who/when/source.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,15 +21,38 @@ from sqlalchemy import ColumnElement, and_, case, func, insert, select, tuple_, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings, KpiSettings, Settings
-from bot.digest.periods import Period, month_of, parse_period
-from bot.errors import BotError
+from bot.digest.periods import Period
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.kpi.records import METRIC_FIELDS, KpiRecord, Metrics, PostRecord
 
+# Pure KPI logic lives in bot.kpi.status; re-exported so callers can keep using ``service.<name>``.
+from bot.kpi.status import (
+    MAX_VALUE as MAX_VALUE,
+)
+from bot.kpi.status import (
+    KpiMonth as KpiMonth,
+)
+from bot.kpi.status import (
+    KpiStatus as KpiStatus,
+)
+from bot.kpi.status import (
+    assess as assess,
+)
+from bot.kpi.status import (
+    parse_month as parse_month,
+)
+from bot.kpi.status import (
+    parse_value as parse_value,
+)
+from bot.kpi.status import (
+    require_kpi as require_kpi,
+)
+from bot.kpi.status import (
+    split_period as split_period,
+)
+
 #: Rows per ``IN (…)`` lookup: far below SQLite's and asyncpg's bound-parameter limits.
 LOOKUP_BATCH = 2_000
-#: Values above this are typos, not KPI values (and keep floats exact for counts).
-MAX_VALUE = 1e15
 
 
 async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSettings]) -> None:
@@ -50,23 +71,6 @@ async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSett
 # ---------------------------------------------------------------------------------------------
 # Month values and targets
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class KpiMonth:
-    """One KPI's value and target for one calendar month.
-
-    Attributes:
-        kpi: the KPI key.
-        month: ``YYYY-MM``.
-        value: the month's value per the contract; ``None`` when nothing was recorded or derived.
-        target: the latest ``/sns-kpi target`` for that month, else the config target.
-    """
-
-    kpi: str
-    month: str
-    value: float | None
-    target: float | None
 
 
 async def kpi_months(
@@ -385,14 +389,6 @@ async def record_values(
     return RecordResult(recorded=len(rows), unchanged=len(parsed) - len(rows))
 
 
-def split_period(period: str) -> tuple[str, date | None]:
-    """``YYYY-MM`` → (month, None); ``YYYY-MM-DD`` → (month, day)."""
-    if len(period) == 10:
-        day = date.fromisoformat(period)
-        return period[:7], day
-    return parse_period("monthly", period).label, None
-
-
 # ---------------------------------------------------------------------------------------------
 # Posts
 # ---------------------------------------------------------------------------------------------
@@ -592,124 +588,3 @@ async def latest_collector_runs(session: AsyncSession) -> list[CollectorRun]:
 
 # ---------------------------------------------------------------------------------------------
 # Checking what people type (pure)
-# ---------------------------------------------------------------------------------------------
-
-_NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
-
-
-def require_kpi(settings: Settings, key: str) -> KpiSettings:
-    """The configured KPI ``key``.
-
-    Raises:
-        BotError: ``kpi.errors.unknown_kpi`` (params ``key``, ``choices``).
-    """
-    kpi = settings.kpi_def(key)
-    if kpi is None:
-        raise BotError("kpi.errors.unknown_kpi", key=key, choices=", ".join(k.key for k in settings.kpis))
-    return kpi
-
-
-def parse_value(kpi: KpiSettings, text: str) -> float:
-    """A value as typed: ``1234``, ``1,234``, ``3.2``, ``3.2%``, ``¥12,000``, full-width digits.
-
-    Negative values are refused: every built-in kind of KPI (counts, rates, money, volumes) is
-    non-negative, and the one that may shrink (follower growth) is derived, never typed.
-
-    Raises:
-        BotError: ``kpi.errors.bad_value`` (not a finite number) or ``kpi.errors.negative_value``.
-    """
-    cleaned = unicodedata.normalize("NFKC", text).strip()
-    for decoration in ("¥", "$", "€", "円", "件", "人"):
-        cleaned = cleaned.replace(decoration, "")
-    if kpi.unit and kpi.unit not in ("%",):
-        cleaned = cleaned.replace(kpi.unit, "")
-    cleaned = cleaned.removesuffix("%").strip()
-    if not cleaned or not _NUMBER_RE.match(cleaned) or not any(ch.isdigit() for ch in cleaned):
-        raise BotError("kpi.errors.bad_value", value=text)
-    value = float(cleaned.replace(",", ""))
-    if not math.isfinite(value) or abs(value) > MAX_VALUE:
-        raise BotError("kpi.errors.bad_value", value=text)
-    if value < 0:
-        raise BotError("kpi.errors.negative_value", value=text)
-    return value + 0.0  # turns -0.0 into 0.0
-
-
-def parse_month(text: str | None, *, now: datetime, tz: ZoneInfo) -> Period:
-    """The month to record for: ``YYYY-MM``, default the current month in ``tz``; at most next month.
-
-    Raises:
-        BotError: ``kpi.errors.bad_month`` or ``kpi.errors.month_too_far``.
-    """
-    current = month_of(now.astimezone(tz).date())
-    if text is None:
-        return current
-    try:
-        month = parse_period("monthly", text)
-    except BotError:
-        raise BotError("kpi.errors.bad_month", value=text) from None
-    if month > current.next():
-        raise BotError("kpi.errors.month_too_far", value=text, latest=current.next().label)
-    return month
-
-
-# ---------------------------------------------------------------------------------------------
-# Status: how a KPI is doing this month (pure)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class KpiStatus:
-    """One KPI's month at a glance.
-
-    Attributes:
-        achievement: value ÷ target × 100 (``None`` without value or a positive target).
-        expected: what the value should be by now to end on target (sum KPIs: target × share of
-            the month elapsed; others: the target itself).
-        on_track: value meets ``expected`` in the good direction; ``None`` when unknown.
-        change: value − last month's value; ``change_pct`` the same relative to last month.
-        good: ``change`` points in the good direction (``None`` when there is no change to judge).
-    """
-
-    kpi: KpiSettings
-    value: float | None
-    target: float | None
-    previous: float | None
-    achievement: float | None
-    expected: float | None
-    on_track: bool | None
-    change: float | None
-    change_pct: float | None
-    good_change: bool | None
-
-
-def _grows_with_time(kpi: KpiSettings) -> bool:
-    """True when the month's value accumulates over the month (so pace scales the target)."""
-    if kpi.aggregate == "sum":
-        return True
-    return kpi.aggregate == "derived" and kpi.derive in (
-        "impressions",
-        "engagements",
-        "posts_published",
-        "follower_growth",
-    )
-
-
-def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, elapsed: float) -> KpiStatus:
-    """Compare a month with its target and the month before (``elapsed`` ∈ [0, 1] of the month)."""
-    value, target = current.value, current.target
-    prev = previous.value if previous is not None else None
-    achievement = value / target * 100 if value is not None and target else None
-    expected: float | None = None
-    on_track: bool | None = None
-    if target is not None:
-        expected = target * elapsed if _grows_with_time(kpi) else target
-        if value is not None:
-            on_track = value >= expected if kpi.better == "higher" else value <= expected
-    change = value - prev if value is not None and prev is not None else None
-    change_pct = change / abs(prev) * 100 if change is not None and prev else None
-    good_change = None
-    if change is not None and change != 0:
-        good_change = change > 0 if kpi.better == "higher" else change < 0
-    return KpiStatus(
-        kpi, value, target, prev, achievement, expected, on_track, change, change_pct, good_change
-    )

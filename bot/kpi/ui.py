@@ -12,7 +12,7 @@ from bot.digest.periods import Period
 from bot.i18n import Translator
 from bot.kpi.charts import Series
 from bot.kpi.numbers import format_change, format_percent, format_value
-from bot.kpi.service import KpiMonth, KpiStatus
+from bot.kpi.status import KpiMonth, KpiStatus
 from bot.slack.blocks import Message, context, divider, escape, fit_blocks, header, mrkdwn
 
 
