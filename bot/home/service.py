@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, and_, exists, func, select
@@ -27,6 +26,33 @@ from bot.digest.periods import Period, elapsed_share, last_finished, month_of
 from bot.errors import BotError, NotAllowed
 from bot.home.ids import BlockId
 from bot.home.models import UserState
+from bot.home.records import (
+    AdminData as AdminData,
+)
+from bot.home.records import (
+    CollectorState as CollectorState,
+)
+from bot.home.records import (
+    DigestKind as DigestKind,
+)
+from bot.home.records import (
+    DigestLink as DigestLink,
+)
+from bot.home.records import (
+    DigestState as DigestState,
+)
+from bot.home.records import (
+    HomeData as HomeData,
+)
+from bot.home.records import (
+    ItemPage as ItemPage,
+)
+from bot.home.records import (
+    ReviewItem as ReviewItem,
+)
+from bot.home.records import (
+    recordable_kpis as recordable_kpis,
+)
 from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
 from bot.review.ids import EventKind, Status
@@ -40,103 +66,6 @@ MINE_SHOWN = 10
 #: A requester's open requests, as ``/sns-review list`` counts them: waiting, changes requested, or
 #: approved and not yet marked as published.
 OPEN_STATES = (Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED)
-
-DigestKind = Literal["weekly", "monthly"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Data the Home renders
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewItem:
-    """One request as a Home line: enough to render it and to point a button at it."""
-
-    id: int
-    revision: int
-    version: int
-    requester_id: str
-    account_key: str
-    status: str
-    text: str
-    planned_at: datetime | None
-    waiting_since: datetime
-    channel_id: str | None
-    message_ts: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemPage:
-    """The first ``len(items)`` of ``total`` matching requests, oldest first."""
-
-    items: tuple[ReviewItem, ...] = ()
-    total: int = 0
-
-    @property
-    def more(self) -> int:
-        return self.total - len(self.items)
-
-
-@dataclass(frozen=True, slots=True)
-class DigestLink:
-    kind: str
-    period: str
-    channel_id: str
-    message_ts: str
-
-
-@dataclass(frozen=True, slots=True)
-class DigestState:
-    """Admin view of one digest kind: configured channels, what happened last, when it runs next.
-
-    ``status`` is the last expected period's outcome: ``posted`` | ``failed`` | ``missed`` |
-    ``claimed`` (being posted) | ``skipped`` | ``never`` (no run recorded yet) | ``off`` (no channel).
-    """
-
-    kind: DigestKind
-    channels: tuple[str, ...]
-    status: str
-    period: str | None
-    last_at: datetime | None
-    next_at: datetime | None
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CollectorState:
-    platform: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    posts_updated: int
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AdminData:
-    digests: tuple[DigestState, ...]
-    collectors: tuple[CollectorState, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class HomeData:
-    """Everything one user's Home shows, as of ``now``."""
-
-    user_id: str
-    now: datetime
-    is_manager: bool
-    is_admin: bool
-    can_record: bool
-    away_until: date | None
-    waiting: ItemPage
-    mine: ItemPage
-    month: Period
-    elapsed: float
-    kpis: tuple[kpi_service.KpiStatus, ...]
-    digests: tuple[DigestLink, ...]
-    admin: AdminData | None
-
 
 # ---------------------------------------------------------------------------------------------
 # Reviews
@@ -407,11 +336,6 @@ class KpiEntry:
     kpi: KpiSettings
     month: Period
     value: float
-
-
-def recordable_kpis(settings: Settings) -> tuple[KpiSettings, ...]:
-    """KPIs a person can type a value for (derived ones come from post metrics)."""
-    return tuple(k for k in settings.kpis if k.aggregate != "derived")
 
 
 def check_kpi_entry(

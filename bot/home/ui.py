@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from bot.config import Settings
 from bot.digest.periods import Period
 from bot.home.ids import ActionId, BlockId, CallbackId
-from bot.home.service import (
+from bot.home.records import (
     AdminData,
     CollectorState,
     DigestLink,
@@ -38,7 +38,7 @@ from bot.home.service import (
     recordable_kpis,
 )
 from bot.i18n import Translator
-from bot.kpi.service import KpiStatus
+from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import RequestRef

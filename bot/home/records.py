@@ -1,0 +1,112 @@
+"""What the App Home shows, as plain data (pure): built by ``service`` from the store, drawn by ``ui``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from bot.config import KpiSettings, Settings
+from bot.digest.periods import Period
+from bot.kpi.status import KpiStatus
+
+DigestKind = Literal["weekly", "monthly"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data the Home renders
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """One request as a Home line: enough to render it and to point a button at it."""
+
+    id: int
+    revision: int
+    version: int
+    requester_id: str
+    account_key: str
+    status: str
+    text: str
+    planned_at: datetime | None
+    waiting_since: datetime
+    channel_id: str | None
+    message_ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    """The first ``len(items)`` of ``total`` matching requests, oldest first."""
+
+    items: tuple[ReviewItem, ...] = ()
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLink:
+    kind: str
+    period: str
+    channel_id: str
+    message_ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestState:
+    """Admin view of one digest kind: configured channels, what happened last, when it runs next.
+
+    ``status`` is the last expected period's outcome: ``posted`` | ``failed`` | ``missed`` |
+    ``claimed`` (being posted) | ``skipped`` | ``never`` (no run recorded yet) | ``off`` (no channel).
+    """
+
+    kind: DigestKind
+    channels: tuple[str, ...]
+    status: str
+    period: str | None
+    last_at: datetime | None
+    next_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorState:
+    platform: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    posts_updated: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminData:
+    digests: tuple[DigestState, ...]
+    collectors: tuple[CollectorState, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HomeData:
+    """Everything one user's Home shows, as of ``now``."""
+
+    user_id: str
+    now: datetime
+    is_manager: bool
+    is_admin: bool
+    can_record: bool
+    away_until: date | None
+    waiting: ItemPage
+    mine: ItemPage
+    month: Period
+    elapsed: float
+    kpis: tuple[KpiStatus, ...]
+    digests: tuple[DigestLink, ...]
+    admin: AdminData | None
+
+
+def recordable_kpis(settings: Settings) -> tuple[KpiSettings, ...]:
+    """KPIs a person can type a value for (derived ones come from post metrics)."""
+    return tuple(k for k in settings.kpis if k.aggregate != "derived")
