@@ -134,4 +134,6 @@ def refresh_home(deps: Deps, user_ids: Iterable[str] | None = None) -> None:
     if user_ids is None:
         publisher.request_all()
     else:
-        publisher.request_many(user_ids)
+        # Only Homes this process has shown: Slack keeps the last published view, and opening the
+        # Home publishes it afresh, so a publish for someone who never looked is wasted work.
+        publisher.request_many(u for u in user_ids if u in publisher.known_users)

@@ -118,12 +118,17 @@ async def test_registry_finds_the_publisher_of_a_deps_only_while_it_lives() -> N
     publisher = HomePublisher(recorder, inflight=deps.inflight, debounce=0)
     attach(deps, publisher)
     assert publisher_for(deps) is publisher
-    refresh_home(deps, ["U9"])
+    refresh_home(deps, ["U9"])  # U9 never opened the Home here: nothing to refresh
     await publisher.drain()
-    assert recorder.calls == ["U9"]
+    assert recorder.calls == []
+    publisher.request("U9")  # as app_home_opened does
+    await publisher.drain()
+    refresh_home(deps, ["U9", "U8"])
+    await publisher.drain()
+    assert recorder.calls == ["U9", "U9"]
     del publisher
     gc.collect()
     assert publisher_for(deps) is None
     refresh_home(deps, ["U9"])  # no app with a Home: nothing happens, nothing fails
-    assert recorder.calls == ["U9"]
+    assert recorder.calls == ["U9", "U9"]
     await deps.engine.dispose()
