@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
@@ -227,9 +228,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
 
         http = httpx.AsyncClient(timeout=settings.collectors.timeout_seconds)
         stack.push_async_callback(http.aclose)
+        slack_session = aiohttp.ClientSession()  # one connection pool for every Slack call
+        stack.push_async_callback(slack_session.close)
+        token = settings.secrets.slack_bot_token
         deps = build_deps(
             settings,
             clock=clock,
+            slack=build_web_client(
+                token=token.get() if token else None, base_url=settings.slack_api_url, session=slack_session
+            ),
             platforms=build_clients(http, tokens=platform_tokens(settings), clock=clock),
         )
         stack.push_async_callback(deps.engine.dispose)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -10,14 +11,19 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 
-def build_web_client(*, token: str | None, base_url: str, timeout: int = 15) -> AsyncWebClient:
+def build_web_client(
+    *, token: str | None, base_url: str, timeout: int = 15, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     """An ``AsyncWebClient`` on ``base_url`` that retries 429 (honouring ``Retry-After``), 5xx and
     dropped connections. Bolt copies ``base_url`` and the retry handlers into the client it hands
     each listener, so listeners and scheduled jobs behave the same."""
+    # One shared connection pool (``session``) saves a TCP (and TLS) handshake per call; Bolt copies
+    # it into its per-request clients too. Without one, the SDK opens a session per call.
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
@@ -33,5 +39,9 @@ def without_retries(client: AsyncWebClient) -> AsyncWebClient:
     to post again (e.g. after looking for the message in the channel), not the SDK.
     """
     return AsyncWebClient(
-        token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[]
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        session=client.session,
+        retry_handlers=[],
     )

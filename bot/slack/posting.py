@@ -157,6 +157,8 @@ class RetryingRespond(AsyncRespond):
     after an ambiguous failure is the accepted price (a response_url cannot be read back).
     """
 
+    session: aiohttp.ClientSession | None = None
+
     async def __call__(  # type: ignore[override]
         self,
         text: str | dict[str, Any] = "",
@@ -188,7 +190,11 @@ class RetryingRespond(AsyncRespond):
                 metadata=metadata,
             )
         client = AsyncWebhookClient(
-            url=self.response_url, proxy=self.proxy, ssl=self.ssl, retry_handlers=_respond_retry_handlers()
+            url=self.response_url,
+            proxy=self.proxy,
+            ssl=self.ssl,
+            session=self.session,
+            retry_handlers=_respond_retry_handlers(),
         )
         response = await client.send_dict(message)
         if response.status_code != 200:
@@ -201,9 +207,11 @@ async def use_retrying_respond(context: Any, next: Callable[[], Awaitable[Any]])
     url = context.get("response_url")
     if url:
         client = context.get("client")
-        context["respond"] = RetryingRespond(
+        respond = RetryingRespond(
             response_url=url,
             proxy=getattr(client, "proxy", None),
             ssl=getattr(client, "ssl", None),
         )
+        respond.session = getattr(client, "session", None)  # the app's shared connection pool, if any
+        context["respond"] = respond
     return await next()
