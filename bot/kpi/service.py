@@ -18,6 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings, KpiSettings, Settings
@@ -57,12 +59,22 @@ LOOKUP_BATCH = 2_000
 
 async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSettings]) -> None:
     """Make the ``account`` table hold every configured account (rows of removed accounts stay,
-    because posts still point at them)."""
+    because posts still point at them).
+
+    Replicas starting together on an empty store all run this at once: new rows go in with
+    ``INSERT … ON CONFLICT DO NOTHING``, so the later ones neither fail nor abort their start.
+    """
     existing = {a.key: a for a in (await session.scalars(select(Account))).all()}
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    insert_new = pg_insert if dialect == "postgresql" else sqlite_insert
     for cfg in accounts:
         row = existing.get(cfg.key)
         if row is None:
-            session.add(Account(key=cfg.key, platform=cfg.platform, handle=cfg.handle))
+            await session.execute(
+                insert_new(Account)
+                .values(key=cfg.key, platform=cfg.platform, handle=cfg.handle)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
         else:
             row.platform = cfg.platform
             row.handle = cfg.handle
@@ -256,18 +268,20 @@ async def _follower_growth(
     """Per month: Σ over accounts of (last count in the month − last count before the month)."""
     ordered = sorted(months)
     start, end = _span(ordered, tz)
-    # "before" holds each account's last count before the first month, the baseline of month one.
-    bucket = case(
-        (AccountSnapshot.captured_at < start, "before"),
-        else_=_month_bucket(AccountSnapshot.captured_at, ordered, tz),
-    ).label("bucket")
+    bucket = _month_bucket(AccountSnapshot.captured_at, ordered, tz).label("bucket")
+    # Only the months' range is grouped: the history before them is reached through the index,
+    # one seek per account below, so the cost does not grow with years of snapshots.
     last = (
         select(
             AccountSnapshot.account_key.label("account_key"),
             bucket,
             func.max(AccountSnapshot.captured_at).label("captured_at"),
         )
-        .where(AccountSnapshot.captured_at < end, AccountSnapshot.followers.is_not(None))
+        .where(
+            AccountSnapshot.captured_at >= start,
+            AccountSnapshot.captured_at < end,
+            AccountSnapshot.followers.is_not(None),
+        )
         .group_by(AccountSnapshot.account_key, bucket)
     )
     if accounts:
@@ -289,6 +303,26 @@ async def _follower_growth(
     for account, label, followers in rows:
         if label is not None:
             counts[account][label] = int(followers)
+    # "before": each account's last count before the first month, the baseline of month one
+    # (the newest such snapshot; the larger count when two share a timestamp).
+    before = (
+        select(AccountSnapshot.followers)
+        .where(
+            AccountSnapshot.account_key == Account.key,
+            AccountSnapshot.captured_at < start,
+            AccountSnapshot.followers.is_not(None),
+        )
+        .order_by(AccountSnapshot.captured_at.desc(), AccountSnapshot.followers.desc())
+        .limit(1)
+        .correlate(Account)
+        .scalar_subquery()
+    )
+    baselines = select(Account.key, before)
+    if accounts:
+        baselines = baselines.where(Account.key.in_(list(accounts)))
+    for account, followers in await session.execute(baselines):
+        if followers is not None:
+            counts[account]["before"] = int(followers)
     totals: dict[str, float | None] = {m.label: None for m in ordered}
     for per_month in counts.values():
         baseline = per_month.get("before")

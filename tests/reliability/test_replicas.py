@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
+from bot import db
 from bot.digest.ids import DIGEST_EVENT_TYPE
+from bot.kpi.models import Account
+from bot.kpi.service import sync_accounts
+from tests.conftest import make_settings
 from tests.fakes.slack import FakeSlack
 from tests.reliability.bot_process import (
     MGMT_CHANNEL,
@@ -162,3 +167,38 @@ async def test_two_and_three_replicas_post_each_digest_once_over_two_minute_fire
 ) -> None:
     groups = await run_groups(tmp_path, fakes, sizes=(2, 3), fire_times=2)
     check_exactly_once(groups, fire_times=2)
+
+
+async def test_replicas_syncing_accounts_at_the_same_moment_both_start() -> None:
+    """Start-up writes the configured accounts; a second replica doing it while the first has not
+    committed yet must wait and carry on, not crash on the primary key (seen as ``exit 1`` of one
+    replica when several start together on an empty database)."""
+    accounts = make_settings().accounts
+    async with postgres_database() as url:
+        await asyncio.to_thread(db.upgrade, url)
+        engine = db.make_engine(url)
+        sessions = db.make_sessionmaker(engine)
+        try:
+
+            async def second_replica() -> None:
+                async with sessions.begin() as session:
+                    await sync_accounts(session, accounts=accounts)
+
+            async with sessions.begin() as first:
+                await sync_accounts(first, accounts=accounts)
+                await first.flush()
+                second = asyncio.create_task(second_replica())
+                # Commit only once the second is blocked on the first one's new primary keys.
+                async with engine.connect() as watcher:
+                    deadline = time.monotonic() + 10
+                    while not await watcher.scalar(
+                        text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                    ):
+                        assert time.monotonic() < deadline and not second.done(), second
+                        await asyncio.sleep(0.02)
+            await second
+            async with sessions() as session:
+                keys = (await session.scalars(select(Account.key).order_by(Account.key))).all()
+            assert keys == sorted(a.key for a in accounts)
+        finally:
+            await engine.dispose()

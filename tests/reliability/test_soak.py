@@ -1,6 +1,6 @@
 """A 20-second smoke run of the soak (``bench/soak.py``) so it never rots: the real bot under the mixed
 load, scheduler and faulty collector, with every verdict (memory, fds, acks, log errors, digests once,
-clean stop) passing. The full 10-minute run is ``python -m bench.soak`` (see bench/README.md)."""
+clean stop) passing. The full 10-minute run is ``python -m bench.soak`` (see .notes/reliability-3.md)."""
 
 from __future__ import annotations
 
