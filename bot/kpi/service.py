@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, case, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +55,8 @@ from bot.kpi.status import (
 
 #: Rows per ``IN (…)`` lookup: far below SQLite's and asyncpg's bound-parameter limits.
 LOOKUP_BATCH = 2_000
+#: Upserts at least this large (imports) refresh PostgreSQL's statistics of ``post`` first.
+BULK_ROWS = 5_000
 
 
 async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSettings]) -> None:
@@ -500,6 +502,12 @@ async def upsert_posts(
         unique[(record.platform, record.external_id)] = record
     if not unique:
         return UpsertResult()
+    if len(unique) >= BULK_ROWS and session.bind is not None and session.bind.dialect.name == "postgresql":
+        # NOTE: an import fills ``post`` inside one transaction, so the planner's statistics still
+        # describe the table as it was (e.g. empty) and it matches only ``platform`` in the unique
+        # index, filtering the rest: each chunk's lookup then reads every post of the platform, and
+        # a 1M-row import goes quadratic. ANALYZE counts this transaction's own rows.
+        await session.execute(text("ANALYZE post"))
     existing = await _posts_by_key(session, unique, _POST_COLUMNS)
 
     new_rows: list[dict[str, Any]] = []
