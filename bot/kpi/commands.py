@@ -67,7 +67,7 @@ async def import_command(
     account: str | None,
     period: str | None,
     dry_run: bool,
-    chunk_rows: int = 50_000,
+    chunk_rows: int = 20_000,
     clock: Clock | None = None,
 ) -> int:
     """Import a CSV export of posts or KPI values; prints the report; returns the exit code."""
