@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -22,6 +23,7 @@ from bot import db
 from bot.config import ApprovalStep, Settings
 from bot.errors import BotError, Unavailable
 from bot.home.publisher import refresh_home
+from bot.home.service import away_until_by_user
 from bot.review import service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.policy import ResolvedStep, build_chain
@@ -77,6 +79,11 @@ class ReviewListeners:
 
         return await db.with_retry(unit)
 
+    async def _away(self) -> dict[str, date]:
+        """Who is away today (App Home), for the review message."""
+        today = self._deps.clock.now().astimezone(self._settings.tz).date()
+        return await self._in_store(lambda s: away_until_by_user(s, on=today))
+
     async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
         """User ids and groups → user ids; on a slow Slack, the plain user ids only (logged)."""
         try:
@@ -113,7 +120,9 @@ class ReviewListeners:
         decisions wins); a deleted message is posted again and its new ts stored."""
         snapshot = await self._in_store(lambda s: service.get_request(s, request_id=request_id))
         _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t)
+        message = ui.build_review_message(
+            snapshot, settings=self._settings, t=self._deps.t, away=await self._away()
+        )
         if snapshot.channel_id and snapshot.message_ts:
             try:
                 await client.chat_update(
@@ -137,7 +146,9 @@ class ReviewListeners:
 
     async def _post_message(self, client: AsyncWebClient, snapshot: RequestSnapshot) -> RequestSnapshot:
         _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t)
+        message = ui.build_review_message(
+            snapshot, settings=self._settings, t=self._deps.t, away=await self._away()
+        )
         channel = self._settings.review.channel
         # Exactly once: a lost answer must not leave a second request message with live buttons.
         posted = await post_once(client, channel=channel, message=message)

@@ -730,8 +730,19 @@ def status_line(request: RequestSnapshot, *, settings: Settings, t: Translator) 
     return line
 
 
-def build_review_message(request: RequestSnapshot, *, settings: Settings, t: Translator) -> Message:
-    """The request as posted in the review channel, in any state (buttons only while they apply)."""
+def build_review_message(
+    request: RequestSnapshot,
+    *,
+    settings: Settings,
+    t: Translator,
+    away: Mapping[str, date] | None = None,
+) -> Message:
+    """The request as posted in the review channel, in any state (buttons only while they apply).
+
+    Args:
+        away: users away (App Home) with their last away day; the current step's approvers among
+            them are named under the buttons, so the requester knows who will not answer soon.
+    """
     tz = settings.tz
     account = settings.account(request.account_key)
     label = account_label(account, request.account_key)
@@ -759,6 +770,9 @@ def build_review_message(request: RequestSnapshot, *, settings: Settings, t: Tra
     blocks.append(mrkdwn(status_line(request, settings=settings, t=t)))
     if request.status is Status.PENDING:
         blocks.append(_decision_buttons(request, t))
+        step_away = {u: d for u, d in (away or {}).items() if request.step and u in request.step.approvers}
+        if step_away:
+            blocks.append(context(_away_line(step_away, t)))
     elif request.status is Status.CHANGES_REQUESTED:
         blocks.append(ActionsBlock(block_id=BlockId.ACTIONS, elements=[resubmit_button(request, t)]))
     elif request.status is Status.APPROVED:
@@ -897,6 +911,14 @@ def build_published_reply(result: PublishResult, *, settings: Settings, t: Trans
     return Message(text=t("review.publish.reply_fallback"), blocks=[mrkdwn(text)])
 
 
+def _away_line(away: Mapping[str, date], t: Translator) -> str:
+    names = ", ".join(
+        t("review.reminder.away_user", user=who(user), until=f"{until.month}/{until.day}")
+        for user, until in away.items()
+    )
+    return t("review.reminder.away", users=names)
+
+
 def build_reminder(
     request: RequestSnapshot,
     *,
@@ -923,11 +945,7 @@ def build_reminder(
     )
     blocks: list[Block] = [mrkdwn(text)]
     if away:
-        names = ", ".join(
-            t("review.reminder.away_user", user=who(user), until=f"{until.month}/{until.day}")
-            for user, until in away.items()
-        )
-        blocks.append(context(t("review.reminder.away", users=names)))
+        blocks.append(context(_away_line(away, t)))
     return Message(text=t("review.reminder.fallback"), blocks=blocks)
 
 

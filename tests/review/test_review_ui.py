@@ -498,3 +498,19 @@ def test_codecs_refuse_garbage() -> None:
         with pytest.raises(BotError):
             ModalMeta.decode(bad)
     assert ModalMeta.decode("") == ModalMeta()
+
+
+def test_pending_message_names_the_current_steps_approvers_who_are_away() -> None:
+    from datetime import date
+
+    request = snapshot()
+    step_user = request.step.approvers[0]
+    away = {step_user: date(2026, 11, 27), "U0SOMEONE9": date(2026, 12, 1)}  # the second is not in the step
+    message = ui.build_review_message(request, settings=settings_for("ja"), t=translator("ja"), away=away)
+    blocks = message.blocks_json()
+    assert blocks[-1]["type"] == "context"
+    assert blocks[-1]["elements"][0]["text"] == (
+        f"不在のためリマインドしていない方: <@{step_user}> さん（11/27 まで不在）"
+    )
+    plain = ui.build_review_message(request, settings=settings_for("ja"), t=translator("ja"))
+    assert plain.blocks_json()[-1]["type"] == "actions"
