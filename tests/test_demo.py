@@ -24,7 +24,7 @@ def test_demo_prints_kpi_answer_and_both_digests_in_japanese(
         "@佐藤 美咲",
         "⏳ 承認待ちのレビュー（2 件・古い順）",
         "SNS 月次 KPI レポート（2026-11）",
-        "採用エントリー数は前月から 6増加し、34（目標比 113%）となりました。",
+        "採用エントリー数は前月から 6 増えて 34（目標比 113%）となりました。",
         "📝 差し戻し理由の上位",
     ):
         assert expected in out
