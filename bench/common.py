@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from typing import Any, Self
 
 import aiohttp
 
+from tests.fakes.local import PG_ADMIN_URL, database_url, free_port, pg_admin
 from tests.fakes.signing import sign
 from tests.fakes.slack import Call, FakeSlack
 
@@ -47,7 +47,6 @@ MGMT_CHANNEL = "C0MGMT0001"
 ACCOUNT_KEY = "x_corp"
 EVENTS_PATH = "/slack/events"
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 #: A production-like config: INFO logs, the scheduler on, one manager approving every request.
 BOT_CONFIG = """
@@ -176,12 +175,6 @@ class FakeSlackProcess:
 
 
 # ------------------------------------------------------------------------------------ servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _environment(*, api_url: str, port: int) -> dict[str, str]:
@@ -370,33 +363,13 @@ def workdir() -> Iterator[Path]:
 
 def _pg_admin(sql: str) -> None:
     """Run one admin statement; in a thread with its own loop, as callers may be inside a loop."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(PG_ADMIN_URL)
-
-    async def execute() -> None:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-            timeout=5,
-        )
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, execute()).result()
+        pool.submit(asyncio.run, pg_admin(sql)).result()
 
 
 @contextlib.contextmanager
 def throwaway_postgres() -> Iterator[str | None]:
     """A fresh, empty PostgreSQL database (dropped afterwards); ``None`` when no server answers."""
-    from sqlalchemy.engine import make_url
 
     name = f"sns_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
@@ -406,7 +379,7 @@ def throwaway_postgres() -> Iterator[str | None]:
         yield None
         return
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield database_url(name)
     finally:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Deps, build_app, build_deps, build_web_app
@@ -24,6 +23,7 @@ from bot.config import Settings, settings_from_mapping
 from bot.db import make_engine
 from bot.models import Base
 from bot.slack.client import build_web_client
+from tests.fakes.local import database_url, pg_admin
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import FakeSlack
 
@@ -137,24 +137,9 @@ def make_settings(
 # PostgreSQL: one fresh database per test session, emptied before each test.
 # ---------------------------------------------------------------------------------------------
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database, timeout=5
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -162,12 +147,12 @@ def pg_url() -> Iterator[str]:
     """A throw-away PostgreSQL database for this test session (skipped, or failed in CI, without a server)."""
     name = f"sns_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, Exception) as exc:  # any failure means "no server"
         if _in_ci():
             pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc!r}")
         pytest.skip(f"PostgreSQL unreachable: {exc!r}")
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = database_url(name)
 
     async def create_schema() -> None:
         engine = make_engine(url)
@@ -177,7 +162,7 @@ def pg_url() -> Iterator[str]:
 
     asyncio.run(create_schema())
     yield url
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -185,13 +170,13 @@ def pg_server_url() -> Iterator[str]:
     """An *empty* PostgreSQL database (no schema) for migration tests."""
     name = f"sns_mig_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, Exception) as exc:
         if _in_ci():
             pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc!r}")
         pytest.skip(f"PostgreSQL unreachable: {exc!r}")
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield database_url(name)
+    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -79,10 +79,10 @@ class ReviewListeners:
 
         return await db.with_retry(unit)
 
-    async def _away(self) -> dict[str, date]:
+    async def _away(self, session: AsyncSession) -> dict[str, date]:
         """Who is away today (App Home), for the review message."""
         today = self._deps.clock.now().astimezone(self._settings.tz).date()
-        return await self._in_store(lambda s: away_until_by_user(s, on=today))
+        return await away_until_by_user(session, on=today)
 
     async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
         """User ids and groups → user ids; on a slow Slack, the plain user ids only (logged)."""
@@ -118,11 +118,13 @@ class ReviewListeners:
     async def _refresh_message(self, client: AsyncWebClient, request_id: int) -> RequestSnapshot:
         """Re-render the channel message from the store as it is *now* (the latest of several quick
         decisions wins); a deleted message is posted again and its new ts stored."""
-        snapshot = await self._in_store(lambda s: service.get_request(s, request_id=request_id))
+
+        async def load(session: AsyncSession) -> tuple[RequestSnapshot, dict[str, date]]:
+            return await service.get_request(session, request_id=request_id), await self._away(session)
+
+        snapshot, away = await self._in_store(load)
         _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(
-            snapshot, settings=self._settings, t=self._deps.t, away=await self._away()
-        )
+        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
         if snapshot.channel_id and snapshot.message_ts:
             try:
                 await client.chat_update(
@@ -146,9 +148,8 @@ class ReviewListeners:
 
     async def _post_message(self, client: AsyncWebClient, snapshot: RequestSnapshot) -> RequestSnapshot:
         _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(
-            snapshot, settings=self._settings, t=self._deps.t, away=await self._away()
-        )
+        away = await self._in_store(self._away)
+        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
         channel = self._settings.review.channel
         # Exactly once: a lost answer must not leave a second request message with live buttons.
         posted = await post_once(client, channel=channel, message=message)

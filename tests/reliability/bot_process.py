@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,9 +24,9 @@ from typing import Any, TypeVar
 
 import aiohttp
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.conftest import APP_TOKEN, BOT_TOKEN, PG_ADMIN_URL, SIGNING_SECRET
+from tests.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
+from tests.fakes.local import database_url, free_port, pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,12 +111,6 @@ better = "higher"
 target = 30
 why = {{ ja = "採用コストを下げます。", en = "Lowers hiring costs." }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bot_environment(
@@ -316,24 +309,6 @@ def stopping(*bots: BotProcess) -> Any:
 # ---------------------------------------------------------------------------------- PostgreSQL
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-        timeout=5,
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @contextlib.asynccontextmanager
 async def postgres_database(prefix: str = "sns_rel") -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database for one test (dropped afterwards): each bot migrates it.
@@ -342,12 +317,12 @@ async def postgres_database(prefix: str = "sns_rel") -> AsyncIterator[str]:
     """
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
+        await pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as exc:  # any failure means "no server"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc!r}")
         pytest.skip(f"PostgreSQL unreachable: {exc!r}")
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield database_url(name)
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
