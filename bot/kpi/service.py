@@ -17,7 +17,18 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, select, text, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +37,7 @@ from bot.config import AccountSettings, KpiSettings, Settings
 from bot.digest.periods import Period
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.kpi.records import METRIC_FIELDS, KpiRecord, Metrics, PostRecord
+from bot.kpi.status import BEFORE, NO_POSTS, PostStats, follower_growth, post_stats_for
 
 # Pure KPI logic lives in bot.kpi.status; re-exported so callers can keep using ``service.<name>``.
 from bot.kpi.status import (
@@ -96,6 +108,10 @@ async def kpi_months(
     last, mean) of the latest value of each recorded day. Derived KPIs come from the posts
     published in the month (``engagement_rate``, ``impressions``, ``engagements``,
     ``posts_published``) or from account snapshots (``follower_growth``).
+
+    At most four statements, whatever the number of KPIs and account filters: recorded values,
+    one post aggregate per (month, account), one follower query, targets. Each KPI's account
+    filter is applied to the per-account rows in Python (:func:`bot.kpi.status.post_stats_for`).
     """
     if any(m.kind != "monthly" for m in months):
         raise ValueError("kpi_months needs monthly periods")
@@ -104,28 +120,24 @@ async def kpi_months(
         return {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
     tz = settings.tz
     recorded = [k for k in settings.kpis if k.aggregate != "derived"]
-    derived = [k for k in settings.kpis if k.aggregate == "derived"]
+    from_posts = [k for k in settings.kpis if k.aggregate == "derived" and k.derive != "follower_growth"]
+    from_followers = [k for k in settings.kpis if k.aggregate == "derived" and k.derive == "follower_growth"]
     values: dict[tuple[str, str], float | None] = {}
     if recorded:
         values.update(await _recorded_values(session, kpis=recorded, labels=labels))
-    # One grouped query per distinct account filter (most configs have one: all accounts).
-    by_accounts: dict[tuple[str, ...], list[KpiSettings]] = defaultdict(list)
-    for kpi in derived:
-        by_accounts[tuple(sorted(kpi.accounts))].append(kpi)
-    for accounts, kpis in by_accounts.items():
-        derivations = {k.derive for k in kpis}
-        post_stats: dict[str, _PostStats] = {}
-        growth: dict[str, float | None] = {}
-        if derivations - {"follower_growth"}:
-            post_stats = await _post_stats(session, months=months, tz=tz, accounts=accounts)
-        if "follower_growth" in derivations:
-            growth = await _follower_growth(session, months=months, tz=tz, accounts=accounts)
-        for kpi in kpis:
+    if from_posts:
+        per_account = await _post_stats(session, months=months, tz=tz, accounts=_union(from_posts))
+        for kpi in from_posts:
+            stats = post_stats_for(per_account, accounts=kpi.accounts)
             for label in labels:
-                if kpi.derive == "follower_growth":
-                    values[(kpi.key, label)] = growth.get(label)
-                else:
-                    values[(kpi.key, label)] = post_stats.get(label, _NO_POSTS).value(kpi.derive or "")
+                values[(kpi.key, label)] = stats.get(label, NO_POSTS).value(kpi.derive or "")
+    if from_followers:
+        ordered = sorted(months)
+        counts = await _follower_counts(session, months=ordered, tz=tz, accounts=_union(from_followers))
+        for kpi in from_followers:
+            growth = follower_growth(counts, months=[m.label for m in ordered], accounts=kpi.accounts)
+            for label in labels:
+                values[(kpi.key, label)] = growth.get(label)
     targets = await _targets(session, kpis=[k.key for k in settings.kpis], labels=labels)
     return {
         k.key: [
@@ -134,6 +146,13 @@ async def kpi_months(
         ]
         for k in settings.kpis
     }
+
+
+def _union(kpis: Sequence[KpiSettings]) -> tuple[str, ...]:
+    """The accounts whose rows ``kpis`` need: ``()`` (every account) as soon as one KPI has no filter."""
+    if any(not k.accounts for k in kpis):
+        return ()
+    return tuple(sorted({a for k in kpis for a in k.accounts}))
 
 
 async def _recorded_values(
@@ -191,71 +210,43 @@ async def _targets(
     return {(key, month): value for key, month, value in rows}
 
 
-@dataclass(frozen=True, slots=True)
-class _PostStats:
-    posts: int
-    impressions: int | None
-    engagements: int | None
-    #: Σ over posts that have both figures, so a post without impressions cannot inflate the rate.
-    rate_engagements: int | None
-    rate_impressions: int | None
-
-    def value(self, derive: str) -> float | None:
-        if derive == "posts_published":
-            return float(self.posts)
-        if derive == "impressions":
-            return None if self.impressions is None else float(self.impressions)
-        if derive == "engagements":
-            return None if self.engagements is None else float(self.engagements)
-        if derive == "engagement_rate":
-            if not self.rate_impressions or self.rate_engagements is None:
-                return None
-            return self.rate_engagements / self.rate_impressions * 100
-        raise ValueError(f"unknown derivation {derive!r}")
-
-
-_NO_POSTS = _PostStats(0, None, None, None, None)
-
-
-def _month_bucket(column: Any, months: Sequence[Period], tz: ZoneInfo) -> ColumnElement[Any]:
-    """``CASE`` mapping a UTC timestamp column to its month label (NULL outside ``months``)."""
-    whens = []
-    for month in months:
-        start, end = month.bounds_utc(tz)
-        whens.append((and_(column >= start, column < end), month.label))
-    return case(*whens, else_=None)
-
-
-def _span(months: Sequence[Period], tz: ZoneInfo) -> tuple[datetime, datetime]:
-    return min(m.bounds_utc(tz)[0] for m in months), max(m.bounds_utc(tz)[1] for m in months)
-
-
 async def _post_stats(
     session: AsyncSession, *, months: Sequence[Period], tz: ZoneInfo, accounts: Sequence[str]
-) -> dict[str, _PostStats]:
-    bucket = _month_bucket(Post.published_at, months, tz).label("bucket")
-    start, end = _span(months, tz)
+) -> dict[tuple[str, str], PostStats]:
+    """Per (month label, account): count and sums of the posts published in ``months`` (of
+    ``accounts``; every account when empty).
+
+    One statement: a ``UNION ALL`` of one aggregate per month, each an index range on
+    ``published_at`` grouped by account. Bucketing the whole span with a ``CASE`` over the
+    months' bounds instead made both stores sort every post of the span by its bucket (SQLite:
+    1.6x, PostgreSQL: 1.4x the cost of the plain 12-month count and sums).
+    """
     both = and_(Post.impressions.is_not(None), Post.engagements.is_not(None))
-    stmt = (
-        select(
-            bucket,
-            func.count(Post.id),
-            func.sum(Post.impressions),
-            func.sum(Post.engagements),
-            func.sum(case((both, Post.engagements), else_=None)),
-            func.sum(case((both, Post.impressions), else_=None)),
-        )
-        .where(Post.published_at >= start, Post.published_at < end)
-        .group_by(bucket)
-    )
-    if accounts:
-        stmt = stmt.where(Post.account_key.in_(list(accounts)))
-    out: dict[str, _PostStats] = {}
-    for label, posts, impressions, engagements, rate_eng, rate_imp in await session.execute(stmt):
-        if label is not None:
-            out[label] = _PostStats(
-                int(posts), _as_int(impressions), _as_int(engagements), _as_int(rate_eng), _as_int(rate_imp)
+    per_month = []
+    for month in dict.fromkeys(months):  # a month asked for twice is counted once
+        start, end = month.bounds_utc(tz)
+        stmt = (
+            select(
+                literal(month.label, String).label("month"),
+                Post.account_key,
+                func.count(Post.id),
+                func.sum(Post.impressions),
+                func.sum(Post.engagements),
+                func.sum(case((both, Post.engagements), else_=None)),
+                func.sum(case((both, Post.impressions), else_=None)),
             )
+            .where(Post.published_at >= start, Post.published_at < end)
+            .group_by(Post.account_key)
+        )
+        if accounts:
+            stmt = stmt.where(Post.account_key.in_(list(accounts)))
+        per_month.append(stmt)
+    out: dict[tuple[str, str], PostStats] = {}
+    rows = await session.execute(union_all(*per_month))
+    for label, account, posts, impressions, engagements, rate_eng, rate_imp in rows:
+        out[(label, account)] = PostStats(
+            int(posts), _as_int(impressions), _as_int(engagements), _as_int(rate_eng), _as_int(rate_imp)
+        )
     return out
 
 
@@ -264,78 +255,47 @@ def _as_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-async def _follower_growth(
+async def _follower_counts(
     session: AsyncSession, *, months: Sequence[Period], tz: ZoneInfo, accounts: Sequence[str]
-) -> dict[str, float | None]:
-    """Per month: Σ over accounts of (last count in the month − last count before the month)."""
-    ordered = sorted(months)
-    start, end = _span(ordered, tz)
-    bucket = _month_bucket(AccountSnapshot.captured_at, ordered, tz).label("bucket")
-    # Only the months' range is grouped: the history before them is reached through the index,
-    # one seek per account below, so the cost does not grow with years of snapshots.
-    last = (
-        select(
-            AccountSnapshot.account_key.label("account_key"),
-            bucket,
-            func.max(AccountSnapshot.captured_at).label("captured_at"),
-        )
-        .where(
-            AccountSnapshot.captured_at >= start,
+) -> dict[str, dict[str, int]]:
+    """Per account (of ``accounts``; every account when empty): the last follower count of each of
+    ``months`` (oldest first) that has one, and under :data:`BEFORE` the last count before them.
+
+    One statement, one row per account, one column per month: each column is a correlated
+    ``ORDER BY captured_at DESC LIMIT 1`` inside the month, i.e. one backward seek in the
+    ``(account_key, captured_at)`` index. Grouping the months' snapshots instead made PostgreSQL
+    scan the whole table and SQLite the whole index (every year of daily counts, with no account
+    to seek by) to find a few hundred rows. A tie on the timestamp takes the larger count.
+    """
+
+    def last_count(start: datetime | None, end: datetime) -> Any:
+        where = [
+            AccountSnapshot.account_key == Account.key,
             AccountSnapshot.captured_at < end,
             AccountSnapshot.followers.is_not(None),
+        ]
+        if start is not None:
+            where.append(AccountSnapshot.captured_at >= start)
+        return (
+            select(AccountSnapshot.followers)
+            .where(*where)
+            .order_by(AccountSnapshot.captured_at.desc(), AccountSnapshot.followers.desc())
+            .limit(1)
+            .correlate(Account)
+            .scalar_subquery()
         )
-        .group_by(AccountSnapshot.account_key, bucket)
+
+    bounds = [m.bounds_utc(tz) for m in months]
+    keys = [BEFORE, *(m.label for m in months)]
+    stmt = select(
+        Account.key, last_count(None, bounds[0][0]), *(last_count(start, end) for start, end in bounds)
     )
     if accounts:
-        last = last.where(AccountSnapshot.account_key.in_(list(accounts)))
-    sub = last.subquery()
-    rows = await session.execute(
-        select(sub.c.account_key, sub.c.bucket, func.max(AccountSnapshot.followers))
-        .join(
-            AccountSnapshot,
-            and_(
-                AccountSnapshot.account_key == sub.c.account_key,
-                AccountSnapshot.captured_at == sub.c.captured_at,
-            ),
-        )
-        .where(AccountSnapshot.followers.is_not(None))
-        .group_by(sub.c.account_key, sub.c.bucket)
-    )
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for account, label, followers in rows:
-        if label is not None:
-            counts[account][label] = int(followers)
-    # "before": each account's last count before the first month, the baseline of month one
-    # (the newest such snapshot; the larger count when two share a timestamp).
-    before = (
-        select(AccountSnapshot.followers)
-        .where(
-            AccountSnapshot.account_key == Account.key,
-            AccountSnapshot.captured_at < start,
-            AccountSnapshot.followers.is_not(None),
-        )
-        .order_by(AccountSnapshot.captured_at.desc(), AccountSnapshot.followers.desc())
-        .limit(1)
-        .correlate(Account)
-        .scalar_subquery()
-    )
-    baselines = select(Account.key, before)
-    if accounts:
-        baselines = baselines.where(Account.key.in_(list(accounts)))
-    for account, followers in await session.execute(baselines):
-        if followers is not None:
-            counts[account]["before"] = int(followers)
-    totals: dict[str, float | None] = {m.label: None for m in ordered}
-    for per_month in counts.values():
-        baseline = per_month.get("before")
-        for month in ordered:
-            current = per_month.get(month.label)
-            if current is None:
-                continue
-            if baseline is not None:
-                totals[month.label] = (totals[month.label] or 0.0) + (current - baseline)
-            baseline = current
-    return totals
+        stmt = stmt.where(Account.key.in_(list(accounts)))
+    counts: dict[str, dict[str, int]] = {}
+    for account, *found in await session.execute(stmt):
+        counts[account] = {key: int(n) for key, n in zip(keys, found, strict=True) if n is not None}
+    return counts
 
 
 async def record_value(

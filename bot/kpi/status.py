@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -165,3 +166,99 @@ def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, el
     return KpiStatus(
         kpi, value, target, prev, achievement, expected, on_track, change, change_pct, good_change
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Derived month values from the store's per-account aggregates (pure)
+# ---------------------------------------------------------------------------------------------
+
+
+def _plus(a: int | None, b: int | None) -> int | None:
+    """SQL ``SUM`` semantics across groups: ``None`` only when both sides are ``None``."""
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+@dataclass(frozen=True, slots=True)
+class PostStats:
+    """Count and sums of the posts of one month (and one account, or several added up).
+
+    Attributes:
+        rate_engagements / rate_impressions: Σ over posts that have both figures, so a post
+            without impressions cannot inflate the engagement rate.
+    """
+
+    posts: int
+    impressions: int | None
+    engagements: int | None
+    rate_engagements: int | None
+    rate_impressions: int | None
+
+    def __add__(self, other: PostStats) -> PostStats:
+        return PostStats(
+            self.posts + other.posts,
+            _plus(self.impressions, other.impressions),
+            _plus(self.engagements, other.engagements),
+            _plus(self.rate_engagements, other.rate_engagements),
+            _plus(self.rate_impressions, other.rate_impressions),
+        )
+
+    def value(self, derive: str) -> float | None:
+        """The month value of a post-derived KPI (``posts_published``, ``impressions``, …)."""
+        if derive == "posts_published":
+            return float(self.posts)
+        if derive == "impressions":
+            return None if self.impressions is None else float(self.impressions)
+        if derive == "engagements":
+            return None if self.engagements is None else float(self.engagements)
+        if derive == "engagement_rate":
+            if not self.rate_impressions or self.rate_engagements is None:
+                return None
+            return self.rate_engagements / self.rate_impressions * 100
+        raise ValueError(f"unknown derivation {derive!r}")
+
+
+NO_POSTS = PostStats(0, None, None, None, None)
+
+
+def post_stats_for(
+    per_account: Mapping[tuple[str, str], PostStats], *, accounts: Collection[str]
+) -> dict[str, PostStats]:
+    """Per month label: the stats of ``accounts``' posts (every account when empty), added up
+    from the store's rows per (month label, account)."""
+    out: dict[str, PostStats] = {}
+    for (label, account), stats in per_account.items():
+        if not accounts or account in accounts:
+            out[label] = out.get(label, NO_POSTS) + stats
+    return out
+
+
+#: The key of an account's last follower count before the first month, in ``follower_growth``'s input.
+BEFORE = "before"
+
+
+def follower_growth(
+    counts: Mapping[str, Mapping[str, int]], *, months: Sequence[str], accounts: Collection[str]
+) -> dict[str, float | None]:
+    """Per month label: Σ over ``accounts`` (every account when empty) of (the last follower count
+    in the month − the last count before it).
+
+    Args:
+        counts: per account, the last count of each month label that has one, plus
+            :data:`BEFORE`: the last count before the first month.
+        months: month labels, oldest first.
+    """
+    totals: dict[str, float | None] = dict.fromkeys(months)
+    for account, per_month in counts.items():
+        if accounts and account not in accounts:
+            continue
+        baseline = per_month.get(BEFORE)
+        for label in months:
+            current = per_month.get(label)
+            if current is None:
+                continue
+            if baseline is not None:
+                totals[label] = (totals[label] or 0.0) + (current - baseline)
+            baseline = current
+    return totals

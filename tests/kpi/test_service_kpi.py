@@ -199,6 +199,39 @@ async def test_follower_growth_per_account_summed(
     assert [m.value for m in result["follower_growth"]] == [100.0, 80.0]
 
 
+async def test_account_filters_and_follower_ties_from_one_read(
+    sessions: async_sessionmaker[AsyncSession], kpi_settings: Settings
+) -> None:
+    """Two account filters (all, x_corp) over the same posts; a month asked for twice counts once;
+    two follower counts at the same instant: the larger one is the month's last count."""
+    async with sessions.begin() as session:
+        await service.upsert_posts(
+            session,
+            [
+                _post("1", NOW, impressions=1000, engagements=50),
+                _post("2", NOW, account="ig_recruit", impressions=3000, engagements=30),
+                _post("3", LATE_OCT, account="ig_recruit", impressions=100, engagements=1),
+            ],
+            source="import",
+            now=NOW,
+        )
+        tie = datetime(2026, 11, 10, tzinfo=UTC)
+        for account, when, followers in (
+            ("x_corp", datetime(2026, 10, 20, tzinfo=UTC), 1000),
+            ("x_corp", tie, 1040),
+            ("x_corp", tie, 1050),
+        ):
+            session.add(
+                AccountSnapshot(account_key=account, followers=followers, captured_at=when, source="api")
+            )
+    async with sessions() as session:
+        result = await service.kpi_months(session, settings=kpi_settings, months=[OCT, NOV, NOV])
+    assert [m.value for m in result["posts_published"]] == [1.0, 2.0, 2.0]
+    assert [m.value for m in result["engagement_rate"]] == [1.0, pytest.approx(2.0), pytest.approx(2.0)]
+    assert [m.value for m in result["x_rate"]] == [None, pytest.approx(5.0), pytest.approx(5.0)]
+    assert [m.value for m in result["follower_growth"]] == [None, 50.0, 50.0]
+
+
 async def test_upsert_posts_is_idempotent_and_snapshots_only_changes(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -1,0 +1,54 @@
+"""Pure KPI arithmetic over the store's per-account aggregates: account filters and follower growth."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.kpi.status import BEFORE, NO_POSTS, PostStats, follower_growth, post_stats_for
+
+PER_ACCOUNT = {
+    ("2026-10", "x_corp"): PostStats(2, 1000, 30, 30, 1000),
+    ("2026-10", "ig_corp"): PostStats(1, None, 5, None, None),  # no impressions reported
+    ("2026-11", "x_jobs"): PostStats(3, 600, None, None, None),
+}
+
+
+def test_post_stats_add_like_sql_sums() -> None:
+    assert PostStats(1, None, 5, None, None) + PostStats(2, 10, None, None, None) == PostStats(
+        3, 10, 5, None, None
+    )
+    assert NO_POSTS + NO_POSTS == NO_POSTS
+
+
+def test_post_stats_for_every_account_and_a_filter() -> None:
+    every = post_stats_for(PER_ACCOUNT, accounts=())
+    assert every == {
+        "2026-10": PostStats(3, 1000, 35, 30, 1000),
+        "2026-11": PostStats(3, 600, None, None, None),
+    }
+    assert every["2026-10"].value("engagement_rate") == pytest.approx(
+        3.0
+    )  # the post without impressions is left out
+    assert every["2026-10"].value("engagements") == 35.0
+    assert every["2026-11"].value("engagement_rate") is None
+    only_x = post_stats_for(PER_ACCOUNT, accounts=("x_corp",))
+    assert only_x == {"2026-10": PostStats(2, 1000, 30, 30, 1000)}
+    assert post_stats_for(PER_ACCOUNT, accounts=("li_corp",)) == {}
+
+
+def test_follower_growth_chains_months_per_account() -> None:
+    counts = {
+        "x_corp": {BEFORE: 900, "2026-09": 1000, "2026-11": 1100},  # no count in October
+        "ig_corp": {"2026-10": 500, "2026-11": 480},  # nothing before: its first month has no growth
+    }
+    months = ["2026-09", "2026-10", "2026-11"]
+    assert follower_growth(counts, months=months, accounts=()) == {
+        "2026-09": 100.0,
+        "2026-10": None,
+        "2026-11": 100.0 - 20.0,
+    }
+    assert follower_growth(counts, months=months, accounts=("ig_corp",)) == {
+        "2026-09": None,
+        "2026-10": None,
+        "2026-11": -20.0,
+    }
