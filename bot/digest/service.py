@@ -16,13 +16,13 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,7 +111,10 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
             ).where(Post.published_at >= start, Post.published_at < end)
         )
     ).all()
-    completed = (
+    # Requests decided or created in the period: one statement (two index ranges, OR-ed), split and
+    # ordered below. The status is checked here, not in SQL: with ``status IN (…)`` SQLite walks the
+    # status index over every finished request ever instead of the period's ranges.
+    requests = (
         await session.execute(
             select(
                 ReviewRequest.id,
@@ -119,12 +122,27 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
                 ReviewRequest.status,
                 ReviewRequest.created_at,
                 ReviewRequest.decided_at,
-            ).where(ReviewRequest.decided_at >= start, ReviewRequest.decided_at < end)
+            ).where(
+                or_(
+                    and_(ReviewRequest.decided_at >= start, ReviewRequest.decided_at < end),
+                    and_(ReviewRequest.created_at >= start, ReviewRequest.created_at < end),
+                )
+            )
         )
     ).all()
-    # The status is checked here, not in SQL: with ``status IN (…)`` SQLite walks the status index
-    # over every finished request ever instead of the week's decided_at range.
-    completed = [row for row in completed if row.status in FINISHED_STATUSES]
+    completed = sorted(
+        (
+            ReviewFact(r.id, r.requester_id, r.status, r.created_at, r.decided_at)
+            for r in requests
+            if r.decided_at is not None and start <= r.decided_at < end and r.status in FINISHED_STATUSES
+        ),
+        key=lambda f: (f.decided_at, f.request_id),
+    )
+    requesters = [
+        r.requester_id
+        for r in sorted(requests, key=lambda r: (r.created_at, r.id))
+        if start <= r.created_at < end
+    ]
     events = (
         await session.execute(
             select(ReviewEvent.kind, ReviewEvent.actor_id, ReviewEvent.reasons)
@@ -136,44 +154,52 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
             .order_by(ReviewEvent.created_at, ReviewEvent.id)
         )
     ).all()
-    requesters = (
-        await session.scalars(
-            select(ReviewRequest.requester_id)
-            .where(ReviewRequest.created_at >= start, ReviewRequest.created_at < end)
-            .order_by(ReviewRequest.created_at, ReviewRequest.id)
+    # Waiting requests with the approvers of their current step, one row per approver.
+    waiting_rows = await session.execute(
+        select(
+            ReviewRequest.id,
+            ReviewRequest.requester_id,
+            ReviewRequest.account_key,
+            ReviewRequest.waiting_since,
+            ReviewRequest.channel_id,
+            ReviewRequest.message_ts,
+            ReviewApprover.user_id,
         )
-    ).all()
-    waiting_rows = (
-        await session.execute(
-            select(
-                ReviewRequest.id,
-                ReviewRequest.requester_id,
-                ReviewRequest.account_key,
-                ReviewRequest.waiting_since,
-                ReviewRequest.channel_id,
-                ReviewRequest.message_ts,
-                ReviewRequest.current_step,
-            )
-            .where(ReviewRequest.status == "pending")
-            .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
+        .outerjoin(
+            ReviewApprover,
+            and_(
+                ReviewApprover.request_id == ReviewRequest.id,
+                ReviewApprover.step == ReviewRequest.current_step,
+            ),
         )
-    ).all()
-    reviewers_of: dict[int, list[str]] = {}
-    if waiting_rows:
-        approvers = await session.execute(
-            select(ReviewApprover.request_id, ReviewApprover.step, ReviewApprover.user_id)
-            .where(ReviewApprover.request_id.in_([r.id for r in waiting_rows]))
-            .order_by(ReviewApprover.id)
+        .where(ReviewRequest.status == "pending")
+        .order_by(ReviewRequest.waiting_since, ReviewRequest.id, ReviewApprover.id)
+    )
+    waiting: dict[int, WaitingFact] = {}
+    for request_id, requester_id, account_key, waiting_since, channel_id, message_ts, user_id in waiting_rows:
+        fact = waiting.get(request_id) or WaitingFact(
+            request_id=request_id,
+            requester_id=requester_id,
+            account_key=account_key,
+            waiting_since=waiting_since,
+            channel_id=channel_id,
+            message_ts=message_ts,
         )
-        steps = {r.id: r.current_step for r in waiting_rows}
-        for request_id, step, user_id in approvers:
-            if steps.get(request_id) == step:
-                reviewers_of.setdefault(request_id, []).append(user_id)
-    wins = (
-        await session.scalars(
-            select(Win).where(Win.created_at >= start, Win.created_at < end).order_by(Win.created_at, Win.id)
+        if user_id is not None:
+            fact = replace(fact, reviewers=(*fact.reviewers, user_id))
+        waiting[request_id] = fact
+    wins = await session.execute(
+        select(
+            Win.what_happened,
+            Win.permalink,
+            Win.kpi_key,
+            Win.nominated_by,
+            Win.message_author,
+            Win.created_at,
         )
-    ).all()
+        .where(Win.created_at >= start, Win.created_at < end)
+        .order_by(Win.created_at, Win.id)
+    )
     reasons = [
         str(reason)
         for kind, _actor, event_reasons in events
@@ -183,32 +209,11 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
     return ActivityFacts(
         period=period,
         posts=tuple(PostFact(*row) for row in posts),
-        completed=tuple(ReviewFact(*row) for row in completed if row.decided_at is not None),
+        completed=tuple(completed),
         reviewers=tuple(actor for _kind, actor, _r in events if actor),
         requesters=tuple(requesters),
-        waiting=tuple(
-            WaitingFact(
-                request_id=r.id,
-                requester_id=r.requester_id,
-                account_key=r.account_key,
-                waiting_since=r.waiting_since,
-                channel_id=r.channel_id,
-                message_ts=r.message_ts,
-                reviewers=tuple(reviewers_of.get(r.id, ())),
-            )
-            for r in waiting_rows
-        ),
-        wins=tuple(
-            WinFact(
-                what=w.what_happened,
-                permalink=w.permalink,
-                kpi_key=w.kpi_key,
-                nominated_by=w.nominated_by,
-                message_author=w.message_author,
-                created_at=w.created_at,
-            )
-            for w in wins
-        ),
+        waiting=tuple(waiting.values()),
+        wins=tuple(WinFact(*row) for row in wins),
         reasons=tuple(reasons),
     )
 

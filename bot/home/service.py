@@ -102,21 +102,38 @@ def _mine(user_id: str) -> ColumnElement[bool]:
 
 
 async def _page(session: AsyncSession, where: ColumnElement[bool], *, limit: int) -> ItemPage:
-    total = await session.scalar(select(func.count()).select_from(ReviewRequest).where(where)) or 0
-    if not total:
-        return ItemPage()
-    rows = await session.execute(
-        select(ReviewRequest, ReviewRevision.text)
-        .outerjoin(
-            ReviewRevision,
-            and_(
-                ReviewRevision.request_id == ReviewRequest.id, ReviewRevision.number == ReviewRequest.revision
-            ),
+    """The oldest ``limit`` requests matching ``where`` and how many match in all, in one statement
+    (the total is a window count over the same rows, taken before the LIMIT)."""
+    rows = (
+        await session.execute(
+            select(
+                ReviewRequest.id,
+                ReviewRequest.revision,
+                ReviewRequest.version,
+                ReviewRequest.requester_id,
+                ReviewRequest.account_key,
+                ReviewRequest.status,
+                ReviewRevision.text,
+                ReviewRequest.planned_at,
+                ReviewRequest.waiting_since,
+                ReviewRequest.channel_id,
+                ReviewRequest.message_ts,
+                func.count().over().label("total"),
+            )
+            .outerjoin(
+                ReviewRevision,
+                and_(
+                    ReviewRevision.request_id == ReviewRequest.id,
+                    ReviewRevision.number == ReviewRequest.revision,
+                ),
+            )
+            .where(where)
+            .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
+            .limit(limit)
         )
-        .where(where)
-        .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
-        .limit(limit)
-    )
+    ).all()
+    if not rows:
+        return ItemPage()
     items = tuple(
         ReviewItem(
             id=r.id,
@@ -125,15 +142,15 @@ async def _page(session: AsyncSession, where: ColumnElement[bool], *, limit: int
             requester_id=r.requester_id,
             account_key=r.account_key,
             status=r.status,
-            text=text or "",
+            text=r.text or "",
             planned_at=r.planned_at,
             waiting_since=r.waiting_since,
             channel_id=r.channel_id,
             message_ts=r.message_ts,
         )
-        for r, text in rows.all()
+        for r in rows
     )
-    return ItemPage(items=items, total=int(total))
+    return ItemPage(items=items, total=int(rows[0].total))
 
 
 async def waiting_page(session: AsyncSession, *, user_id: str, limit: int = WAITING_SHOWN) -> ItemPage:
@@ -168,12 +185,12 @@ async def latest_digests(session: AsyncSession) -> tuple[DigestLink, ...]:
         .group_by(DigestRun.kind, DigestRun.channel_id)
         .subquery()
     )
-    rows = await session.scalars(
-        select(DigestRun)
+    rows = await session.execute(
+        select(DigestRun.kind, DigestRun.period, DigestRun.channel_id, DigestRun.message_ts)
         .join(newest, DigestRun.id == newest.c.id)
         .order_by(DigestRun.kind.desc(), DigestRun.channel_id)
     )
-    return tuple(DigestLink(r.kind, r.period, r.channel_id, r.message_ts or "") for r in rows.all())
+    return tuple(DigestLink(kind, period, channel, ts or "") for kind, period, channel, ts in rows)
 
 
 async def digest_states(

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,19 +71,90 @@ _OPEN_STATUSES = (Status.PENDING.value, Status.CHANGES_REQUESTED.value, Status.A
 # ---------------------------------------------------------------------------------------------
 
 
-async def _snapshots(session: AsyncSession, rows: Sequence[ReviewRequest]) -> list[RequestSnapshot]:
-    """Snapshots of ``rows`` with four batched queries, whatever the number of rows."""
+#: The request columns a snapshot needs (listings read these, not ORM entities).
+_REQUEST_COLUMNS = (
+    ReviewRequest.id,
+    ReviewRequest.requester_id,
+    ReviewRequest.account_key,
+    ReviewRequest.status,
+    ReviewRequest.current_step,
+    ReviewRequest.revision,
+    ReviewRequest.version,
+    ReviewRequest.planned_at,
+    ReviewRequest.due_at,
+    ReviewRequest.link_url,
+    ReviewRequest.feedback_wanted,
+    ReviewRequest.channel_id,
+    ReviewRequest.message_ts,
+    ReviewRequest.created_at,
+    ReviewRequest.waiting_since,
+    ReviewRequest.decided_at,
+    ReviewRequest.published_at,
+)
+
+
+def _post_url_of(request_id: Any) -> Any:
+    """The URL (else the external id) of the newest post published through the request."""
+    return (
+        select(case((and_(Post.url.is_not(None), Post.url != ""), Post.url), else_=Post.external_id))
+        .where(Post.review_request_id == request_id)
+        .order_by(Post.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _listing(*where: ColumnElement[bool]) -> Select[Any]:
+    """Requests matching ``where`` with their current revision's text and their post's URL, so
+    a listing needs two more statements (approvers, events) and no ORM entities."""
+    return (
+        select(
+            *_REQUEST_COLUMNS,
+            ReviewRevision.text.label("text"),
+            _post_url_of(ReviewRequest.id).label("post_url"),
+        )
+        .outerjoin(
+            ReviewRevision,
+            and_(
+                ReviewRevision.request_id == ReviewRequest.id, ReviewRevision.number == ReviewRequest.revision
+            ),
+        )
+        .where(*where)
+    )
+
+
+async def _listed(session: AsyncSession, stmt: Select[Any]) -> list[RequestSnapshot]:
+    rows = (await session.execute(stmt)).all()
+    return await _snapshots(
+        session,
+        rows,
+        texts={(r.id, r.revision): r.text for r in rows if r.text is not None},
+        post_urls={r.id: r.post_url for r in rows if r.post_url},
+    )
+
+
+async def _snapshots(
+    session: AsyncSession,
+    rows: Sequence[Any],
+    *,
+    texts: Mapping[tuple[int, int], str] | None = None,
+    post_urls: Mapping[int, str] | None = None,
+) -> list[RequestSnapshot]:
+    """Snapshots of ``rows`` (``ReviewRequest`` entities or rows of :data:`_REQUEST_COLUMNS`) with
+    at most four batched queries, whatever the number of rows: revision texts and post URLs unless
+    given (a listing reads them with its rows), approvers, events."""
     if not rows:
         return []
     ids = [r.id for r in rows]
-    texts: dict[tuple[int, int], str] = {}
-    revision_rows = await session.execute(
-        select(ReviewRevision.request_id, ReviewRevision.number, ReviewRevision.text).where(
-            ReviewRevision.request_id.in_(ids)
-        )
-    )
-    for request_id, number, text in revision_rows:
-        texts[(request_id, number)] = text
+    if texts is None:
+        texts = {
+            (request_id, number): text
+            for request_id, number, text in await session.execute(
+                select(ReviewRevision.request_id, ReviewRevision.number, ReviewRevision.text).where(
+                    ReviewRevision.request_id.in_(ids)
+                )
+            )
+        }
     approvers: dict[int, dict[int, tuple[list[str], str]]] = defaultdict(dict)
     approver_rows = await session.execute(
         select(ReviewApprover.request_id, ReviewApprover.step, ReviewApprover.user_id, ReviewApprover.mode)
@@ -114,12 +185,16 @@ async def _snapshots(session: AsyncSession, rows: Sequence[ReviewRequest]) -> li
             approvals[(request_id, revision, step or 0)].append(actor_id)
         if kind in _DECISION_KINDS:
             last[request_id] = LastDecision(kind, actor_id, created_at, tuple(reasons or ()))
-    post_urls: dict[int, str] = {}
-    post_rows = await session.execute(
-        select(Post.review_request_id, Post.url, Post.external_id).where(Post.review_request_id.in_(ids))
-    )
-    for request_id, url, external_id in post_rows:
-        post_urls[request_id] = url or external_id
+    if post_urls is None:
+        found: dict[int, str] = {}
+        post_rows = await session.execute(
+            select(Post.review_request_id, Post.url, Post.external_id)
+            .where(Post.review_request_id.in_(ids))
+            .order_by(Post.id)
+        )
+        for request_id, url, external_id in post_rows:
+            found[request_id] = url or external_id  # the newest post wins
+        post_urls = found
     out = []
     for row in rows:
         steps = tuple(
@@ -179,36 +254,35 @@ async def get_request(session: AsyncSession, *, request_id: int) -> RequestSnaps
 async def open_requests_for(session: AsyncSession, *, user_id: str) -> list[RequestSnapshot]:
     """``user_id``'s own requests that are not finished (waiting, changes requested, approved but not
     yet published), newest first, at most :data:`LIST_LIMIT`."""
-    rows = (
-        await session.scalars(
-            select(ReviewRequest)
-            .where(ReviewRequest.requester_id == user_id, ReviewRequest.status.in_(_OPEN_STATUSES))
-            .order_by(ReviewRequest.created_at.desc(), ReviewRequest.id.desc())
-            .limit(LIST_LIMIT)
-        )
-    ).all()
-    return await _snapshots(session, rows)
+    return await _listed(
+        session,
+        _listing(ReviewRequest.requester_id == user_id, ReviewRequest.status.in_(_OPEN_STATUSES))
+        .order_by(ReviewRequest.created_at.desc(), ReviewRequest.id.desc())
+        .limit(LIST_LIMIT),
+    )
 
 
 async def waiting_on(session: AsyncSession, *, user_id: str) -> list[RequestSnapshot]:
     """Pending requests whose *current* step lists ``user_id`` and that ``user_id`` has not approved
     yet, the longest-waiting first, at most :data:`LIST_LIMIT`."""
-    rows = (
-        await session.scalars(
-            select(ReviewRequest)
-            .join(
-                ReviewApprover,
-                and_(
-                    ReviewApprover.request_id == ReviewRequest.id,
-                    ReviewApprover.step == ReviewRequest.current_step,
-                ),
-            )
-            .where(ReviewApprover.user_id == user_id, ReviewRequest.status == Status.PENDING.value)
-            .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
-            .limit(LIST_LIMIT * 2)
+    # EXISTS from the pending requests, not a join from the approver rows: a manager who approves
+    # everything has an approver row on every request ever made (50,000 at size L), and SQLite,
+    # without statistics, walked all of them through (user_id, request_id) to find the pending few.
+    in_current_step = (
+        select(ReviewApprover.id)
+        .where(
+            ReviewApprover.request_id == ReviewRequest.id,
+            ReviewApprover.step == ReviewRequest.current_step,
+            ReviewApprover.user_id == user_id,
         )
-    ).all()
-    snapshots = await _snapshots(session, rows)
+        .exists()
+    )
+    snapshots = await _listed(
+        session,
+        _listing(ReviewRequest.status == Status.PENDING.value, in_current_step)
+        .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
+        .limit(LIST_LIMIT * 2),
+    )
     return [s for s in snapshots if s.step is not None and user_id in s.step.waiting_on][:LIST_LIMIT]
 
 
