@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench import data
@@ -77,12 +77,23 @@ class Phases:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
+@dataclass(slots=True)
+class Statements:
+    """SQL statements sent through the engine (counted by a ``before_cursor_execute`` listener)."""
+
+    count: int = 0
+
+    def seen(self, *_args: object) -> None:
+        self.count += 1
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     now: datetime
     t: Translator
+    statements: Statements = field(default_factory=Statements)
 
     @property
     def month(self) -> Period:
@@ -281,6 +292,8 @@ class Measured:
     phases_ms: dict[str, float]
     baseline_ms: float
     runs: int
+    #: SQL statements one repetition of the answer sends (the baseline sends one).
+    statements: int
 
     @property
     def without_chart_ms(self) -> float:
@@ -296,11 +309,14 @@ async def measure(ctx: Context, scenario: Scenario, *, reps: int, store: str, si
     await scenario.answer(ctx, Phases())
     totals: list[float] = []
     phases: list[Phases] = []
+    statements: list[int] = []
     for _ in range(reps):
         ph = Phases()
+        counted = ctx.statements.count
         started = time.perf_counter()
         await scenario.answer(ctx, ph)
         totals.append(time.perf_counter() - started)
+        statements.append(ctx.statements.count - counted)
         phases.append(ph)
     async with unit_of_work(ctx.sessions) as session:
         await scenario.baseline(session, ctx)
@@ -319,14 +335,17 @@ async def measure(ctx: Context, scenario: Scenario, *, reps: int, store: str, si
         phases_ms={n: statistics.median(p.seconds.get(n, 0.0) for p in phases) * 1000 for n in names},
         baseline_ms=statistics.median(base) * 1000,
         runs=reps,
+        statements=max(statements),
     )
 
 
 async def measure_store(url: str, *, store: str, size: str, reps: int, only: Sequence[str]) -> list[Measured]:
     settings = data.bench_settings(url)
     engine = make_engine(url)
+    statements = Statements()
+    event.listen(engine.sync_engine, "before_cursor_execute", statements.seen)
     try:
-        ctx = Context(settings, make_sessionmaker(engine), data.NOW, translator(settings.locale))
+        ctx = Context(settings, make_sessionmaker(engine), data.NOW, translator(settings.locale), statements)
         return [
             await measure(ctx, s, reps=reps, store=store, size=size)
             for s in SCENARIOS
@@ -350,12 +369,13 @@ def report(results: Sequence[Measured], sizes: Sequence[str]) -> None:
             fmt_ms(m.phases_ms["chart"]) if "chart" in m.phases_ms else "-",
             fmt_ms(m.baseline_ms),
             f"{m.ratio:.1f}x",
+            str(m.statements),
         ]
         for m in results
     ]
     print_table(
-        "Answers (median ms; ratio = (total - chart) / baseline)",
-        ["store size", "answer", "total", "store", "ui", "chart", "baseline", "ratio"],
+        "Answers (median ms; ratio = (total - chart) / baseline; stmts = SQL statements per answer)",
+        ["store size", "answer", "total", "store", "ui", "chart", "baseline", "ratio", "stmts"],
         rows,
         text_columns=2,
     )
