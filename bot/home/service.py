@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,7 +73,7 @@ OPEN_STATES = (Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED)
 # ---------------------------------------------------------------------------------------------
 
 
-def _waiting_on(user_id: str) -> ColumnElement[bool]:
+def _waiting_on(user_id: ColumnElement[str]) -> ColumnElement[bool]:
     """Pending requests whose current step lists ``user_id`` and that the user has not yet approved
     in this revision (an "all" step keeps waiting on the others after one approval)."""
     in_step = exists().where(
@@ -95,43 +96,52 @@ def _waiting_on(user_id: str) -> ColumnElement[bool]:
     )
 
 
-def _mine(user_id: str) -> ColumnElement[bool]:
+def _mine(user_id: ColumnElement[str]) -> ColumnElement[bool]:
     return and_(
         ReviewRequest.requester_id == user_id, ReviewRequest.status.in_([s.value for s in OPEN_STATES])
     )
 
 
-async def _page(session: AsyncSession, where: ColumnElement[bool], *, limit: int) -> ItemPage:
-    """The oldest ``limit`` requests matching ``where`` and how many match in all, in one statement
+def _page_statement(where: ColumnElement[bool]) -> Select[Any]:
+    """The oldest ``:limit`` requests matching ``where`` and how many match in all, in one statement
     (the total is a window count over the same rows, taken before the LIMIT)."""
-    rows = (
-        await session.execute(
-            select(
-                ReviewRequest.id,
-                ReviewRequest.revision,
-                ReviewRequest.version,
-                ReviewRequest.requester_id,
-                ReviewRequest.account_key,
-                ReviewRequest.status,
-                ReviewRevision.text,
-                ReviewRequest.planned_at,
-                ReviewRequest.waiting_since,
-                ReviewRequest.channel_id,
-                ReviewRequest.message_ts,
-                func.count().over().label("total"),
-            )
-            .outerjoin(
-                ReviewRevision,
-                and_(
-                    ReviewRevision.request_id == ReviewRequest.id,
-                    ReviewRevision.number == ReviewRequest.revision,
-                ),
-            )
-            .where(where)
-            .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
-            .limit(limit)
+    return (
+        select(
+            ReviewRequest.id,
+            ReviewRequest.revision,
+            ReviewRequest.version,
+            ReviewRequest.requester_id,
+            ReviewRequest.account_key,
+            ReviewRequest.status,
+            ReviewRevision.text,
+            ReviewRequest.planned_at,
+            ReviewRequest.waiting_since,
+            ReviewRequest.channel_id,
+            ReviewRequest.message_ts,
+            func.count().over().label("total"),
         )
-    ).all()
+        .outerjoin(
+            ReviewRevision,
+            and_(
+                ReviewRevision.request_id == ReviewRequest.id,
+                ReviewRevision.number == ReviewRequest.revision,
+            ),
+        )
+        .where(where)
+        .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+# Built once with bound parameters: building and cache-keying a statement of this size costs about
+# 0.5 ms a call, as much as running it.
+_USER = bindparam("user_id", type_=String)
+_WAITING_PAGE = _page_statement(_waiting_on(_USER))
+_MINE_PAGE = _page_statement(_mine(_USER))
+
+
+async def _page(session: AsyncSession, statement: Select[Any], *, user_id: str, limit: int) -> ItemPage:
+    rows = (await session.execute(statement, {"user_id": user_id, "limit": limit})).all()
     if not rows:
         return ItemPage()
     items = tuple(
@@ -155,12 +165,12 @@ async def _page(session: AsyncSession, where: ColumnElement[bool], *, limit: int
 
 async def waiting_page(session: AsyncSession, *, user_id: str, limit: int = WAITING_SHOWN) -> ItemPage:
     """Reviews waiting on ``user_id``, oldest first (by when they started waiting)."""
-    return await _page(session, _waiting_on(user_id), limit=limit)
+    return await _page(session, _WAITING_PAGE, user_id=user_id, limit=limit)
 
 
 async def mine_page(session: AsyncSession, *, user_id: str, limit: int = MINE_SHOWN) -> ItemPage:
     """``user_id``'s unfinished requests (see :data:`OPEN_STATES`), oldest first."""
-    return await _page(session, _mine(user_id), limit=limit)
+    return await _page(session, _MINE_PAGE, user_id=user_id, limit=limit)
 
 
 async def request_audience(session: AsyncSession, *, request_id: int) -> set[str]:
