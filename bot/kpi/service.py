@@ -9,6 +9,7 @@ the value, and earlier rows stay as history with who/when/source.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,12 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BindParameter,
     String,
     and_,
+    bindparam,
     case,
     func,
     insert,
-    literal,
     select,
     text,
     union_all,
@@ -161,11 +163,7 @@ async def _recorded_values(
     # Every row of the months, in the index's order (kpi, month, day, id): the last row of each
     # (kpi, month, day) is its value; day NULL is the month-level value. One index range, no
     # self-join on max(id): PostgreSQL planned that join as a hash over the whole table.
-    rows = await session.execute(
-        select(KpiValue.kpi_key, KpiValue.month, KpiValue.day, KpiValue.value)
-        .where(KpiValue.kpi_key.in_([k.key for k in kpis]), KpiValue.month.in_(list(labels)))
-        .order_by(KpiValue.kpi_key, KpiValue.month, KpiValue.day, KpiValue.id)
-    )
+    rows = await session.execute(_RECORDED, {"kpis": [k.key for k in kpis], "months": list(labels)})
     latest: dict[tuple[str, str, date | None], float] = {}
     for key, month, day, value in rows:
         latest[(key, month, day)] = value
@@ -196,15 +194,7 @@ async def _recorded_values(
 async def _targets(
     session: AsyncSession, *, kpis: Sequence[str], labels: Sequence[str]
 ) -> dict[tuple[str, str], float]:
-    latest = (
-        select(func.max(KpiTarget.id).label("id"))
-        .where(KpiTarget.kpi_key.in_(list(kpis)), KpiTarget.month.in_(list(labels)))
-        .group_by(KpiTarget.kpi_key, KpiTarget.month)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(KpiTarget.kpi_key, KpiTarget.month, KpiTarget.value).join(latest, KpiTarget.id == latest.c.id)
-    )
+    rows = await session.execute(_TARGETS, {"kpis": list(kpis), "months": list(labels)})
     return {(key, month): value for key, month, value in rows}
 
 
@@ -212,10 +202,70 @@ async def _post_stats(
     session: AsyncSession, *, months: Sequence[Period], tz: ZoneInfo, accounts: Sequence[str]
 ) -> dict[tuple[str, str], PostStats]:
     """Per (month label, account): count and sums of the posts published in ``months`` (of
-    ``accounts``; every account when empty), in one statement.
+    ``accounts``; every account when empty), in one statement (see :func:`_post_stats_statement`)."""
+    unique = list(dict.fromkeys(months))  # a month asked for twice is counted once
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    params: dict[str, Any] = _month_params(unique, tz)
+    if accounts:
+        params["accounts"] = list(accounts)
+    stmt = _post_stats_statement(len(unique), by_account=bool(accounts), postgres=postgres)
+    out: dict[tuple[str, str], PostStats] = {}
+    for label, account, posts, impressions, engagements, rate_eng, rate_imp in await session.execute(
+        stmt, params
+    ):
+        if label is not None:  # a gap between the months asked for
+            out[(label, account)] = PostStats(
+                int(posts), _as_int(impressions), _as_int(engagements), _as_int(rate_eng), _as_int(rate_imp)
+            )
+    return out
 
-    The statement's shape depends on the store, because their plans differ (measured at size L,
-    1M posts, against the plain count and sums over the same range):
+
+def _month_params(months: Sequence[Period], tz: ZoneInfo) -> dict[str, Any]:
+    """The bound values of the month placeholders ``m<i>`` (label), ``m<i>_start`` and ``m<i>_end``,
+    and of ``span_start`` / ``span_end`` (the first start, the last end)."""
+    params: dict[str, Any] = {}
+    for i, month in enumerate(months):
+        params[f"m{i}"] = month.label
+        params[f"m{i}_start"], params[f"m{i}_end"] = month.bounds_utc(tz)
+    params["span_start"] = min(params[f"m{i}_start"] for i in range(len(months)))
+    params["span_end"] = max(params[f"m{i}_end"] for i in range(len(months)))
+    return params
+
+
+def _month(i: int) -> tuple[BindParameter[Any], BindParameter[Any], BindParameter[Any]]:
+    return bindparam(f"m{i}", type_=String), bindparam(f"m{i}_start"), bindparam(f"m{i}_end")
+
+
+# Statements of the KPI reads are built once per shape (number of months, filter, store) with the
+# months as bound parameters: building and cache-keying them cost 0.2-0.5 ms each per call.
+_KPIS = bindparam("kpis", expanding=True)
+_MONTHS = bindparam("months", expanding=True)
+# Every row of the months, in the index's order (kpi, month, day, id): the last row of each
+# (kpi, month, day) is its value. One index range, no self-join on max(id): PostgreSQL planned
+# that join as a hash over the whole table.
+_RECORDED = (
+    select(KpiValue.kpi_key, KpiValue.month, KpiValue.day, KpiValue.value)
+    .where(KpiValue.kpi_key.in_(_KPIS), KpiValue.month.in_(_MONTHS))
+    .order_by(KpiValue.kpi_key, KpiValue.month, KpiValue.day, KpiValue.id)
+)
+_LATEST_TARGETS = (
+    select(func.max(KpiTarget.id).label("id"))
+    .where(KpiTarget.kpi_key.in_(_KPIS), KpiTarget.month.in_(_MONTHS))
+    .group_by(KpiTarget.kpi_key, KpiTarget.month)
+    .subquery()
+)
+_TARGETS = select(KpiTarget.kpi_key, KpiTarget.month, KpiTarget.value).join(
+    _LATEST_TARGETS, KpiTarget.id == _LATEST_TARGETS.c.id
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _post_stats_statement(months: int, *, by_account: bool, postgres: bool) -> Any:
+    """Count and sums per (month, account) over ``months`` month placeholders (:func:`_month`),
+    restricted to ``:accounts`` when ``by_account``.
+
+    The shape depends on the store, because their plans differ (measured at size L, 1M posts,
+    against the plain count and sums over the same range):
 
     - SQLite: a ``UNION ALL`` of one aggregate per month, each an index range on ``published_at``
       grouped by account (13 months: 1.2x the plain aggregate). One ``GROUP BY`` over the whole
@@ -232,44 +282,35 @@ async def _post_stats(
         func.sum(case((both, Post.engagements), else_=None)),
         func.sum(case((both, Post.impressions), else_=None)),
     )
-    unique = list(dict.fromkeys(months))  # a month asked for twice is counted once
-    in_accounts = [Post.account_key.in_(list(accounts))] if accounts else []
-    stmt: Any
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        bounds = [(m.label, *m.bounds_utc(tz)) for m in unique]
+    in_accounts = [Post.account_key.in_(bindparam("accounts", expanding=True))] if by_account else []
+    placeholders = [_month(i) for i in range(months)]
+    if postgres:
         bucket = case(
             *(
                 (and_(Post.published_at >= start, Post.published_at < end), label)
-                for label, start, end in bounds
+                for label, start, end in placeholders
             ),
             else_=None,
         ).label("month")
-        stmt = (
+        # The range spans the months; between months that are not contiguous, the CASE leaves the
+        # gap's posts out (NULL).
+        return (
             select(bucket, Post.account_key, *sums)
             .where(
-                Post.published_at >= min(start for _, start, _ in bounds),
-                Post.published_at < max(end for _, _, end in bounds),
+                Post.published_at >= bindparam("span_start"),
+                Post.published_at < bindparam("span_end"),
                 *in_accounts,
             )
             .group_by(bucket, Post.account_key)
         )
-    else:
-        per_month = []
-        for month in unique:
-            start, end = month.bounds_utc(tz)
-            per_month.append(
-                select(literal(month.label, String).label("month"), Post.account_key, *sums)
-                .where(Post.published_at >= start, Post.published_at < end, *in_accounts)
-                .group_by(Post.account_key)
-            )
-        stmt = union_all(*per_month)
-    out: dict[tuple[str, str], PostStats] = {}
-    for label, account, posts, impressions, engagements, rate_eng, rate_imp in await session.execute(stmt):
-        if label is not None:  # a gap between the months asked for
-            out[(label, account)] = PostStats(
-                int(posts), _as_int(impressions), _as_int(engagements), _as_int(rate_eng), _as_int(rate_imp)
-            )
-    return out
+    return union_all(
+        *(
+            select(label.label("month"), Post.account_key, *sums)
+            .where(Post.published_at >= start, Post.published_at < end, *in_accounts)
+            .group_by(Post.account_key)
+            for label, start, end in placeholders
+        )
+    )
 
 
 def _as_int(value: Any) -> int | None:
@@ -281,16 +322,30 @@ async def _follower_counts(
     session: AsyncSession, *, months: Sequence[Period], tz: ZoneInfo, accounts: Sequence[str]
 ) -> dict[str, dict[str, int]]:
     """Per account (of ``accounts``; every account when empty): the last follower count of each of
-    ``months`` (oldest first) that has one, and under :data:`BEFORE` the last count before them.
+    ``months`` (oldest first) that has one, and under :data:`BEFORE` the last count before them
+    (see :func:`_follower_statement`)."""
+    params = _month_params(months, tz)
+    if accounts:
+        params["accounts"] = list(accounts)
+    keys = [BEFORE, *(m.label for m in months)]
+    counts: dict[str, dict[str, int]] = {}
+    for account, *found in await session.execute(
+        _follower_statement(len(months), by_account=bool(accounts)), params
+    ):
+        counts[account] = {key: int(n) for key, n in zip(keys, found, strict=True) if n is not None}
+    return counts
 
-    One statement, one row per account, one column per month: each column is a correlated
-    ``ORDER BY captured_at DESC LIMIT 1`` inside the month, i.e. one backward seek in the
-    ``(account_key, captured_at)`` index. Grouping the months' snapshots instead made PostgreSQL
-    scan the whole table and SQLite the whole index (every year of daily counts, with no account
-    to seek by) to find a few hundred rows. A tie on the timestamp takes the larger count.
-    """
 
-    def last_count(start: datetime | None, end: datetime) -> Any:
+@functools.lru_cache(maxsize=64)
+def _follower_statement(months: int, *, by_account: bool) -> Any:
+    """One row per account, one column per month placeholder (:func:`_month`) plus the count before
+    the first month: each column is a correlated ``ORDER BY captured_at DESC LIMIT 1`` inside the
+    month, i.e. one backward seek in the ``(account_key, captured_at)`` index. Grouping the months'
+    snapshots instead made PostgreSQL scan the whole table and SQLite the whole index (every year
+    of daily counts, with no account to seek by) to find a few hundred rows. A tie on the
+    timestamp takes the larger count."""
+
+    def last_count(start: Any, end: Any) -> Any:
         where = [
             AccountSnapshot.account_key == Account.key,
             AccountSnapshot.captured_at < end,
@@ -307,17 +362,15 @@ async def _follower_counts(
             .scalar_subquery()
         )
 
-    bounds = [m.bounds_utc(tz) for m in months]
-    keys = [BEFORE, *(m.label for m in months)]
+    placeholders = [_month(i) for i in range(months)]
     stmt = select(
-        Account.key, last_count(None, bounds[0][0]), *(last_count(start, end) for start, end in bounds)
+        Account.key,
+        last_count(None, placeholders[0][1]),
+        *(last_count(start, end) for _, start, end in placeholders),
     )
-    if accounts:
-        stmt = stmt.where(Account.key.in_(list(accounts)))
-    counts: dict[str, dict[str, int]] = {}
-    for account, *found in await session.execute(stmt):
-        counts[account] = {key: int(n) for key, n in zip(keys, found, strict=True) if n is not None}
-    return counts
+    if by_account:
+        stmt = stmt.where(Account.key.in_(bindparam("accounts", expanding=True)))
+    return stmt
 
 
 async def record_value(
