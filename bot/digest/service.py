@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -98,15 +98,18 @@ RECOVERY_MARGIN = timedelta(minutes=10)
 # The statements of fetch_facts, built once with the period's bounds as parameters: building and
 # cache-keying them costs about 0.5 ms a call each, as much as running one on an indexed store.
 _START, _END = bindparam("start"), bindparam("end")
+# The period's posts, all of them (top posts and authors are picked in compose): plain table
+# columns, so the ~500 rows of a week skip the ORM's row loading (0.6 ms of 5 at size L).
+_POST = Post.__table__.c
 _POSTS = select(
-    Post.account_key,
-    Post.url,
-    Post.text,
-    Post.author,
-    Post.published_at,
-    Post.impressions,
-    Post.engagements,
-).where(Post.published_at >= _START, Post.published_at < _END)
+    _POST.account_key,
+    _POST.url,
+    _POST.text,
+    _POST.author,
+    _POST.published_at,
+    _POST.impressions,
+    _POST.engagements,
+).where(_POST.published_at >= _START, _POST.published_at < _END)
 # Requests decided or created in the period: one statement (two index ranges, OR-ed), split and
 # ordered in Python. The status is checked there too: with ``status IN (…)`` SQLite walks the
 # status index over every finished request ever instead of the period's ranges.
@@ -188,27 +191,13 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
         if start <= r.created_at < end
     ]
     events = (await session.execute(_DECISIONS, bounds)).all()
-    waiting: dict[int, WaitingFact] = {}
-    for (
-        request_id,
-        requester_id,
-        account_key,
-        waiting_since,
-        channel_id,
-        message_ts,
-        user_id,
-    ) in await session.execute(_WAITING):
-        fact = waiting.get(request_id) or WaitingFact(
-            request_id=request_id,
-            requester_id=requester_id,
-            account_key=account_key,
-            waiting_since=waiting_since,
-            channel_id=channel_id,
-            message_ts=message_ts,
-        )
+    waiting: dict[int, Any] = {}
+    reviewers: dict[int, list[str]] = {}
+    for *request, user_id in await session.execute(_WAITING):
+        waiting.setdefault(request[0], request)
+        reviewers.setdefault(request[0], [])
         if user_id is not None:
-            fact = replace(fact, reviewers=(*fact.reviewers, user_id))
-        waiting[request_id] = fact
+            reviewers[request[0]].append(user_id)
     wins = await session.execute(_WINS, bounds)
     reasons = [
         str(reason)
@@ -222,7 +211,10 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
         completed=tuple(completed),
         reviewers=tuple(actor for _kind, actor, _r in events if actor),
         requesters=tuple(requesters),
-        waiting=tuple(waiting.values()),
+        waiting=tuple(
+            WaitingFact(*request, reviewers=tuple(reviewers[request_id]))
+            for request_id, request in waiting.items()
+        ),
         wins=tuple(WinFact(*row) for row in wins),
         reasons=tuple(reasons),
     )
