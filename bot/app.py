@@ -31,6 +31,7 @@ from bot.slack.body import reparse_command_body
 from bot.slack.client import build_web_client
 from bot.slack.directory import Directory
 from bot.slack.errors import guard, make_error_handler
+from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
 from bot.slack.posting import use_retrying_respond
@@ -55,6 +56,8 @@ class Deps:
     slack: AsyncWebClient
     directory: Directory
     inflight: InFlight = field(default_factory=InFlight)
+    #: Turns for listener work after the ack (``[server] max_concurrent_work``).
+    after_ack: AfterAck = field(default_factory=AfterAck)
     platforms: Mapping[str, PlatformClient] = field(default_factory=dict)
 
     @property
@@ -62,9 +65,10 @@ class Deps:
         return translator(self.settings.locale)
 
     def listener(self, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
-        """Register-ready listener: tracked for shutdown and guarded by the error boundary."""
+        """Register-ready listener: tracked for shutdown, guarded by the error boundary, and its work
+        after the ack waiting for a turn (:mod:`bot.slack.gate`)."""
         # Tracked outside the guard: the error answer is work in progress too (SIGTERM waits for it).
-        return self.inflight.track(guard(func, t=self.t))
+        return self.inflight.track(guard(func, t=self.t, gate=self.after_ack))
 
 
 def build_deps(
@@ -86,6 +90,7 @@ def build_deps(
         sessions=db.make_sessionmaker(engine),
         slack=slack or build_web_client(token=token, base_url=settings.slack_api_url),
         directory=Directory(settings=settings, clock=clock),
+        after_ack=AfterAck(settings.server.max_concurrent_work),
         platforms=platforms or {},
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -70,11 +71,12 @@ class ReviewListeners:
     def _settings(self) -> Settings:
         return self._deps.settings
 
-    async def _in_store(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """One transaction, retried when SQLite is locked; a database outage is ``Unavailable``."""
+    async def _in_store(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
+        """One transaction, retried when SQLite is locked; a database outage is ``Unavailable``.
+        ``write``: the unit writes (see :func:`bot.db.unit_of_work`)."""
 
         async def unit() -> T:
-            async with db.unit_of_work(self._deps.sessions) as session:
+            async with db.unit_of_work(self._deps.sessions, write=write) as session:
                 return await work(session)
 
         return await db.with_retry(unit)
@@ -155,9 +157,10 @@ class ReviewListeners:
         posted = await post_once(client, channel=channel, message=message)
         ts, posted_in = posted.ts, posted.channel
         await self._in_store(
-            lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts)
+            lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts),
+            write=True,
         )
-        return await self._in_store(lambda s: service.get_request(s, request_id=snapshot.id))
+        return replace(snapshot, channel_id=posted_in, message_ts=ts)
 
     async def _thread(self, client: AsyncWebClient, snapshot: RequestSnapshot, message: Message) -> None:
         channel = snapshot.channel_id or self._settings.review.channel
@@ -253,11 +256,11 @@ class ReviewListeners:
         account_key = form.account_key
         chain = await self._chain(client, account_key=account_key, chosen=form.reviewers, requester=requester)
 
-        async def create(session: AsyncSession) -> RequestSnapshot | None:
+        async def create(session: AsyncSession) -> int | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
             if not await claim_key(session, key=f"review:view:{view.get('id')}:{view.get('hash')}", now=now):
                 return None
-            return await service.create_request(
+            return await service.insert_request(
                 session,
                 requester_id=requester,
                 account_key=account_key,
@@ -270,14 +273,15 @@ class ReviewListeners:
             )
 
         try:
-            snapshot = await self._in_store(create)
+            request_id = await self._in_store(create, write=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
         await ack()
-        if snapshot is None:
+        if request_id is None:
             log.info("request modal %s submitted twice; the second one is ignored", view.get("id"))
             return
+        snapshot = await self._in_store(lambda s: service.get_request(s, request_id=request_id))
         try:
             snapshot = await self._post_message(client, snapshot)
         except SlackApiError as exc:
@@ -341,7 +345,8 @@ class ReviewListeners:
                     feedback=feedback,
                     is_admin=self._settings.is_admin(actor),
                     now=now,
-                )
+                ),
+                write=True,
             )
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
@@ -408,7 +413,7 @@ class ReviewListeners:
             )
 
         try:
-            result = await self._in_store(check_and_resubmit)
+            result = await self._in_store(check_and_resubmit, write=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
@@ -471,7 +476,7 @@ class ReviewListeners:
             )
 
         try:
-            result = await self._in_store(record)
+            result = await self._in_store(record, write=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
             return
