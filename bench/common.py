@@ -185,7 +185,8 @@ def _environment(*, api_url: str, port: int) -> dict[str, str]:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=api_url,
         PORT=str(port),
-        PYTHONPATH=str(ROOT),
+        # The caller's own PYTHONPATH is kept after ours (e.g. a sitecustomize that profiles).
+        PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
     )
     for name in ("SLACK_APP_TOKEN", "DATABASE_URL", "SNS_BOT_CONFIG"):
         env.pop(name, None)
