@@ -44,7 +44,7 @@ def run(
 
 
 def posts_of(chunks: list[ImportChunk]) -> list[PostRecord]:
-    return [post for chunk in chunks for post in chunk.posts]
+    return [post for chunk in chunks for post in chunk.posts.records()]
 
 
 def problems_of(chunks: list[ImportChunk]) -> list[tuple[int, str, dict[str, Any]]]:

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bot.kpi.importers._detect import Header
-from bot.kpi.importers._values import Mask, Times, missing_mask, parse_counts, parse_times
+from bot.kpi.importers._values import Counts, Mask, Times, missing_mask, parse_counts, parse_times
 from bot.kpi.records import RowProblem
 
 #: Longest cell value echoed back in a problem message.
@@ -117,8 +117,8 @@ class Rows:
         self.report(missing_mask(values), "imports.errors.missing_value", column=key)
         return values
 
-    def counts(self, key: str) -> npt.NDArray[np.object_] | None:
-        """Whole non-negative counts (``int``/``None`` per row), or ``None`` without the column."""
+    def counts(self, key: str) -> Counts | None:
+        """Whole non-negative counts, or ``None`` without the column."""
         if not self.has(key):
             return None
         values = self.text(key)
@@ -126,7 +126,7 @@ class Rows:
         self.report(counts.bad, "imports.errors.bad_number", column=key, values=values)
         self.report(counts.fractional, "imports.errors.not_whole_number", column=key, values=values)
         self.report(counts.negative, "imports.errors.negative_count", column=key, values=values)
-        return counts.values
+        return counts
 
     def times(self, key: str, *, formats: Sequence[str], naive_tz: tzinfo, report: bool = True) -> Times:
         """Timestamps of a column; with ``report`` also the missing/bad-date problems."""

@@ -103,13 +103,21 @@ def _fractional(floats: npt.NDArray[np.float64]) -> Mask:
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """A parsed count column: Python ``int`` or ``None`` per row, plus what was wrong where."""
+    """A parsed count column: the whole numbers where ``known``, plus what was wrong where."""
 
-    values: npt.NDArray[np.object_]
+    ints: npt.NDArray[np.int64]
+    known: Mask
     missing: Mask
     bad: Mask
     fractional: Mask
     negative: Mask
+
+    @property
+    def values(self) -> npt.NDArray[np.object_]:
+        """Python ``int`` or ``None`` per row."""
+        out = np.full(len(self.ints), None, dtype=object)
+        out[self.known] = self.ints[self.known].tolist()
+        return out
 
 
 def parse_counts(values: pd.Series) -> Counts:
@@ -124,10 +132,8 @@ def parse_counts(values: pd.Series) -> Counts:
     fractional = _fractional(floats) & known
     negative = known & (floats < 0)
     ok = known & ~fractional & ~negative
-    out = np.full(len(floats), None, dtype=object)
-    # tolist() yields Python ints, which is what the records promise.
-    out[ok] = floats[ok].astype(np.int64).tolist()
-    return Counts(out, numbers.missing, numbers.bad | huge, fractional, negative)
+    ints = np.where(ok, floats, 0.0).astype(np.int64)
+    return Counts(ints, ok, numbers.missing, numbers.bad | huge, fractional, negative)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,12 +228,6 @@ def _localize(naive: npt.NDArray[np.datetime64], tz: tzinfo) -> npt.NDArray[np.d
         tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
     )
     return index.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
-
-
-def to_datetimes(utc: npt.NDArray[np.datetime64]) -> list[datetime]:
-    """Aware UTC ``datetime`` objects; the caller passes only parsed (non-NaT) values."""
-    values: list[datetime] = pd.DatetimeIndex(utc).tz_localize("UTC").to_pydatetime().tolist()
-    return values
 
 
 _PERIOD = r"^\d{4}-(?:0[1-9]|1[0-2])(?:-\d{2})?$"
