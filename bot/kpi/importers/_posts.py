@@ -31,6 +31,7 @@ _META_ID = r"[0-9_]+"
 _YOUTUBE_ID = r"[A-Za-z0-9_-]+"
 # X snowflake ids: milliseconds since this epoch, shifted left by 22 bits.
 _TWITTER_EPOCH_MS = 1_288_834_974_657
+_LATEST_MS = 7_258_118_400_000  # 2200-01-01
 _YOUTUBE_TOTALS = ("total", "合計")
 # NOTE: a pt-BR importer keeps only rows whose "Data comment" is empty or "total"; other values
 # mark per-breakdown sub-rows that would overwrite the post's lifetime totals.
@@ -187,13 +188,26 @@ def _ids(rows: Rows, key: str, pattern: str) -> pd.Series:
     return values
 
 
+def _unix_newlines(texts: Strings) -> Strings:
+    cells = texts.tolist()
+    if "\r" in "".join(cells):
+        texts[:] = [cell.replace("\r\n", "\n") for cell in cells]
+    return texts
+
+
 def _snowflake_times(ids: pd.Series, *, usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.datetime64]:
-    out = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ms]")
-    for i in np.flatnonzero(usable):
-        value = int(ids.iat[i])
-        if value >> 22:
-            out[i] = np.datetime64((value >> 22) + _TWITTER_EPOCH_MS, "ms")
-    return out.astype("datetime64[ns]")
+    out = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+    rows = np.flatnonzero(usable)
+    if not len(rows):
+        return out
+    ms = np.array(
+        [min((int(value) >> 22) + _TWITTER_EPOCH_MS, _LATEST_MS) for value in ids.to_numpy()[rows].tolist()],
+        dtype=np.int64,
+    )
+    # An id below 2**22 has no time in it; one past the year 2200 is not a snowflake either.
+    ok = (ms > _TWITTER_EPOCH_MS) & (ms < _LATEST_MS)
+    out[rows[ok]] = ms[ok].astype("datetime64[ms]")
+    return out
 
 
 def _skip_meta_sub_rows(rows: Rows) -> None:
@@ -268,7 +282,7 @@ def build_posts(
         published_at=published[keep].astype("datetime64[us]"),
         url=url_values,
         # Multi-line captions keep "\n" whatever the file's line endings were.
-        text=take(texts.str.replace("\r\n", "\n", regex=False)),
+        text=_unix_newlines(take(texts)),
         account_key=take(accounts),
         author=take(authors),
         counts=counts,

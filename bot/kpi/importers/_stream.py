@@ -234,9 +234,9 @@ def _start_lines(frame: pd.DataFrame, first: int) -> tuple[npt.NDArray[np.int64]
     """The line each row starts on, and the line after the chunk."""
     newlines = np.zeros(len(frame), dtype=np.int64)
     for label in frame.columns:
-        column = frame[label]
-        if "\n" in "".join(column.to_numpy()):  # rare: count per row only where needed
-            newlines += column.str.count("\n").to_numpy(dtype=np.int64)
+        cells = frame[label].tolist()
+        if "\n" in "".join(cells):  # rare: count per row only where needed
+            newlines += np.array([cell.count("\n") for cell in cells], dtype=np.int64)
     before = np.concatenate(([0], np.cumsum(newlines)[:-1])) if len(frame) else newlines
     lines = first + np.arange(len(frame), dtype=np.int64) + before
     return lines, first + len(frame) + int(newlines.sum())
