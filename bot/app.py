@@ -35,6 +35,7 @@ from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
 from bot.slack.posting import use_retrying_respond
+from bot.slack.router import Router
 
 if TYPE_CHECKING:
     from bot.platforms.base import PlatformClient
@@ -95,7 +96,7 @@ def build_deps(
     )
 
 
-def _feature_registrars() -> list[Callable[[AsyncApp, Deps], None]]:
+def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
@@ -131,8 +132,10 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
     app.middleware(reparse_command_body)
     app.middleware(use_retrying_respond)  # after the reparse, which rebuilds the context
     app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
+    router = Router()
     for register in _feature_registrars():
-        register(app, deps)
+        register(router, deps)
+    router.install(app)
     return app
 
 

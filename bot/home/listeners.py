@@ -14,7 +14,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ApprovalStep
@@ -32,6 +32,7 @@ from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ class HomeListeners:
         await client.chat_postMessage(channel=user_id, **message.kwargs())
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: Router, deps: Deps) -> None:
     listeners = HomeListeners(deps)
     attach(deps, listeners.publisher)
     track = deps.listener

@@ -10,11 +10,14 @@ same work and always rolls back, which makes its counts exactly what a real impo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import db
 from bot.clock import Clock, SystemClock
@@ -144,6 +147,21 @@ async def import_command(
                 progress.close()
                 await transaction.rollback()
                 _say(error.render(t), err=True)
+                return EXIT_REFUSED
+            except IntegrityError:
+                # Someone else (the collector, another import) stored one of these posts between
+                # our lookup and our insert; all or nothing, so nothing of this file is kept.
+                progress.close()
+                await transaction.rollback()
+                _say(t("kpi.import.conflict"), err=True)
+                return EXIT_REFUSED
+            except (OSError, DBAPIError) as exc:
+                if not db.is_unavailable_error(exc):
+                    raise
+                progress.close()
+                with contextlib.suppress(Exception):  # the connection itself may be gone
+                    await transaction.rollback()
+                _say(t("common.errors.db_unavailable"), err=True)
                 return EXIT_REFUSED
             if rejected or dry_run:
                 await transaction.rollback()

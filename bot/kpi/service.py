@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings, KpiSettings, Settings
@@ -707,6 +708,8 @@ async def _copy_new(
     now: datetime,
 ) -> None:
     """PostgreSQL: reserve the ids from the sequence, then COPY the posts and their snapshots."""
+    import asyncpg  # the driver of this session; imported here so SQLite deployments never load it
+
     raw = await (await session.connection()).get_raw_connection()
     driver = raw.driver_connection  # asyncpg, inside the session's transaction
     assert driver is not None
@@ -716,6 +719,23 @@ async def _copy_new(
         len(posts),
     )
     now_utc = now.astimezone(UTC)
+    try:
+        await _copy_posts(driver, posts, ids, metrics, reported, source=source, now_utc=now_utc)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        # Raw asyncpg under the session: the same error the SQLite path raises through SQLAlchemy.
+        raise IntegrityError("COPY post", None, exc) from exc
+
+
+async def _copy_posts(
+    driver: Any,
+    posts: PostColumns,
+    ids: list[int],
+    metrics: list[list[int | None]],
+    reported: npt.NDArray[np.bool_],
+    *,
+    source: str,
+    now_utc: datetime,
+) -> None:
     await driver.copy_records_to_table(
         "post",
         columns=["id", *_NEW_POST_COLUMNS],

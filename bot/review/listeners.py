@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,7 @@ from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +486,7 @@ class ReviewListeners:
         await self._thread(client, snapshot, ui.build_published_reply(result, settings=self._settings, t=t))
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: Router, deps: Deps) -> None:
     listeners = ReviewListeners(deps)
     track = deps.listener
     app.command(deps.settings.slack.review_command)(track(listeners.handle_review_command))
