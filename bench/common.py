@@ -56,6 +56,7 @@ timezone = "Asia/Tokyo"
 url = "{db_url}"
 [server]
 host = "127.0.0.1"
+max_concurrent_work = {max_work}
 [roles]
 managers = ["{manager}"]
 admins = ["{admin}"]
@@ -286,6 +287,8 @@ def write_config(workdir: Path, *, db_url: str) -> Path:
             review_channel=REVIEW_CHANNEL,
             mgmt_channel=MGMT_CHANNEL,
             account=ACCOUNT_KEY,
+            # The bot's default unless the environment asks for another (to compare settings).
+            max_work=int(os.environ.get("BENCH_MAX_CONCURRENT_WORK", "8")),
         ),
         encoding="utf-8",
     )

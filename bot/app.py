@@ -65,11 +65,17 @@ class Deps:
     def t(self) -> Translator:
         return translator(self.settings.locale)
 
-    def listener(self, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+    def listener(
+        self,
+        func: Callable[..., Awaitable[Any]],
+        *,
+        opens_modal: bool | Callable[[dict[str, Any]], bool] = False,
+    ) -> Callable[..., Awaitable[None]]:
         """Register-ready listener: tracked for shutdown, guarded by the error boundary, and its work
-        after the ack waiting for a turn (:mod:`bot.slack.gate`)."""
+        after the ack waiting for a turn (:mod:`bot.slack.gate`; ``opens_modal``: its answer is a
+        modal, which must open within Slack's 3 s, so it goes first; or a test of the request body)."""
         # Tracked outside the guard: the error answer is work in progress too (SIGTERM waits for it).
-        return self.inflight.track(guard(func, t=self.t, gate=self.after_ack))
+        return self.inflight.track(guard(func, t=self.t, gate=self.after_ack, opens_modal=opens_modal))
 
 
 def build_deps(

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.app import Deps
 from bot.config import ConfigError
 from bot.errors import NotAllowed
-from bot.slack.gate import DEFAULT_LIMIT, AfterAck
+from bot.slack.gate import DEFAULT_LIMIT, TRIGGER_BUDGET, AfterAck
 from tests.conftest import SIGNING_SECRET, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
@@ -134,3 +134,111 @@ def test_the_limit_comes_from_the_config() -> None:
 def test_a_gate_needs_at_least_one_turn() -> None:
     with pytest.raises(ValueError):
         AfterAck(0)
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_work_that_opens_a_modal_goes_before_work_that_can_wait(deps: Deps) -> None:
+    deps = replace(deps, after_ack=AfterAck(1))
+    started: list[str] = []
+    release = asyncio.Event()
+
+    async def handler(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack()
+        started.append(command["text"])
+        if command["text"] == "first":
+            await release.wait()
+
+    app = AsyncApp(client=deps.slack, signing_secret=SIGNING_SECRET)
+    app.command("/later")(deps.listener(handler))
+    app.command("/modal")(deps.listener(handler, opens_modal=True))
+    client = TestClient(TestServer(app.web_app()))
+    await client.start_server()
+    try:
+        sender = SlackSender(client, secret=SIGNING_SECRET)
+        for command, text in [("/later", "first"), ("/later", "a"), ("/modal", "b"), ("/later", "c")]:
+            assert (await sender.command(payloads.slash_command(command, text))).status == 200
+        assert started == ["first"]
+        release.set()
+        assert await deps.inflight.drain(5)
+        assert started == ["first", "b", "a", "c"]
+    finally:
+        await client.close()
+
+
+async def test_a_modal_whose_turn_comes_too_late_is_not_opened_and_the_person_hears_why(
+    deps: Deps, fake_slack: FakeSlack
+) -> None:
+    ticks = Ticks()
+    deps = replace(deps, after_ack=AfterAck(1, monotonic=ticks))
+    release = asyncio.Event()
+    opened: list[str] = []
+
+    async def busy(ack: AsyncAck) -> None:
+        await ack()
+        await release.wait()
+
+    async def opens(ack: AsyncAck, client: Any, body: dict[str, Any]) -> None:
+        await ack()
+        opened.append(body["trigger_id"])  # the modal would be opened here
+
+    app = AsyncApp(client=deps.slack, signing_secret=SIGNING_SECRET)
+    app.command("/busy")(deps.listener(busy))
+    app.command("/open")(deps.listener(opens, opens_modal=True))
+    client = TestClient(TestServer(app.web_app()))
+    await client.start_server()
+    try:
+        sender = SlackSender(client, secret=SIGNING_SECRET)
+        assert (await sender.command(payloads.slash_command("/busy", ""))).status == 200
+        late = fake_slack.response_url("late")
+        assert (await sender.command(payloads.slash_command("/open", "", response_url=late))).status == 200
+        ticks.now += TRIGGER_BUDGET + 0.1  # the backlog outlived the trigger
+        release.set()
+        calls = await fake_slack.wait_for("response_url")
+        assert calls[0].params["text"].startswith(":hourglass: 時間内にフォームを開けませんでした")
+        assert await deps.inflight.drain(5)
+        assert opened == []
+        assert (deps.after_ack.working, deps.after_ack.waiting) == (0, 0)
+
+        ontime = fake_slack.response_url("ontime")
+        assert (await sender.command(payloads.slash_command("/open", "", response_url=ontime))).status == 200
+        assert await deps.inflight.drain(5)
+        assert len(opened) == 1
+    finally:
+        await client.close()
+
+
+def test_sns_review_is_urgent_only_when_it_opens_the_request_modal() -> None:
+    from bot.review.listeners import _command_opens_modal
+
+    assert _command_opens_modal({"text": ""})
+    assert _command_opens_modal({"text": "新商品の告知です"})
+    assert not _command_opens_modal({"text": " help "})
+    assert not _command_opens_modal({"text": "LIST"})
+
+
+async def test_a_run_cancelled_while_waiting_leaves_no_turn_behind() -> None:
+    gate = AfterAck(1)
+    holder = gate.ack_for(None)
+    await holder.take_turn()
+    waiter = gate.ack_for(None, urgent=True)
+    task = asyncio.create_task(waiter.take_turn())
+    await asyncio.sleep(0)
+    assert gate.waiting == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (gate.working, gate.waiting) == (1, 0)
+    holder.release()
+    assert (gate.working, gate.waiting) == (0, 0)
+    again = gate.ack_for(None)
+    await asyncio.wait_for(again.take_turn(), 1)  # the turn is free, not lost
+    again.release()

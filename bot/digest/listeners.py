@@ -79,5 +79,5 @@ class DigestListeners:
 
 def register(app: Router, deps: Deps) -> None:
     listeners = DigestListeners(deps)
-    app.shortcut(CallbackId.SHARE_WIN)(deps.listener(listeners.handle_share_win_shortcut))
+    app.shortcut(CallbackId.SHARE_WIN)(deps.listener(listeners.handle_share_win_shortcut, opens_modal=True))
     app.view(CallbackId.WIN_MODAL)(deps.listener(listeners.handle_win_submission))

@@ -228,9 +228,9 @@ def register(app: Router, deps: Deps) -> None:
     attach(deps, listeners.publisher)
     track = deps.listener
     app.event("app_home_opened")(track(listeners.handle_home_opened_event))
-    app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action))
-    app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action))
-    app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action))
+    app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action, opens_modal=True))
+    app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action, opens_modal=True))
+    app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action, opens_modal=True))
     app.action(ActionId.AWAY_UNTIL.value)(track(listeners.handle_away_until_action))
     app.action(ActionId.AWAY_CLEAR.value)(track(listeners.handle_away_clear_action))
     app.action(ActionId.DIGEST_PREVIEW.value)(track(listeners.handle_digest_preview_action))

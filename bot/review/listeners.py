@@ -187,10 +187,10 @@ class ReviewListeners:
         text = command.get("text") or ""
         word = text.strip().lower()
         t = self._deps.t
-        if word == "help":
+        if word == _HELP:
             await respond(response_type="ephemeral", **ui.build_help(self._settings, t).kwargs())
             return
-        if word == "list":
+        if word == _LIST:
             await self._answer_list(command, respond)
             return
         requester = str(command.get("user_id") or "")
@@ -486,15 +486,25 @@ class ReviewListeners:
         await self._thread(client, snapshot, ui.build_published_reply(result, settings=self._settings, t=t))
 
 
+_HELP, _LIST = "help", "list"
+
+
+def _command_opens_modal(body: dict[str, Any]) -> bool:
+    """``/sns-review`` opens the request modal unless it asks for help or the list."""
+    return str(body.get("text") or "").strip().lower() not in (_HELP, _LIST)
+
+
 def register(app: Router, deps: Deps) -> None:
     listeners = ReviewListeners(deps)
     track = deps.listener
-    app.command(deps.settings.slack.review_command)(track(listeners.handle_review_command))
+    app.command(deps.settings.slack.review_command)(
+        track(listeners.handle_review_command, opens_modal=_command_opens_modal)
+    )
     app.action(ActionId.ACCOUNT.value)(track(listeners.handle_account_action))
     for action_id in _DECISION_BY_ACTION:
-        app.action(action_id)(track(listeners.handle_decision_action))
-    app.action(ActionId.RESUBMIT.value)(track(listeners.handle_resubmit_action))
-    app.action(ActionId.PUBLISH.value)(track(listeners.handle_publish_action))
+        app.action(action_id)(track(listeners.handle_decision_action, opens_modal=True))
+    app.action(ActionId.RESUBMIT.value)(track(listeners.handle_resubmit_action, opens_modal=True))
+    app.action(ActionId.PUBLISH.value)(track(listeners.handle_publish_action, opens_modal=True))
     app.view(CallbackId.REQUEST.value)(track(listeners.handle_request_submission))
     app.view(CallbackId.FEEDBACK.value)(track(listeners.handle_decision_submission))
     app.view(CallbackId.APPROVE.value)(track(listeners.handle_decision_submission))

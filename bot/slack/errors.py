@@ -115,10 +115,15 @@ _BOLT_ARGS = (
 
 
 def guard(
-    func: Callable[..., Awaitable[Any]], *, t: Translator, gate: AfterAck | None = None
+    func: Callable[..., Awaitable[Any]],
+    *,
+    t: Translator,
+    gate: AfterAck | None = None,
+    opens_modal: bool | Callable[[dict[str, Any]], bool] = False,
 ) -> Callable[..., Awaitable[None]]:
     """Wrap a listener so that no exception escapes into Bolt (see the module docstring); with
-    ``gate``, its work after the ack waits for a turn (:mod:`bot.slack.gate`)."""
+    ``gate``, its work after the ack waits for a turn (:mod:`bot.slack.gate`), urgently when it
+    answers by opening a modal (``opens_modal``)."""
     wanted = [a for a in inspect.getfullargspec(inspect.unwrap(func)).args if a not in ("self", "cls")]
     unknown = set(wanted) - set(_BOLT_ARGS)
     if unknown:
@@ -142,7 +147,8 @@ def guard(
         say: Any,
     ) -> None:
         available = locals()
-        gated = gate.ack_for(ack) if gate is not None else None
+        urgent = opens_modal(body) if callable(opens_modal) else opens_modal
+        gated = gate.ack_for(ack, urgent=urgent) if gate is not None else None
         if gated is not None:
             available["ack"] = gated
         try:
