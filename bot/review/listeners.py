@@ -122,10 +122,7 @@ class ReviewListeners:
         """Re-render the channel message from the store as it is *now* (the latest of several quick
         decisions wins); a deleted message is posted again and its new ts stored."""
 
-        async def load(session: AsyncSession) -> tuple[RequestSnapshot, dict[str, date]]:
-            return await service.get_request(session, request_id=request_id), await self._away(session)
-
-        snapshot, away = await self._in_store(load)
+        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
         _refresh_homes(self._deps, snapshot)
         message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
         if snapshot.channel_id and snapshot.message_ts:
@@ -147,11 +144,18 @@ class ReviewListeners:
                     snapshot.message_ts,
                     exc.response.get("error"),
                 )
-        return await self._post_message(client, snapshot)
+        return await self._post_message(client, snapshot, away)
 
-    async def _post_message(self, client: AsyncWebClient, snapshot: RequestSnapshot) -> RequestSnapshot:
+    async def _with_away(
+        self, session: AsyncSession, request_id: int
+    ) -> tuple[RequestSnapshot, dict[str, date]]:
+        """The request as it is now and who is away today: what its channel message shows."""
+        return await service.get_request(session, request_id=request_id), await self._away(session)
+
+    async def _post_message(
+        self, client: AsyncWebClient, snapshot: RequestSnapshot, away: dict[str, date]
+    ) -> RequestSnapshot:
         _refresh_homes(self._deps, snapshot)
-        away = await self._in_store(self._away)
         message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
         channel = self._settings.review.channel
         # Exactly once: a lost answer must not leave a second request message with live buttons.
@@ -282,9 +286,9 @@ class ReviewListeners:
         if request_id is None:
             log.info("request modal %s submitted twice; the second one is ignored", view.get("id"))
             return
-        snapshot = await self._in_store(lambda s: service.get_request(s, request_id=request_id))
+        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
         try:
-            snapshot = await self._post_message(client, snapshot)
+            snapshot = await self._post_message(client, snapshot, away)
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             log.error(
