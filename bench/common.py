@@ -56,6 +56,7 @@ timezone = "Asia/Tokyo"
 url = "{db_url}"
 [server]
 host = "127.0.0.1"
+max_concurrent_work = {max_work}
 [roles]
 managers = ["{manager}"]
 admins = ["{admin}"]
@@ -185,7 +186,8 @@ def _environment(*, api_url: str, port: int) -> dict[str, str]:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=api_url,
         PORT=str(port),
-        PYTHONPATH=str(ROOT),
+        # The caller's own PYTHONPATH is kept after ours (e.g. a sitecustomize that profiles).
+        PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
     )
     for name in ("SLACK_APP_TOKEN", "DATABASE_URL", "SNS_BOT_CONFIG"):
         env.pop(name, None)
@@ -285,6 +287,8 @@ def write_config(workdir: Path, *, db_url: str) -> Path:
             review_channel=REVIEW_CHANNEL,
             mgmt_channel=MGMT_CHANNEL,
             account=ACCOUNT_KEY,
+            # The bot's default unless the environment asks for another (to compare settings).
+            max_work=int(os.environ.get("BENCH_MAX_CONCURRENT_WORK", "8")),
         ),
         encoding="utf-8",
     )

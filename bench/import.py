@@ -215,6 +215,8 @@ class Result:
     peak_kib: int
     exit_code: int
     summary: str
+    #: 1-minute load average right after the import (the machine is shared; figures scale with it).
+    load: float = 0.0
 
     @property
     def rows_per_second(self) -> float:
@@ -241,7 +243,14 @@ def run_import(*, store: str, db_url: str, path: Path, fmt: ImportFormat, rows: 
     if done.returncode != 0:
         print(f"import {fmt.name} into {store} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return Result(
-        store, fmt.name, rows, seconds, peak, done.returncode, (done.stdout.strip().splitlines() or [""])[-1]
+        store,
+        fmt.name,
+        rows,
+        seconds,
+        peak,
+        done.returncode,
+        (done.stdout.strip().splitlines() or [""])[-1],
+        os.getloadavg()[0],
     )
 
 
@@ -304,7 +313,7 @@ def run(options: Options) -> list[Result]:
 def report(results: Sequence[Result]) -> None:
     print_table(
         "Import (whole `sns-bot import posts` process on a fresh store)",
-        ["store", "format", "rows", "wall s", "rows/s", "peak RSS MiB", "exit", "report"],
+        ["store", "format", "rows", "wall s", "rows/s", "peak RSS MiB", "load 1m", "exit", "report"],
         [
             [
                 r.store,
@@ -313,6 +322,7 @@ def report(results: Sequence[Result]) -> None:
                 f"{r.seconds:.1f}",
                 f"{r.rows_per_second:,.0f}",
                 f"{r.peak_kib / 1024:.0f}",
+                f"{r.load:.1f}",
                 r.exit_code,
                 r.summary,
             ]

@@ -31,9 +31,11 @@ from bot.slack.body import reparse_command_body
 from bot.slack.client import build_web_client
 from bot.slack.directory import Directory
 from bot.slack.errors import guard, make_error_handler
+from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
 from bot.slack.posting import use_retrying_respond
+from bot.slack.router import Router
 
 if TYPE_CHECKING:
     from bot.platforms.base import PlatformClient
@@ -55,16 +57,25 @@ class Deps:
     slack: AsyncWebClient
     directory: Directory
     inflight: InFlight = field(default_factory=InFlight)
+    #: Turns for listener work after the ack (``[server] max_concurrent_work``).
+    after_ack: AfterAck = field(default_factory=AfterAck)
     platforms: Mapping[str, PlatformClient] = field(default_factory=dict)
 
     @property
     def t(self) -> Translator:
         return translator(self.settings.locale)
 
-    def listener(self, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
-        """Register-ready listener: tracked for shutdown and guarded by the error boundary."""
+    def listener(
+        self,
+        func: Callable[..., Awaitable[Any]],
+        *,
+        opens_modal: bool | Callable[[dict[str, Any]], bool] = False,
+    ) -> Callable[..., Awaitable[None]]:
+        """Register-ready listener: tracked for shutdown, guarded by the error boundary, and its work
+        after the ack waiting for a turn (:mod:`bot.slack.gate`; ``opens_modal``: its answer is a
+        modal, which must open within Slack's 3 s, so it goes first; or a test of the request body)."""
         # Tracked outside the guard: the error answer is work in progress too (SIGTERM waits for it).
-        return self.inflight.track(guard(func, t=self.t))
+        return self.inflight.track(guard(func, t=self.t, gate=self.after_ack, opens_modal=opens_modal))
 
 
 def build_deps(
@@ -86,11 +97,12 @@ def build_deps(
         sessions=db.make_sessionmaker(engine),
         slack=slack or build_web_client(token=token, base_url=settings.slack_api_url),
         directory=Directory(settings=settings, clock=clock),
+        after_ack=AfterAck(settings.server.max_concurrent_work),
         platforms=platforms or {},
     )
 
 
-def _feature_registrars() -> list[Callable[[AsyncApp, Deps], None]]:
+def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
@@ -126,8 +138,10 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
     app.middleware(reparse_command_body)
     app.middleware(use_retrying_respond)  # after the reparse, which rebuilds the context
     app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
+    router = Router()
     for register in _feature_registrars():
-        register(app, deps)
+        register(router, deps)
+    router.install(app)
     return app
 
 

@@ -146,6 +146,8 @@ class ServerSettings:
     path: str = "/slack/events"
     #: Public base URL, used only to print request URLs into the manifest in HTTP mode.
     public_url: str | None = None
+    #: How many listeners may work past their ack at once; the rest wait their turn (bot.slack.gate).
+    max_concurrent_work: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -827,7 +829,7 @@ def settings_from_mapping(
     database = DatabaseSettings(_database_url(r, raw, environ, base or Path.cwd()))
 
     s = r.table(raw, "server", "")
-    r.known(s, "server", ("host", "port", "path", "public_url"))
+    r.known(s, "server", ("host", "port", "path", "public_url", "max_concurrent_work"))
     port: int = r.get(s, "port", "server", int, 3000)
     if environ.get("PORT"):
         try:
@@ -844,6 +846,7 @@ def settings_from_mapping(
         port=port,
         path=r.get(s, "path", "server", str, "/slack/events"),
         public_url=public_url.rstrip("/") if public_url else None,
+        max_concurrent_work=int(r.positive(s, "max_concurrent_work", "server", 8)),
     )
 
     ro = r.table(raw, "roles", "")

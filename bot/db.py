@@ -8,7 +8,9 @@ concurrent writers wait instead of failing with "database is locked".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -172,12 +174,42 @@ async def with_retry(work: Callable[[], Awaitable[T]], *, attempts: int = 5, bas
     raise AssertionError("unreachable")
 
 
+#: One in-process writer lock per SQLite engine (see :func:`unit_of_work`).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    bind = sessions.kw.get("bind")
+    engine = getattr(bind, "sync_engine", None)
+    if engine is None or engine.dialect.name != "sqlite":
+        return None
+    lock = _SQLITE_WRITERS.get(engine)
+    if lock is None:
+        lock = _SQLITE_WRITERS[engine] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
-async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One transaction; connection failures surface as :class:`Unavailable` (nothing was written)."""
+async def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], *, write: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """One transaction; connection failures surface as :class:`Unavailable` (nothing was written).
+
+    ``write=True`` marks a unit that writes, on SQLite: it waits for this process's writer lock (an
+    ``asyncio.Lock``, woken in arrival order the moment the previous writer commits), then takes the
+    database's write lock up front (``BEGIN IMMEDIATE``). Without it, concurrent writers of one process
+    queue inside SQLite's busy handler, which sleeps up to 100 ms between tries in each connection's
+    thread: under a burst of submissions, acks waited seconds for a lock that was free most of the
+    time. Other processes (a replica, ``sns-bot import``) still meet this one in the busy handler.
+    PostgreSQL needs neither: its row locks queue writers itself.
+    """
+    lock = _sqlite_writer_lock(sessions) if write else None
     try:
-        async with sessions.begin() as session:
-            yield session
+        async with lock if lock is not None else contextlib.nullcontext():
+            async with sessions.begin() as session:
+                if lock is not None:
+                    await session.execute(text("BEGIN IMMEDIATE"))
+                yield session
     except (OSError, DBAPIError) as exc:
         if is_unavailable_error(exc):
             raise Unavailable("common.errors.db_unavailable") from exc

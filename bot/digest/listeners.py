@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,6 +16,7 @@ from bot.errors import BotError
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.slack.router import Router
 
 
 class DigestListeners:
@@ -76,7 +77,7 @@ class DigestListeners:
             )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: Router, deps: Deps) -> None:
     listeners = DigestListeners(deps)
-    app.shortcut(CallbackId.SHARE_WIN)(deps.listener(listeners.handle_share_win_shortcut))
+    app.shortcut(CallbackId.SHARE_WIN)(deps.listener(listeners.handle_share_win_shortcut, opens_modal=True))
     app.view(CallbackId.WIN_MODAL)(deps.listener(listeners.handle_win_submission))

@@ -14,7 +14,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ApprovalStep
@@ -32,6 +32,7 @@ from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -222,14 +223,14 @@ class HomeListeners:
         await client.chat_postMessage(channel=user_id, **message.kwargs())
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: Router, deps: Deps) -> None:
     listeners = HomeListeners(deps)
     attach(deps, listeners.publisher)
     track = deps.listener
     app.event("app_home_opened")(track(listeners.handle_home_opened_event))
-    app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action))
-    app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action))
-    app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action))
+    app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action, opens_modal=True))
+    app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action, opens_modal=True))
+    app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action, opens_modal=True))
     app.action(ActionId.AWAY_UNTIL.value)(track(listeners.handle_away_until_action))
     app.action(ActionId.AWAY_CLEAR.value)(track(listeners.handle_away_clear_action))
     app.action(ActionId.DIGEST_PREVIEW.value)(track(listeners.handle_digest_preview_action))

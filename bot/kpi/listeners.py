@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,6 +20,7 @@ from bot.slack.blocks import escape
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,6 @@ class KpiListeners:
         raise NotAllowed(f"kpi.errors.setters_{setters}")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: Router, deps: Deps) -> None:
     listeners = KpiListeners(deps)
     app.command(deps.settings.slack.kpi_command)(deps.listener(listeners.handle_kpi_command))

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +72,12 @@ class ReviewListeners:
     def _settings(self) -> Settings:
         return self._deps.settings
 
-    async def _in_store(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """One transaction, retried when SQLite is locked; a database outage is ``Unavailable``."""
+    async def _in_store(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
+        """One transaction, retried when SQLite is locked; a database outage is ``Unavailable``.
+        ``write``: the unit writes (see :func:`bot.db.unit_of_work`)."""
 
         async def unit() -> T:
-            async with db.unit_of_work(self._deps.sessions) as session:
+            async with db.unit_of_work(self._deps.sessions, write=write) as session:
                 return await work(session)
 
         return await db.with_retry(unit)
@@ -119,10 +122,7 @@ class ReviewListeners:
         """Re-render the channel message from the store as it is *now* (the latest of several quick
         decisions wins); a deleted message is posted again and its new ts stored."""
 
-        async def load(session: AsyncSession) -> tuple[RequestSnapshot, dict[str, date]]:
-            return await service.get_request(session, request_id=request_id), await self._away(session)
-
-        snapshot, away = await self._in_store(load)
+        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
         _refresh_homes(self._deps, snapshot)
         message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
         if snapshot.channel_id and snapshot.message_ts:
@@ -144,20 +144,28 @@ class ReviewListeners:
                     snapshot.message_ts,
                     exc.response.get("error"),
                 )
-        return await self._post_message(client, snapshot)
+        return await self._post_message(client, snapshot, away)
 
-    async def _post_message(self, client: AsyncWebClient, snapshot: RequestSnapshot) -> RequestSnapshot:
+    async def _with_away(
+        self, session: AsyncSession, request_id: int
+    ) -> tuple[RequestSnapshot, dict[str, date]]:
+        """The request as it is now and who is away today: what its channel message shows."""
+        return await service.get_request(session, request_id=request_id), await self._away(session)
+
+    async def _post_message(
+        self, client: AsyncWebClient, snapshot: RequestSnapshot, away: dict[str, date]
+    ) -> RequestSnapshot:
         _refresh_homes(self._deps, snapshot)
-        away = await self._in_store(self._away)
         message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
         channel = self._settings.review.channel
         # Exactly once: a lost answer must not leave a second request message with live buttons.
         posted = await post_once(client, channel=channel, message=message)
         ts, posted_in = posted.ts, posted.channel
         await self._in_store(
-            lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts)
+            lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts),
+            write=True,
         )
-        return await self._in_store(lambda s: service.get_request(s, request_id=snapshot.id))
+        return replace(snapshot, channel_id=posted_in, message_ts=ts)
 
     async def _thread(self, client: AsyncWebClient, snapshot: RequestSnapshot, message: Message) -> None:
         channel = snapshot.channel_id or self._settings.review.channel
@@ -183,10 +191,10 @@ class ReviewListeners:
         text = command.get("text") or ""
         word = text.strip().lower()
         t = self._deps.t
-        if word == "help":
+        if word == _HELP:
             await respond(response_type="ephemeral", **ui.build_help(self._settings, t).kwargs())
             return
-        if word == "list":
+        if word == _LIST:
             await self._answer_list(command, respond)
             return
         requester = str(command.get("user_id") or "")
@@ -253,11 +261,11 @@ class ReviewListeners:
         account_key = form.account_key
         chain = await self._chain(client, account_key=account_key, chosen=form.reviewers, requester=requester)
 
-        async def create(session: AsyncSession) -> RequestSnapshot | None:
+        async def create(session: AsyncSession) -> int | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
             if not await claim_key(session, key=f"review:view:{view.get('id')}:{view.get('hash')}", now=now):
                 return None
-            return await service.create_request(
+            return await service.insert_request(
                 session,
                 requester_id=requester,
                 account_key=account_key,
@@ -270,16 +278,17 @@ class ReviewListeners:
             )
 
         try:
-            snapshot = await self._in_store(create)
+            request_id = await self._in_store(create, write=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
         await ack()
-        if snapshot is None:
+        if request_id is None:
             log.info("request modal %s submitted twice; the second one is ignored", view.get("id"))
             return
+        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
         try:
-            snapshot = await self._post_message(client, snapshot)
+            snapshot = await self._post_message(client, snapshot, away)
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             log.error(
@@ -341,7 +350,8 @@ class ReviewListeners:
                     feedback=feedback,
                     is_admin=self._settings.is_admin(actor),
                     now=now,
-                )
+                ),
+                write=True,
             )
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
@@ -408,7 +418,7 @@ class ReviewListeners:
             )
 
         try:
-            result = await self._in_store(check_and_resubmit)
+            result = await self._in_store(check_and_resubmit, write=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
@@ -471,7 +481,7 @@ class ReviewListeners:
             )
 
         try:
-            result = await self._in_store(record)
+            result = await self._in_store(record, write=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
             return
@@ -480,15 +490,25 @@ class ReviewListeners:
         await self._thread(client, snapshot, ui.build_published_reply(result, settings=self._settings, t=t))
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+_HELP, _LIST = "help", "list"
+
+
+def _command_opens_modal(body: dict[str, Any]) -> bool:
+    """``/sns-review`` opens the request modal unless it asks for help or the list."""
+    return str(body.get("text") or "").strip().lower() not in (_HELP, _LIST)
+
+
+def register(app: Router, deps: Deps) -> None:
     listeners = ReviewListeners(deps)
     track = deps.listener
-    app.command(deps.settings.slack.review_command)(track(listeners.handle_review_command))
+    app.command(deps.settings.slack.review_command)(
+        track(listeners.handle_review_command, opens_modal=_command_opens_modal)
+    )
     app.action(ActionId.ACCOUNT.value)(track(listeners.handle_account_action))
     for action_id in _DECISION_BY_ACTION:
-        app.action(action_id)(track(listeners.handle_decision_action))
-    app.action(ActionId.RESUBMIT.value)(track(listeners.handle_resubmit_action))
-    app.action(ActionId.PUBLISH.value)(track(listeners.handle_publish_action))
+        app.action(action_id)(track(listeners.handle_decision_action, opens_modal=True))
+    app.action(ActionId.RESUBMIT.value)(track(listeners.handle_resubmit_action, opens_modal=True))
+    app.action(ActionId.PUBLISH.value)(track(listeners.handle_publish_action, opens_modal=True))
     app.view(CallbackId.REQUEST.value)(track(listeners.handle_request_submission))
     app.view(CallbackId.FEEDBACK.value)(track(listeners.handle_decision_submission))
     app.view(CallbackId.APPROVE.value)(track(listeners.handle_decision_submission))

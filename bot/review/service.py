@@ -341,7 +341,36 @@ async def create_request(
     chain: Sequence[ResolvedStep],
     now: datetime,
 ) -> RequestSnapshot:
-    """Store a new request waiting on the first step of ``chain`` (approvers already resolved).
+    """Store a new request waiting on the first step of ``chain`` (approvers already resolved) and
+    read it back (see :func:`insert_request`)."""
+    request_id = await insert_request(
+        session,
+        requester_id=requester_id,
+        account_key=account_key,
+        text=text,
+        planned_at=planned_at,
+        link_url=link_url,
+        feedback_wanted=feedback_wanted,
+        chain=chain,
+        now=now,
+    )
+    return await get_request(session, request_id=request_id)
+
+
+async def insert_request(
+    session: AsyncSession,
+    *,
+    requester_id: str,
+    account_key: str,
+    text: str,
+    planned_at: datetime | None,
+    link_url: str | None,
+    feedback_wanted: str,
+    chain: Sequence[ResolvedStep],
+    now: datetime,
+) -> int:
+    """Store a new request waiting on the first step of ``chain``; its id. Only writes, so that a
+    submission's transaction (before its ack, holding SQLite's write lock) stays short.
 
     The reminder sweep picks it up at once (``next_reminder_at = now``) and works out when its
     first reminder is due.
@@ -383,7 +412,7 @@ async def create_request(
         )
     )
     await session.flush()
-    return await get_request(session, request_id=row.id)
+    return row.id
 
 
 async def attach_message(session: AsyncSession, *, request_id: int, channel_id: str, message_ts: str) -> None:

@@ -104,12 +104,13 @@ class Message:
     """A message ready for ``chat.postMessage``/``chat.update``/``respond``: fallback text + blocks."""
 
     text: str
-    blocks: Sequence[Block] = ()
+    #: Block Kit models, or blocks :func:`fit_blocks` already rendered (and validated) once.
+    blocks: Sequence[Block | dict[str, Any]] = ()
     metadata: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def blocks_json(self) -> list[dict[str, Any]]:
-        return [b.to_dict() for b in self.blocks]
+        return [b if isinstance(b, dict) else b.to_dict() for b in self.blocks]
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the Web API (``text``, ``blocks``, ``metadata``)."""
@@ -138,18 +139,23 @@ def block_text_length(block: dict[str, Any]) -> int:
 
 def fit_blocks(
     blocks: Sequence[Block], *, more: str | None = None, limit: int = MESSAGE_BLOCKS_MAX
-) -> list[Block]:
-    """Keep blocks within a message's block count and text budget; ``more`` closes a cut list."""
-    out: list[Block] = []
+) -> list[dict[str, Any]]:
+    """Keep blocks within a message's block count and text budget; ``more`` closes a cut list.
+
+    Returns the kept blocks rendered: measuring needs each block's dict, and rendering a Block Kit
+    model (with its validation) is the costly part of building a message, so it is done once.
+    """
+    out: list[dict[str, Any]] = []
     budget = MESSAGE_TEXT_BUDGET - (len(more) if more else 0)
     room = limit - (1 if more else 0)
     used = 0
     for block in blocks:
-        size = block_text_length(block.to_dict())
+        rendered = block.to_dict()
+        size = block_text_length(rendered)
         if len(out) >= room or used + size > budget:
             if more:
-                out.append(context(more))
+                out.append(context(more).to_dict())
             return out
-        out.append(block)
+        out.append(rendered)
         used += size
     return out

@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
 from bot.i18n import Translator
+from bot.slack.gate import AfterAck
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,16 @@ _BOLT_ARGS = (
 )
 
 
-def guard(func: Callable[..., Awaitable[Any]], *, t: Translator) -> Callable[..., Awaitable[None]]:
-    """Wrap a listener so that no exception escapes into Bolt (see the module docstring)."""
+def guard(
+    func: Callable[..., Awaitable[Any]],
+    *,
+    t: Translator,
+    gate: AfterAck | None = None,
+    opens_modal: bool | Callable[[dict[str, Any]], bool] = False,
+) -> Callable[..., Awaitable[None]]:
+    """Wrap a listener so that no exception escapes into Bolt (see the module docstring); with
+    ``gate``, its work after the ack waits for a turn (:mod:`bot.slack.gate`), urgently when it
+    answers by opening a modal (``opens_modal``)."""
     wanted = [a for a in inspect.getfullargspec(inspect.unwrap(func)).args if a not in ("self", "cls")]
     unknown = set(wanted) - set(_BOLT_ARGS)
     if unknown:
@@ -138,10 +147,19 @@ def guard(func: Callable[..., Awaitable[Any]], *, t: Translator) -> Callable[...
         say: Any,
     ) -> None:
         available = locals()
+        urgent = opens_modal(body) if callable(opens_modal) else opens_modal
+        gated = gate.ack_for(ack, urgent=urgent) if gate is not None else None
+        if gated is not None:
+            available["ack"] = gated
         try:
+            if gated is not None and gated.response is not None:
+                await gated.take_turn()  # Bolt acked before calling (Events API)
             await func(**{name: available[name] for name in wanted})
         except Exception as error:
-            await answer_error(error, t=t, ack=ack, body=body, client=client, respond=respond)
+            await answer_error(error, t=t, ack=available["ack"], body=body, client=client, respond=respond)
+        finally:
+            if gated is not None:
+                gated.release()
 
     guarded.__name__ = getattr(func, "__name__", "listener")
     guarded.__qualname__ = getattr(func, "__qualname__", guarded.__name__)

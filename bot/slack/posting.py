@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.slack.blocks import Message
-from bot.slack.client import without_retries
+from bot.slack.client import sdk_logger, without_retries
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ class RetryingRespond(AsyncRespond):
             proxy=self.proxy,
             ssl=self.ssl,
             session=self.session,
+            logger=sdk_logger("slack_sdk.webhook.async_client"),
             retry_handlers=_respond_retry_handlers(),
         )
         response = await client.send_dict(message)

@@ -44,7 +44,7 @@ def run(
 
 
 def posts_of(chunks: list[ImportChunk]) -> list[PostRecord]:
-    return [post for chunk in chunks for post in chunk.posts]
+    return [post for chunk in chunks for post in chunk.posts.records()]
 
 
 def problems_of(chunks: list[ImportChunk]) -> list[tuple[int, str, dict[str, Any]]]:
@@ -334,6 +334,34 @@ def test_x_content_export_takes_time_from_snowflake_when_it_agrees_with_date() -
         metrics=Metrics(impressions=71, engagements=2, likes=2, comments=0, shares=3, saves=1, clicks=0),
         line=3,
     )
+
+
+def test_x_content_padded_counts_and_an_id_too_long_for_a_snowflake(tmp_path: Path) -> None:
+    header = (
+        "Post id,Date,Post text,Post Link,Impressions,Likes,Engagements,Bookmarks,Shares,New follows,"
+        "Replies,Reposts,Profile visits,Detail Expands,URL Clicks,Hashtag Clicks,Permalink Clicks\n"
+    )
+    long_id = "9" * 40
+    path = tmp_path / "content.csv"
+    path.write_text(
+        header
+        + f'{long_id},"Tue, Jul 14, 2026",hi,https://x.com/a/status/1, 12 ,3 ,5,,,,,,,,,,\n'
+        + '2062732161538076729,"Fri, Jun 5, 2026",yo,https://x.com/a/status/2,"1,234",0,1,,,,,,,,,,\n',
+        "utf-8",
+    )
+
+    _, chunks = run(path)
+
+    assert problems_of(chunks) == []
+    assert [(p.external_id, p.published_at, p.metrics) for p in posts_of(chunks)] == [
+        # No time in an id that large: the Date column, midnight in Tokyo.
+        (long_id, utc(2026, 7, 13, 15, 0), Metrics(impressions=12, engagements=5, likes=3)),
+        (
+            "2062732161538076729",
+            datetime(2026, 6, 5, 3, 4, 5, 678000, tzinfo=UTC),
+            Metrics(impressions=1234, engagements=1, likes=0),
+        ),
+    ]
 
 
 def test_x_content_japanese_export_with_bom_and_backslash_header() -> None:

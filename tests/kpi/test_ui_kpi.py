@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from slack_sdk.models.blocks import Block
+
 from bot.digest.periods import month_of
 from bot.i18n import translator
 from bot.kpi import service, ui
@@ -51,7 +53,7 @@ def test_english_status_report() -> None:
     message = ui.build_status(
         statuses, month=nov, today=date(2026, 11, 16), elapsed=0.5, cmd="/sns-kpi", t=EN
     )
-    sections = [b.to_dict()["text"]["text"] for b in message.blocks if b.type == "section"]
+    sections = [b["text"]["text"] for b in message.blocks_json() if b["type"] == "section"]
     assert sections == [
         "*1 of 2 KPIs with a target are on track.*",
         "*Recruiting entries*   20 / target 30 (67% of target)\n"
@@ -59,6 +61,6 @@ def test_english_status_report() -> None:
         "*Engagement rate*   2.5% / target 3% (83% of target)\n:red_circle: Behind · vs last month: no change",
         "*Branded searches*   no figure yet",
     ]
-    assert message.blocks[0].to_dict()["text"]["text"] == "SNS KPIs — 2026-11"
-    for block in message.blocks:
-        block.validate_json()
+    assert message.blocks_json()[0]["text"]["text"] == "SNS KPIs — 2026-11"
+    for block in message.blocks_json():
+        Block.parse(block).validate_json()  # type: ignore[union-attr]

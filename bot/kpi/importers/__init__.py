@@ -1,4 +1,4 @@
-"""CSV import: platform exports and generic files → PostRecord / KpiRecord (pure, pandas, reads files).
+"""CSV import: platform exports and generic files → PostColumns / KpiRecord (pure, pandas, reads files).
 
 Recognises the file (encoding, delimiter, header row, format) from its bytes, then streams it in
 chunks, vectorising conversions per chunk. Every rejected row comes back as a ``RowProblem`` with

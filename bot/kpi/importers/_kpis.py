@@ -97,7 +97,7 @@ class SearchConsoleSum:
         branded = branded_mask(rows.text("query"), self.options.brand_terms)
         if counts is not None:
             ok = branded & ~rows.bad & ~rows.skip
-            self.total += sum(value for value in counts[ok].tolist() if value is not None)
+            self.total += sum(counts.ints[ok & counts.known].tolist())  # Python ints: no overflow
         return []
 
     def finish(self) -> list[KpiRecord]:

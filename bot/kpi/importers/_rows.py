@@ -15,7 +15,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from bot.kpi.importers._detect import Header
-from bot.kpi.importers._values import Mask, Times, missing_mask, parse_counts, parse_times
+from bot.kpi.importers._values import (
+    Counts,
+    Mask,
+    Times,
+    missing_mask,
+    parse_counts,
+    parse_times,
+    plain_counts,
+)
 from bot.kpi.records import RowProblem
 
 #: Longest cell value echoed back in a problem message.
@@ -60,8 +68,9 @@ class Rows:
         """The column's cells, stripped; all empty when the file lacks the column."""
         if key not in self._texts:
             if self.has(key):
-                column = self._frame.iloc[:, self._header.positions[key]].reset_index(drop=True)
-                self._texts[key] = column.str.strip()
+                cells = self._frame.iloc[:, self._header.positions[key]].tolist()
+                # Every cell is a str (na_filter=False): a plain comprehension is ~4x faster than .str.
+                self._texts[key] = pd.Series(np.array([cell.strip() for cell in cells], dtype=object))
             else:
                 self._texts[key] = pd.Series([""] * self.n, dtype=object)
         return self._texts[key]
@@ -117,16 +126,20 @@ class Rows:
         self.report(missing_mask(values), "imports.errors.missing_value", column=key)
         return values
 
-    def counts(self, key: str) -> npt.NDArray[np.object_] | None:
-        """Whole non-negative counts (``int``/``None`` per row), or ``None`` without the column."""
+    def counts(self, key: str) -> Counts | None:
+        """Whole non-negative counts, or ``None`` without the column."""
         if not self.has(key):
             return None
+        if key not in self._texts:
+            raw = self._frame.iloc[:, self._header.positions[key]].to_numpy(dtype=object)
+            if (quick := plain_counts(raw)) is not None:
+                return quick
         values = self.text(key)
         counts = parse_counts(values)
         self.report(counts.bad, "imports.errors.bad_number", column=key, values=values)
         self.report(counts.fractional, "imports.errors.not_whole_number", column=key, values=values)
         self.report(counts.negative, "imports.errors.negative_count", column=key, values=values)
-        return counts.values
+        return counts
 
     def times(self, key: str, *, formats: Sequence[str], naive_tz: tzinfo, report: bool = True) -> Times:
         """Timestamps of a column; with ``report`` also the missing/bad-date problems."""

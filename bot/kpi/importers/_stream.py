@@ -32,7 +32,7 @@ from bot.kpi.importers._formats import SPECS, ImportFormat, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
 from bot.kpi.importers._posts import POST_READERS, PostContext
 from bot.kpi.importers._rows import Rows
-from bot.kpi.records import KpiRecord, PostRecord, RowProblem
+from bot.kpi.records import KpiRecord, PostColumns, RowProblem
 
 #: Fields beyond the header we still tokenise, so a row with a stray unquoted comma becomes a
 #: precise "too many fields" problem instead of aborting the whole file.
@@ -44,21 +44,22 @@ class ImportChunk:
     """The outcome of one chunk of rows.
 
     Attributes:
-        posts: valid post rows.
+        posts: valid post rows, column by column (``posts.records()`` for row objects).
         kpis: valid KPI values (a Search Console file yields its one sum in a final chunk).
         problems: rejected rows, in line order.
         rows: data rows read (blank lines not counted).
         skipped: rows deliberately ignored, e.g. YouTube's "Total" row.
     """
 
-    posts: list[PostRecord]
+    posts: PostColumns
     kpis: list[KpiRecord]
     problems: list[RowProblem]
     rows: int
     skipped: int = 0
 
 
-_Reader = Callable[[Rows], tuple[list[PostRecord], list[KpiRecord]]]
+_Reader = Callable[[Rows], tuple[PostColumns, list[KpiRecord]]]
+_NO_POSTS = PostColumns.from_records([])
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +131,9 @@ def _plan(
     fmt = header.spec.format
     if fmt.name == "search_console_queries":
         summer = SearchConsoleSum(search_console, kpis=kpis)
-        return _Plan(header, lambda rows: ([], summer.read(rows)), summer.finish)
+        return _Plan(header, lambda rows: (_NO_POSTS, summer.read(rows)), summer.finish)
     if fmt.kind == "kpi":
-        return _Plan(header, lambda rows: ([], read_generic_kpis(rows, kpis=kpis)), list)
+        return _Plan(header, lambda rows: (_NO_POSTS, read_generic_kpis(rows, kpis=kpis)), list)
     reader = POST_READERS[fmt.name]
     ctx = PostContext(
         platform=fmt.platform,
@@ -207,7 +208,7 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
                 lines, next_line = _start_lines(frame, next_line)
                 yield _convert(frame, lines, plan, width=width)
     if final := plan.finish():
-        yield ImportChunk(posts=[], kpis=final, problems=[], rows=0)
+        yield ImportChunk(posts=_NO_POSTS, kpis=final, problems=[], rows=0)
 
 
 _PANDAS_LINE = re.compile(r"\bline (\d+)")
@@ -233,9 +234,9 @@ def _start_lines(frame: pd.DataFrame, first: int) -> tuple[npt.NDArray[np.int64]
     """The line each row starts on, and the line after the chunk."""
     newlines = np.zeros(len(frame), dtype=np.int64)
     for label in frame.columns:
-        column = frame[label]
-        if "\n" in "".join(column.to_numpy()):  # rare: count per row only where needed
-            newlines += column.str.count("\n").to_numpy(dtype=np.int64)
+        cells = frame[label].tolist()
+        if "\n" in "".join(cells):  # rare: count per row only where needed
+            newlines += np.array([cell.count("\n") for cell in cells], dtype=np.int64)
     before = np.concatenate(([0], np.cumsum(newlines)[:-1])) if len(frame) else newlines
     lines = first + np.arange(len(frame), dtype=np.int64) + before
     return lines, first + len(frame) + int(newlines.sum())
