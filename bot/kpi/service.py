@@ -1,10 +1,12 @@
 """KPI store operations and rules: month values (recorded or derived), targets, post upserts, collector
 runs, and the checks on values people type (I/O through a passed-in AsyncSession; no Slack).
 
-Aggregates run in SQL as one grouped query per need, bucketed into months with a ``CASE`` over the
-months' UTC bounds, so a 12-month history over a million posts is one indexed range scan, not a
-loop in Python. Recorded values and targets are append-only: the latest row of a (KPI, period) is
-the value, and earlier rows stay as history with who/when/source.
+Month values are read with at most four statements (recorded values, one post aggregate per
+month and account, follower counts, targets), whatever the number of KPIs and account filters: a
+12-month history over a million posts is indexed range scans, not a loop in Python, and each
+KPI's account filter is applied to the per-account rows in pure code (:mod:`bot.kpi.status`).
+Recorded values and targets are append-only: the latest row of a (KPI, period) is the value, and
+earlier rows stay as history with who/when/source.
 """
 
 from __future__ import annotations
