@@ -17,8 +17,9 @@ from bot.errors import BotError
 
 PeriodKind = Literal["weekly", "monthly"]
 
-_WEEK_RE = re.compile(r"(\d{4})-[Ww](\d{2})")
-_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits only: ``\d`` would also take "੩" or "３" (and int() reads them).
+_WEEK_RE = re.compile(r"([0-9]{4})-[Ww]([0-9]{2})")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 #: What a well-formed period looks like, shown back to a person who typed a bad one.
 _EXAMPLES: dict[str, str] = {"weekly": "2026-W47", "monthly": "2026-11"}
 
@@ -56,8 +57,8 @@ class Period:
         """``2026-W47`` (ISO week-numbering year, which may differ from ``start.year``) or ``2026-11``."""
         if self.kind == "weekly":
             iso = self.start.isocalendar()
-            return f"{iso.year}-W{iso.week:02d}"
-        return f"{self.start.year}-{self.start.month:02d}"
+            return f"{iso.year:04d}-W{iso.week:02d}"
+        return f"{self.start.year:04d}-{self.start.month:02d}"
 
     def bounds_utc(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """Aware UTC instants of local midnight at ``start`` and at ``end`` in ``tz``.

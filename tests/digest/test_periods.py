@@ -121,6 +121,7 @@ def test_parse_period_reads_both_forms() -> None:
     assert parse_period("weekly", "2026-W47") == Period("weekly", date(2026, 11, 16), date(2026, 11, 23))
     assert parse_period("weekly", " 2026-w47 ").label == "2026-W47"
     assert parse_period("monthly", "2026-11") == Period("monthly", date(2026, 11, 1), date(2026, 12, 1))
+    assert parse_period("monthly", "0999-01").label == "0999-01"  # labels keep four digits
 
 
 @pytest.mark.parametrize(
@@ -138,6 +139,9 @@ def test_parse_period_reads_both_forms() -> None:
         ("monthly", "26-11"),
         ("monthly", "2026-W47"),
         ("monthly", "0000-01"),
+        ("monthly", "000੩-01"),  # a Gurmukhi digit: int() reads it, a month label must not hold it
+        ("monthly", "２０２６-１１"),  # full-width digits
+        ("weekly", "２０２６-W４７"),
         ("monthly", ""),
         ("monthly", "2026-11-01"),
     ],
