@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from bot.errors import Unavailable
+from bot.errors import Busy, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def _sqlite_writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.L
 
 @asynccontextmanager
 async def unit_of_work(
-    sessions: async_sessionmaker[AsyncSession], *, write: bool = False
+    sessions: async_sessionmaker[AsyncSession], *, write: bool = False, start_within: float | None = None
 ) -> AsyncIterator[AsyncSession]:
     """One transaction; connection failures surface as :class:`Unavailable` (nothing was written).
 
@@ -202,11 +202,21 @@ async def unit_of_work(
     thread: under a burst of submissions, acks waited seconds for a lock that was free most of the
     time. Other processes (a replica, ``sns-bot import``) still meet this one in the busy handler.
     PostgreSQL needs neither: its row locks queue writers itself.
+
+    ``start_within`` (seconds): work that must finish before an ack (a modal submission) gives up
+    with :class:`~bot.errors.Busy` when the writer lock or a pooled connection is not its own by
+    then — a prompt "busy, submit again" with the form kept beats an ack past Slack's 3 s.
     """
     lock = _sqlite_writer_lock(sessions) if write else None
+    deadline = None if start_within is None else asyncio.get_running_loop().time() + start_within
     try:
-        async with lock if lock is not None else contextlib.nullcontext():
+        async with contextlib.AsyncExitStack() as held:
+            if lock is not None:
+                await _before(deadline, lock.acquire())
+                held.callback(lock.release)
             async with sessions.begin() as session:
+                if deadline is not None:
+                    await _before(deadline, session.connection())  # a pooled connection, no statement yet
                 if lock is not None:
                     await session.execute(text("BEGIN IMMEDIATE"))
                 yield session
@@ -214,6 +224,22 @@ async def unit_of_work(
         if is_unavailable_error(exc):
             raise Unavailable("common.errors.db_unavailable") from exc
         raise
+
+
+async def _before(deadline: float | None, waiting: Awaitable[Any]) -> None:
+    """Wait for a lock or a pooled connection until ``deadline`` (loop time); then :class:`Busy`.
+
+    Only waits *before* the transaction's first statement are bounded: a unit is never cut short
+    once it has written, so "busy" always means nothing was changed.
+    """
+    if deadline is None:
+        await waiting
+        return
+    try:
+        async with asyncio.timeout_at(deadline):
+            await waiting
+    except TimeoutError:
+        raise Busy("common.errors.busy") from None
 
 
 # ---------------------------------------------------------------------------------------------

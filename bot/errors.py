@@ -44,3 +44,8 @@ class Conflict(BotError):
 
 class Unavailable(BotError):
     """A dependency (the database, Slack) is temporarily unavailable; nothing was changed."""
+
+
+class Busy(Unavailable):
+    """Too much work is queued to start this in time (e.g. before Slack's 3 s for an ack); nothing
+    was changed and the person may simply try again."""

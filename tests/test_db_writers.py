@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import Base, make_engine, make_sessionmaker, unit_of_work
+from bot.errors import Busy
 from bot.slack.models import ProcessedKey
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -104,3 +105,49 @@ async def test_postgres_units_are_unchanged_by_the_write_flag(engine: AsyncEngin
         session.add(ProcessedKey(key="pg", created_at=NOW))
     async with sessions() as session:
         assert (await session.scalars(select(ProcessedKey.key))).all() == ["pg"]
+
+
+async def test_a_writer_that_cannot_start_in_time_is_busy_and_changes_nothing(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    sessions = make_sessionmaker(sqlite_engine)
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def long_writer() -> None:
+        async with unit_of_work(sessions, write=True) as session:
+            session.add(ProcessedKey(key="long", created_at=NOW))
+            await session.flush()
+            inside.set()
+            await release.wait()
+
+    writer = asyncio.create_task(long_writer())
+    await inside.wait()
+    with pytest.raises(Busy) as busy:
+        async with unit_of_work(sessions, write=True, start_within=0.05) as session:
+            session.add(ProcessedKey(key="late", created_at=NOW))
+    assert busy.value.key == "common.errors.busy"
+    release.set()
+    await writer
+    async with unit_of_work(sessions, write=True, start_within=0.05) as session:  # free again
+        session.add(ProcessedKey(key="next", created_at=NOW))
+    async with sessions() as session:
+        assert sorted((await session.scalars(select(ProcessedKey.key))).all()) == ["long", "next"]
+
+
+async def test_a_unit_that_gets_no_pooled_connection_in_time_is_busy(
+    db_url: str, engine: AsyncEngine
+) -> None:
+    small = make_engine(db_url, pool_size=1, max_overflow=0)
+    try:
+        sessions = make_sessionmaker(small)
+        async with small.connect() as taken:  # the pool's only connection
+            await taken.execute(select(1))
+            with pytest.raises(Busy):
+                async with unit_of_work(sessions, start_within=0.05) as session:
+                    session.add(ProcessedKey(key="late", created_at=NOW))
+        async with unit_of_work(sessions, start_within=1) as session:
+            session.add(ProcessedKey(key="later", created_at=NOW))
+        async with sessions() as session:
+            assert (await session.scalars(select(ProcessedKey.key))).all() == ["later"]
+    finally:
+        await small.dispose()

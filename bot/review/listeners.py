@@ -30,6 +30,7 @@ from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, R
 from bot.review.policy import ResolvedStep, build_chain
 from bot.review.records import RequestList, RequestSnapshot
 from bot.slack.blocks import Message
+from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
 from bot.slack.posting import post_once
 
@@ -72,12 +73,18 @@ class ReviewListeners:
     def _settings(self) -> Settings:
         return self._deps.settings
 
-    async def _in_store(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
+    async def _in_store(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False, before_ack: bool = False
+    ) -> T:
         """One transaction, retried when SQLite is locked; a database outage is ``Unavailable``.
-        ``write``: the unit writes (see :func:`bot.db.unit_of_work`)."""
+        ``write``: the unit writes (see :func:`bot.db.unit_of_work`); ``before_ack``: it runs
+        before the ack, so it gives up with ``Busy`` rather than wait long to start."""
+        start_within = BEFORE_ACK_WAIT if before_ack else None
 
         async def unit() -> T:
-            async with db.unit_of_work(self._deps.sessions, write=write) as session:
+            async with db.unit_of_work(
+                self._deps.sessions, write=write, start_within=start_within
+            ) as session:
                 return await work(session)
 
         return await db.with_retry(unit)
@@ -278,7 +285,7 @@ class ReviewListeners:
             )
 
         try:
-            request_id = await self._in_store(create, write=True)
+            request_id = await self._in_store(create, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
@@ -352,6 +359,7 @@ class ReviewListeners:
                     now=now,
                 ),
                 write=True,
+                before_ack=True,
             )
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
@@ -418,7 +426,7 @@ class ReviewListeners:
             )
 
         try:
-            result = await self._in_store(check_and_resubmit, write=True)
+            result = await self._in_store(check_and_resubmit, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
@@ -481,7 +489,7 @@ class ReviewListeners:
             )
 
         try:
-            result = await self._in_store(record, write=True)
+            result = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
             return

@@ -33,6 +33,9 @@ from bot.errors import BotError
 
 #: Default number of listeners working past their ack at once (``[server] max_concurrent_work``).
 DEFAULT_LIMIT = 8
+#: Longest wait (s) for the writer lock or a database connection before an ack: then the person is
+#: told the bot is busy (form kept) instead of Slack showing an error after 3 s.
+BEFORE_ACK_WAIT = 0.5
 #: Seconds after the request came in beyond which an urgent listener no longer starts its work:
 #: Slack's trigger lasts 3 s, and opening the modal takes a database read and a Web API call.
 TRIGGER_BUDGET = 2.5
