@@ -204,7 +204,7 @@ async def test_posts_stored_by_someone_else_mid_import_refuse_the_file_cleanly(
     async def looked_up_too_early(*_args: object, **_kwargs: object) -> dict[object, object]:
         return {}
 
-    monkeypatch.setattr("bot.kpi.service._posts_by_key", looked_up_too_early)
+    monkeypatch.setattr("bot.kpi.post_store._posts_by_key", looked_up_too_early)
     assert await _import(settings, path) == 1
     err = capsys.readouterr().err
     assert "同じ投稿が自動収集または別のインポートによって登録されました" in err

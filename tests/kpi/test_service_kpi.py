@@ -14,9 +14,10 @@ from bot.config import Settings
 from bot.db import async_url, make_sessionmaker
 from bot.digest.periods import month_of, months_back
 from bot.errors import BotError
-from bot.kpi import service
+from bot.kpi import post_store, service
+from bot.kpi.columns import PostColumns
 from bot.kpi.models import AccountSnapshot, KpiValue, MetricSnapshot, Post
-from bot.kpi.records import METRIC_FIELDS, KpiRecord, Metrics, PostColumns, PostRecord
+from bot.kpi.records import METRIC_FIELDS, KpiRecord, Metrics, PostRecord
 from bot.kpi.service import KpiMonth
 from tests.conftest import ADMIN, NOW, make_settings
 
@@ -462,7 +463,7 @@ def test_sqlite_datetimes_match_the_column_type() -> None:
     process = Post.__table__.c.published_at.type.dialect_impl(dialect).bind_processor(dialect)
     assert process is not None
     column = np.array([t.replace(tzinfo=None) for t in times], dtype="datetime64[us]")
-    assert service.sqlite_datetimes(column) == [process(t) for t in times]
+    assert post_store.sqlite_datetimes(column) == [process(t) for t in times]
 
 
 async def test_record_values_skips_unchanged(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -11,9 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from bot.kpi.columns import PostColumns, Strings
 from bot.kpi.importers._rows import Rows
 from bot.kpi.importers._values import ISO8601, Counts, missing_mask
-from bot.kpi.records import METRIC_FIELDS, PostColumns, Strings
+from bot.kpi.records import METRIC_FIELDS
 
 _GENERIC_TIMES = (ISO8601, "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 # X classic: "2021-11-30 16:00 +0000", always UTC.

@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bot.errors import BotError
+from bot.kpi.columns import PostColumns
 from bot.kpi.importers._detect import (
     HEAD_BYTES,
     DetectedFile,
@@ -32,7 +33,7 @@ from bot.kpi.importers._formats import SPECS, ImportFormat, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
 from bot.kpi.importers._posts import POST_READERS, PostContext
 from bot.kpi.importers._rows import Rows
-from bot.kpi.records import KpiRecord, PostColumns, RowProblem
+from bot.kpi.records import KpiRecord, RowProblem
 
 #: Fields beyond the header we still tokenise, so a row with a stray unquoted comma becomes a
 #: precise "too many fields" problem instead of aborting the whole file.
