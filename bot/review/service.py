@@ -329,32 +329,9 @@ def _event(
     )
 
 
-async def create_request(
-    session: AsyncSession,
-    *,
-    requester_id: str,
-    account_key: str,
-    text: str,
-    planned_at: datetime | None,
-    link_url: str | None,
-    feedback_wanted: str,
-    chain: Sequence[ResolvedStep],
-    now: datetime,
-) -> RequestSnapshot:
-    """Store a new request waiting on the first step of ``chain`` (approvers already resolved) and
-    read it back (see :func:`insert_request`)."""
-    request_id = await insert_request(
-        session,
-        requester_id=requester_id,
-        account_key=account_key,
-        text=text,
-        planned_at=planned_at,
-        link_url=link_url,
-        feedback_wanted=feedback_wanted,
-        chain=chain,
-        now=now,
-    )
-    return await get_request(session, request_id=request_id)
+async def create_request(session: AsyncSession, **fields: Any) -> RequestSnapshot:
+    """:func:`insert_request` (same keyword arguments), then the new request read back."""
+    return await get_request(session, request_id=await insert_request(session, **fields))
 
 
 async def insert_request(
