@@ -24,6 +24,8 @@ from typing import Any
 
 from bench.common import BOT_TOKEN, PG_ADMIN_URL, ROOT, SIGNING_SECRET
 from bot.config import Settings, settings_from_mapping
+from bot.kpi.records import METRIC_FIELDS
+from tests.fakes.local import pg_admin
 
 #: Bump when the generated data changes shape (the cache key also holds the migration head).
 GENERATOR_VERSION = 1
@@ -147,17 +149,7 @@ class Table:
     rows: Iterator[tuple[Any, ...]]
 
 
-_METRICS = (
-    "impressions",
-    "reach",
-    "engagements",
-    "likes",
-    "comments",
-    "shares",
-    "saves",
-    "clicks",
-    "video_views",
-)
+_METRICS = METRIC_FIELDS
 _POST_COLUMNS = (
     "id",
     "account_key",
@@ -711,26 +703,7 @@ def sqlite_store(size: Size, *, directory: Path = CACHE_DIR, log: bool = True) -
 
 
 def _pg(sql: str, *, fetch: bool = False) -> Any:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(PG_ADMIN_URL)
-
-    async def run() -> Any:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-            timeout=5,
-        )
-        try:
-            return await (conn.fetch(sql) if fetch else conn.execute(sql))
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
+    return asyncio.run(pg_admin(sql, fetch=fetch))
 
 
 def postgres_store(size: Size, *, log: bool = True) -> Store | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -11,8 +12,8 @@ from sqlalchemy.engine import make_url
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-async def pg_admin(sql: str) -> None:
-    """Run one statement (e.g. ``CREATE DATABASE``) on the admin connection."""
+async def pg_admin(sql: str, *, fetch: bool = False) -> Any:
+    """Run one statement (e.g. ``CREATE DATABASE``) on the admin connection; ``fetch``: its rows."""
     import asyncpg
 
     url = make_url(PG_ADMIN_URL)
@@ -25,7 +26,7 @@ async def pg_admin(sql: str) -> None:
         timeout=5,
     )
     try:
-        await conn.execute(sql)
+        return await (conn.fetch(sql) if fetch else conn.execute(sql))
     finally:
         await conn.close()
 
