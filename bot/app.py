@@ -231,8 +231,8 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix or not main thread
             pass
 
-    log.info("migrating the database")
-    await asyncio.to_thread(db.upgrade, settings.database.url)
+    if await db.migrate(settings.database.url):
+        log.info("database migrated")
 
     async with AsyncExitStack() as stack:
         import httpx  # only the running bot needs it
@@ -263,17 +263,10 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         intake = AsyncExitStack()
         stack.push_async_callback(intake.aclose)  # also when starting fails half-way
 
-        if settings.scheduler.enabled:
-            scheduler = build_scheduler(deps)
-            scheduler.start()
-            stack.callback(scheduler.shutdown, wait=False)
-            intake.callback(scheduler.pause)
-            log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
-        else:
-            log.info("scheduler disabled in this process ([scheduler] enabled = false)")
         background: asyncio.Task[Any] | None = None  # held here: the loop keeps only weak references
         try:
             if await _serve(app, deps, intake=intake, stop=stop):
+                await _start_scheduler(deps, stack=stack, intake=intake)
                 background = start_background(deps)
                 await stop.wait()
         finally:
@@ -288,6 +281,26 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
             if background is not None and not background.done():
                 background.cancel()
     log.info("stopped")
+
+
+async def _start_scheduler(deps: Deps, *, stack: AsyncExitStack, intake: AsyncExitStack) -> None:
+    """Start the digest/collector jobs once the bot serves.
+
+    The first fire times need the holiday tables, which take ~0.2 s of CPU to load: they load in a
+    thread first, so neither the start of serving nor the requests arriving meanwhile wait for them.
+    """
+    if not deps.settings.scheduler.enabled:
+        log.info("scheduler disabled in this process ([scheduler] enabled = false)")
+        return
+    from bot.digest.jobs import business_calendar
+
+    year = deps.clock.now().astimezone(deps.settings.tz).year
+    await asyncio.to_thread(business_calendar(deps.settings).load_holidays, year, year + 1)
+    scheduler = build_scheduler(deps)
+    scheduler.start()
+    stack.callback(scheduler.shutdown, wait=False)
+    intake.callback(scheduler.pause)
+    log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
 
 
 async def _serve(app: AsyncApp, deps: Deps, *, intake: AsyncExitStack, stop: asyncio.Event) -> bool:

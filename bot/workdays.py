@@ -63,6 +63,13 @@ class WorkCalendar:
 
     # -- days ---------------------------------------------------------------------------------
 
+    def load_holidays(self, *years: int) -> None:
+        """Load the public holidays of ``years`` now (blocking, ~0.2 s the first time: run it in a
+        thread), so later questions about those years are answered from memory."""
+        if self.country is not None:
+            for year in years:
+                _public_holidays(self.country, year)
+
     def is_business_day(self, day: date) -> bool:
         """Whether ``day`` is a working weekday that is neither a public holiday nor a day off."""
         if day.weekday() not in self.weekdays:

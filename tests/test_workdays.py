@@ -79,6 +79,22 @@ def test_no_country_means_weekdays_only() -> None:
     assert plain.first_business_day(2026, 11) == date(2026, 11, 2)
 
 
+def test_loaded_holidays_are_answered_from_memory() -> None:
+    """The running bot loads this year's and next year's holidays in a thread before its
+    scheduler asks; asking afterwards computes nothing."""
+    from bot import workdays
+
+    cal = WorkCalendar(tz=TOKYO)
+    cal.load_holidays(2031, 2032)
+    before = workdays._public_holidays.cache_info()
+    assert not cal.is_business_day(date(2031, 1, 1))  # 元日
+    assert not cal.is_business_day(date(2032, 5, 5))  # こどもの日
+    after = workdays._public_holidays.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (2, 0)
+    WorkCalendar(tz=TOKYO, country=None).load_holidays(2033)  # no country: nothing to load
+    assert workdays._public_holidays.cache_info().misses == after.misses
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [

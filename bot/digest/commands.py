@@ -85,7 +85,7 @@ async def digest_command(
         await deps.engine.dispose()
         return EXIT_REFUSED
     try:
-        await asyncio.to_thread(db.upgrade, settings.database.url)
+        await db.migrate(settings.database.url)
         if not post:
             preview = await build_preview(deps, kind=kind, period=chosen)
             out.write(preview.text)

@@ -23,12 +23,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.db import unit_of_work
+from bot.db import dialect_insert, unit_of_work
 from bot.digest import ui
 from bot.digest.compose import (
     DECISION_EVENTS,
@@ -334,11 +332,6 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 async def claim(
     session: AsyncSession,
     *,
@@ -367,7 +360,7 @@ async def claim(
         "created_at": now,
     }
     stmt = (
-        _insert(session)(DigestRun)
+        dialect_insert(session)(DigestRun)
         .values(values)
         .on_conflict_do_nothing(index_elements=["kind", "period", "channel_id"])
         .returning(DigestRun.id)
@@ -698,7 +691,7 @@ async def record_missed(deps: Deps, *, kind: PeriodKind, period: Period) -> list
     async with unit_of_work(deps.sessions) as session:
         for channel in channels_for(deps.settings, kind):
             stmt = (
-                _insert(session)(DigestRun)
+                dialect_insert(session)(DigestRun)
                 .values(
                     kind=kind,
                     period=period.label,
@@ -746,7 +739,7 @@ async def save_win(
     now: datetime,
 ) -> None:
     """Store a nominated win; the same person nominating the same message again updates it."""
-    stmt = _insert(session)(Win).values(
+    stmt = dialect_insert(session)(Win).values(
         channel_id=channel_id,
         message_ts=message_ts,
         permalink=permalink,

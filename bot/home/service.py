@@ -16,11 +16,10 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import KpiSettings, Settings
+from bot.db import dialect_insert
 from bot.digest.jobs import previous_fire_time, trigger_for
 from bot.digest.models import DigestRun
 from bot.digest.periods import Period, elapsed_share, last_finished, month_of
@@ -343,9 +342,7 @@ async def set_away(
     if until is not None and until < today:
         raise BotError("home.errors.away_past", date=until.isoformat())
     # An upsert: two clicks of one user at once must not collide on the primary key.
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(UserState).values(user_id=user_id, away_until=until, updated_at=now)
+    stmt = dialect_insert(session)(UserState).values(user_id=user_id, away_until=until, updated_at=now)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[UserState.user_id], set_={"away_until": until, "updated_at": now}

@@ -105,7 +105,7 @@ async def import_command(
         return EXIT_REFUSED
     _say(t("imports.report.detected", format=t(detected.format.label_key), encoding=detected.encoding))
 
-    await asyncio.to_thread(db.upgrade, settings.database.url)
+    await db.migrate(settings.database.url)
     engine = db.make_engine(settings.database.url)
     progress = _Progress(t, sys.stderr)
     rejected = 0
@@ -240,7 +240,7 @@ async def collect_command(settings: Settings, *, account: str | None, clock: Clo
         choices = ", ".join(a.key for a in settings.accounts)
         _say(t("kpi.collect.unknown_account", account=account, choices=choices), err=True)
         return EXIT_REFUSED
-    await asyncio.to_thread(db.upgrade, settings.database.url)
+    await db.migrate(settings.database.url)
     engine = db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token
     slack = build_web_client(token=token.get(), base_url=settings.slack_api_url) if token else None

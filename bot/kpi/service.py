@@ -32,11 +32,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings, KpiSettings, Settings
+from bot.db import dialect_insert
 from bot.digest.periods import Period
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, Post
 from bot.kpi.records import (
@@ -89,8 +88,7 @@ async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSett
     ``INSERT … ON CONFLICT DO NOTHING``, so the later ones neither fail nor abort their start.
     """
     existing = {a.key: a for a in (await session.scalars(select(Account))).all()}
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    insert_new = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert_new = dialect_insert(session)
     for cfg in accounts:
         row = existing.get(cfg.key)
         if row is None:

@@ -8,11 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt.response import BoltResponse
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import db
 from bot.clock import Clock
 from bot.slack.models import ProcessedKey
 
@@ -25,15 +23,12 @@ async def claim_key(session: AsyncSession, *, key: str, now: datetime) -> bool:
     Uses ``INSERT … ON CONFLICT DO NOTHING`` so a concurrent duplicate neither raises nor
     aborts the surrounding transaction (PostgreSQL aborts a transaction on a unique violation).
     """
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    values = {"key": key[:200], "created_at": now}
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = pg_insert(ProcessedKey).values(values).on_conflict_do_nothing(index_elements=["key"])
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(ProcessedKey).values(values).on_conflict_do_nothing(index_elements=["key"])
-    else:  # pragma: no cover - only the two backends above are supported
-        stmt = insert(ProcessedKey).values(values)
+    insert = db.dialect_insert(session)
+    stmt = (
+        insert(ProcessedKey)
+        .values(key=key[:200], created_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
 
