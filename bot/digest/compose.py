@@ -38,11 +38,30 @@ class PostFact:
     engagements: int | None
 
     @property
-    def rate(self) -> float | None:
-        """Engagement rate in percent, or ``None`` when the post has no impressions yet."""
+    def ratio(self) -> float | None:
+        """Engagements per impression, or ``None`` when the post has no impressions yet.
+
+        The ranking key: the store ranks with the same IEEE division (``service._BEST_POSTS``),
+        so both agree on ties, which ``rate``'s extra ``* 100`` rounding could break.
+        """
         if not self.impressions or self.engagements is None:
             return None
-        return self.engagements / self.impressions * 100
+        return self.engagements / self.impressions
+
+    @property
+    def rate(self) -> float | None:
+        """Engagement rate in percent, or ``None`` when the post has no impressions yet."""
+        ratio = self.ratio
+        return None if ratio is None else ratio * 100
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorFact:
+    """How many of the period's posts one author published, and when the first one went out."""
+
+    author: str
+    posts: int
+    first_published: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +108,14 @@ class WinFact:
 class ActivityFacts:
     """What the store holds about one week or month.
 
+    The store answers the questions about posts in SQL, so a busy month costs a handful of rows,
+    not one per post.
+
     Attributes:
-        posts: posts published in the period.
+        posts_published: how many posts were published in the period.
+        best_posts: the period's best posts as the store ranks them (:func:`top_posts`' order and
+            floor), at least as many as a digest shows; more, in any order, changes nothing.
+        authors: the period's post authors (Slack users or platform names), one entry each.
         completed: reviews decided in the period.
         reviewers: who made a decision in the period, one entry per decision.
         requesters: who asked for a review in the period, one entry per request.
@@ -100,7 +125,9 @@ class ActivityFacts:
     """
 
     period: Period
-    posts: tuple[PostFact, ...] = ()
+    posts_published: int = 0
+    best_posts: tuple[PostFact, ...] = ()
+    authors: tuple[AuthorFact, ...] = ()
     completed: tuple[ReviewFact, ...] = ()
     reviewers: tuple[str, ...] = ()
     requesters: tuple[str, ...] = ()
@@ -239,13 +266,9 @@ def top_posts(posts: Iterable[PostFact], *, min_impressions: int, limit: int) ->
     Ties on the rate go to the post with more engagements, then to the earlier post, so the
     order never depends on how the store returned the rows.
     """
-    ranked = [
-        TopPost(post, rate)
-        for post in posts
-        if (rate := post.rate) is not None and (post.impressions or 0) >= min_impressions
-    ]
-    ranked.sort(key=lambda top: (-top.rate, -(top.post.engagements or 0), top.post.published_at))
-    return tuple(ranked[:limit])
+    ranked = [post for post in posts if post.ratio is not None and (post.impressions or 0) >= min_impressions]
+    ranked.sort(key=lambda post: (-(post.ratio or 0.0), -(post.engagements or 0), post.published_at))
+    return tuple(TopPost(post, post.rate or 0.0) for post in ranked[:limit])
 
 
 def median_hours(reviews: Iterable[ReviewFact]) -> float | None:
@@ -269,21 +292,30 @@ def _is_slack_user(value: str | None) -> bool:
     return value is not None and len(value) > 2 and value[0] in "UW" and value.isalnum() and value.isupper()
 
 
+def shout_outs(authors: Iterable[AuthorFact], requesters: Iterable[str]) -> tuple[str, ...]:
+    """Who gets a shout-out: Slack users who published posts, then ``requesters``; most entries
+    first (a post or a request each), ties in the order first seen (first post, then request)."""
+    counts: Counter[str] = Counter()
+    for fact in sorted(authors, key=lambda a: (a.first_published, a.author)):
+        if _is_slack_user(fact.author):
+            counts[fact.author] += fact.posts
+    counts.update(r for r in requesters if r)
+    return tuple(sorted(counts, key=lambda person: -counts[person]))  # stable: first seen wins ties
+
+
 def compose_weekly(facts: ActivityFacts, *, min_impressions: int, top_n: int) -> WeeklyDigest:
     """The weekly wins digest for ``facts.period``."""
-    posts = sorted(facts.posts, key=lambda p: p.published_at)
-    requesters_of_finished = [r.requester_id for r in facts.completed if r.status != "rejected"]
     # Authors get a shout-out for published posts and for drafts that made it through review.
-    authors = _distinct([p.author for p in posts if _is_slack_user(p.author)] + requesters_of_finished)
+    requesters_of_finished = [r.requester_id for r in facts.completed if r.status != "rejected"]
     return WeeklyDigest(
         period=facts.period,
-        posts_published=len(posts),
+        posts_published=facts.posts_published,
         reviews_completed=len(facts.completed),
         median_cycle_hours=median_hours(facts.completed),
-        top_posts=top_posts(posts, min_impressions=min_impressions, limit=top_n),
+        top_posts=top_posts(facts.best_posts, min_impressions=min_impressions, limit=top_n),
         min_impressions=min_impressions,
         wins=tuple(sorted(facts.wins, key=lambda w: w.created_at)),
-        authors=authors,
+        authors=shout_outs(facts.authors, requesters_of_finished),
         reviewers=_distinct(facts.reviewers),
         waiting=tuple(sorted(facts.waiting, key=lambda w: (w.waiting_since, w.request_id))),
     )
@@ -325,8 +357,8 @@ def compose_monthly(
     return MonthlyDigest(
         period=facts.period,
         kpis=tuple(summarize_kpi(kpi, history[kpi.key]) for kpi in kpis if history.get(kpi.key)),
-        posts_published=len(facts.posts),
-        best_posts=top_posts(facts.posts, min_impressions=min_impressions, limit=best_n),
+        posts_published=facts.posts_published,
+        best_posts=top_posts(facts.best_posts, min_impressions=min_impressions, limit=best_n),
         min_impressions=min_impressions,
         requesters=_distinct(facts.requesters),
         reviewers=_distinct(facts.reviewers),

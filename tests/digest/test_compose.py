@@ -23,6 +23,7 @@ from bot.digest.compose import (
 from bot.digest.periods import months_back, parse_period
 from bot.i18n import translator
 from tests.conftest import MANAGER, MANAGER2, OPERATOR, make_settings
+from tests.digest.reference import post_facts
 
 BOB = "U0BOB0001"
 WEEK = parse_period("weekly", "2026-W47")
@@ -77,7 +78,7 @@ WINS = (
 )
 FACTS = ActivityFacts(
     period=WEEK,
-    posts=POSTS,
+    **post_facts(POSTS),
     completed=COMPLETED,
     reviewers=(MANAGER, MANAGER2, MANAGER2, MANAGER),
     requesters=(OPERATOR, BOB, OPERATOR),

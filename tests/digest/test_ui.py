@@ -26,6 +26,7 @@ from bot.digest.periods import months_back, parse_period
 from bot.i18n import Translator, translator
 from bot.slack.blocks import block_text_length
 from tests.conftest import BASE_CONFIG, make_settings
+from tests.digest.reference import post_facts
 from tests.fakes import blockkit
 
 START = datetime(2025, 12, 1, tzinfo=UTC)
@@ -83,7 +84,7 @@ def heavy_facts(period_kind: str, label: str) -> ActivityFacts:
     )
     return ActivityFacts(
         period=period,
-        posts=posts,
+        **post_facts(posts),
         completed=completed,
         reviewers=tuple(users[i % 300] for i in range(3000)),
         requesters=tuple(users),
