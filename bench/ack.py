@@ -228,7 +228,7 @@ def fill_modal(view: dict[str, Any], answers: dict[str, dict[str, Any]]) -> dict
 
 
 def _fallback_view(inputs: dict[str, str]) -> dict[str, Any]:
-    # Only for the bare-Bolt baseline when no bot opened the modal: shape matters, not meaning.
+    # When no bot opened the modal (the bare-Bolt baseline, or a run of submissions alone).
     blocks = [
         {"type": "input", "block_id": block_id, "element": {"type": "plain_text_input", "action_id": action}}
         for block_id, action in inputs.items()
@@ -241,8 +241,15 @@ def _review_submit(b: Build) -> Request:
 
     mark = f"BENCH-{b.name}"
     planned = int((datetime.now(UTC) + timedelta(days=3)).timestamp())
+    # Without a modal the bot opened (``--only review_submit``), the blocks the bot reads: the
+    # reviewers block is per account.
     view = b.views.get(CallbackId.REQUEST) or _fallback_view(
-        {BlockId.ACCOUNT: ActionId.ACCOUNT, BlockId.DRAFT: ActionId.DRAFT, BlockId.PLANNED: ActionId.PLANNED}
+        {
+            BlockId.ACCOUNT: ActionId.ACCOUNT,
+            BlockId.DRAFT: ActionId.DRAFT,
+            BlockId.PLANNED: ActionId.PLANNED,
+            f"{BlockId.REVIEWERS}.{ACCOUNT_KEY}": ActionId.REVIEWERS,
+        }
     )
     values = fill_modal(
         view,
