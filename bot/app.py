@@ -235,13 +235,17 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         log.info("database migrated")
 
     async with AsyncExitStack() as stack:
-        import httpx  # only the running bot needs it
-
         from bot.kpi.jobs import platform_tokens
-        from bot.platforms import build_clients
+        from bot.platforms import build_clients, present_tokens
 
-        http = httpx.AsyncClient(timeout=settings.collectors.timeout_seconds)
-        stack.push_async_callback(http.aclose)
+        tokens = present_tokens(platform_tokens(settings))
+        platforms: dict[str, PlatformClient] = {}
+        if tokens:  # the platform APIs' client (its TLS context takes ~70 ms) only when one can be asked
+            import httpx
+
+            http = httpx.AsyncClient(timeout=settings.collectors.timeout_seconds)
+            stack.push_async_callback(http.aclose)
+            platforms = build_clients(http, tokens=tokens, clock=clock)
         slack_session = aiohttp.ClientSession()  # one connection pool for every Slack call
         stack.push_async_callback(slack_session.close)
         token = settings.secrets.slack_bot_token
@@ -251,7 +255,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
             slack=build_web_client(
                 token=token.get() if token else None, base_url=settings.slack_api_url, session=slack_session
             ),
-            platforms=build_clients(http, tokens=platform_tokens(settings), clock=clock),
+            platforms=platforms,
         )
         stack.push_async_callback(deps.engine.dispose)
         await on_start(deps)

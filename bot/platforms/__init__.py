@@ -39,6 +39,11 @@ __all__ = [
 ]
 
 
+def present_tokens(tokens: Mapping[str, str | None]) -> dict[str, str]:
+    """The tokens that are set and not blank, stripped: the platforms a collector can ask."""
+    return {name: token.strip() for name, token in tokens.items() if token and token.strip()}
+
+
 def build_clients(
     http: httpx.AsyncClient,
     *,
@@ -55,7 +60,7 @@ def build_clients(
         clock: "now" for rate-limit and quota reset times (default: system time).
         sleep: awaited between retries.
     """
-    present = {name: token.strip() for name, token in tokens.items() if token and token.strip()}
+    present = present_tokens(tokens)
     clients: dict[str, PlatformClient] = {}
     if "x" in present:
         clients["x"] = XClient(http, bearer_token=present["x"], clock=clock, sleep=sleep)

@@ -51,6 +51,30 @@ async def test_sns_bot_run_serves_signed_commands_and_stops_cleanly(tmp_path: Pa
     assert SIGNING_SECRET not in log
     assert bot.messages()[-1] == "stopped"
     assert (tmp_path / "bot.db").exists()  # migrated on start
+    # No platform token: no collector job (and no client for the platform APIs is built).
+    assert (
+        "no platform collectors configured (no API tokens set); metrics collection is off" in bot.messages()
+    )
+    assert "scheduler started with 3 job(s)" in bot.messages()  # weekly, monthly, reminder sweep
+
+
+@pytest.mark.slow
+async def test_a_platform_token_schedules_the_collector_and_a_restart_does_not_migrate(
+    tmp_path: Path,
+) -> None:
+    """With ``X_BEARER_TOKEN`` set the daily collection is scheduled; a store already at the newest
+    migration is not migrated again (only the first start says "database migrated")."""
+    token = "AAAAAAAAAAAAAAAAAAAAAtest-x-bearer-token-0001"
+    with FakeSlack() as fake:
+        for start in range(2):
+            bot = start_bot(tmp_path, config=CONFIG, api_url=fake.api_url, env={"X_BEARER_TOKEN": token})
+            with stopping(bot):
+                await bot.wait_healthy()
+                assert bot.stop(timeout=30) == 0, bot.log_text()
+            messages = bot.messages()
+            assert "scheduler started with 4 job(s)" in messages, bot.log_text()
+            assert token not in bot.log_text()
+            assert ("database migrated" in messages) == (start == 0)
 
 
 def test_run_refuses_to_start_without_its_secrets(tmp_path: Path) -> None:
