@@ -5,6 +5,7 @@ The import streams the file chunk by chunk into one transaction. Every rejected 
 with its line as soon as it is found; once any row is rejected nothing more is written and the
 transaction is rolled back, so a file is imported whole or not at all. ``--dry-run`` does the
 same work and always rolls back, which makes its counts exactly what a real import would do.
+A large file is parsed in a child process while this one writes (:mod:`bot.kpi.import_worker`).
 """
 
 from __future__ import annotations
@@ -225,10 +226,12 @@ async def _store_chunks(
 async def _read_ahead(chunks: Iterator[ImportChunk]) -> AsyncIterator[ImportChunk]:
     """The chunks, each next one read in a worker thread while the caller writes the current one.
 
-    On PostgreSQL the server works in its own process while the next chunk is parsed (1M rows:
-    62 s → 48 s on two cores). SQLite gains nothing measurable: its driver thread takes the GIL
-    for every row it binds, so it cannot run beside pandas. One chunk ahead at most, so memory
-    stays bounded; the iterator is never entered twice at once.
+    Parsed in this process, the thread runs pandas beside the writer: on PostgreSQL the server
+    works in its own process meanwhile (1M rows: 62 s → 48 s on two cores), while SQLite gains
+    nothing, its driver thread taking the GIL for every row it binds. Parsed in a child process
+    (large files, :mod:`bot.kpi.import_worker`), the thread only waits for the pipe and unpickles,
+    and the child parses on the other core. One chunk ahead at most here (the child is at most
+    one more ahead), so memory stays bounded; the iterator is never entered twice at once.
     """
     pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
     try:

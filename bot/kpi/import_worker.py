@@ -23,6 +23,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -111,6 +112,9 @@ class ParseWorker:
         self._job = job
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        # stop() runs from the reading thread (a failure) and from the owner (the end): one at a
+        # time, so the pipe is closed once (a second close could hit a reused descriptor).
+        self._stopping = threading.Lock()
 
     def __enter__(self) -> ParseWorker:
         return self
@@ -176,16 +180,17 @@ class ParseWorker:
 
     def stop(self) -> None:
         """End the child (at once if it is still working) and reap it; safe to call twice."""
-        if self._process is not None and self._process.returncode is None:
-            self._process.kill()  # SIGKILL: a child busy parsing would not read a polite request
-            try:
-                self._process.wait(timeout=_STOP_SECONDS)
-            except subprocess.TimeoutExpired:  # pragma: no cover (SIGKILL cannot be ignored)
-                pass
-        # Closed after the kill: a thread blocked reading the pipe wakes up with EOF, not never.
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._stopping:
+            if self._process is not None and self._process.returncode is None:
+                self._process.kill()  # SIGKILL: a child busy parsing would not read a polite request
+                try:
+                    self._process.wait(timeout=_STOP_SECONDS)
+                except subprocess.TimeoutExpired:  # pragma: no cover (SIGKILL cannot be ignored)
+                    pass
+            # Closed after the kill: a thread blocked reading the pipe wakes up with EOF, not never.
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     @property
     def pid(self) -> int | None:

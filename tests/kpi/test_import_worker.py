@@ -157,6 +157,35 @@ async def test_a_child_reports_the_same_rejected_rows_and_writes_nothing(
     assert len(err.splitlines()) == 4  # three rows, then the summary
 
 
+@pytest.mark.parametrize("encoding", ["cp932", "utf-16", "utf-8-sig"])
+async def test_a_child_reads_other_encodings_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    settings = make_settings(db_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    path = tmp_path / "posts.csv"
+    path.write_bytes(_posts_csv(30).encode(encoding))
+
+    in_process, in_child = await _both_ways(settings, path, capsys)
+
+    assert in_child == in_process
+    assert in_child[0] == 0 and f"（{encoding}）" in in_child[1].splitlines()[0]
+
+
+async def test_a_dry_run_in_a_child_counts_the_same_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(db_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    path = tmp_path / "posts.csv"
+    path.write_bytes(_posts_csv(40).encode("utf-8"))
+
+    in_process, in_child = await _both_ways(settings, path, capsys, dry_run=True)
+
+    assert in_child == in_process
+    code, out, _err, stored = in_child
+    assert code == 0 and out.splitlines()[-1] == "ドライランのため、何も書き込んでいません。"
+    assert stored["post"] == []
+
+
 @pytest.mark.parametrize(
     ("content", "kwargs"),
     [
