@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
@@ -101,8 +102,8 @@ async def import_command(
         search_console=settings.search_console,
         kpis=tuple(k.key for k in settings.kpis),
     )
-    if parse_in_child is None:
-        parse_in_child = _file_size(path) >= WORKER_MIN_BYTES
+    if parse_in_child is None:  # the child takes a pipe by descriptor: POSIX only
+        parse_in_child = os.name == "posix" and _file_size(path) >= WORKER_MIN_BYTES
     with ParseWorker(job) if parse_in_child else contextlib.nullcontext() as worker:
         try:
             if worker is None:

@@ -271,8 +271,8 @@ def _child(write_fd: int) -> int:
             out.send(("refused", error.key, error.params))
         except (BrokenPipeError, ConnectionResetError):
             raise
-        except BaseException as exc:  # anything else: tell the parent, in one line
-            out.send(("crashed", f"{type(exc).__name__}: {exc}"))
+        except BaseException as exc:  # anything else: tell the parent, in one short line
+            out.send(("crashed", f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}".rstrip(": ")))
             return 1
     except (BrokenPipeError, ConnectionResetError, EOFError):
         return 1  # the parent stopped reading: it has gone, or no longer wants the rest
