@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,6 @@ from bot.db import make_engine, make_sessionmaker
 from bot.kpi.commands import collect_command, import_command
 from bot.kpi.models import KpiValue, MetricSnapshot, Post
 from tests.conftest import NOW, make_settings
-from tests.fakes.local import database_url, pg_admin
 
 HEADER = "account,url,published_at,text,impressions,engagements,likes,comments,shares,clicks\n"
 POSTS = (
@@ -173,28 +169,13 @@ async def test_collect_unknown_account_exits_1(
     assert "アカウント「nope」は設定されていません" in capsys.readouterr().err
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def migrated_by_import(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL the import migrates itself: a new SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'imports.db'}"
-        return
-    request.getfixturevalue("pg_url")  # skips (or fails in CI) when PostgreSQL is unreachable
-    name = f"sns_import_{uuid.uuid4().hex[:10]}"
-    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield database_url(name)
-    finally:
-        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 async def test_posts_stored_by_someone_else_mid_import_refuse_the_file_cleanly(
-    migrated_by_import: str,
+    unmigrated_db_url: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = make_settings(db_url=migrated_by_import)
+    settings = make_settings(db_url=unmigrated_db_url)
     path = _write(tmp_path, "posts.csv", POSTS)
     assert await _import(settings, path) == 0
     capsys.readouterr()

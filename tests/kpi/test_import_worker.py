@@ -3,13 +3,11 @@ a child that fails or dies becomes a localized refusal; no process outlives the 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from bot.i18n import translator
 from bot.kpi.commands import import_command
 from bot.kpi.import_worker import ParseJob, ParseWorker
 from tests.conftest import NOW, make_settings
-from tests.fakes.local import database_url, pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "account,url,published_at,text,impressions,engagements,likes,comments,shares,clicks,external_id\n"
@@ -96,21 +93,6 @@ async def _empty(settings: Settings) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new SQLite file, or a new PostgreSQL database (the import migrates it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'imports.db'}"
-        return
-    request.getfixturevalue("pg_url")  # skips (or fails in CI) when PostgreSQL is unreachable
-    name = f"sns_import_{uuid.uuid4().hex[:10]}"
-    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield database_url(name)
-    finally:
-        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 async def _both_ways(
     settings: Settings, path: Path, capsys: pytest.CaptureFixture[str], **kwargs: Any
 ) -> list[tuple[int, str, str, dict[str, list[tuple[Any, ...]]]]]:
@@ -124,9 +106,9 @@ async def _both_ways(
 
 
 async def test_a_child_parses_into_the_same_store_and_report(
-    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    unmigrated_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = make_settings(db_url=store_url)
+    settings = make_settings(db_url=unmigrated_db_url)
     path = tmp_path / "posts.csv"
     path.write_bytes(_posts_csv(120).encode("utf-8"))
 
