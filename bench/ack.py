@@ -186,11 +186,11 @@ def _dummy_seed() -> Seed:
     return Seed(ts="1767225601.000200", text="draft", blocks=[], value="1:1:1")
 
 
-def _command(interaction: str, command: str, text: str, *, opens_modal: bool) -> Callable[[Build], Request]:
+def _command(
+    interaction: str, command: str, text: str, *, opens_modal: bool, user: str = OPERATOR
+) -> Callable[[Build], Request]:
     def build(b: Build) -> Request:
-        fields = payloads.slash_command(
-            command, text, user_id=OPERATOR, response_url=b.fake.response_url(b.name)
-        )
+        fields = payloads.slash_command(command, text, user_id=user, response_url=b.fake.response_url(b.name))
         # Only the answer the interaction is meant to give counts (help text instead of a modal does not).
         key = "trigger:" + fields["trigger_id"] if opens_modal else "url:" + b.name
         return Request(interaction, slash_command_body(fields), FORM, (key,))
@@ -317,6 +317,12 @@ INTERACTIONS: tuple[Interaction, ...] = (
     Interaction("kpi_status", "response_url", _command("kpi_status", "/sns-kpi", "", opens_modal=False)),
     Interaction("review_open", "views.open", _command("review_open", "/sns-review", "", opens_modal=True)),
     Interaction("review_submit", "chat.postMessage", _review_submit),
+    # The manager every request above waits on: the busy manager's list.
+    Interaction(
+        "review_list",
+        "response_url",
+        _command("review_list", "/sns-review", "list", opens_modal=False, user=MANAGER),
+    ),
     Interaction("approve_click", "views.open", _approve_click, seeded=True),
     Interaction("approve_submit", "chat.update", _approve_submit, seeded=True),
 )

@@ -43,7 +43,6 @@ from bot.kpi.models import Post
 from bot.review import service as review_service
 from bot.review import ui as review_ui
 from bot.review.models import ReviewApprover, ReviewRequest
-from bot.review.records import RequestList
 
 #: Targets of issue 7 at size L (milliseconds); ``None``: reported, no target.
 TARGETS_MS: dict[str, float | None] = {
@@ -200,10 +199,8 @@ async def review_list(ctx: Context, ph: Phases) -> None:
     """``/sns-review list`` for the busy manager (``ReviewListeners._answer_list``)."""
     with ph.phase("store"):
         async with unit_of_work(ctx.sessions) as session:
-            mine = await review_service.open_requests_for(session, user_id=data.MANAGER)
-            waiting = await review_service.waiting_on(session, user_id=data.MANAGER)
+            result = await review_service.list_for(session, user_id=data.MANAGER)
     with ph.phase("ui"):
-        result = RequestList(mine=tuple(mine), waiting=tuple(waiting))
         review_ui.build_list(result, settings=ctx.settings, t=ctx.t).kwargs()
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import KpiSettings, Settings
@@ -55,8 +55,9 @@ from bot.home.records import (
 )
 from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
-from bot.review.ids import EventKind, Status
-from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
+from bot.review.ids import Status
+from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
+from bot.review.service import waiting_on_clause
 from bot.slack.directory import Directory
 
 #: Reviews waiting on a user shown with their buttons; the rest are counted ("…and N more").
@@ -70,29 +71,6 @@ OPEN_STATES = (Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED)
 # ---------------------------------------------------------------------------------------------
 # Reviews
 # ---------------------------------------------------------------------------------------------
-
-
-def _waiting_on(user_id: ColumnElement[str]) -> ColumnElement[bool]:
-    """Pending requests whose current step lists ``user_id`` and that the user has not yet approved
-    in this revision (an "all" step keeps waiting on the others after one approval)."""
-    in_step = exists().where(
-        ReviewApprover.request_id == ReviewRequest.id,
-        ReviewApprover.step == ReviewRequest.current_step,
-        ReviewApprover.user_id == user_id,
-    )
-    approved = exists().where(
-        ReviewEvent.request_id == ReviewRequest.id,
-        ReviewEvent.kind.in_([EventKind.STEP_APPROVED.value, EventKind.APPROVED.value]),
-        ReviewEvent.actor_id == user_id,
-        ReviewEvent.revision == ReviewRequest.revision,
-        ReviewEvent.step == ReviewRequest.current_step,
-    )
-    return and_(
-        ReviewRequest.status == Status.PENDING,
-        ReviewRequest.requester_id != user_id,
-        in_step,
-        ~approved,
-    )
 
 
 def _mine(user_id: ColumnElement[str]) -> ColumnElement[bool]:
@@ -135,7 +113,7 @@ def _page_statement(where: ColumnElement[bool]) -> Select[Any]:
 # Built once with bound parameters: building and cache-keying a statement of this size costs about
 # 0.5 ms a call, as much as running it.
 _USER = bindparam("user_id", type_=String)
-_WAITING_PAGE = _page_statement(_waiting_on(_USER))
+_WAITING_PAGE = _page_statement(waiting_on_clause(_USER))
 _MINE_PAGE = _page_statement(_mine(_USER))
 
 

@@ -28,7 +28,7 @@ from bot.home.service import away_until_by_user
 from bot.review import service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.policy import ResolvedStep, build_chain
-from bot.review.records import RequestList, RequestSnapshot
+from bot.review.records import RequestSnapshot
 from bot.slack.blocks import Message
 from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
@@ -218,13 +218,7 @@ class ReviewListeners:
 
     async def _answer_list(self, command: dict[str, Any], respond: AsyncRespond) -> None:
         user_id = str(command.get("user_id") or "")
-
-        async def read(session: AsyncSession) -> RequestList:
-            mine = await service.open_requests_for(session, user_id=user_id)
-            waiting = await service.waiting_on(session, user_id=user_id)
-            return RequestList(mine=tuple(mine), waiting=tuple(waiting))
-
-        result = await self._in_store(read)
+        result = await self._in_store(lambda session: service.list_for(session, user_id=user_id))
         message = ui.build_list(result, settings=self._settings, t=self._deps.t)
         await respond(response_type="ephemeral", **message.kwargs())
 

@@ -136,7 +136,18 @@ class PublishResult:
 
 @dataclass(frozen=True, slots=True)
 class RequestList:
-    """``/sns-review list``: the caller's open requests and the reviews waiting on them."""
+    """``/sns-review list``: the caller's open requests and the reviews waiting on them, at most
+    ``service.LIST_LIMIT`` of each, with how many there are in all."""
 
     mine: tuple[RequestSnapshot, ...] = ()
     waiting: tuple[RequestSnapshot, ...] = field(default_factory=tuple)
+    mine_total: int = 0
+    waiting_total: int = 0
+
+    @property
+    def mine_count(self) -> int:
+        return max(self.mine_total, len(self.mine))
+
+    @property
+    def waiting_count(self) -> int:
+        return max(self.waiting_total, len(self.waiting))

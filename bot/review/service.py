@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, case, select, update
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,7 @@ from bot.review.records import (
     Feedback,
     LastDecision,
     PublishResult,
+    RequestList,
     RequestSnapshot,
     ResubmitResult,
     StepView,
@@ -161,23 +162,47 @@ _OPEN_FOR = (
     .order_by(ReviewRequest.created_at.desc(), ReviewRequest.id.desc())
     .limit(LIST_LIMIT)
 )
+
+
+def waiting_on_clause(user_id: ColumnElement[str]) -> ColumnElement[bool]:
+    """Pending requests whose current step lists ``user_id`` and that the user has not yet approved
+    in this revision (an "all" step keeps waiting on the others after one approval); never the
+    user's own. The one definition for ``/sns-review list`` and the App Home."""
+    in_step = exists().where(
+        ReviewApprover.request_id == ReviewRequest.id,
+        ReviewApprover.step == ReviewRequest.current_step,
+        ReviewApprover.user_id == user_id,
+    )
+    approved = exists().where(
+        ReviewEvent.request_id == ReviewRequest.id,
+        ReviewEvent.kind.in_(_APPROVAL_KINDS),
+        ReviewEvent.actor_id == user_id,
+        ReviewEvent.revision == ReviewRequest.revision,
+        ReviewEvent.step == ReviewRequest.current_step,
+    )
+    return and_(
+        ReviewRequest.status == Status.PENDING.value,
+        ReviewRequest.requester_id != user_id,
+        in_step,
+        ~approved,
+    )
+
+
 # Waiting on the user: EXISTS from the pending requests, not a join from the approver rows. A
 # manager who approves everything has an approver row on every request ever made (50,000 at size
 # L), and SQLite, without statistics, walked all of them through (user_id, request_id) to find
 # the pending few.
 _WAITING_ON = (
-    _listing(
-        ReviewRequest.status == Status.PENDING.value,
-        select(ReviewApprover.id)
-        .where(
-            ReviewApprover.request_id == ReviewRequest.id,
-            ReviewApprover.step == ReviewRequest.current_step,
-            ReviewApprover.user_id == _USER,
-        )
-        .exists(),
-    )
+    _listing(waiting_on_clause(_USER))
     .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
-    .limit(LIST_LIMIT * 2)
+    .limit(LIST_LIMIT)
+)
+#: How many there are in all, asked only when a listing is full (most lists are short).
+_COUNT_WAITING_ON = select(func.count()).select_from(ReviewRequest).where(waiting_on_clause(_USER))
+_COUNT_OPEN_FOR = (
+    select(func.count())
+    .select_from(ReviewRequest)
+    .where(ReviewRequest.requester_id == _USER, ReviewRequest.status.in_(_OPEN_STATUSES))
 )
 
 
@@ -293,9 +318,27 @@ async def open_requests_for(session: AsyncSession, *, user_id: str) -> list[Requ
 
 async def waiting_on(session: AsyncSession, *, user_id: str) -> list[RequestSnapshot]:
     """Pending requests whose *current* step lists ``user_id`` and that ``user_id`` has not approved
-    yet, the longest-waiting first, at most :data:`LIST_LIMIT`."""
-    snapshots = await _listed(session, _WAITING_ON, {"user_id": user_id})
-    return [s for s in snapshots if s.step is not None and user_id in s.step.waiting_on][:LIST_LIMIT]
+    yet (:func:`waiting_on_clause`), the longest-waiting first, at most :data:`LIST_LIMIT`."""
+    return await _listed(session, _WAITING_ON, {"user_id": user_id})
+
+
+async def list_for(session: AsyncSession, *, user_id: str) -> RequestList:
+    """``/sns-review list``: both listings, and their totals (counted only when a listing is full)."""
+    mine = await open_requests_for(session, user_id=user_id)
+    waiting = await waiting_on(session, user_id=user_id)
+    params = {"user_id": user_id}
+    return RequestList(
+        mine=tuple(mine),
+        waiting=tuple(waiting),
+        mine_total=len(mine)
+        if len(mine) < LIST_LIMIT
+        else int(await session.scalar(_COUNT_OPEN_FOR, params)),
+        waiting_total=(
+            len(waiting)
+            if len(waiting) < LIST_LIMIT
+            else int(await session.scalar(_COUNT_WAITING_ON, params))
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

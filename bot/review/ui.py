@@ -1001,18 +1001,23 @@ def _list_line(request: RequestSnapshot, *, settings: Settings, t: Translator, m
 
 def build_list(result: RequestList, *, settings: Settings, t: Translator) -> Message:
     blocks: list[Block] = [header(t("review.list.title"))]
-    blocks.append(mrkdwn(f"*{t('review.list.mine', count=len(result.mine))}*"))
+    blocks.append(mrkdwn(f"*{t('review.list.mine', count=result.mine_count)}*"))
     if result.mine:
         blocks += [mrkdwn(_list_line(r, settings=settings, t=t, mine=True)) for r in result.mine]
+        if result.mine_count > len(result.mine):
+            blocks.append(context(t("review.list.mine_more", count=result.mine_count - len(result.mine))))
     else:
         blocks.append(context(t("review.list.mine_none", cmd=settings.slack.review_command)))
-    blocks.append(mrkdwn(f"*{t('review.list.waiting', count=len(result.waiting))}*"))
+    blocks.append(mrkdwn(f"*{t('review.list.waiting', count=result.waiting_count)}*"))
     if result.waiting:
         blocks += [mrkdwn(_list_line(r, settings=settings, t=t, mine=False)) for r in result.waiting]
+        if result.waiting_count > len(result.waiting):
+            more = result.waiting_count - len(result.waiting)
+            blocks.append(context(t("review.list.waiting_more", count=more)))
     else:
         blocks.append(context(t("review.list.waiting_none")))
     return Message(
-        text=t("review.list.fallback", mine=len(result.mine), waiting=len(result.waiting)),
+        text=t("review.list.fallback", mine=result.mine_count, waiting=result.waiting_count),
         blocks=fit_blocks(blocks, more=t("review.list.more")),
     )
 

@@ -479,6 +479,18 @@ def test_list_links_each_request_to_its_message() -> None:
     assert "No reviews are waiting on you." in raw
 
 
+def test_a_full_list_says_how_many_there_are_and_how_many_are_not_shown() -> None:
+    shown = tuple(snapshot(id=n) for n in range(20))
+    full = RequestList(mine=shown, waiting=shown[:3], mine_total=31, waiting_total=3)
+    raw = message_json(ui.build_list(full, settings=settings_for("en"), t=translator("en")))
+    assert "Your open requests (31)" in raw
+    assert "…and 11 more (newest first above)" in raw
+    assert "Waiting on you (3)" in raw and "longest waiting first" not in raw  # all 3 are shown
+    assert ui.build_list(full, settings=settings_for("en"), t=translator("en")).text == (
+        "31 open request(s), 3 review(s) waiting on you"
+    )
+
+
 def test_publish_form_validation() -> None:
     t = translator("en")
     assert ui.validate_publish(PublishForm("https://x.com/a/status/1", NOW), t=t, now=NOW) == {}

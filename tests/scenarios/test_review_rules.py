@@ -377,3 +377,62 @@ async def test_a_comment_goes_to_the_thread_and_the_requester_without_changing_t
     assert "画像の候補は他にありますか？" in json.dumps(calls[2].params["blocks"], ensure_ascii=False)
     assert fake_slack.calls_to("chat.update") == []
     assert await state(deps, request.id) == (Status.PENDING, 1, ["requested", "commented"])
+
+
+async def test_a_busy_managers_list_counts_everything_waiting_and_says_how_many_are_not_shown(
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    """22 requests wait on the manager, one more "all" step he already approved does not: the list
+    shows the 20 longest-waiting and says 22 in all and 2 more, as the App Home counts them."""
+    from bot.home.service import waiting_page
+
+    async with deps.sessions.begin() as session:
+        for n in range(22):
+            await service.create_request(
+                session,
+                requester_id=OPERATOR,
+                account_key="x_corp",
+                text=f"下書き {n}",
+                planned_at=NOW + timedelta(days=2),
+                link_url=None,
+                feedback_wanted="",
+                chain=(ResolvedStep((MANAGER, MANAGER2), "any"),),
+                now=NOW + timedelta(minutes=n),
+            )
+        approved = await service.create_request(
+            session,
+            requester_id=OPERATOR,
+            account_key="x_corp",
+            text="承認済み（他の承認者待ち）",
+            planned_at=NOW + timedelta(days=2),
+            link_url=None,
+            feedback_wanted="",
+            chain=(ResolvedStep((MANAGER, MANAGER2), "all"),),
+            now=NOW - timedelta(days=1),  # the oldest: it would be listed first if it counted
+        )
+        session.add(
+            ReviewEvent(
+                request_id=approved.id,
+                kind="step_approved",
+                actor_id=MANAGER,
+                revision=1,
+                step=0,
+                created_at=NOW,
+            )
+        )
+    await sender.command(
+        payloads.slash_command(
+            "/sns-review", "list", user_id=MANAGER, response_url=fake_slack.response_url("l")
+        )
+    )
+    answer = (await fake_slack.wait_for("response_url"))[0].params
+    assert answer["text"] == "依頼中 0 件、あなたの確認待ち 22 件"
+    body = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "あなたの確認待ち（22 件）" in body
+    assert "ほかに 2 件あります（待ち時間の長い順に表示しています）" in body
+    assert body.count("さんから") == 20
+    assert "下書き 0" in body and "下書き 19" in body and "下書き 20" not in body  # longest waiting first
+    assert "承認済み" not in body
+    assert fake_slack.invalid_payloads == []
+    async with deps.sessions() as session:
+        assert (await waiting_page(session, user_id=MANAGER)).total == 22  # one definition for both
