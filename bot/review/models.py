@@ -23,6 +23,8 @@ class ReviewRequest(Base):
         Index("ix_review_request_requester_status", "requester_id", "status"),
         Index("ix_review_request_decided_at", "decided_at"),
         Index("ix_review_request_created_at", "created_at"),
+        # "Waiting on you", oldest first (list, App Home): walked in order, stops at the page size.
+        Index("ix_review_request_status_waiting", "status", "waiting_since", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
