@@ -251,9 +251,16 @@ def _gone(pid: int) -> bool:
         return True
 
 
+#: Rows for the tests that kill the child after the first chunk: the child must still have chunks to
+#: send then. It writes ahead until the pipe (64 KiB on Linux) is full; 100 rows in 7-row chunks fit
+#: in it whole, so on a busy machine the child had already sent "end" (seen once in CI). ~290 chunks
+#: are several hundred KiB.
+KILLED_ROWS = 2000
+
+
 def test_a_child_killed_mid_file_is_a_localized_failure_not_a_hang(tmp_path: Path) -> None:
     path = tmp_path / "posts.csv"
-    path.write_bytes(_posts_csv(100).encode("utf-8"))
+    path.write_bytes(_posts_csv(KILLED_ROWS).encode("utf-8"))
     with ParseWorker(_job(path)) as worker:
         worker.start()
         assert worker.recognised().label_key == "imports.formats.generic_posts"
@@ -289,7 +296,7 @@ async def test_an_import_whose_child_dies_refuses_cleanly(
 ) -> None:
     settings = make_settings(db_url=f"sqlite:///{tmp_path / 'bot.db'}")
     path = tmp_path / "posts.csv"
-    path.write_bytes(_posts_csv(100).encode("utf-8"))
+    path.write_bytes(_posts_csv(KILLED_ROWS).encode("utf-8"))
     pids: list[int] = []
     chunks = ParseWorker.chunks
 
