@@ -55,28 +55,18 @@ from bot.home.records import (
 )
 from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
-from bot.review.ids import Status
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
-from bot.review.service import waiting_on_clause
+from bot.review.service import open_for_clause, waiting_on_clause
 from bot.slack.directory import Directory
 
 #: Reviews waiting on a user shown with their buttons; the rest are counted ("…and N more").
 WAITING_SHOWN = 10
 #: Own open requests shown; the rest are counted.
 MINE_SHOWN = 10
-#: A requester's open requests, as ``/sns-review list`` counts them: waiting, changes requested, or
-#: approved and not yet marked as published.
-OPEN_STATES = (Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED)
 
 # ---------------------------------------------------------------------------------------------
 # Reviews
 # ---------------------------------------------------------------------------------------------
-
-
-def _mine(user_id: ColumnElement[str]) -> ColumnElement[bool]:
-    return and_(
-        ReviewRequest.requester_id == user_id, ReviewRequest.status.in_([s.value for s in OPEN_STATES])
-    )
 
 
 def _page_statement(where: ColumnElement[bool]) -> Select[Any]:
@@ -114,7 +104,7 @@ def _page_statement(where: ColumnElement[bool]) -> Select[Any]:
 # 0.5 ms a call, as much as running it.
 _USER = bindparam("user_id", type_=String)
 _WAITING_PAGE = _page_statement(waiting_on_clause(_USER))
-_MINE_PAGE = _page_statement(_mine(_USER))
+_MINE_PAGE = _page_statement(open_for_clause(_USER))
 
 
 async def _page(session: AsyncSession, statement: Select[Any], *, user_id: str, limit: int) -> ItemPage:
@@ -146,7 +136,7 @@ async def waiting_page(session: AsyncSession, *, user_id: str, limit: int = WAIT
 
 
 async def mine_page(session: AsyncSession, *, user_id: str, limit: int = MINE_SHOWN) -> ItemPage:
-    """``user_id``'s unfinished requests (see :data:`OPEN_STATES`), oldest first."""
+    """``user_id``'s unfinished requests (``review.service.open_for_clause``), oldest first."""
     return await _page(session, _MINE_PAGE, user_id=user_id, limit=limit)
 
 

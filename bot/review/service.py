@@ -156,18 +156,23 @@ _POST_URLS = (
     .where(Post.review_request_id.in_(_IDS))
     .order_by(Post.id)
 )
-#: ``/sns-review list``, mine: the user's unfinished requests, newest first.
-_OPEN_FOR = (
-    _listing(ReviewRequest.requester_id == _USER, ReviewRequest.status.in_(_OPEN_STATUSES))
-    .order_by(ReviewRequest.created_at.desc(), ReviewRequest.id.desc())
-    .limit(LIST_LIMIT)
-)
+
+
+def open_for_clause(user_id: ColumnElement[str]) -> ColumnElement[bool]:
+    """``user_id``'s unfinished requests: waiting, changes requested, or approved and not yet
+    marked as published. The one definition for ``/sns-review list`` and the App Home."""
+    return and_(ReviewRequest.requester_id == user_id, ReviewRequest.status.in_(_OPEN_STATUSES))
 
 
 def waiting_on_clause(user_id: ColumnElement[str]) -> ColumnElement[bool]:
     """Pending requests whose current step lists ``user_id`` and that the user has not yet approved
     in this revision (an "all" step keeps waiting on the others after one approval); never the
-    user's own. The one definition for ``/sns-review list`` and the App Home."""
+    user's own. The one definition for ``/sns-review list`` and the App Home.
+
+    EXISTS from the pending requests, not a join from the approver rows: a manager who approves
+    everything has an approver row on every request ever made (50,000 at size L), and SQLite,
+    without statistics, walked all of them through (user_id, request_id) to find the pending few.
+    """
     in_step = exists().where(
         ReviewApprover.request_id == ReviewRequest.id,
         ReviewApprover.step == ReviewRequest.current_step,
@@ -188,22 +193,20 @@ def waiting_on_clause(user_id: ColumnElement[str]) -> ColumnElement[bool]:
     )
 
 
-# Waiting on the user: EXISTS from the pending requests, not a join from the approver rows. A
-# manager who approves everything has an approver row on every request ever made (50,000 at size
-# L), and SQLite, without statistics, walked all of them through (user_id, request_id) to find
-# the pending few.
+#: ``/sns-review list``, mine: newest first; waiting on the user: longest waiting first.
+_OPEN_FOR = (
+    _listing(open_for_clause(_USER))
+    .order_by(ReviewRequest.created_at.desc(), ReviewRequest.id.desc())
+    .limit(LIST_LIMIT)
+)
 _WAITING_ON = (
     _listing(waiting_on_clause(_USER))
     .order_by(ReviewRequest.waiting_since, ReviewRequest.id)
     .limit(LIST_LIMIT)
 )
 #: How many there are in all, asked only when a listing is full (most lists are short).
+_COUNT_OPEN_FOR = select(func.count()).select_from(ReviewRequest).where(open_for_clause(_USER))
 _COUNT_WAITING_ON = select(func.count()).select_from(ReviewRequest).where(waiting_on_clause(_USER))
-_COUNT_OPEN_FOR = (
-    select(func.count())
-    .select_from(ReviewRequest)
-    .where(ReviewRequest.requester_id == _USER, ReviewRequest.status.in_(_OPEN_STATUSES))
-)
 
 
 async def _listed(
