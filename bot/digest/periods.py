@@ -22,6 +22,10 @@ _WEEK_RE = re.compile(r"([0-9]{4})-[Ww]([0-9]{2})")
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 #: What a well-formed period looks like, shown back to a person who typed a bad one.
 _EXAMPLES: dict[str, str] = {"weekly": "2026-W47", "monthly": "2026-11"}
+#: The years a typed period may fall in. Before 1970 nothing can have been posted (and local
+#: midnights of year 1 fall outside ``datetime``); the last week and month of 9999 are refused
+#: too, because their end (a day of the year 10000) is not a ``date``.
+FIRST_YEAR, LAST_YEAR = 1970, 9999
 
 
 def _add_months(day: date, months: int) -> date:
@@ -112,26 +116,48 @@ def period_of(kind: PeriodKind, day: date) -> Period:
     raise ValueError(f"unknown period kind {kind!r}")
 
 
+def period_range(kind: PeriodKind) -> tuple[Period, Period]:
+    """The first and the last period of ``kind`` that :func:`parse_period` accepts."""
+    if kind == "weekly":
+        return week_of(date(FIRST_YEAR, 1, 4)), week_of(date(LAST_YEAR, 12, 31) - timedelta(days=7))
+    return month_of(date(FIRST_YEAR, 1, 1)), month_of(date(LAST_YEAR, 11, 1))
+
+
 def parse_period(kind: PeriodKind, text: str) -> Period:
     """Read ``2026-W47`` (weekly) or ``2026-11`` (monthly), as typed on the command line.
 
     Raises:
         BotError: ``periods.errors.bad_period`` (params ``value``, ``example``) when the text is
-            not a period of that kind, including week 53 of a year that has only 52 ISO weeks.
+            not a period of that kind, including week 53 of a year that has only 52 ISO weeks;
+            ``periods.errors.out_of_range`` (params ``value``, ``first``, ``last``) when it is one,
+            but outside :func:`period_range` (years 1970 to 9999).
     """
     if kind not in _EXAMPLES:
         raise ValueError(f"unknown period kind {kind!r}")
     value = text.strip()
+    year, number = _period_numbers(kind, value)
+    if year is None or number is None:
+        raise BotError("periods.errors.bad_period", value=text, example=_EXAMPLES[kind])
+    first, last = period_range(kind)
+    out_of_range = BotError("periods.errors.out_of_range", value=text, first=first.label, last=last.label)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise out_of_range
     try:
-        if kind == "weekly" and (match := _WEEK_RE.fullmatch(value)):
-            year, week = int(match[1]), int(match[2])
-            # fromisocalendar rejects W00, W54+ and W53 of a 52-week year.
-            return week_of(date.fromisocalendar(year, week, 1))
-        if kind == "monthly" and (match := _MONTH_RE.fullmatch(value)):
-            return month_of(date(int(match[1]), int(match[2]), 1))
+        # fromisocalendar rejects W00, W54+ and W53 of a 52-week year.
+        start = date.fromisocalendar(year, number, 1) if kind == "weekly" else date(year, number, 1)
     except ValueError:
-        pass
-    raise BotError("periods.errors.bad_period", value=text, example=_EXAMPLES[kind])
+        raise BotError("periods.errors.bad_period", value=text, example=_EXAMPLES[kind]) from None
+    if not first.start <= start <= last.start:
+        raise out_of_range
+    return period_of(kind, start)
+
+
+def _period_numbers(kind: PeriodKind, value: str) -> tuple[int | None, int | None]:
+    """(year, week or month) of a well-formed label, else (None, None)."""
+    match = (_WEEK_RE if kind == "weekly" else _MONTH_RE).fullmatch(value)
+    if match is None:
+        return None, None
+    return int(match[1]), int(match[2])
 
 
 def last_finished(kind: PeriodKind, now: datetime, tz: ZoneInfo) -> Period:

@@ -91,14 +91,17 @@ def parse_month(text: str | None, *, now: datetime, tz: ZoneInfo) -> Period:
     """The month to record for: ``YYYY-MM``, default the current month in ``tz``; at most next month.
 
     Raises:
-        BotError: ``kpi.errors.bad_month`` or ``kpi.errors.month_too_far``.
+        BotError: ``kpi.errors.bad_month``, ``periods.errors.out_of_range`` (before 1970 or after
+            9999) or ``kpi.errors.month_too_far``.
     """
     current = month_of(now.astimezone(tz).date())
     if text is None:
         return current
     try:
         month = parse_period("monthly", text)
-    except BotError:
+    except BotError as exc:
+        if exc.key == "periods.errors.out_of_range":
+            raise
         raise BotError("kpi.errors.bad_month", value=text) from None
     if month > current.next():
         raise BotError("kpi.errors.month_too_far", value=text, latest=current.next().label)

@@ -121,7 +121,7 @@ def test_parse_period_reads_both_forms() -> None:
     assert parse_period("weekly", "2026-W47") == Period("weekly", date(2026, 11, 16), date(2026, 11, 23))
     assert parse_period("weekly", " 2026-w47 ").label == "2026-W47"
     assert parse_period("monthly", "2026-11") == Period("monthly", date(2026, 11, 1), date(2026, 12, 1))
-    assert parse_period("monthly", "0999-01").label == "0999-01"  # labels keep four digits
+    assert parse_period("monthly", "1970-01").label == "1970-01"
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,6 @@ def test_parse_period_reads_both_forms() -> None:
         ("monthly", "2026-1"),
         ("monthly", "26-11"),
         ("monthly", "2026-W47"),
-        ("monthly", "0000-01"),
         ("monthly", "000੩-01"),  # a Gurmukhi digit: int() reads it, a month label must not hold it
         ("monthly", "２０２６-１１"),  # full-width digits
         ("weekly", "２０２６-W４７"),
@@ -154,6 +153,43 @@ def test_parse_period_rejects_bad_text_with_a_catalog_error(kind: str, text: str
         "value": text,
         "example": "2026-W47" if kind == "weekly" else "2026-11",
     }
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("monthly", "0000-01"),
+        ("monthly", "0001-01"),  # crashed /sns-kpi set and the CLI (year 0 / OverflowError)
+        ("monthly", "0999-01"),
+        ("monthly", "1969-12"),
+        ("monthly", "9999-12"),  # its end, 10000-01-01, is not a date
+        ("weekly", "0001-W01"),
+        ("weekly", "1969-W52"),
+        ("weekly", "9999-W52"),  # ends in the year 10000
+    ],
+)
+def test_periods_outside_1970_to_9999_are_refused_with_the_range(kind: str, text: str) -> None:
+    with pytest.raises(BotError) as caught:
+        parse_period(kind, text)  # type: ignore[arg-type]
+    assert caught.value.key == "periods.errors.out_of_range"
+    first, last = ("1970-W01", "9999-W51") if kind == "weekly" else ("1970-01", "9999-11")
+    assert caught.value.params == {"value": text, "first": first, "last": last}
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [("monthly", "1970-01"), ("monthly", "9999-11"), ("weekly", "1970-W01"), ("weekly", "9999-W51")],
+)
+def test_the_first_and_last_accepted_periods_work_everywhere_a_period_goes(kind: str, text: str) -> None:
+    period = parse_period(kind, text)  # type: ignore[arg-type]
+    assert period.label == text
+    for zone in ("Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati"):
+        start, end = period.bounds_utc(ZoneInfo(zone))
+        assert start < end
+    assert period.previous() < period
+    if kind == "monthly":
+        assert len(months_back(period, 13)) == 13
+        assert same_month_last_year(period).start.year == period.start.year - 1
 
 
 def test_parse_period_rejects_an_unknown_kind_as_a_bug() -> None:

@@ -12,9 +12,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from bot.digest.periods import period_range
 from bot.errors import BotError
 from bot.kpi.importers._rows import Rows
-from bot.kpi.importers._values import is_period, missing_mask, parse_numbers, period_mask
+from bot.kpi.importers._values import missing_mask, parse_numbers, period_masks
 from bot.kpi.records import KpiRecord
 
 SearchMetric = Literal["clicks", "impressions"]
@@ -46,11 +47,15 @@ def read_generic_kpis(rows: Rows, *, kpis: Collection[str] | None) -> list[KpiRe
             unknown, "imports.errors.unknown_kpi", values=keys, choices=", ".join(sorted(kpis)) or "-"
         )
     periods = rows.required("period")
+    formed, in_range = period_masks(periods)
+    present = ~missing_mask(periods)
+    rows.report(present & ~formed, "imports.errors.bad_period", column="period", values=periods)
     rows.report(
-        ~missing_mask(periods) & ~period_mask(periods),
-        "imports.errors.bad_period",
+        present & formed & ~in_range,
+        "imports.errors.period_out_of_range",
         column="period",
         values=periods,
+        **_month_range(),
     )
     raw = rows.text("value")
     # KPI values may be percentages ("3.2%" → 3.2, in the KPI's percent unit) or negative (growth).
@@ -115,8 +120,11 @@ def check_search_console_options(
     """
     if options is None:
         raise BotError("imports.errors.search_console_options_missing")
-    if not is_period(options.period):
+    formed, in_range = period_masks(pd.Series([options.period], dtype=object))
+    if not formed[0]:
         raise BotError("imports.errors.bad_period_option", value=options.period)
+    if not in_range[0]:
+        raise BotError("periods.errors.out_of_range", value=options.period, **_month_range())
     if not any(match_key(term) for term in options.brand_terms):
         raise BotError("imports.errors.no_brand_terms")
     if options.metric not in get_args(SearchMetric):
@@ -130,3 +138,8 @@ def check_search_console_options(
             "imports.errors.unknown_kpi_option", kpi=options.kpi, choices=", ".join(sorted(kpis)) or "-"
         )
     return options
+
+
+def _month_range() -> dict[str, str]:
+    first, last = period_range("monthly")
+    return {"first": first.label, "last": last.label}

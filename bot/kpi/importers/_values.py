@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from bot.digest.periods import period_range
 
 Mask = npt.NDArray[np.bool_]
 
@@ -258,14 +260,22 @@ def _localize(naive: npt.NDArray[np.datetime64], tz: tzinfo) -> npt.NDArray[np.d
 _PERIOD = r"^\d{4}-(?:0[1-9]|1[0-2])(?:-\d{2})?$"
 
 
-def period_mask(values: pd.Series) -> Mask:
-    """Which cells are a valid KPI period: ``YYYY-MM`` or a real date ``YYYY-MM-DD``."""
-    ok = values.str.match(_PERIOD).to_numpy()
-    days = ok & (values.str.len() == 10).to_numpy()
+def period_masks(values: pd.Series) -> tuple[Mask, Mask]:
+    """Which cells are a KPI period: ``YYYY-MM`` or a real date ``YYYY-MM-DD``; and which of those
+    fall in the months :func:`bot.digest.periods.period_range` accepts (1970-01 to 9999-11)."""
+    first, last = period_range("monthly")
+    formed = values.str.match(_PERIOD).to_numpy()
+    months = values.str[:7]
+    in_range = formed & (months >= first.label).to_numpy() & (months <= last.label).to_numpy()
+    days = formed & (values.str.len() == 10).to_numpy()
     if days.any():
-        ok[days] = pd.to_datetime(values[days], format="%Y-%m-%d", errors="coerce").notna().to_numpy()
-    return ok
+        formed[days] = [_is_date(cell) for cell in values[days].tolist()]
+    return formed, in_range & formed
 
 
-def is_period(value: str) -> bool:
-    return bool(period_mask(pd.Series([value], dtype=object))[0])
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
