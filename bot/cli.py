@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.config import ConfigError, Problem, Settings, load_settings, problems_for_run, resolve_config_path
-from bot.i18n import Locale, translator
+from bot.config import (
+    ConfigError,
+    Problem,
+    Settings,
+    load_settings,
+    problems_for_run,
+    resolve_config_path,
+)
+from bot.i18n import Locale, Translator, translator
+from bot.logs import RedactingFilter
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -99,7 +108,7 @@ def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings | No
         return None
 
 
-def _configure_logging(settings: Settings) -> None:
+def _configure_logging(settings: Settings) -> RedactingFilter:
     from bot.logs import configure_logging
 
     s = settings.secrets
@@ -115,7 +124,20 @@ def _configure_logging(settings: Settings) -> None:
         )
         if secret is not None
     ]
-    configure_logging(level=settings.logging.level, fmt=settings.logging.format, secrets=values)
+    values.extend(settings.database.secrets())
+    return configure_logging(level=settings.logging.level, fmt=settings.logging.format, secrets=values)
+
+
+def _failed(t: Translator, key: str, exc: BaseException, redaction: RedactingFilter) -> int:
+    """Say that a command failed, in one line without any secret, and log the details (redacted).
+
+    A traceback printed by Python itself would bypass the log's redaction, and a database error
+    can carry the URL, password included.
+    """
+    logging.getLogger("bot.cli").error("%s", key, exc_info=exc)
+    reason = redaction.redact(f"{type(exc).__name__}: {exc}").splitlines()[0]
+    print(t(key, reason=reason), file=sys.stderr)
+    return EXIT_REFUSED
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -133,6 +155,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     t = translator(settings.locale)
 
     if args.command == "check-config":
+        # Exactly what `run` refuses: the file, the environment, and the secrets of the mode.
+        if problems := problems_for_run(settings):
+            _print_problems(problems, settings.locale)
+            return EXIT_REFUSED
         print(
             t(
                 "config.ok",
@@ -142,8 +168,6 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
                 timezone=settings.timezone,
             )
         )
-        for problem in problems_for_run(settings):
-            print(f"  ({problem.render(t)})")
         return EXIT_OK
 
     if args.command == "manifest":
@@ -153,12 +177,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         sys.stdout.write(to_yaml(build_manifest(settings, socket_mode=socket)))
         return EXIT_OK
 
-    _configure_logging(settings)
+    redaction = _configure_logging(settings)
 
     if args.command == "migrate":
         from bot import db
 
-        db.upgrade(settings.database.url)
+        try:
+            db.upgrade(settings.database.url)
+        except Exception as exc:
+            return _failed(t, "cli.errors.migrate_failed", exc, redaction)
         print(t("cli.migrated"))
         return EXIT_OK
 
@@ -169,7 +196,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             return EXIT_REFUSED
         from bot.app import run
 
-        asyncio.run(run(settings))
+        try:
+            asyncio.run(run(settings))
+        except Exception as exc:
+            return _failed(t, "cli.errors.run_failed", exc, redaction)
         return EXIT_OK
 
     if args.command == "digest":

@@ -136,7 +136,36 @@ class KpiSettings:
 
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
-    url: str
+    #: The URL as configured, password included; never logged or shown (see :func:`mask_database_url`).
+    url: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"DatabaseSettings(url={mask_database_url(self.url)!r})"
+
+    def secrets(self) -> tuple[str, ...]:
+        """The password as written in the URL (percent-encoded) and as decoded, for log redaction."""
+        return database_password_forms(self.url)
+
+
+# ``scheme://user:password@host``: everything between the user's colon and the last ``@`` of the
+# URL is the password, however it is (or is not) percent-encoded.
+_URL_PASSWORD_RE = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^\s'\"]*@", re.IGNORECASE)
+
+
+def mask_database_url(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` in it replaced by asterisks."""
+    return _URL_PASSWORD_RE.sub(r"\1**********@", text)
+
+
+def database_password_forms(url: str) -> tuple[str, ...]:
+    """The password of ``url`` as written there and percent-decoded (empty without a password)."""
+    from urllib.parse import unquote
+
+    match = re.match(r"^[a-z][a-z0-9+.-]*://[^:/@\s]*:(.*)@[^@]*$", url, re.IGNORECASE | re.DOTALL)
+    if match is None or not match.group(1):
+        return ()
+    written = match.group(1)
+    return tuple(dict.fromkeys((written, unquote(written))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,14 +539,35 @@ def _secret(environ: Mapping[str, str], name: str, problems: list[Problem]) -> S
 def _database_url(r: _Reader, raw: Mapping[str, Any], environ: Mapping[str, str], base: Path) -> str:
     table = r.table(raw, "database", "")
     r.known(table, "database", ("url",))
-    url = environ.get("DATABASE_URL") or r.get(table, "url", "database", str, "sqlite:///sns_bot.db")
-    if not url.startswith(("sqlite", "postgresql", "postgres")):
-        r.add("database.url", "bad_database_url")
+    from_env = environ.get("DATABASE_URL", "").strip()
+    url = from_env or r.get(table, "url", "database", str, "sqlite:///sns_bot.db")
+    if (problem := database_url_problem(url)) is not None:
+        # Never echo the URL: it may hold a password.
+        r.add("$DATABASE_URL" if from_env else "database.url", problem)
     # A relative SQLite path is relative to the config file, not to wherever the process started.
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
         relative = url.removeprefix("sqlite:///")
         url = "sqlite:///" + str((base / relative).resolve())
     return url
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the store's URL (a ``config.*`` key), or ``None`` when it can."""
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:")):
+        return "bad_database_url"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+        parsed.port  # noqa: B018 - an unreadable port only fails here
+    except (ArgumentError, ValueError):
+        return "unreadable_database_url"
+    if parsed.host and "@" in parsed.host:  # an "@" of the password left as it is
+        return "unreadable_database_url"
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        return "bad_database_url"
+    return None
 
 
 def _accounts(r: _Reader, raw: Mapping[str, Any]) -> tuple[AccountSettings, ...]:

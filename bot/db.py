@@ -261,15 +261,25 @@ async def _before(deadline: float | None, waiting: Awaitable[Any]) -> None:
 MIGRATION_LOCK_ID = 0x5E5B07  # PostgreSQL advisory lock id for "sns-bot migrations"
 
 
+#: Where :func:`alembic_config` hands the database URL to ``migrations/env.py``.
+URL_ATTRIBUTE = "sns_bot_database_url"
+
+
 def alembic_config(url: str) -> Any:
-    """An Alembic ``Config`` for ``url`` built in code (no alembic.ini needed at run time)."""
+    """An Alembic ``Config`` for ``url`` built in code (no alembic.ini needed at run time).
+
+    The URL travels in ``Config.attributes``, not as the ``sqlalchemy.url`` option: options go
+    through configparser, whose interpolation takes the ``%`` of a percent-encoded password
+    (``S3cr%40t``, the normal form of a password holding ``@:/``) for a reference, and its error
+    message shows the whole URL, password included.
+    """
     from alembic.config import Config
 
     import migrations
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
-    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes[URL_ATTRIBUTE] = url
     cfg.attributes["configure_logger"] = False
     return cfg
 

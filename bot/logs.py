@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.config import mask_database_url
+
 # Token shapes that must never reach a log, whatever code path formats them.
 _TOKEN_RE = re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
 _MASK = "**********"
@@ -26,7 +28,8 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, _MASK)
-        return _TOKEN_RE.sub(_MASK, text)
+        # A database URL's password, whatever its length or encoding (``postgresql://u:…@host``).
+        return mask_database_url(_TOKEN_RE.sub(_MASK, text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -69,10 +72,12 @@ class _TextFormatter(logging.Formatter):
         return super().format(record).replace("\n", " | ")
 
 
-def configure_logging(*, level: str, fmt: str, secrets: Iterable[str], stream: Any = None) -> None:
-    """Install one handler on the root logger (replacing earlier ones)."""
+def configure_logging(*, level: str, fmt: str, secrets: Iterable[str], stream: Any = None) -> RedactingFilter:
+    """Install one handler on the root logger (replacing earlier ones); returns its redaction, for
+    text that is printed rather than logged."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.addFilter(RedactingFilter(secrets))
+    redaction = RedactingFilter(secrets)
+    handler.addFilter(redaction)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -85,3 +90,4 @@ def configure_logging(*, level: str, fmt: str, secrets: Iterable[str], stream: A
     # Bolt and the SDK log request bodies at DEBUG; keep them at INFO or above unless asked.
     for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    return redaction

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.db import MIGRATION_LOCK_ID, make_engine
+from bot.db import MIGRATION_LOCK_ID, URL_ATTRIBUTE, make_engine
 from bot.models import Base
 
 config = context.config
@@ -20,7 +20,8 @@ target_metadata = Base.metadata
 
 
 def _plain_url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
+    # bot.db.alembic_config passes the URL as an attribute (configparser would mangle a "%" in it).
+    url = config.attributes.get(URL_ATTRIBUTE) or config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no database URL given to Alembic; run `sns-bot migrate`")
     return url
