@@ -128,7 +128,7 @@ def _configure_logging(settings: Settings) -> RedactingFilter:
     return configure_logging(level=settings.logging.level, fmt=settings.logging.format, secrets=values)
 
 
-def _failed(t: Translator, key: str, exc: BaseException, redaction: RedactingFilter) -> int:
+def _failed(t: Translator, key: str, exc: BaseException, redaction: RedactingFilter, command: str) -> int:
     """Say that a command failed, in one line without any secret, and log the details (redacted).
 
     A traceback printed by Python itself would bypass the log's redaction, and a database error
@@ -136,7 +136,7 @@ def _failed(t: Translator, key: str, exc: BaseException, redaction: RedactingFil
     """
     logging.getLogger("bot.cli").error("%s", key, exc_info=exc)
     reason = redaction.redact(f"{type(exc).__name__}: {exc}").splitlines()[0]
-    print(t(key, reason=reason), file=sys.stderr)
+    print(t(key, reason=reason, command=command), file=sys.stderr)
     return EXIT_REFUSED
 
 
@@ -178,28 +178,29 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_OK
 
     redaction = _configure_logging(settings)
+    if args.command == "run" and (problems := problems_for_run(settings)):
+        _print_problems(problems, settings.locale)
+        return EXIT_REFUSED
+    try:
+        return _work(args, settings, t)
+    except Exception as exc:  # one clean, redacted line instead of Python's traceback
+        key = {"migrate": "cli.errors.migrate_failed", "run": "cli.errors.run_failed"}
+        return _failed(t, key.get(args.command, "cli.errors.command_failed"), exc, redaction, args.command)
 
+
+def _work(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    """The commands that use the store or Slack (logging is configured)."""
     if args.command == "migrate":
         from bot import db
 
-        try:
-            db.upgrade(settings.database.url)
-        except Exception as exc:
-            return _failed(t, "cli.errors.migrate_failed", exc, redaction)
+        db.upgrade(settings.database.url)
         print(t("cli.migrated"))
         return EXIT_OK
 
     if args.command == "run":
-        problems = problems_for_run(settings)
-        if problems:
-            _print_problems(problems, settings.locale)
-            return EXIT_REFUSED
         from bot.app import run
 
-        try:
-            asyncio.run(run(settings))
-        except Exception as exc:
-            return _failed(t, "cli.errors.run_failed", exc, redaction)
+        asyncio.run(run(settings))
         return EXIT_OK
 
     if args.command == "digest":

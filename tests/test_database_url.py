@@ -124,8 +124,17 @@ async def test_run_with_a_percent_encoded_password_serves_and_logs_no_password(
     _assert_no_leak(bot.log_text())
 
 
-@pytest.mark.parametrize("command", ["migrate", "run"])
-def test_a_database_that_refuses_ends_in_one_line_without_the_password(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["migrate"], "データベースを更新できませんでした: "),
+        (["run"], "エラーのためボットを停止しました: "),
+        (["digest", "weekly", "--preview"], "sns-bot digest はエラーのため中断しました: "),
+    ],
+)
+def test_a_database_that_refuses_ends_in_one_line_without_the_password(
+    tmp_path: Path, command: list[str], expected: str
+) -> None:
     """Nothing listens on the port: the error is one localized line and a redacted log record."""
     (tmp_path / "config.toml").write_text(BotConfig(log_level="DEBUG").toml(), encoding="utf-8")
     env = _clean_env(
@@ -134,7 +143,7 @@ def test_a_database_that_refuses_ends_in_one_line_without_the_password(tmp_path:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
     )
     result = subprocess.run(
-        [sys.executable, "-m", "bot", command, "--config", str(tmp_path / "config.toml")],
+        [sys.executable, "-m", "bot", *command, "--config", str(tmp_path / "config.toml")],
         env=env,
         capture_output=True,
         text=True,
@@ -143,11 +152,6 @@ def test_a_database_that_refuses_ends_in_one_line_without_the_password(tmp_path:
     assert result.returncode == 1
     _assert_no_leak(result.stdout, result.stderr)
     lines = result.stderr.splitlines()
-    expected = (
-        "データベースを更新できませんでした: "
-        if command == "migrate"
-        else "エラーのためボットを停止しました: "
-    )
     assert sum(line.startswith(expected) for line in lines) == 1, result.stderr
     assert "Traceback" not in lines[0]
 
