@@ -23,7 +23,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import __version__, db
+from bot import __version__, db, serving
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import Translator, translator
@@ -327,11 +327,16 @@ async def _serve(app: AsyncApp, deps: Deps, *, intake: AsyncExitStack, stop: asy
     else:
         web_app = build_web_app(app, deps)
 
-    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=10)
-    intake.push_async_callback(runner.cleanup)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.server.host, settings.server.port)
-    await site.start()
+    # Every request must arrive whole within the read timeout (aiohttp itself never times out a
+    # client that trickles its headers or body: bot.serving).
+    runner, listener, _port = await serving.serve(
+        web_app,
+        host=settings.server.host,
+        port=settings.server.port,
+        read_timeout=settings.server.read_timeout_seconds,
+    )
+    intake.push_async_callback(runner.cleanup)  # drains the connections...
+    intake.push_async_callback(listener.close)  # ...after no new one is accepted
     log.info(
         "listening on %s:%d (%s mode)",
         settings.server.host,

@@ -177,6 +177,9 @@ class ServerSettings:
     public_url: str | None = None
     #: How many listeners may work past their ack at once; the rest wait their turn (bot.slack.gate).
     max_concurrent_work: int = 8
+    #: Seconds a request may take to arrive, headers and body; slower connections are closed
+    #: (bot.serving: aiohttp has no such timeout).
+    read_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -879,7 +882,9 @@ def settings_from_mapping(
     database = DatabaseSettings(_database_url(r, raw, environ, base or Path.cwd()))
 
     s = r.table(raw, "server", "")
-    r.known(s, "server", ("host", "port", "path", "public_url", "max_concurrent_work"))
+    r.known(
+        s, "server", ("host", "port", "path", "public_url", "max_concurrent_work", "read_timeout_seconds")
+    )
     port: int = r.get(s, "port", "server", int, 3000)
     if environ.get("PORT"):
         try:
@@ -897,6 +902,7 @@ def settings_from_mapping(
         path=r.get(s, "path", "server", str, "/slack/events"),
         public_url=public_url.rstrip("/") if public_url else None,
         max_concurrent_work=int(r.positive(s, "max_concurrent_work", "server", 8)),
+        read_timeout_seconds=r.positive(s, "read_timeout_seconds", "server", 10.0),
     )
 
     ro = r.table(raw, "roles", "")
