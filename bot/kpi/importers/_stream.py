@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -38,6 +38,10 @@ from bot.kpi.records import KpiRecord
 #: Fields beyond the header we still tokenise, so a row with a stray unquoted comma becomes a
 #: precise "too many fields" problem instead of aborting the whole file.
 EXTRA_FIELDS = 8
+#: The longest field (characters) a file may hold. Real exports' longest cells are captions of a
+#: few thousand characters; pandas would hold a field of any size whole (a 200 MB one peaked at
+#: 661 MB), so a file with a longer one is refused as soon as the reader gets past the limit.
+MAX_FIELD_CHARS = 1 << 20
 
 
 _Reader = Callable[[Rows], tuple[PostColumns, list[KpiRecord]]]
@@ -162,11 +166,13 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
     next_line = detected.header_line + 1
     # newline="" keeps "\r\n" inside quoted fields, so newline counting matches the file's lines.
     with path.open("r", encoding=detected.encoding, newline="") as handle:
-        for _ in range(detected.header_line):
-            handle.readline()
+        for line in range(1, detected.header_line + 1):
+            if len(text := handle.readline(MAX_FIELD_CHARS)) == MAX_FIELD_CHARS and not text.endswith("\n"):
+                raise _too_long(line)
+        guarded = FieldLimit(handle, delimiter=detected.delimiter, first_line=next_line)
         try:
             reader = pd.read_csv(
-                handle,
+                guarded,  # type: ignore[call-overload]  # any object with read() will do
                 sep=detected.delimiter,
                 header=None,
                 names=list(range(width + EXTRA_FIELDS)),
@@ -191,6 +197,66 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
                 yield _convert(frame, lines, plan, width=width)
     if final := plan.finish():
         yield ImportChunk(posts=_NO_POSTS, kpis=final, problems=[], rows=0)
+
+
+class FieldLimit:
+    """A text stream for pandas that refuses a field longer than ``limit`` characters.
+
+    pandas reads in blocks (256 Ki characters); each block is scanned with numpy for field ends
+    (the delimiter or a newline outside double quotes; a doubled quote inside a quoted field flips
+    the state twice, so it needs no special case), carrying the open field's length and quote
+    state across blocks. The error names the physical line the long field starts on.
+    """
+
+    def __init__(
+        self, handle: TextIO, *, delimiter: str, first_line: int, limit: int = MAX_FIELD_CHARS
+    ) -> None:
+        self._handle = handle
+        self._delimiter = ord(delimiter)
+        self._limit = limit
+        self._line = first_line  # physical line at the start of the next block
+        self._run = 0  # characters of the field still open at the end of the last block
+        self._run_line = first_line  # where that field started
+        self._quoted = 0  # 1 while inside double quotes at the end of the last block
+
+    def read(self, size: int = -1) -> str:
+        block = self._handle.read(size)
+        if block:
+            self._scan(block)
+        return block
+
+    def _scan(self, block: str) -> None:
+        codes = np.frombuffer(block.encode("utf-32-le"), dtype=np.uint32)
+        quotes = codes == 0x22
+        inside = (np.cumsum(quotes) - quotes + self._quoted) & 1  # quotes before each character
+        newline = codes == 0x0A
+        ends = np.flatnonzero(((codes == self._delimiter) | newline) & (inside == 0))
+        newlines_before = np.cumsum(newline) - newline
+        if len(ends) == 0:
+            self._run += len(codes)
+            if self._run > self._limit:
+                raise _too_long(self._run_line)
+        else:
+            # Lengths of the fields ending in this block: the one carried over, then the others.
+            lengths = np.diff(ends, prepend=-1) - 1
+            lengths[0] += self._run
+            if (over := np.flatnonzero(lengths > self._limit)).size:
+                first = int(over[0])
+                start_line = (
+                    self._run_line if first == 0 else self._line + int(newlines_before[ends[first - 1] + 1])
+                )
+                raise _too_long(start_line)
+            tail = len(codes) - int(ends[-1]) - 1
+            tail_line = self._line + int(newlines_before[ends[-1]]) + int(newline[ends[-1]])
+            if tail > self._limit:
+                raise _too_long(tail_line)
+            self._run, self._run_line = tail, tail_line
+        self._quoted = int((int(quotes.sum()) + self._quoted) & 1)
+        self._line += int(newline.sum())
+
+
+def _too_long(line: int) -> BotError:
+    return BotError("imports.errors.field_too_long", line=line, limit=f"{MAX_FIELD_CHARS:,}")
 
 
 _PANDAS_LINE = re.compile(r"\bline (\d+)")
