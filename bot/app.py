@@ -121,8 +121,14 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     from bot.digest import jobs as digest_jobs
     from bot.kpi import jobs as kpi_jobs
     from bot.review import jobs as review_jobs
+    from bot.slack import jobs as slack_jobs
 
-    return [digest_jobs.register_jobs, kpi_jobs.register_jobs, review_jobs.register_jobs]
+    return [
+        digest_jobs.register_jobs,
+        kpi_jobs.register_jobs,
+        review_jobs.register_jobs,
+        slack_jobs.register_jobs,
+    ]
 
 
 def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overrides: Any) -> AsyncApp:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
@@ -16,6 +16,8 @@ class ProcessedKey(Base):
     key, which is the whole point."""
 
     __tablename__ = "processed_key"
+    # The daily prune (bot.slack.idempotency.prune_keys) walks old rows by time.
+    __table_args__ = (Index("ix_processed_key_created_at", "created_at"),)
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
