@@ -214,6 +214,8 @@ class ReviewSettings:
     working_hours: WorkingHours = WorkingHours()
     #: Cron (5 fields) for the reminder sweep.
     sweep_cron: str = "*/10 * * * *"
+    #: "Mark as published" accepts publish times at most this many days ago.
+    publish_window_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -698,6 +700,7 @@ def _review(r: _Reader, raw: Mapping[str, Any]) -> ReviewSettings:
         "custom_reasons",
         "working_hours",
         "sweep_cron",
+        "publish_window_days",
     )
     r.known(t, "review", allowed)
     channel = r.get(t, "channel", "review", str, "", required=True)
@@ -747,6 +750,10 @@ def _review(r: _Reader, raw: Mapping[str, Any]) -> ReviewSettings:
     for i, day in enumerate(days_off):
         if not re.match(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", day):
             r.add(f"review.working_hours.extra_days_off[{i}]", "bad_day", value=day)
+    window = r.get(t, "publish_window_days", "review", int, 30)
+    if not 1 <= window <= 3650:
+        r.add("review.publish_window_days", "bad_choice", value=str(window), choices="1 … 3650")
+        window = 30
     sweep = r.get(t, "sweep_cron", "review", str, "*/10 * * * *")
     if (why := check_cron(sweep)) is not None:
         r.add("review.sweep_cron", "bad_cron", value=sweep, reason=why)
@@ -761,6 +768,7 @@ def _review(r: _Reader, raw: Mapping[str, Any]) -> ReviewSettings:
         custom_reasons=custom,
         working_hours=WorkingHours(start, end, weekdays, holidays_on, days_off),
         sweep_cron=sweep,
+        publish_window_days=window,
     )
 
 

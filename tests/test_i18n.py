@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 #: Proper nouns that stay in Latin letters in Japanese text too.
 _BRANDS = re.compile(
-    r"Instagram|YouTube|TikTok|LinkedIn|Facebook|Threads|Slack|Google|Search Console|Meta|Excel"
+    r"Instagram|YouTube|TikTok|LinkedIn|Facebook|Threads|\bnote\b|Slack|Google|Search Console|Meta|Excel"
 )
 
 

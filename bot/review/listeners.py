@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -28,6 +28,7 @@ from bot.home.service import away_until_by_user
 from bot.review import service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.policy import ResolvedStep, build_chain
+from bot.review.publishing import check_post_url
 from bot.review.records import RequestSnapshot
 from bot.slack.blocks import Message
 from bot.slack.gate import BEFORE_ACK_WAIT
@@ -459,7 +460,8 @@ class ReviewListeners:
             raise BotError("review.errors.bad_reference")
         ref = meta.ref
         form = ui.parse_publish_modal((view.get("state") or {}).get("values") or {})
-        errors = ui.validate_publish(form, t=t, now=now)
+        window = timedelta(days=self._settings.review.publish_window_days)
+        errors = ui.validate_publish(form, t=t, now=now, window=window)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -471,6 +473,7 @@ class ReviewListeners:
             account = self._settings.account(snapshot.account_key)
             if account is None:
                 raise BotError("review.modal.errors.unknown_account", block_id=BlockId.POST_URL)
+            check_post_url(account.platform, form.url, platform_name=t(f"platforms.names.{account.platform}"))
             return await service.publish(
                 session,
                 ref=ref,

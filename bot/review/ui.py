@@ -33,6 +33,7 @@ from slack_sdk.models.views import View
 from bot.config import AccountSettings, Settings
 from bot.i18n import Translator
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Status
+from bot.review.publishing import check_published_at
 from bot.review.records import (
     DecisionResult,
     Feedback,
@@ -632,14 +633,18 @@ def parse_publish_modal(values: Mapping[str, Any]) -> PublishForm:
     )
 
 
-def validate_publish(form: PublishForm, *, t: Translator, now: datetime) -> dict[str, str]:
+def validate_publish(
+    form: PublishForm, *, t: Translator, now: datetime, window: timedelta = timedelta(days=30)
+) -> dict[str, str]:
+    """Inline errors of the publish form; the URL's platform is checked with the request's account
+    (:func:`bot.review.publishing.check_post_url`)."""
     errors: dict[str, str] = {}
     if _bad_url(form.url):
         errors[BlockId.POST_URL] = t("review.modal.errors.bad_url")
     if form.published_at is None:
         errors[BlockId.PUBLISHED_AT] = t("review.publish.errors.time_missing")
-    elif form.published_at > now + timedelta(minutes=10):
-        errors[BlockId.PUBLISHED_AT] = t("review.publish.errors.time_future")
+    elif key := check_published_at(form.published_at, now=now, window=window):
+        errors[BlockId.PUBLISHED_AT] = t(key, days=window.days)
     return errors
 
 
