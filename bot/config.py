@@ -222,6 +222,9 @@ class ReviewSettings:
 class KpiCommandSettings:
     #: Who may record values with ``/sns-kpi set``: admins, managers (and admins) or everyone.
     setters: Literal["admins", "managers", "everyone"] = "admins"
+    #: Channels where ``/sns-kpi KEY`` shares its chart with everyone; anywhere else the chart goes
+    #: to the asker's direct message with the bot (the numbers are answered privately anyway).
+    chart_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -926,9 +929,10 @@ def settings_from_mapping(
 
     review = _review(r, raw)
     k = r.table(raw, "kpi", "")
-    r.known(k, "kpi", ("setters",))
+    r.known(k, "kpi", ("setters", "chart_channels"))
     kpi = KpiCommandSettings(
-        setters=r.choice(k, "setters", "kpi", ("admins", "managers", "everyone"), "admins")
+        setters=r.choice(k, "setters", "kpi", ("admins", "managers", "everyone"), "admins"),
+        chart_channels=r.ids(k, "chart_channels", "kpi", is_channel_id, "channel"),
     )
     digest = _digest(r, raw)
 

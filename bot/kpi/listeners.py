@@ -1,4 +1,5 @@
-"""/sns-kpi listeners: acknowledge at once (no DB), then answer ephemerally; charts go to the channel (Slack I/O)."""
+"""/sns-kpi listeners: acknowledge at once (no DB), then answer ephemerally; a chart goes to the asker's
+direct message with the bot, or to the channel when it is one of ``[kpi] chart_channels`` (Slack I/O)."""
 
 from __future__ import annotations
 
@@ -109,19 +110,27 @@ class KpiListeners:
             "initial_comment": t("kpi.detail.chart_comment", name=name, user=command["user_id"]),
             "request_file_info": False,
         }
-        try:
-            await client.files_upload_v2(channel=command["channel_id"], **upload)
-            return
-        except SlackApiError as exc:
-            error = str(exc.response.get("error"))
-            if error not in _NOT_IN_CHANNEL:
-                log.warning("chart upload failed: %s", error)
-                await respond(response_type="ephemeral", text=t("kpi.detail.chart_failed", error=error))
+        channel = str(command.get("channel_id") or "")
+        if channel in settings.kpi.chart_channels:  # a channel the config names for KPIs: for everyone
+            try:
+                await client.files_upload_v2(channel=channel, **upload)
                 return
-        # The bot is not in the channel (e.g. a private one): the asker still gets the chart, privately.
+            except SlackApiError as exc:
+                error = str(exc.response.get("error"))
+                if error not in _NOT_IN_CHANNEL:
+                    log.warning("chart upload failed: %s", error)
+                    await respond(response_type="ephemeral", text=t("kpi.detail.chart_failed", error=error))
+                    return
+            note = "kpi.detail.chart_in_dm"  # the bot is not in it: the asker still gets the chart
+        else:
+            # Anywhere else the answer is private, and so is the chart: never into a channel the
+            # asker merely typed in (a channel of outsiders, a DM with someone else).
+            note = "kpi.detail.chart_private"
         dm = await client.conversations_open(users=command["user_id"])
-        await client.files_upload_v2(channel=dm["channel"]["id"], **upload)
-        await respond(response_type="ephemeral", text=t("kpi.detail.chart_in_dm"))
+        dm_id = dm["channel"]["id"]
+        await client.files_upload_v2(channel=dm_id, **upload)
+        if dm_id != channel:  # asked in the DM with the bot: the chart is right there
+            await respond(response_type="ephemeral", text=t(note))
 
     async def _write(
         self, sub: str, args: list[str], *, user_id: str, respond: AsyncRespond, client: AsyncWebClient

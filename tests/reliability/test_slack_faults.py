@@ -78,6 +78,7 @@ async def fake_slack() -> AsyncIterator[AfterFaultSlack]:
 def settings(db_url: str, fake_slack: AfterFaultSlack) -> Settings:
     def change(raw: dict[str, Any]) -> None:
         raw["review"].update(remind_after_hours=4, escalate_after_hours=16)
+        raw["kpi"]["chart_channels"] = [CHANNEL]  # charts are shared there (elsewhere: the asker's DM)
 
     return make_settings(db_url=db_url, api_url=fake_slack.api_url, change=change)
 
