@@ -9,10 +9,9 @@ themselves were answered privately.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from bot.app import Deps
 from bot.config import Settings
 from tests.conftest import OPERATOR, make_settings
 from tests.fakes import payloads
@@ -33,9 +32,7 @@ def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
     )
 
 
-async def _ask(
-    sender: SlackSender, fake_slack: FakeSlack, *, channel_id: str, channel_name: str
-) -> list[dict[str, Any]]:
+async def _ask(sender: SlackSender, fake_slack: FakeSlack, *, channel_id: str, channel_name: str) -> None:
     command = payloads.slash_command(
         "/sns-kpi",
         "recruiting_entries",
@@ -46,15 +43,15 @@ async def _ask(
     )
     assert (await sender.command(command)).status == 200
     await fake_slack.wait_for("files.completeUploadExternal")
-    return [call.params for call in fake_slack.calls_to("response_url")]
 
 
 async def test_asked_in_an_ordinary_channel_the_chart_goes_to_the_askers_dm(
-    sender: SlackSender, fake_slack: FakeSlack, deps: object
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
 ) -> None:
-    answers = await _ask(sender, fake_slack, channel_id=OUTSIDERS, channel_name="shared-with-acme")
+    await _ask(sender, fake_slack, channel_id=OUTSIDERS, channel_name="shared-with-acme")
     completes = fake_slack.calls_to("files.completeUploadExternal")
     assert [c.params["channel_id"] for c in completes] == [DM]
+    answers = [call.params for call in await fake_slack.wait_for("response_url", count=2)]
     assert all(a.get("response_type", "ephemeral") == "ephemeral" for a in answers)
     assert answers[-1]["text"] == (
         "グラフは、あなたとボットのダイレクトメッセージにお送りしました（このチャンネルには投稿していません）。"
@@ -63,7 +60,7 @@ async def test_asked_in_an_ordinary_channel_the_chart_goes_to_the_askers_dm(
 
 
 async def test_asked_in_a_dm_with_someone_else_the_chart_goes_to_the_askers_dm(
-    sender: SlackSender, fake_slack: FakeSlack, deps: object
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
 ) -> None:
     await _ask(sender, fake_slack, channel_id="D0BOBALICE", channel_name="directmessage")
     completes = fake_slack.calls_to("files.completeUploadExternal")
@@ -71,16 +68,17 @@ async def test_asked_in_a_dm_with_someone_else_the_chart_goes_to_the_askers_dm(
 
 
 async def test_asked_in_the_dm_with_the_bot_the_chart_is_right_there(
-    sender: SlackSender, fake_slack: FakeSlack, deps: object
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
 ) -> None:
-    answers = await _ask(sender, fake_slack, channel_id=DM, channel_name="directmessage")
+    await _ask(sender, fake_slack, channel_id=DM, channel_name="directmessage")
     completes = fake_slack.calls_to("files.completeUploadExternal")
     assert [c.params["channel_id"] for c in completes] == [DM]
-    assert len(answers) == 1  # the numbers; no "sent to your DM" note
+    await deps.inflight.drain(10)
+    assert len(fake_slack.calls_to("response_url")) == 1  # the numbers; no "sent to your DM" note
 
 
 async def test_asked_in_a_kpi_channel_the_chart_is_shared_there(
-    sender: SlackSender, fake_slack: FakeSlack, deps: object
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
 ) -> None:
     await _ask(sender, fake_slack, channel_id=KPI_ROOM, channel_name="sns-kpi")
     completes = fake_slack.calls_to("files.completeUploadExternal")
@@ -88,7 +86,7 @@ async def test_asked_in_a_kpi_channel_the_chart_is_shared_there(
 
 
 async def test_a_kpi_channel_the_bot_is_not_in_gets_the_chart_to_the_dm(
-    sender: SlackSender, fake_slack: FakeSlack, deps: object
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
 ) -> None:
     fake_slack.fail(
         "files.completeUploadExternal", error="not_in_channel", when=lambda p: p.get("channel_id") == KPI_ROOM
