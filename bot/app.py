@@ -28,11 +28,12 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.slack.body import reparse_command_body
-from bot.slack.client import build_web_client
+from bot.slack.client import build_web_client, without_token
 from bot.slack.directory import Directory
 from bot.slack.errors import guard, make_error_handler
 from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
+from bot.slack.identity import BotIdentity
 from bot.slack.inflight import InFlight
 from bot.slack.posting import use_retrying_respond
 from bot.slack.router import Router
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: How long SIGTERM waits for in-flight listener and job runs before closing anyway.
 SHUTDOWN_GRACE_SECONDS = 25.0
+#: How long start-up waits for ``auth.test`` before serving anyway.
+IDENTITY_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ class Deps:
     sessions: async_sessionmaker[AsyncSession]
     slack: AsyncWebClient
     directory: Directory
+    #: The bot's identity for Bolt's ``authorize`` (``auth.test`` at start-up, not before an ack).
+    identity: BotIdentity
     inflight: InFlight = field(default_factory=InFlight)
     #: Turns for listener work after the ack (``[server] max_concurrent_work``).
     after_ack: AfterAck = field(default_factory=AfterAck)
@@ -90,13 +95,15 @@ def build_deps(
     clock = clock or SystemClock()
     engine = engine or db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
+    slack = slack or build_web_client(token=token, base_url=settings.slack_api_url)
     return Deps(
         settings=settings,
         clock=clock,
         engine=engine,
         sessions=db.make_sessionmaker(engine),
-        slack=slack or build_web_client(token=token, base_url=settings.slack_api_url),
+        slack=slack,
         directory=Directory(settings=settings, clock=clock),
+        identity=BotIdentity(slack),
         after_ack=AfterAck(settings.server.max_concurrent_work),
         platforms=platforms or {},
     )
@@ -134,8 +141,11 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
 def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overrides: Any) -> AsyncApp:
     """The Bolt app with every feature's listeners, the event de-duplication and the error handler."""
     secret = deps.settings.secrets.slack_signing_secret
+    # The bot's identity and token come from deps.identity (auth.test asked at start-up), not from
+    # Bolt's single-workspace default, which asks on the first request, before its listener can ack.
+    bolt_overrides.setdefault("authorize", deps.identity.bolt_authorize())
     app = AsyncApp(
-        client=client or deps.slack,
+        client=without_token(client or deps.slack),
         signing_secret=secret.get() if secret else "",
         name=deps.settings.slack.app_name,
         **bolt_overrides,
@@ -219,12 +229,16 @@ async def on_start(deps: Deps) -> None:
         await sync_accounts(session, accounts=deps.settings.accounts)
 
 
-def start_background(deps: Deps) -> asyncio.Task[Any]:
+def start_background(deps: Deps) -> list[asyncio.Task[Any]]:
     """Work that must not delay serving: digests due while the bot was down (within
-    ``[digest] catch_up_days``) are posted right after the server is up."""
+    ``[digest] catch_up_days``) are posted right after the server is up, and the members of every
+    configured user group are loaded, so no request waits for them."""
     from bot.digest.jobs import catch_up
 
-    return asyncio.create_task(deps.inflight.track(catch_up)(deps), name="digest-catch-up")
+    return [
+        asyncio.create_task(deps.inflight.track(catch_up)(deps), name="digest-catch-up"),
+        asyncio.create_task(deps.directory.warm(deps.slack), name="user-groups"),
+    ]
 
 
 async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock | None = None) -> None:
@@ -264,8 +278,14 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
             platforms=platforms,
         )
         stack.push_async_callback(deps.engine.dispose)
+        stack.push_async_callback(deps.directory.aclose)
+        stack.push_async_callback(deps.identity.aclose)
+        identity = asyncio.create_task(deps.identity.load(), name="auth.test")  # while the store starts
         await on_start(deps)
         app = build_app(deps)
+        # Serve once Slack said who the bot is (a Slack that does not answer in time only delays
+        # that answer to the first request that needs it, as Bolt's default would).
+        await asyncio.wait({identity}, timeout=IDENTITY_WAIT_SECONDS)
 
         # What takes requests (the Socket Mode connection, the HTTP server) is closed, and the
         # scheduler paused, before the drain below, so no new work starts while work in progress
@@ -273,7 +293,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         intake = AsyncExitStack()
         stack.push_async_callback(intake.aclose)  # also when starting fails half-way
 
-        background: asyncio.Task[Any] | None = None  # held here: the loop keeps only weak references
+        background: list[asyncio.Task[Any]] = []  # held here: the loop keeps only weak references
         try:
             if await _serve(app, deps, intake=intake, stop=stop):
                 await _start_scheduler(deps, stack=stack, intake=intake)
@@ -288,8 +308,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
                     deps.inflight.count,
                     SHUTDOWN_GRACE_SECONDS,
                 )
-            if background is not None and not background.done():
-                background.cancel()
+            for task in background:
+                if not task.done():
+                    task.cancel()
     log.info("stopped")
 
 

@@ -9,7 +9,6 @@ them; this module registers none of those.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -91,12 +90,7 @@ class HomeListeners:
             if first is not None and first.approval
             else (ApprovalStep(settings.roles.managers),)
         )
-        try:
-            async with asyncio.timeout(DIRECTORY_TIMEOUT):
-                reviewers = await self._deps.directory.expand(client, steps[0].approvers)
-        except TimeoutError:
-            log.warning("resolving reviewers timed out; user groups left out")
-            reviewers = [u for u in steps[0].approvers if u.startswith(("U", "W"))]
+        reviewers = await self._deps.directory.expand(client, steps[0].approvers, wait=DIRECTORY_TIMEOUT)
         view = review_ui.build_request_modal(
             settings=settings,
             t=self._deps.t,
@@ -126,9 +120,13 @@ class HomeListeners:
         entry = service.check_kpi_entry(
             deps.settings, kpi_key=kpi_key, value_text=value_text, month_text=month_text, now=now
         )
-        await service.authorize_record(
-            deps.settings, directory=deps.directory, client=client, user_id=user_id
-        )
+        try:  # from the directory's cache: no Slack call before the ack
+            service.authorize_record(deps.settings, directory=deps.directory, user_id=user_id)
+        except BotError as error:
+            await ack(response_action="errors", errors={BlockId.KPI: error.render(deps.t)})
+            if error.key == "home.errors.role_unknown":  # ready for the next try
+                deps.directory.refresh(client, deps.directory.configured_groups())
+            return
         await ack()
         # One modal, one value: a repeated delivery of the same submission (a double click on
         # Submit, Slack's retry) would otherwise add a second history row.

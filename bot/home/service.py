@@ -366,13 +366,20 @@ async def may_record_kpi(
     return settings.kpi.setters == "managers" and await directory.is_manager(client, user_id)
 
 
-async def authorize_record(
-    settings: Settings, *, directory: Directory, client: AsyncWebClient, user_id: str
-) -> None:
-    """Raises:
-    NotAllowed: ``kpi.errors.setters_<rule>`` (inline on the KPI input).
+def authorize_record(settings: Settings, *, directory: Directory, user_id: str) -> None:
+    """The :func:`may_record_kpi` rule from the directory's cache only: it runs before an ack.
+
+    Raises:
+        NotAllowed: ``kpi.errors.setters_<rule>`` (inline on the KPI input).
+        BotError: ``home.errors.role_unknown`` when the answer depends on a user group Slack has
+            not named the members of yet (inline; the caller asks Slack after the ack).
     """
-    if not await may_record_kpi(settings, directory=directory, client=client, user_id=user_id):
+    if settings.is_admin(user_id) or settings.kpi.setters == "everyone":
+        return
+    manager = directory.is_manager_known(user_id) if settings.kpi.setters == "managers" else False
+    if manager is None:
+        raise BotError("home.errors.role_unknown", block_id=BlockId.KPI)
+    if not manager:
         raise NotAllowed(f"kpi.errors.setters_{settings.kpi.setters}", block_id=BlockId.KPI)
 
 

@@ -8,7 +8,6 @@ the ack. Approve opens a small modal with an optional comment; its submit button
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -21,15 +20,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
-from bot.config import ApprovalStep, Settings
+from bot.config import ApprovalStep, Settings, is_usergroup_id
 from bot.errors import BotError, Unavailable
 from bot.home.publisher import refresh_home
 from bot.home.service import away_until_by_user
-from bot.review import service, ui
+from bot.review import approvers, service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.policy import ResolvedStep, build_chain
 from bot.review.publishing import check_post_url
 from bot.review.records import RequestSnapshot
+from bot.review.refusals import ReviewNotAllowed
 from bot.slack.blocks import Message
 from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
@@ -45,6 +45,9 @@ T = TypeVar("T")
 
 #: How long resolving user groups may take before a modal opens without them (3-second rule).
 DIRECTORY_TIMEOUT = 1.2
+#: How long, after a submission's ack, the bot waits for Slack to name the members of a user group
+#: it did not know yet, before posting the request with the group itself as the approver.
+GROUP_WAIT = 5.0
 
 _DECISION_BY_ACTION = {
     ActionId.APPROVE.value: Decision.APPROVE,
@@ -61,7 +64,13 @@ def _user(body: dict[str, Any]) -> str:
 
 def _refresh_homes(deps: Deps, snapshot: RequestSnapshot) -> None:
     """The requester's and every approver's Home show this request; republish them (coalesced)."""
-    refresh_home(deps, {snapshot.requester_id, *(u for step in snapshot.steps for u in step.approvers)})
+    people = (u for step in snapshot.steps for u in step.approvers if not is_usergroup_id(u))
+    refresh_home(deps, {snapshot.requester_id, *people})
+
+
+def _stand_ins(chain: Sequence[ResolvedStep]) -> list[str]:
+    """User groups standing in for their members in ``chain`` (Slack had not named them yet)."""
+    return list(dict.fromkeys(u for step in chain for u in step.approvers if is_usergroup_id(u)))
 
 
 class ReviewListeners:
@@ -96,13 +105,9 @@ class ReviewListeners:
         return await away_until_by_user(session, on=today)
 
     async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
-        """User ids and groups → user ids; on a slow Slack, the plain user ids only (logged)."""
-        try:
-            async with asyncio.timeout(DIRECTORY_TIMEOUT):
-                return await self._deps.directory.expand(client, ids)
-        except TimeoutError:
-            log.warning("resolving reviewers timed out; user groups left out: %s", list(ids))
-            return [i for i in ids if i.startswith(("U", "W"))]
+        """User ids and groups → user ids for a modal; a group Slack is slow to name is left out of
+        the form (logged) and kept as a stand-in approver when the form is submitted."""
+        return await self._deps.directory.expand(client, ids, wait=DIRECTORY_TIMEOUT)
 
     def _configured_steps(self, account_key: str | None) -> tuple[ApprovalStep, ...]:
         account = self._settings.account(account_key) if account_key else None
@@ -116,15 +121,56 @@ class ReviewListeners:
         steps = self._configured_steps(account_key)
         return [u for u in await self._expand(client, steps[0].approvers) if u != requester]
 
-    async def _chain(
-        self, client: AsyncWebClient, *, account_key: str, chosen: Sequence[str], requester: str
-    ) -> tuple[ResolvedStep, ...]:
-        configured = [
-            ResolvedStep(tuple(await self._expand(client, step.approvers)), step.mode)
-            for step in self._configured_steps(account_key)
+    def _chain(self, *, account_key: str, chosen: Sequence[str], requester: str) -> tuple[ResolvedStep, ...]:
+        """The new request's chain from the groups the directory already knows: no Slack call, it runs
+        before the ack. A group it does not know stays in its step as itself (a stand-in), including
+        in the first step, whose form could not have listed its members; see :meth:`_resolve_stand_ins`."""
+        directory = self._deps.directory
+        configured = []
+        for step in self._configured_steps(account_key):
+            known = directory.expand_known(step.approvers)
+            configured.append(ResolvedStep((*known.users, *known.unresolved), step.mode))
+        first_groups = [u for u in configured[0].approvers if is_usergroup_id(u)]
+        fallback = [
+            *directory.expand_known(self._settings.roles.managers).users,
+            *self._settings.roles.admins,
         ]
-        fallback = [*await self._expand(client, self._settings.roles.managers), *self._settings.roles.admins]
-        return build_chain(configured=configured, chosen_first=chosen, requester=requester, fallback=fallback)
+        return build_chain(
+            configured=configured,
+            chosen_first=[*chosen, *first_groups],
+            requester=requester,
+            fallback=fallback,
+        )
+
+    async def _resolve_stand_ins(
+        self, client: AsyncWebClient, request_id: int, groups: Sequence[str], *, wait: float = GROUP_WAIT
+    ) -> bool:
+        """After an ack: ask Slack for the members of user groups standing in as approvers of a request
+        and put them in the groups' place; True when at least one group was replaced."""
+        if not groups:
+            return False
+        directory, replaced = self._deps.directory, False
+        fallback = [
+            *directory.expand_known(self._settings.roles.managers).users,
+            *self._settings.roles.admins,
+        ]
+        for group in groups:
+            members = await directory.resolve(client, group, wait=wait)
+            if members is None:
+                log.warning(
+                    "review %s: members of %s unknown; the group stays an approver", request_id, group
+                )
+                continue
+
+            async def replace_group(
+                session: AsyncSession, group: str = group, members: frozenset[str] = members
+            ) -> bool:
+                return await approvers.replace_group_approver(
+                    session, request_id=request_id, group_id=group, members=members, fallback=fallback
+                )
+
+            replaced = await self._in_store(replace_group, write=True) or replaced
+        return replaced
 
     async def _refresh_message(self, client: AsyncWebClient, request_id: int) -> RequestSnapshot:
         """Re-render the channel message from the store as it is *now* (the latest of several quick
@@ -261,7 +307,7 @@ class ReviewListeners:
             return
         assert form.account_key is not None  # validated above
         account_key = form.account_key
-        chain = await self._chain(client, account_key=account_key, chosen=form.reviewers, requester=requester)
+        chain = self._chain(account_key=account_key, chosen=form.reviewers, requester=requester)
 
         async def create(session: AsyncSession) -> int | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
@@ -288,6 +334,9 @@ class ReviewListeners:
         if request_id is None:
             log.info("request modal %s submitted twice; the second one is ignored", view.get("id"))
             return
+        # Now Slack may be asked: name the members of groups that stood in, before anyone sees it.
+        await self._resolve_stand_ins(client, request_id, _stand_ins(chain))
+        self._deps.directory.refresh(client, self._deps.directory.configured_groups())
         snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
         try:
             snapshot = await self._post_message(client, snapshot, away)
@@ -315,11 +364,28 @@ class ReviewListeners:
         decision = _DECISION_BY_ACTION[str(action.get("action_id"))]
         ref = RequestRef.decode(action.get("value"))
         actor = _user(body)
-        snapshot = await self._in_store(
-            lambda s: service.check_can_decide(
+
+        def check(s: AsyncSession) -> Awaitable[RequestSnapshot]:
+            return service.check_can_decide(
                 s, ref=ref, actor_id=actor, decision=decision, is_admin=self._settings.is_admin(actor)
             )
-        )
+
+        resolved = False
+        try:
+            snapshot = await self._in_store(check)
+        except ReviewNotAllowed:
+            # A user group may stand in for its members (Slack had not named them when the request
+            # was made): ask now, after the ack (briefly: the modal must open within 3 s; a fetch
+            # that takes longer fills the cache for the next click), and check again.
+            groups = await self._in_store(lambda s: approvers.stand_in_groups(s, request_id=ref.request_id))
+            resolved = await self._resolve_stand_ins(client, ref.request_id, groups, wait=DIRECTORY_TIMEOUT)
+            if not resolved:
+                raise
+            try:
+                snapshot = await self._in_store(check)
+            except ReviewNotAllowed:
+                await self._refresh_message(client, ref.request_id)  # it still showed the group
+                raise
         if decision is Decision.APPROVE:
             modal = ui.build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
         else:
@@ -327,6 +393,8 @@ class ReviewListeners:
                 snapshot, decision=decision, settings=self._settings, t=self._deps.t
             )
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        if resolved:  # the channel message still showed the group; it now shows its members
+            await self._refresh_message(client, ref.request_id)
 
     async def handle_decision_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond

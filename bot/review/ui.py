@@ -30,7 +30,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.config import AccountSettings, Settings
+from bot.config import AccountSettings, Settings, is_usergroup_id
 from bot.i18n import Translator
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Status
 from bot.review.publishing import check_published_at
@@ -79,9 +79,12 @@ _ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def who(user_id: str | None) -> str:
-    """A mention for a Slack user id; anything that is not an id is shown escaped (never a ping)."""
+    """A mention for a Slack user id (or a user group standing in for its members as an approver,
+    see :mod:`bot.review.approvers`); anything else is shown escaped (never a ping)."""
     if user_id and _ID_RE.match(user_id):
         return f"<@{user_id}>"
+    if user_id and is_usergroup_id(user_id):
+        return f"<!subteam^{user_id}>"
     return escape(user_id or "?")
 
 
@@ -775,6 +778,9 @@ def build_review_message(
     blocks.append(mrkdwn(status_line(request, settings=settings, t=t)))
     if request.status is Status.PENDING:
         blocks.append(_decision_buttons(request, t))
+        groups = dict.fromkeys(u for step in request.steps for u in step.approvers if is_usergroup_id(u))
+        if groups:  # Slack has not named their members yet: said, never left out silently
+            blocks.append(context(t("review.message.group_unknown", groups=", ".join(map(who, groups)))))
         step_away = {u: d for u, d in (away or {}).items() if request.step and u in request.step.approvers}
         if step_away:
             blocks.append(context(_away_line(step_away, t)))

@@ -64,3 +64,16 @@ def without_retries(client: AsyncWebClient) -> AsyncWebClient:
         logger=client.logger,
         retry_handlers=[],
     )
+
+
+def without_token(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client with no token: the one Bolt copies into each request's client when the token
+    comes from ``authorize`` (:mod:`bot.slack.identity`) rather than from the client."""
+    return AsyncWebClient(
+        token=None,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        session=client.session,
+        logger=client.logger,
+        retry_handlers=list(client.retry_handlers or []),
+    )
