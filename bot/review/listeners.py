@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
-from bot.config import ApprovalStep, Settings, is_usergroup_id
+from bot.config import ApprovalStep, Settings, is_user_id, is_usergroup_id
 from bot.errors import BotError, Unavailable
 from bot.home.publisher import refresh_home
 from bot.home.service import away_until_by_user
@@ -131,6 +131,7 @@ class ReviewListeners:
             known = directory.expand_known(step.approvers)
             configured.append(ResolvedStep((*known.users, *known.unresolved), step.mode))
         first_groups = [u for u in configured[0].approvers if is_usergroup_id(u)]
+        chosen = [u for u in chosen if is_user_id(u)]  # a users select; a forged group id is not a pick
         fallback = [
             *directory.expand_known(self._settings.roles.managers).users,
             *self._settings.roles.admins,
