@@ -27,13 +27,13 @@ from bot import __version__, db, serving
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import Translator, translator
+from bot.slack.authorization import SlackAuthorization
 from bot.slack.body import reparse_command_body
 from bot.slack.client import build_web_client, without_token
 from bot.slack.directory import Directory
 from bot.slack.errors import guard, make_error_handler
 from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
-from bot.slack.identity import BotIdentity
 from bot.slack.inflight import InFlight
 from bot.slack.posting import use_retrying_respond
 from bot.slack.router import Router
@@ -59,8 +59,8 @@ class Deps:
     sessions: async_sessionmaker[AsyncSession]
     slack: AsyncWebClient
     directory: Directory
-    #: The bot's identity for Bolt's ``authorize`` (``auth.test`` at start-up, not before an ack).
-    identity: BotIdentity
+    #: Bolt's ``authorize``: the bot token and identity (``auth.test`` at start-up, not before an ack).
+    authorization: SlackAuthorization
     inflight: InFlight = field(default_factory=InFlight)
     #: Turns for listener work after the ack (``[server] max_concurrent_work``).
     after_ack: AfterAck = field(default_factory=AfterAck)
@@ -103,7 +103,7 @@ def build_deps(
         sessions=db.make_sessionmaker(engine),
         slack=slack,
         directory=Directory(settings=settings, clock=clock),
-        identity=BotIdentity(slack),
+        authorization=SlackAuthorization(slack),
         after_ack=AfterAck(settings.server.max_concurrent_work),
         platforms=platforms or {},
     )
@@ -141,9 +141,9 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
 def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overrides: Any) -> AsyncApp:
     """The Bolt app with every feature's listeners, the event de-duplication and the error handler."""
     secret = deps.settings.secrets.slack_signing_secret
-    # The bot's identity and token come from deps.identity (auth.test asked at start-up), not from
-    # Bolt's single-workspace default, which asks on the first request, before its listener can ack.
-    bolt_overrides.setdefault("authorize", deps.identity.bolt_authorize())
+    # The bot's identity and token come from deps.authorization (auth.test asked at start-up), not
+    # from Bolt's single-workspace default, which asks on the first request, before its listener acks.
+    bolt_overrides.setdefault("authorize", deps.authorization.bolt_authorize())
     app = AsyncApp(
         client=without_token(client or deps.slack),
         signing_secret=secret.get() if secret else "",
@@ -279,8 +279,8 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         )
         stack.push_async_callback(deps.engine.dispose)
         stack.push_async_callback(deps.directory.aclose)
-        stack.push_async_callback(deps.identity.aclose)
-        identity = asyncio.create_task(deps.identity.load(), name="auth.test")  # while the store starts
+        stack.push_async_callback(deps.authorization.aclose)
+        identity = asyncio.create_task(deps.authorization.load(), name="auth.test")  # while the store starts
         await on_start(deps)
         app = build_app(deps)
         # Serve once Slack said who the bot is (a Slack that does not answer in time only delays

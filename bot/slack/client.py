@@ -68,7 +68,7 @@ def without_retries(client: AsyncWebClient) -> AsyncWebClient:
 
 def without_token(client: AsyncWebClient) -> AsyncWebClient:
     """The same client with no token: the one Bolt copies into each request's client when the token
-    comes from ``authorize`` (:mod:`bot.slack.identity`) rather than from the client."""
+    comes from ``authorize`` (:mod:`bot.slack.authorization`) rather than from the client."""
     return AsyncWebClient(
         token=None,
         base_url=client.base_url,

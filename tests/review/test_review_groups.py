@@ -64,7 +64,7 @@ async def _acked(*_args: Any, **_kwargs: Any) -> None:
 async def _work_after_acks_paused(deps: Deps, fake: FakeSlack) -> AsyncIterator[list[Call]]:
     """Hold every turn for work after an ack (bot.slack.gate): the Web API calls Slack sees meanwhile
     (the list yielded) were made *before* an ack. The turns are given back when the block ends."""
-    await deps.identity.load()  # as `run` does before serving (auth.test is not asked before an ack)
+    await deps.authorization.load()  # as `run` does before serving (auth.test is not asked before an ack)
     held = [deps.after_ack.ack_for(_acked) for _ in range(deps.after_ack.limit)]
     for gated in held:
         await gated.take_turn()

@@ -3,7 +3,7 @@ kept for the life of the process (Slack I/O).
 
 Bolt's single-workspace default asks ``auth.test`` on the first request that needs it, *before* that
 request's listener can ack: a slow Slack then delays the first ack of every process (issue 13: no
-Slack call before an ack). Here :meth:`BotIdentity.load` runs while the bot starts; only when Slack
+Slack call before an ack). Here :meth:`SlackAuthorization.load` runs while the bot starts; only when Slack
 did not answer then does the first request ask (as Bolt would have).
 """
 
@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 log = logging.getLogger(__name__)
 
 
-class BotIdentity:
+class SlackAuthorization:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
         self._answer: dict[str, object] | None = None
