@@ -34,6 +34,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.slack.blocks import Message
 from bot.slack.client import sdk_logger, without_retries
+from bot.slack.verify import response_url_allowed
 
 log = logging.getLogger(__name__)
 
@@ -203,16 +204,34 @@ class RetryingRespond(AsyncRespond):
         return response
 
 
-async def use_retrying_respond(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
-    """Bolt middleware: every listener's ``respond`` retries (see :class:`RetryingRespond`)."""
-    url = context.get("response_url")
-    if url:
-        client = context.get("client")
-        respond = RetryingRespond(
-            response_url=url,
-            proxy=getattr(client, "proxy", None),
-            ssl=getattr(client, "ssl", None),
-        )
-        respond.session = getattr(client, "session", None)  # the app's shared connection pool, if any
-        context["respond"] = respond
-    return await next()
+class RefusedRespond:
+    """``respond`` for a ``response_url`` that is not Slack's: it sends nothing (see
+    :func:`bot.slack.verify.response_url_allowed`)."""
+
+    response_url = None
+
+    async def __call__(self, *_args: Any, **_kwargs: Any) -> None:
+        log.warning("an answer through a response_url that is not Slack's was not sent")
+
+
+def make_respond_middleware(*, api_url: str) -> Callable[..., Awaitable[Any]]:
+    """Bolt middleware: every listener's ``respond`` retries (see :class:`RetryingRespond`), and only
+    ever POSTs to Slack's hosts: a ``response_url`` elsewhere gets :class:`RefusedRespond`."""
+
+    async def use_retrying_respond(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        url = context.get("response_url")
+        if url and not response_url_allowed(url, api_url=api_url):
+            context.pop("response_url", None)
+            context["respond"] = RefusedRespond()
+        elif url:
+            client = context.get("client")
+            respond = RetryingRespond(
+                response_url=url,
+                proxy=getattr(client, "proxy", None),
+                ssl=getattr(client, "ssl", None),
+            )
+            respond.session = getattr(client, "session", None)  # the app's shared connection pool, if any
+            context["respond"] = respond
+        return await next()
+
+    return use_retrying_respond
