@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,6 +35,7 @@ from bot.slack.errors import guard, make_error_handler
 from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
+from bot.slack.outbox import Outbox, run_sweep
 from bot.slack.posting import make_respond_middleware
 from bot.slack.router import Router
 from bot.slack.verify import SignatureCheck
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+#: How often owed Slack work (decisions told after Slack failed) is retried.
+OUTBOX_SWEEP_SECONDS = 60
 
 #: How long SIGTERM waits for in-flight listener and job runs before closing anyway.
 SHUTDOWN_GRACE_SECONDS = 25.0
@@ -60,6 +64,8 @@ class Deps:
     sessions: async_sessionmaker[AsyncSession]
     slack: AsyncWebClient
     directory: Directory
+    #: Slack work owed for stored changes, retried until done (:mod:`bot.slack.outbox`).
+    outbox: Outbox
     inflight: InFlight = field(default_factory=InFlight)
     #: Turns for listener work after the ack (``[server] max_concurrent_work``).
     after_ack: AfterAck = field(default_factory=AfterAck)
@@ -94,11 +100,13 @@ def build_deps(
     clock = clock or SystemClock()
     engine = engine or db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
+    sessions = db.make_sessionmaker(engine)
     return Deps(
         settings=settings,
         clock=clock,
         engine=engine,
-        sessions=db.make_sessionmaker(engine),
+        sessions=sessions,
+        outbox=Outbox(sessions=sessions, clock=clock),
         slack=slack or build_web_client(token=token, base_url=settings.slack_api_url),
         directory=Directory(settings=settings, clock=clock),
         after_ack=AfterAck(settings.server.max_concurrent_work),
@@ -161,6 +169,16 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=deps.settings.tz)
     for register in _job_registrars():
         register(scheduler, deps)
+    scheduler.add_job(
+        deps.inflight.track(run_sweep),
+        IntervalTrigger(seconds=OUTBOX_SWEEP_SECONDS, timezone=deps.settings.tz),
+        args=[deps.outbox],
+        id="slack.outbox",
+        name="outbox sweep",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
     return scheduler
 
 

@@ -104,10 +104,21 @@ async def post_once(
     message: Message,
     thread_ts: str | None = None,
     sleep: Sleep = asyncio.sleep,
+    key: str | None = None,
+    look_first: bool = False,
 ) -> Posted:
     """Post ``message`` to a channel (or a thread in it) exactly once, retrying Slack's transient
-    failures; raises the last error when they outlast :data:`ATTEMPTS` or Slack refuses for good."""
-    key = uuid.uuid4().hex
+    failures; raises the last error when they outlast :data:`ATTEMPTS` or Slack refuses for good.
+
+    ``key``: the one-off key, when the caller may call again for the same post later (an outbox
+    retry); with ``look_first`` (an earlier call may have posted it) the channel or thread is
+    searched for it before posting.
+    """
+    if key is not None and look_first:
+        found = await _find(client, channel=channel, thread_ts=thread_ts, key=key)
+        if found is not None:
+            return Posted(channel, found)
+    key = key or uuid.uuid4().hex
     kwargs = _tagged(message, key)
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
