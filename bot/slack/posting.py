@@ -34,6 +34,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.slack.blocks import Message
 from bot.slack.client import sdk_logger, without_retries
+from bot.slack.identity import own_identity
 from bot.slack.verify import response_url_allowed
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,13 @@ def _has_key(message: dict[str, Any], key: str) -> bool:
 
 
 async def _find(client: AsyncWebClient, *, channel: str, thread_ts: str | None, key: str) -> str | None:
-    """The ts of the message carrying ``key`` (None when it is not there or cannot be read)."""
+    """The ts of *this bot's* message carrying ``key`` (None when it is not there or cannot be read).
+
+    Only this bot's messages count: anyone in the channel can read a message's metadata and post a
+    message carrying the same key.
+    """
     try:
+        me = await own_identity(client)
         if thread_ts:
             response = await client.conversations_replies(
                 channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
@@ -85,7 +91,7 @@ async def _find(client: AsyncWebClient, *, channel: str, thread_ts: str | None, 
         log.warning("could not look for an earlier attempt in %s: %r", channel, exc)
         return None
     for message in response.get("messages") or []:
-        if _has_key(message, key):
+        if _has_key(message, key) and me.posted(message):
             return str(message["ts"])
     return None
 
