@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_REFUSED = 1
 
-#: Outcomes after which ``--post`` has nothing left to do.
-_DONE = frozenset({"posted", "recovered", "already_posted", "skipped", "busy"})
+#: Outcomes after which ``--post`` has nothing left to do (``busy``, ``lost``: another process has it).
+_DONE = frozenset({"posted", "recovered", "already_posted", "skipped", "busy", "lost"})
 
 
 @dataclass(frozen=True, slots=True)

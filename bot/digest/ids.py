@@ -37,6 +37,7 @@ class ActionId(StrEnum):
 class JobId(StrEnum):
     WEEKLY = "digest.weekly"
     MONTHLY = "digest.monthly"
+    SWEEP = "digest.sweep"
 
 
 @dataclass(frozen=True, slots=True)

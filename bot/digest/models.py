@@ -14,8 +14,11 @@ class DigestRun(Base):
     """The claim, and then the record, of one digest post.
 
     Inserted with a lease before posting (the unique constraint lets one replica win); the
-    message ts is recorded after posting. A claim whose lease ran out without a ts is
-    recovered by looking for the message in the channel before posting again.
+    message ts is recorded as soon as the post is known, and the row becomes ``posted`` once the
+    thread's attachments are there too. A claim whose lease ran out (its poster died) or whose
+    ``retry_at`` came (its last attempt failed) is taken over: by the periodic sweep, the next
+    scheduled run, the start-up catch-up or an admin's ``--post``. Without a ts, the new owner looks
+    for the message in the channel first when ``attempted_at`` says a post may have gone through.
     """
 
     __tablename__ = "digest_run"
@@ -25,7 +28,8 @@ class DigestRun(Base):
     kind: Mapped[str] = mapped_column(String(10))
     period: Mapped[str] = mapped_column(String(10))
     channel_id: Mapped[str] = mapped_column(String(40))
-    #: ``claimed`` | ``posted`` | ``failed`` | ``missed`` | ``skipped``
+    #: ``claimed`` (not finished: being posted, or waiting for its next attempt) | ``posted`` |
+    #: ``failed`` (permanently; admins told) | ``missed`` (beyond the catch-up window) | ``skipped``
     status: Mapped[str] = mapped_column(String(10))
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -34,6 +38,13 @@ class DigestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: An unfinished claim is not taken over before this (backoff between attempts; an admin's
+    #: ``--post`` does not wait).
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Written *before* each chat.postMessage: a post for this row may be in the channel, so whoever
+    #: takes the claim over must look before posting. NULL: no post was ever sent (or each one was
+    #: refused for sure), so posting needs no look (and no channel history).
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Win(Base):

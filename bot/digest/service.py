@@ -1,20 +1,23 @@
 """Digest I/O: fetch a period's facts from the store, and post a digest exactly once per channel
-(claim row with a lease → post with retries → record the ts), plus catch-up after downtime.
+(claim row with a lease → post with retries → record the ts → attach files → posted).
 
-``send_digest`` is the one path used by the scheduler job, the start-up catch-up and
-``sns-bot digest --post``. Exactly-once rests on the ``digest_run`` unique row, not on the
-scheduler: whoever inserts (or takes over an expired) claim posts; a claim whose poster died
-before recording the ts is recovered by looking for the message (by its metadata) in the
-channel before posting again.
+``send_digest`` is the one path used by the scheduler job, the retry sweep, the start-up catch-up
+and ``sns-bot digest --post``. Exactly-once rests on the ``digest_run`` unique row, not on the
+scheduler: whoever inserts (or takes over an expired) claim posts, and stops as soon as an update
+finds the claim taken over. A claim whose poster died or failed is taken over later; when a post
+may have gone through, this bot's message is looked for (by its metadata and bot id) in the
+channel before posting again, and when the channel cannot be read nothing is posted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.db import dialect_insert, unit_of_work
-from bot.digest import ui
+from bot.digest import notices, ui
 from bot.digest.compose import (
     DECISION_EVENTS,
     FINISHED_STATUSES,
@@ -54,7 +57,7 @@ from bot.kpi.models import Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
 from bot.slack.blocks import Message
 from bot.slack.client import without_retries
-from bot.slack.idempotency import claim_key
+from bot.slack.identity import own_identity
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -87,6 +90,10 @@ BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 60.0
 #: How far before a claim the channel history is searched (clock skew between replicas).
 RECOVERY_MARGIN = timedelta(minutes=10)
+#: The wait before the next attempt of a digest whose last attempt failed; it doubles with every
+#: attempt up to the maximum (the sweep retries within ``[digest] catch_up_days`` of the fire time).
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(minutes=30)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +351,7 @@ async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
 # Claims
 # ---------------------------------------------------------------------------------------------
 
-ClaimState = Literal["claimed", "recovering", "posted", "busy", "failed", "missed", "skipped"]
+ClaimState = Literal["claimed", "recovering", "posted", "busy", "waiting", "failed", "missed", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,11 +362,23 @@ class Claim:
     run_id: int
     claimed_at: datetime
     message_ts: str | None = None
+    #: An earlier attempt sent a post that may be in the channel: look there before posting again.
+    maybe_posted: bool = False
+    #: Attempts of this row so far, this one included (the backoff between attempts grows with it).
+    attempts: int = 1
+    #: Why the previous attempt did not finish (``waiting``).
+    error: str | None = None
 
 
+@functools.cache
 def owner_id() -> str:
-    """Who holds a claim: host and process, for the logs and the ``claimed_by`` column."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+    """Who holds a claim: host, process and a random part drawn once per process start.
+
+    ``host:pid`` alone repeats: in a container every start is pid 1 and the host name may be fixed,
+    so a restarted bot or a twin replica would pass the ``claimed_by`` checks of another's claim and
+    could not tell that its claim was taken over.
+    """
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 async def claim(
@@ -375,9 +394,10 @@ async def claim(
 ) -> Claim:
     """Claim (kind, period, channel) for posting, or say why not.
 
-    A new row → ``claimed``. An existing claim whose lease ran out without a message ts →
-    taken over as ``recovering`` (the caller must look for the message before posting). A
-    ``failed`` or ``missed`` row is taken over only with ``take_over`` (an admin's ``--post``).
+    A new row → ``claimed``. An unfinished claim whose lease ran out (its poster died, or its last
+    attempt failed) → taken over as ``recovering`` once its ``retry_at`` has come (``waiting``
+    before). A ``failed`` or ``missed`` row is taken over only with ``take_over`` (an admin's
+    ``--post``), which also skips the wait.
     """
     values = {
         "kind": kind,
@@ -409,7 +429,11 @@ async def claim(
         return Claim(row.status, row.id, row.created_at, row.message_ts)  # type: ignore[arg-type]
     if row.status == "claimed" and row.lease_until is not None and row.lease_until > now:
         return Claim("busy", row.id, row.created_at)
-    # Take over an abandoned (or failed) claim; the conditional UPDATE lets one replica win.
+    if row.status == "claimed" and not take_over and row.retry_at is not None and row.retry_at > now:
+        return Claim("waiting", row.id, row.created_at, error=row.error)
+    # Take over an abandoned (or failed) claim; the conditional UPDATE lets one replica win. (Read
+    # the row first: the ORM UPDATE refreshes ``row`` in the session.)
+    attempts, ts, maybe_posted = row.attempts + 1, row.message_ts, row.attempted_at is not None
     taken = await session.execute(
         update(DigestRun)
         .where(
@@ -417,44 +441,122 @@ async def claim(
             DigestRun.status == row.status,
             DigestRun.attempts == row.attempts,
         )
-        .values(status="claimed", claimed_by=owner, lease_until=now + lease, attempts=row.attempts + 1)
+        .values(
+            status="claimed",
+            claimed_by=owner,
+            lease_until=now + lease,
+            attempts=attempts,
+            retry_at=None,
+        )
     )
     if getattr(taken, "rowcount", 0) != 1:
         return Claim("busy", row.id, row.created_at)
-    return Claim("recovering", row.id, row.created_at)
+    return Claim("recovering", row.id, row.created_at, ts, maybe_posted=maybe_posted, attempts=attempts)
+
+
+@dataclass(slots=True)
+class _Hold:
+    """This process's hold on one claim row while it works on it."""
+
+    run_id: int
+    owner: str
+    kind: PeriodKind
+    period: str
+    channel: str
+    #: Another process took the claim over: post nothing more, record nothing.
+    lost: bool = False
+    #: An attempt of this send got an answer that may hide a post that went through.
+    ambiguous: bool = False
+    #: Tell the admins when the digest is late (and then when it went out).
+    tell: bool = True
+
+    def __str__(self) -> str:
+        return f"digest {self.kind} {self.period} → {self.channel}"
+
+
+class ClaimLost(Exception):
+    """The claim was taken over by another process (an update found it no longer ours)."""
+
+
+async def _update_held(deps: Deps, hold: _Hold, **values: Any) -> bool:
+    """Write ``values`` to the claim row if this process still holds it.
+
+    Returns:
+        False when another process has taken the claim over (its lease ran out: this process was
+        too slow or could not renew it); ``hold.lost`` is set and the caller must stop.
+    """
+    if hold.lost:
+        return False
+    async with unit_of_work(deps.sessions) as session:
+        result = await session.execute(
+            update(DigestRun)
+            .where(
+                DigestRun.id == hold.run_id,
+                DigestRun.claimed_by == hold.owner,
+                DigestRun.status == "claimed",
+            )
+            .values(values)
+        )
+    if getattr(result, "rowcount", 0) == 1:
+        return True
+    hold.lost = True
+    log.warning("%s: the claim was taken over by another process; this one stops", hold)
+    return False
+
+
+def _lease_end(deps: Deps) -> datetime:
+    return deps.clock.now() + timedelta(seconds=deps.settings.digest.lease_seconds)
+
+
+async def _extend_lease(deps: Deps, hold: _Hold) -> bool:
+    return await _update_held(deps, hold, lease_until=_lease_end(deps))
+
+
+async def _mark_attempt(deps: Deps, hold: _Hold) -> bool:
+    """Right before a chat.postMessage: confirm the claim, renew its lease and note (first, so a
+    crash cannot hide it) that a post may be in the channel from now on."""
+    return await _update_held(deps, hold, lease_until=_lease_end(deps), attempted_at=deps.clock.now())
+
+
+async def _record_ts(deps: Deps, hold: _Hold, ts: str) -> bool:
+    """The post is in the channel: keep its ts (the row stays ``claimed`` until the attachments are
+    there too, so a crash before them is picked up again)."""
+    return await _update_held(
+        deps, hold, message_ts=ts, posted_at=deps.clock.now(), error=None, lease_until=_lease_end(deps)
+    )
 
 
 async def _finish(
-    deps: Deps, run_id: int, *, owner: str, status: str, ts: str | None = None, error: str | None = None
-) -> None:
-    now = deps.clock.now()
-    async with unit_of_work(deps.sessions) as session:
-        values: dict[str, Any] = {"status": status, "error": error, "lease_until": None}
-        if ts is not None:
-            values.update(message_ts=ts, posted_at=now)
-        await session.execute(
-            update(DigestRun).where(DigestRun.id == run_id, DigestRun.claimed_by == owner).values(values)
-        )
+    deps: Deps,
+    hold: _Hold,
+    *,
+    status: str,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+    sure_not_posted: bool = False,
+) -> bool:
+    """End this process's work on the claim: ``posted``/``skipped``/``failed``, or ``claimed`` again
+    with ``retry_at`` (the sweep or the next run takes it over then). False: the claim was lost."""
+    values: dict[str, Any] = {"status": status, "error": error, "lease_until": None, "retry_at": retry_at}
+    if sure_not_posted:
+        values["attempted_at"] = None  # every attempt was refused: nothing can be in the channel
+    return await _update_held(deps, hold, **values)
 
 
-async def _extend_lease(deps: Deps, run_id: int, *, owner: str) -> None:
-    until = deps.clock.now() + timedelta(seconds=deps.settings.digest.lease_seconds)
-    async with unit_of_work(deps.sessions) as session:
-        await session.execute(
-            update(DigestRun)
-            .where(DigestRun.id == run_id, DigestRun.claimed_by == owner)
-            .values(lease_until=until)
-        )
+def retry_delay(attempts: int) -> timedelta:
+    """How long an unfinished digest waits before its next attempt: 1, 2, 4, … minutes, at most 30."""
+    return min(RETRY_MAX, RETRY_FIRST * 2 ** max(0, attempts - 1))
 
 
 @contextlib.asynccontextmanager
-async def _lease_kept(deps: Deps, run_id: int, *, owner: str) -> AsyncIterator[None]:
+async def _lease_kept(deps: Deps, hold: _Hold) -> AsyncIterator[None]:
     """Renew the claim's lease every third of it while this process works on the claim.
 
     The lease tells a live poster from a dead one. A Slack answer, a chart render or the backoff can
     take longer than the lease (10 s at the least); without renewal another replica would take over a
     claim whose post is still in flight and post the digest a second time. Renewal stops with the
-    process, so a crashed poster's claim still expires.
+    process, so a crashed poster's claim still expires; it also stops once the claim was found taken
+    over (then ``hold.lost`` stops the poster before its next post).
     """
     interval = deps.settings.digest.lease_seconds / 3
 
@@ -462,11 +564,12 @@ async def _lease_kept(deps: Deps, run_id: int, *, owner: str) -> AsyncIterator[N
         while True:
             await asyncio.sleep(interval)
             try:
-                await _extend_lease(deps, run_id, owner=owner)
+                if not await _extend_lease(deps, hold):
+                    return
             except BotError as exc:  # the database is away: keep trying while the work goes on
-                log.warning("digest claim %d: lease not renewed: %s", run_id, exc.key)
+                log.warning("digest claim %d: lease not renewed: %s", hold.run_id, exc.key)
 
-    renewing = asyncio.create_task(renew(), name=f"digest-lease-{run_id}")
+    renewing = asyncio.create_task(renew(), name=f"digest-lease-{hold.run_id}")
     try:
         yield
     finally:
@@ -478,17 +581,49 @@ async def _lease_kept(deps: Deps, run_id: int, *, owner: str) -> AsyncIterator[N
 # Slack
 # ---------------------------------------------------------------------------------------------
 
+_SLACK_ERRORS = (TimeoutError, SlackApiError, aiohttp.ClientError, OSError)
+
+
+class Unverifiable(Exception):
+    """The channel cannot be read (``not_in_channel``, ``channel_not_found``, a missing scope, …), so
+    whether an earlier post went through cannot be told: posting again could double the digest."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+async def _readable(call: Awaitable[Any]) -> Any:
+    """Await a read from Slack; a refusal that retrying will not fix becomes :class:`Unverifiable`."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        if _is_transient(exc):
+            raise
+        raise Unverifiable(_error_text(exc)) from exc
+
 
 async def find_posted(deps: Deps, *, kind: str, period: str, channel: str, since: datetime) -> str | None:
-    """The ts of the digest post already in ``channel`` (matched by its metadata), if any."""
+    """The ts of this bot's digest post already in ``channel``, if any.
+
+    Matched by its metadata *and* this bot's ``bot_id``: anyone in the channel can read the metadata
+    and post a message that carries it, and taking theirs for ours would never post the digest.
+
+    Raises:
+        Unverifiable: the channel (or this bot's identity) cannot be read.
+        SlackApiError, aiohttp.ClientError, TimeoutError, OSError: transient failures.
+    """
+    me = await _readable(own_identity(deps.slack))
     cursor: str | None = None
     oldest = f"{(since - RECOVERY_MARGIN).timestamp():.6f}"
     for _page in range(20):  # a digest is found near the claim time; never page through a whole channel
-        response = await deps.slack.conversations_history(
-            channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+        response = await _readable(
+            deps.slack.conversations_history(
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+            )
         )
         for message in response.get("messages") or []:
-            if is_digest_message(message, kind=kind, period=period, channel=channel):
+            if me.posted(message) and is_digest_message(message, kind=kind, period=period, channel=channel):
                 return str(message["ts"])
         cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
         if not response.get("has_more") or not cursor:
@@ -512,11 +647,14 @@ def _is_transient(exc: Exception) -> bool:
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
         return str(exc.response.data.get("error") or exc.response.status_code)
+    if isinstance(exc, Unverifiable):
+        return exc.error
     return type(exc).__name__
 
 
 def _may_have_posted(exc: Exception) -> bool:
-    """A 429 was refused before anything happened; a 5xx or a lost connection may have posted."""
+    """A 429 was refused before anything happened; a 5xx, a lost connection or a transient
+    ``ok: false`` (``fatal_error`` may have done part of the work) may have posted."""
     if isinstance(exc, SlackApiError):
         return getattr(exc.response, "status_code", 200) != 429
     return True
@@ -526,63 +664,92 @@ async def _post(
     deps: Deps,
     message: Message,
     *,
-    channel: str,
-    kind: str,
-    period: str,
-    run_id: int,
-    owner: str,
+    hold: _Hold,
     since: datetime,
+    look_first: bool,
     sleep: Sleep,
-) -> str:
-    """Post with backoff on 429/5xx/network errors, checking the channel before re-posting after
-    an answer that may hide a successful post. Raises the last error when attempts run out."""
+) -> tuple[str, bool]:
+    """Post with backoff on 429/5xx/network errors; returns ``(ts, found)``, ``found`` when the post
+    was in the channel before this call sent any (an earlier attempt went through). A post of this
+    call found after an answer that hid it counts as posted.
+
+    Before every post the claim is confirmed (and marked as attempted). After an answer that may
+    hide a successful post, and first of all with ``look_first``, the channel is searched before
+    posting again; a failed search is retried like a failed post, never skipped.
+
+    Raises:
+        ClaimLost: another process took the claim over; nothing more was posted.
+        Unverifiable: the channel cannot be read, so a post may or may not be there.
+        SlackApiError etc.: a permanent refusal at once, or the last transient error when the
+            attempts ran out.
+    """
     # Our own loop retries, checking the channel first; the SDK's blind retries would double-post.
     poster = without_retries(deps.slack)
+    look = look_first
+    sent = False
+    last: Exception | None = None
     for attempt in range(POST_ATTEMPTS):
-        try:
-            response = await poster.chat_postMessage(channel=channel, **message.kwargs())
-            return str(response["ts"])
-        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-            if not _is_transient(exc) or attempt == POST_ATTEMPTS - 1:
-                raise
-            delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-            log.warning(
-                "digest %s %s → %s: %s; retrying in %.0fs", kind, period, channel, _error_text(exc), delay
-            )
+        if last is not None:
+            delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+            log.warning("%s: %s; retrying in %.0fs", hold, _error_text(last), delay)
             await sleep(delay)
-            await _extend_lease(deps, run_id, owner=owner)
-            if _may_have_posted(exc):
-                found = await find_posted(deps, kind=kind, period=period, channel=channel, since=since)
-                if found is not None:
-                    return found
-    raise AssertionError("unreachable")
+        if look:
+            try:
+                found = await find_posted(
+                    deps, kind=hold.kind, period=hold.period, channel=hold.channel, since=since
+                )
+            except _SLACK_ERRORS as exc:
+                if not _is_transient(exc):
+                    raise
+                last = exc
+                continue
+            if found is not None:
+                return found, not sent
+            look = False
+        if not await _mark_attempt(deps, hold):
+            raise ClaimLost
+        sent = True
+        try:
+            response = await poster.chat_postMessage(channel=hold.channel, **message.kwargs())
+            return str(response["ts"]), False
+        except _SLACK_ERRORS as exc:
+            if not _is_transient(exc):
+                raise
+            last = exc
+            look = _may_have_posted(exc)
+            hold.ambiguous = hold.ambiguous or look
+    assert last is not None
+    raise last
 
 
-async def _upload(deps: Deps, *, channel: str, ts: str, uploads: Sequence[Upload]) -> None:
-    """Attach the chart and CSV in the digest's thread; a failure here never undoes the post."""
+async def _files_in_thread(deps: Deps, *, channel: str, ts: str) -> set[str]:
+    """Names of the files this bot already shared in the digest's thread."""
+    me = await _readable(own_identity(deps.slack))
+    response = await _readable(deps.slack.conversations_replies(channel=channel, ts=ts, limit=200))
+    names: set[str] = set()
+    for message in response.get("messages") or []:
+        if message.get("ts") != ts and me.shared(message):
+            names.update(str(f.get("name")) for f in message.get("files") or [] if isinstance(f, dict))
+    return names
+
+
+async def _attach(deps: Deps, *, channel: str, ts: str, uploads: Sequence[Upload], look: bool) -> None:
+    """Share the chart and CSV in the digest's thread; with ``look`` (a digest found after a crash, or
+    attachments retried), only those this bot has not shared there yet.
+
+    Raises:
+        Unverifiable, SlackApiError etc.: the caller retries later or gives up.
+    """
+    if look:
+        present = await _files_in_thread(deps, channel=channel, ts=ts)
+        uploads = [u for u in uploads if u.filename not in present]
     if not uploads:
         return
-    try:
-        await deps.slack.files_upload_v2(
-            channel=channel,
-            thread_ts=ts,
-            file_uploads=[{"content": u.content, "filename": u.filename, "title": u.title} for u in uploads],
-        )
-    except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-        log.warning("digest attachments to %s (thread %s) failed: %s", channel, ts, _error_text(exc))
-
-
-async def _tell_admins_once(deps: Deps, *, kind: str, period: str, channel: str, error: str) -> None:
-    async with unit_of_work(deps.sessions) as session:
-        first = await claim_key(session, key=f"digest_failed:{kind}:{period}:{channel}", now=deps.clock.now())
-    if not first:
-        return
-    text = ui.build_admin_failure_text(kind=kind, period=period, channel=channel, error=error, t=deps.t)
-    for admin in deps.settings.roles.admins:
-        try:
-            await deps.slack.chat_postMessage(channel=admin, text=text)
-        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-            log.error("could not tell admin %s about the failed digest: %s", admin, _error_text(exc))
+    await deps.slack.files_upload_v2(
+        channel=channel,
+        thread_ts=ts,
+        file_uploads=[{"content": u.content, "filename": u.filename, "title": u.title} for u in uploads],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -590,7 +757,16 @@ async def _tell_admins_once(deps: Deps, *, kind: str, period: str, channel: str,
 # ---------------------------------------------------------------------------------------------
 
 Outcome = Literal[
-    "posted", "recovered", "already_posted", "busy", "failed", "retry_later", "skipped", "missed"
+    "posted",
+    "recovered",
+    "already_posted",
+    "busy",
+    "failed",
+    "retry_later",
+    "unverified",
+    "lost",
+    "skipped",
+    "missed",
 ]
 
 
@@ -616,28 +792,32 @@ async def send_digest(
     kind: PeriodKind,
     period: Period,
     take_over: bool = False,
-    sleep: Sleep = asyncio.sleep,
+    sleep: Sleep | None = None,
     owner: str | None = None,
 ) -> list[ChannelResult]:
     """Post the ``kind`` digest of ``period`` to each configured channel, at most once each.
 
     Args:
         take_over: also post where an earlier attempt failed permanently or the period was
-            recorded as missed (an admin's ``--post``).
-        sleep: the backoff's sleep (tests pass a recorder).
-        owner: claim owner id (default: host:pid; tests give each simulated replica its own).
+            recorded as missed, and without waiting for a failed attempt's backoff (an admin's
+            ``--post``).
+        sleep: the backoff's sleep (default: the clock's).
+        owner: claim owner id (default: :func:`owner_id`; tests give each simulated replica its own).
 
     Returns:
-        One result per channel: ``posted``, ``recovered`` (found already posted by a crashed
-        run), ``already_posted``, ``busy`` (another replica holds the claim), ``skipped``
-        (empty period, config says skip), ``failed`` (permanent error, admins told) or
-        ``retry_later`` (transient errors outlasted the retries; the claim expires and the
-        next run or catch-up picks it up).
+        One result per channel: ``posted``, ``recovered`` (found already posted by an earlier
+        attempt), ``already_posted``, ``busy`` (another process holds the claim), ``skipped``
+        (empty period, config says skip), ``failed`` (permanent error, admins told),
+        ``retry_later`` (transient errors outlasted the retries, or the backoff of an earlier failure
+        is still running; the sweep retries), ``unverified`` (a post may be in the channel but the
+        channel cannot be read; nothing posted, the sweep looks again, admins told) or ``lost``
+        (another process took the claim over while this one worked; this one stopped).
     """
     owner = owner or owner_id()
+    sleep = sleep or deps.clock.sleep
     label = period.label
     lease = timedelta(seconds=deps.settings.digest.lease_seconds)
-    rendered: Rendered | None = None
+    rendered: list[Rendered] = []  # rendered at most once, for the first channel that needs it
     results: list[ChannelResult] = []
     for channel in channels_for(deps.settings, kind):
         now = deps.clock.now()
@@ -659,59 +839,116 @@ async def send_digest(
         if got.state == "busy":
             results.append(ChannelResult(channel, "busy"))
             continue
-        async with _lease_kept(deps, got.run_id, owner=owner):
-            if got.state == "recovering":
-                found = await find_posted(
-                    deps, kind=kind, period=label, channel=channel, since=got.claimed_at
-                )
-                if found is not None:
-                    await _finish(deps, got.run_id, owner=owner, status="posted", ts=found)
-                    log.info(
-                        "digest %s %s → %s was already posted (ts %s); recorded", kind, label, channel, found
-                    )
-                    results.append(ChannelResult(channel, "recovered", found))
-                    continue
-            if rendered is None:
-                rendered = await render(deps, kind=kind, period=period)
-            if rendered.empty and _when_empty(deps.settings, kind) == "skip":
-                await _finish(deps, got.run_id, owner=owner, status="skipped")
-                results.append(ChannelResult(channel, "skipped"))
-                continue
-            message = rendered.message(deps.settings, channel)
-            try:
-                ts = await _post(
-                    deps,
-                    message,
-                    channel=channel,
-                    kind=kind,
-                    period=label,
-                    run_id=got.run_id,
-                    owner=owner,
-                    since=got.claimed_at,
-                    sleep=sleep,
-                )
-            except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-                error = _error_text(exc)
-                if _is_transient(exc):
-                    # Leave the claim to expire: the next run, catch-up or --post recovers it.
-                    await _finish(deps, got.run_id, owner=owner, status="claimed", error=error)
-                    log.error(
-                        "digest %s %s → %s not posted yet (%s); will retry later", kind, label, channel, error
-                    )
-                    results.append(ChannelResult(channel, "retry_later", error=error))
-                else:
-                    await _finish(deps, got.run_id, owner=owner, status="failed", error=error)
-                    log.error("digest %s %s → %s failed: %s", kind, label, channel, error)
-                    await _tell_admins_once(deps, kind=kind, period=label, channel=channel, error=error)
-                    results.append(ChannelResult(channel, "failed", error=error))
-                continue
-            await _finish(deps, got.run_id, owner=owner, status="posted", ts=ts)
-            log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
-            await _upload(deps, channel=channel, ts=ts, uploads=rendered.uploads)
-            results.append(ChannelResult(channel, "posted", ts))
-    if any(r.outcome == "posted" for r in results):
+        if got.state == "waiting":
+            results.append(ChannelResult(channel, "retry_later", error=got.error))
+            continue
+        # An admin's --post reads its outcome on the terminal: no "late" DMs for it.
+        hold = _Hold(got.run_id, owner, kind, label, channel, tell=not take_over)
+        async with _lease_kept(deps, hold):
+            results.append(await _deliver(deps, hold, got, period=period, rendered=rendered, sleep=sleep))
+    if any(r.outcome in ("posted", "recovered") for r in results):
         refresh_home(deps)  # Homes link the latest digests
     return results
+
+
+async def _deliver(
+    deps: Deps, hold: _Hold, got: Claim, *, period: Period, rendered: list[Rendered], sleep: Sleep
+) -> ChannelResult:
+    """Everything after the claim for one channel: post (or find) the message, record it, attach the
+    files, finish the row; on failure leave it for a later attempt or mark it failed."""
+    kind, label, channel = hold.kind, hold.period, hold.channel
+
+    async def digest() -> Rendered:
+        if not rendered:
+            rendered.append(await render(deps, kind=kind, period=period))
+        return rendered[0]
+
+    ts, found = got.message_ts, got.message_ts is not None
+    try:
+        if ts is None:
+            doc = await digest()
+            if doc.empty and _when_empty(deps.settings, kind) == "skip" and not got.maybe_posted:
+                if not await _finish(deps, hold, status="skipped", sure_not_posted=True):
+                    return ChannelResult(channel, "lost")
+                return ChannelResult(channel, "skipped")
+            ts, found = await _post(
+                deps,
+                doc.message(deps.settings, channel),
+                hold=hold,
+                since=got.claimed_at,
+                look_first=got.maybe_posted,
+                sleep=sleep,
+            )
+            if not await _record_ts(deps, hold, ts):
+                # The new owner finds this message in the channel (by its metadata) and records it.
+                log.warning(
+                    "%s: posted (ts %s) after the claim was taken over; left to the new owner", hold, ts
+                )
+                return ChannelResult(channel, "lost", ts)
+            if found:
+                log.info("digest %s %s → %s was already posted (ts %s); recorded", kind, label, channel, ts)
+            else:
+                log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
+        await notices.tell_out_if_late(deps, kind=kind, period=label, channel=channel, found=found)
+        outcome: Outcome = "recovered" if found else "posted"
+        uploads = (await digest()).uploads if kind == "monthly" else ()
+        if uploads:
+            try:
+                await _attach(deps, channel=channel, ts=ts, uploads=uploads, look=found)
+            except (Unverifiable, *_SLACK_ERRORS) as exc:
+                error = f"files: {_error_text(exc)}"
+                if isinstance(exc, Unverifiable) or not _is_transient(exc):
+                    log.warning("%s: attachments not shared (thread %s): %s", hold, ts, error)
+                    if not await _finish(deps, hold, status="posted", error=error):
+                        return ChannelResult(channel, "lost", ts)
+                    return ChannelResult(channel, outcome, ts, error)
+                retry_at = deps.clock.now() + retry_delay(got.attempts)
+                log.warning("%s: attachments not shared yet (%s); retrying at %s", hold, error, retry_at)
+                if not await _finish(deps, hold, status="claimed", error=error, retry_at=retry_at):
+                    return ChannelResult(channel, "lost", ts)
+                return ChannelResult(channel, outcome, ts, error)
+        if not await _finish(deps, hold, status="posted"):
+            return ChannelResult(channel, "lost", ts)
+        return ChannelResult(channel, outcome, ts)
+    except ClaimLost:
+        return ChannelResult(channel, "lost")
+    except Unverifiable as exc:
+        # A post may be in the channel, but the channel cannot be read: posting again could double
+        # the digest, and calling it failed could be untrue. Keep the claim open, look again later
+        # (inviting the bot, or a restored scope, lets the look succeed), and tell the admins.
+        log.error("%s: cannot check whether it is already posted (%s); not posting", hold, exc.error)
+        if hold.tell and not hold.lost:  # told while the claim is ours: the next holder sees it
+            await notices.tell_late(
+                deps, kind=kind, period=label, channel=channel, error=exc.error, unverified=True
+            )
+        retry_at = deps.clock.now() + retry_delay(got.attempts)
+        if not await _finish(deps, hold, status="claimed", error=exc.error, retry_at=retry_at):
+            return ChannelResult(channel, "lost")
+        return ChannelResult(channel, "unverified", error=exc.error)
+    except _SLACK_ERRORS as exc:
+        error = _error_text(exc)
+        if _is_transient(exc):
+            if hold.tell and not hold.lost:  # told while the claim is ours: the next holder sees it
+                await notices.tell_late(deps, kind=kind, period=label, channel=channel, error=error)
+            retry_at = deps.clock.now() + retry_delay(got.attempts)
+            if not await _finish(
+                deps,
+                hold,
+                status="claimed",
+                error=error,
+                retry_at=retry_at,
+                sure_not_posted=not (got.maybe_posted or hold.ambiguous),
+            ):
+                return ChannelResult(channel, "lost")
+            log.error("%s not posted yet (%s); next attempt at %s", hold, error, retry_at.isoformat())
+            return ChannelResult(channel, "retry_later", error=error)
+        if not await _finish(
+            deps, hold, status="failed", error=error, sure_not_posted=not (got.maybe_posted or hold.ambiguous)
+        ):
+            return ChannelResult(channel, "lost")
+        log.error("digest %s %s → %s failed: %s", kind, label, channel, error)
+        await notices.tell_failed(deps, kind=kind, period=label, channel=channel, error=error)
+        return ChannelResult(channel, "failed", error=error)
 
 
 async def record_missed(deps: Deps, *, kind: PeriodKind, period: Period) -> list[str]:
@@ -736,6 +973,29 @@ async def record_missed(deps: Deps, *, kind: PeriodKind, period: Period) -> list
             if (await session.execute(stmt)).scalar_one_or_none() is not None:
                 marked.append(channel)
     return marked
+
+
+async def due_runs(session: AsyncSession, *, now: datetime) -> list[tuple[str, str, str]]:
+    """(kind, period, channel) of every unfinished claim another attempt may take over now: its
+    lease ran out (the poster died, or released it after a failed attempt) and its backoff is over."""
+    rows = await session.execute(
+        select(DigestRun.kind, DigestRun.period, DigestRun.channel_id)
+        .where(
+            DigestRun.status == "claimed",
+            or_(DigestRun.lease_until.is_(None), DigestRun.lease_until <= now),
+            or_(DigestRun.retry_at.is_(None), DigestRun.retry_at <= now),
+        )
+        .order_by(DigestRun.id)
+    )
+    return [(kind, period, channel) for kind, period, channel in rows]
+
+
+async def channels_with_runs(session: AsyncSession, *, kind: str, period: str) -> set[str]:
+    """The channels that have a claim row (in any state) for (kind, period)."""
+    rows = await session.scalars(
+        select(DigestRun.channel_id).where(DigestRun.kind == kind, DigestRun.period == period)
+    )
+    return set(rows)
 
 
 async def digest_runs(session: AsyncSession, *, kind: str, period: str) -> list[DigestRun]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -22,18 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.config import ApprovalStep, Settings, is_user_id, is_usergroup_id
 from bot.errors import BotError, Unavailable
-from bot.home.publisher import refresh_home
-from bot.home.service import away_until_by_user
-from bot.review import approvers, service, ui
+from bot.review import approvers, delivery, service, ui
+from bot.review.delivery import ReviewDelivery
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.policy import ResolvedStep, build_chain
 from bot.review.publishing import check_post_url
 from bot.review.records import RequestSnapshot
 from bot.review.refusals import ReviewNotAllowed
-from bot.slack.blocks import Message
 from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
-from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -62,20 +58,15 @@ def _user(body: dict[str, Any]) -> str:
     return str(user.get("id") or body.get("user_id") or "")
 
 
-def _refresh_homes(deps: Deps, snapshot: RequestSnapshot) -> None:
-    """The requester's and every approver's Home show this request; republish them (coalesced)."""
-    people = (u for step in snapshot.steps for u in step.approvers if not is_usergroup_id(u))
-    refresh_home(deps, {snapshot.requester_id, *people})
-
-
 def _stand_ins(chain: Sequence[ResolvedStep]) -> list[str]:
     """User groups standing in for their members in ``chain`` (Slack had not named them yet)."""
     return list(dict.fromkeys(u for step in chain for u in step.approvers if is_usergroup_id(u)))
 
 
 class ReviewListeners:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, delivery: ReviewDelivery) -> None:
         self._deps = deps
+        self._delivery = delivery
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -98,11 +89,6 @@ class ReviewListeners:
                 return await work(session)
 
         return await db.with_retry(unit)
-
-    async def _away(self, session: AsyncSession) -> dict[str, date]:
-        """Who is away today (App Home), for the review message."""
-        today = self._deps.clock.now().astimezone(self._settings.tz).date()
-        return await away_until_by_user(session, on=today)
 
     async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
         """User ids and groups → user ids for a modal; a group Slack is slow to name is left out of
@@ -172,59 +158,6 @@ class ReviewListeners:
 
             replaced = await self._in_store(replace_group, write=True) or replaced
         return replaced
-
-    async def _refresh_message(self, client: AsyncWebClient, request_id: int) -> RequestSnapshot:
-        """Re-render the channel message from the store as it is *now* (the latest of several quick
-        decisions wins); a deleted message is posted again and its new ts stored."""
-
-        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
-        _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
-        if snapshot.channel_id and snapshot.message_ts:
-            try:
-                await client.chat_update(
-                    channel=snapshot.channel_id, ts=snapshot.message_ts, **message.kwargs()
-                )
-                return snapshot
-            except SlackApiError as exc:
-                if exc.response.get("error") not in (
-                    "message_not_found",
-                    "channel_not_found",
-                    "cant_update_message",
-                ):
-                    raise
-                log.warning(
-                    "review %s: message %s is gone (%s); posting it again",
-                    request_id,
-                    snapshot.message_ts,
-                    exc.response.get("error"),
-                )
-        return await self._post_message(client, snapshot, away)
-
-    async def _with_away(
-        self, session: AsyncSession, request_id: int
-    ) -> tuple[RequestSnapshot, dict[str, date]]:
-        """The request as it is now and who is away today: what its channel message shows."""
-        return await service.get_request(session, request_id=request_id), await self._away(session)
-
-    async def _post_message(
-        self, client: AsyncWebClient, snapshot: RequestSnapshot, away: dict[str, date]
-    ) -> RequestSnapshot:
-        _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
-        channel = self._settings.review.channel
-        # Exactly once: a lost answer must not leave a second request message with live buttons.
-        posted = await post_once(client, channel=channel, message=message)
-        ts, posted_in = posted.ts, posted.channel
-        await self._in_store(
-            lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts),
-            write=True,
-        )
-        return replace(snapshot, channel_id=posted_in, message_ts=ts)
-
-    async def _thread(self, client: AsyncWebClient, snapshot: RequestSnapshot, message: Message) -> None:
-        channel = snapshot.channel_id or self._settings.review.channel
-        await post_once(client, channel=channel, message=message, thread_ts=snapshot.message_ts)
 
     async def _refuse_submission(self, ack: AsyncAck, error: BotError, *, block_id: str) -> None:
         """Answer a refused modal submission: inline on ``block_id`` when retrying can help (the
@@ -310,11 +243,11 @@ class ReviewListeners:
         account_key = form.account_key
         chain = self._chain(account_key=account_key, chosen=form.reviewers, requester=requester)
 
-        async def create(session: AsyncSession) -> int | None:
+        async def create(session: AsyncSession) -> tuple[int, str] | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
             if not await claim_key(session, key=f"review:view:{view.get('id')}:{view.get('hash')}", now=now):
                 return None
-            return await service.insert_request(
+            request_id = await service.insert_request(
                 session,
                 requester_id=requester,
                 account_key=account_key,
@@ -325,34 +258,25 @@ class ReviewListeners:
                 chain=chain,
                 now=now,
             )
+            owed = await delivery.owe(
+                session, kind=delivery.CREATED, payload={"request_id": request_id}, now=now
+            )
+            return request_id, owed
 
         try:
-            request_id = await self._in_store(create, write=True, before_ack=True)
+            created = await self._in_store(create, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
         await ack()
-        if request_id is None:
+        if created is None:
             log.info("request modal %s submitted twice; the second one is ignored", view.get("id"))
             return
+        request_id, owed = created
         # Now Slack may be asked: name the members of groups that stood in, before anyone sees it.
         await self._resolve_stand_ins(client, request_id, _stand_ins(chain))
         self._deps.directory.refresh(client, self._deps.directory.configured_groups())
-        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
-        try:
-            snapshot = await self._post_message(client, snapshot, away)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error"))
-            log.error(
-                "review %s: could not post to %s: %s", snapshot.id, self._settings.review.channel, error
-            )
-            await client.chat_postMessage(
-                channel=requester, text=t("review.errors.channel_failed", error=error)
-            )
-            return
-        await client.chat_postMessage(
-            channel=requester, **ui.build_created_dm(snapshot, settings=self._settings, t=t).kwargs()
-        )
+        await self._delivery.deliver_now(owed, tell=requester)
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -385,7 +309,7 @@ class ReviewListeners:
             try:
                 snapshot = await self._in_store(check)
             except ReviewNotAllowed:
-                await self._refresh_message(client, ref.request_id)  # it still showed the group
+                await self._delivery.refresh_message(ref.request_id)  # it still showed the group
                 raise
         if decision is Decision.APPROVE:
             modal = ui.build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
@@ -395,7 +319,7 @@ class ReviewListeners:
             )
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
         if resolved:  # the channel message still showed the group; it now shows its members
-            await self._refresh_message(client, ref.request_id)
+            await self._delivery.refresh_message(ref.request_id)
 
     async def handle_decision_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
@@ -411,32 +335,28 @@ class ReviewListeners:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        try:
-            result = await self._in_store(
-                lambda s: service.decide(
-                    s,
-                    ref=ref,
-                    actor_id=actor,
-                    decision=decision,
-                    feedback=feedback,
-                    is_admin=self._settings.is_admin(actor),
-                    now=now,
-                ),
-                write=True,
-                before_ack=True,
+
+        async def record(session: AsyncSession) -> str:
+            result = await service.decide(
+                session,
+                ref=ref,
+                actor_id=actor,
+                decision=decision,
+                feedback=feedback,
+                is_admin=self._settings.is_admin(actor),
+                now=now,
             )
+            return await delivery.owe(
+                session, kind=delivery.DECIDED, payload=delivery.decision_payload(result), now=now
+            )
+
+        try:
+            owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
             return
         await ack()
-        snapshot = result.request
-        if result.outcome != "commented":
-            snapshot = await self._refresh_message(client, snapshot.id)
-        await self._thread(client, snapshot, ui.build_decision_reply(result, settings=self._settings, t=t))
-        await client.chat_postMessage(
-            channel=snapshot.requester_id,
-            **ui.build_decision_dm(result, settings=self._settings, t=t).kwargs(),
-        )
+        await self._delivery.deliver_now(owed, tell=actor)
 
     # -- resubmit ---------------------------------------------------------------------------
 
@@ -478,7 +398,7 @@ class ReviewListeners:
             )
             if errors:
                 return errors
-            return await service.resubmit(
+            result = await service.resubmit(
                 session,
                 ref=ref,
                 actor_id=actor,
@@ -488,6 +408,12 @@ class ReviewListeners:
                 note=form.wanted,
                 now=now,
             )
+            payload = {
+                "request_id": result.request.id,
+                "previous_text": result.previous_text,
+                "at": now.isoformat(),
+            }
+            return await delivery.owe(session, kind=delivery.RESUBMITTED, payload=payload, now=now)
 
         try:
             result = await self._in_store(check_and_resubmit, write=True, before_ack=True)
@@ -498,8 +424,7 @@ class ReviewListeners:
             await ack(response_action="errors", errors=result)
             return
         await ack()
-        snapshot = await self._refresh_message(client, result.request.id)
-        await self._thread(client, snapshot, ui.build_resubmit_reply(result, t=t))
+        await self._delivery.deliver_now(result, tell=actor)
 
     # -- publish ----------------------------------------------------------------------------
 
@@ -543,7 +468,7 @@ class ReviewListeners:
             if account is None:
                 raise BotError("review.modal.errors.unknown_account", block_id=BlockId.POST_URL)
             check_post_url(account.platform, form.url, platform_name=t(f"platforms.names.{account.platform}"))
-            return await service.publish(
+            result = await service.publish(
                 session,
                 ref=ref,
                 actor_id=actor,
@@ -553,15 +478,20 @@ class ReviewListeners:
                 published_at=published_at,
                 now=now,
             )
+            payload = {
+                "request_id": result.request.id,
+                "url": result.url,
+                "published_at": result.published_at.isoformat(),
+            }
+            return await delivery.owe(session, kind=delivery.PUBLISHED, payload=payload, now=now)
 
         try:
-            result = await self._in_store(record, write=True, before_ack=True)
+            owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
             return
         await ack()
-        snapshot = await self._refresh_message(client, result.request.id)
-        await self._thread(client, snapshot, ui.build_published_reply(result, settings=self._settings, t=t))
+        await self._delivery.deliver_now(owed, tell=actor)
 
 
 _HELP, _LIST = "help", "list"
@@ -573,7 +503,9 @@ def _command_opens_modal(body: dict[str, Any]) -> bool:
 
 
 def register(app: Router, deps: Deps) -> None:
-    listeners = ReviewListeners(deps)
+    sender = delivery.ReviewDelivery(deps)
+    sender.register()
+    listeners = ReviewListeners(deps, sender)
     track = deps.listener
     app.command(deps.settings.slack.review_command)(
         track(listeners.handle_review_command, opens_modal=_command_opens_modal)

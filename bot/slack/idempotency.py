@@ -46,9 +46,10 @@ RETENTION: tuple[tuple[str, timedelta | None], ...] = (
     # Reminders and escalations: the request's counters move on in the same transaction, so the key
     # only guards against sweeps running at the same moment (replicas).
     ("review:", timedelta(days=30)),
-    # "Admins were told this digest could not be posted": once per period and channel; an admin may
-    # post an old period again on demand, so keep a period's note for a year and a month.
-    ("digest_failed:", timedelta(days=400)),
+    # Admins' notes about one digest (failed, late, unverified, finally out: bot.digest.notices):
+    # once per period and channel, and "out" is only sent after a "late"; a digest is retried until
+    # posted and an admin may post an old period on demand, so keep them for a year and a month.
+    ("digest_", timedelta(days=400)),
     # "Admins were told this platform token is refused": one row per token ever refused, kept, so a
     # token that stays broken is not reported again every day.
     ("kpi.collector.auth:", None),

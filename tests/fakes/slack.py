@@ -266,6 +266,32 @@ class FakeSlack:
         """Every message stored in `channel` (thread replies and file shares included), oldest first."""
         return copy.deepcopy(self._messages.get(channel, []))
 
+    def post_as(
+        self,
+        channel: str,
+        *,
+        text: str,
+        user: str,
+        bot_id: str | None = None,
+        metadata: Params | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Store a message that someone other than the bot posted: a person (``user``), or another
+        app (its ``bot_id`` and bot user); returns its ts. The bot's own calls never produce these."""
+        message: Params = {
+            "type": "message",
+            "text": text,
+            "ts": self._next_ts(),
+            "user": user,
+            "team": TEAM_ID,
+        }
+        if bot_id is not None:
+            message.update(subtype="bot_message", bot_id=bot_id)
+        if metadata is not None:
+            message["metadata"] = copy.deepcopy(metadata)
+        self._store(channel, message, thread_ts)
+        return str(message["ts"])
+
     def assert_no_invalid_payloads(self) -> None:
         """For fixture teardown: fail with Slack's error lines if the bot sent anything Slack rejects."""
         if self.invalid_payloads:

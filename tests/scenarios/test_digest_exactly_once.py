@@ -63,19 +63,29 @@ async def test_two_replicas_running_every_minute_post_once(
     ]
 
 
-async def claim_row(deps: Deps, *, lease_left: timedelta, created: timedelta = timedelta(minutes=5)) -> None:
+async def claim_row(
+    deps: Deps,
+    *,
+    lease_left: timedelta,
+    created: timedelta = timedelta(minutes=5),
+    attempted: bool = True,
+    kind: str = "weekly",
+    period: str = "2026-W47",
+) -> None:
+    """The claim a crashed poster left behind; ``attempted``: it had sent its chat.postMessage."""
     now = deps.clock.now()
     async with deps.sessions.begin() as session:
         session.add(
             DigestRun(
-                kind="weekly",
-                period="2026-W47",
+                kind=kind,
+                period=period,
                 channel_id=MGMT_CHANNEL,
                 status="claimed",
                 claimed_by="crashed-host:1",
                 lease_until=now + lease_left,
                 attempts=1,
                 created_at=now - created,
+                attempted_at=now - created if attempted else None,
             )
         )
 
