@@ -24,11 +24,12 @@ from bot import db
 from bot.config import ApprovalStep, Settings
 from bot.errors import BotError, Unavailable
 from bot.home.publisher import refresh_home
-from bot.home.service import away_until_by_user
+from bot.home.service import away_until_by_user, delegates_while_away, delegators_of
 from bot.review import service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
-from bot.review.policy import ResolvedStep, build_chain
+from bot.review.policy import ResolvedStep, build_chain, invitees
 from bot.review.records import RequestSnapshot
+from bot.review.service import Decider
 from bot.slack.blocks import Message
 from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
@@ -89,10 +90,34 @@ class ReviewListeners:
 
         return await db.with_retry(unit)
 
-    async def _away(self, session: AsyncSession) -> dict[str, date]:
-        """Who is away today (App Home), for the review message."""
-        today = self._deps.clock.now().astimezone(self._settings.tz).date()
-        return await away_until_by_user(session, on=today)
+    def _today(self) -> date:
+        return self._deps.clock.now().astimezone(self._settings.tz).date()
+
+    async def _away(self, session: AsyncSession) -> tuple[dict[str, date], dict[str, str]]:
+        """Who is away today (App Home) and who decides for them, for the review message."""
+        today = self._today()
+        return await away_until_by_user(session, on=today), await delegates_while_away(session, on=today)
+
+    async def _is_manager(self, client: AsyncWebClient, user_id: str) -> bool:
+        """A configured manager (user id, or member of a manager user group) or admin. A Slack too
+        slow to say (before an ack) is a "try again", never a guess either way."""
+        if self._settings.is_manager(user_id) or self._settings.is_admin(user_id):
+            return True
+        try:
+            async with asyncio.timeout(DIRECTORY_TIMEOUT):
+                return await self._deps.directory.is_manager(client, user_id)
+        except TimeoutError:
+            log.warning("resolving manager groups for %s timed out", user_id)
+            raise BotError("review.errors.roles_slow", block_id=BlockId.COMMENT) from None
+
+    async def _decider(self, session: AsyncSession, user_id: str, *, is_manager: bool) -> Decider:
+        """The person deciding, with the away approvers who named them as delegate today."""
+        return Decider(
+            user_id=user_id,
+            is_admin=self._settings.is_admin(user_id),
+            is_manager=is_manager,
+            delegators=await delegators_of(session, delegate=user_id, on=self._today()),
+        )
 
     async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
         """User ids and groups → user ids; on a slow Slack, the plain user ids only (logged)."""
@@ -116,14 +141,15 @@ class ReviewListeners:
         return [u for u in await self._expand(client, steps[0].approvers) if u != requester]
 
     async def _chain(
-        self, client: AsyncWebClient, *, account_key: str, chosen: Sequence[str], requester: str
+        self, client: AsyncWebClient, *, account_key: str, requester: str
     ) -> tuple[ResolvedStep, ...]:
+        """The account's configured chain, whoever the requester picked (the policy is the floor)."""
         configured = [
             ResolvedStep(tuple(await self._expand(client, step.approvers)), step.mode)
             for step in self._configured_steps(account_key)
         ]
         fallback = [*await self._expand(client, self._settings.roles.managers), *self._settings.roles.admins]
-        return build_chain(configured=configured, chosen_first=chosen, requester=requester, fallback=fallback)
+        return build_chain(configured=configured, requester=requester, fallback=fallback)
 
     async def _refresh_message(self, client: AsyncWebClient, request_id: int) -> RequestSnapshot:
         """Re-render the channel message from the store as it is *now* (the latest of several quick
@@ -131,7 +157,7 @@ class ReviewListeners:
 
         snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
         _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
+        message = self._review_message(snapshot, away)
         if snapshot.channel_id and snapshot.message_ts:
             try:
                 await client.chat_update(
@@ -155,15 +181,26 @@ class ReviewListeners:
 
     async def _with_away(
         self, session: AsyncSession, request_id: int
-    ) -> tuple[RequestSnapshot, dict[str, date]]:
+    ) -> tuple[RequestSnapshot, tuple[dict[str, date], dict[str, str]]]:
         """The request as it is now and who is away today: what its channel message shows."""
         return await service.get_request(session, request_id=request_id), await self._away(session)
 
+    def _review_message(
+        self, snapshot: RequestSnapshot, away: tuple[dict[str, date], dict[str, str]]
+    ) -> Message:
+        away_until, delegates = away
+        return ui.build_review_message(
+            snapshot, settings=self._settings, t=self._deps.t, away=away_until, delegates=delegates
+        )
+
     async def _post_message(
-        self, client: AsyncWebClient, snapshot: RequestSnapshot, away: dict[str, date]
+        self,
+        client: AsyncWebClient,
+        snapshot: RequestSnapshot,
+        away: tuple[dict[str, date], dict[str, str]],
     ) -> RequestSnapshot:
         _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=self._settings, t=self._deps.t, away=away)
+        message = self._review_message(snapshot, away)
         channel = self._settings.review.channel
         # Exactly once: a lost answer must not leave a second request message with live buttons.
         posted = await post_once(client, channel=channel, message=message)
@@ -260,7 +297,24 @@ class ReviewListeners:
             return
         assert form.account_key is not None  # validated above
         account_key = form.account_key
-        chain = await self._chain(client, account_key=account_key, chosen=form.reviewers, requester=requester)
+        chain = await self._chain(client, account_key=account_key, requester=requester)
+        invited = invitees(chosen=form.reviewers, chain=chain, requester=requester)
+        preview = ui.preview_request(
+            requester=requester,
+            account_key=account_key,
+            text=form.text,
+            planned_at=form.planned_at,
+            link_url=form.link_url,
+            feedback_wanted=form.wanted,
+            chain=chain,
+            invitees=invited,
+            now=now,
+        )
+        # A draft the review message cannot show whole is never sent to reviewers.
+        too_long = ui.draft_error(preview, settings=self._settings, t=t)
+        if too_long:
+            await ack(response_action="errors", errors=too_long)
+            return
 
         async def create(session: AsyncSession) -> int | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
@@ -275,6 +329,7 @@ class ReviewListeners:
                 link_url=form.link_url,
                 feedback_wanted=form.wanted,
                 chain=chain,
+                invitees=invited,
                 now=now,
             )
 
@@ -314,11 +369,13 @@ class ReviewListeners:
         decision = _DECISION_BY_ACTION[str(action.get("action_id"))]
         ref = RequestRef.decode(action.get("value"))
         actor = _user(body)
-        snapshot = await self._in_store(
-            lambda s: service.check_can_decide(
-                s, ref=ref, actor_id=actor, decision=decision, is_admin=self._settings.is_admin(actor)
-            )
-        )
+        is_manager = await self._is_manager(client, actor)
+
+        async def check(session: AsyncSession) -> RequestSnapshot:
+            decider = await self._decider(session, actor, is_manager=is_manager)
+            return await service.check_can_decide(session, ref=ref, decider=decider, decision=decision)
+
+        snapshot = await self._in_store(check)
         if decision is Decision.APPROVE:
             modal = ui.build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
         else:
@@ -341,20 +398,22 @@ class ReviewListeners:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        try:
-            result = await self._in_store(
-                lambda s: service.decide(
-                    s,
-                    ref=ref,
-                    actor_id=actor,
-                    decision=decision,
-                    feedback=feedback,
-                    is_admin=self._settings.is_admin(actor),
-                    now=now,
-                ),
-                write=True,
-                before_ack=True,
+
+        async def record(session: AsyncSession) -> Any:
+            decider = await self._decider(session, actor, is_manager=is_manager)
+            return await service.decide(
+                session,
+                ref=ref,
+                decider=decider,
+                decision=decision,
+                feedback=feedback,
+                now=now,
+                seen_step=meta.step,
             )
+
+        try:
+            is_manager = await self._is_manager(client, actor)
+            result = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
             return
@@ -408,6 +467,21 @@ class ReviewListeners:
             )
             if errors:
                 return errors
+            preview = replace(
+                before,
+                text=form.text,
+                planned_at=form.planned_at,
+                due_at=form.planned_at,
+                link_url=form.link_url,
+                feedback_wanted=form.wanted or before.feedback_wanted,
+                revision=before.revision + 1,
+                status=Status.PENDING,
+                current_step=0,
+                steps=tuple(replace(step, approved_by=()) for step in before.steps),
+            )
+            too_long = ui.draft_error(preview, settings=self._settings, t=t)
+            if too_long:
+                return too_long
             return await service.resubmit(
                 session,
                 ref=ref,

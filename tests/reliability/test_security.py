@@ -288,7 +288,10 @@ async def test_no_user_text_reaches_slack_as_a_ping_or_a_link(
             }
             reply = await sender.interactive(
                 payloads.view_submission(
-                    callback, feedback, private_metadata=ModalMeta(ref, decision).encode(), user_id=MANAGER
+                    callback,
+                    feedback,
+                    private_metadata=ModalMeta(ref, decision, 0 if decision.needs_reasons else None).encode(),
+                    user_id=MANAGER,
                 )
             )
             assert (reply.status, reply.body) == (200, b""), text

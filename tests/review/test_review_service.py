@@ -26,6 +26,7 @@ from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_setting
 
 T = TypeVar("T")
 OTHER = "U0BOB0001"
+STEP2 = "U0STEP2001"  # an approver of a later step who is not a manager
 SETTINGS = make_settings()
 NO_FEEDBACK = Feedback()
 
@@ -81,16 +82,26 @@ def decide(
     is_admin: bool = False,
     minutes: int = 30,
     ref: RequestRef | None = None,
+    seen_step: int | None = -1,
+    delegators: frozenset[str] = frozenset(),
 ) -> Awaitable[Any]:
+    """``actor`` decides on ``request`` as its modal showed it (the step it was at, unless
+    ``seen_step`` says otherwise); managers and admins as configured in :data:`SETTINGS`."""
+    decider = service.Decider(
+        user_id=actor,
+        is_admin=is_admin or SETTINGS.is_admin(actor),
+        is_manager=SETTINGS.is_manager(actor) or SETTINGS.is_admin(actor) or is_admin,
+        delegators=delegators,
+    )
     return run(
         lambda s: service.decide(
             s,
             ref=ref or request.ref,
-            actor_id=actor,
+            decider=decider,
             decision=decision,
             feedback=feedback,
-            is_admin=is_admin,
             now=NOW + timedelta(minutes=minutes),
+            seen_step=request.current_step if seen_step == -1 else seen_step,
         )
     )
 
@@ -172,12 +183,12 @@ async def test_nobody_decides_on_their_own_request_not_even_an_admin(run: Any) -
     assert await events(run, request.id) == [("requested", ADMIN, 1, None)]
 
 
-async def test_only_current_step_approvers_or_an_admin_decide(run: Any) -> None:
-    request = await create(run, chain=(ResolvedStep((MANAGER,), "any"), ResolvedStep((MANAGER2,), "any")))
+async def test_only_current_step_approvers_managers_or_an_admin_decide(run: Any) -> None:
+    request = await create(run, chain=(ResolvedStep((MANAGER,), "any"), ResolvedStep((STEP2,), "any")))
     with pytest.raises(ReviewNotAllowed) as refused:
-        await decide(run, request, MANAGER2, Decision.APPROVE)  # a step-2 approver during step 1
+        await decide(run, request, STEP2, Decision.APPROVE)  # a step-2 approver (not a manager) during step 1
     assert refused.value.render(translator("ja")) == (
-        "この依頼を判断できるのは、現在のステップのレビュアー（<@U0MANAGER1>）または管理者のみです。変更は行われていません。"
+        "この依頼を判断できるのは、現在のステップの承認者（<@U0MANAGER1>）、管理職、または管理者のみです。変更は行われていません。"
     )
     with pytest.raises(ReviewNotAllowed):
         await decide(run, request, OTHER, Decision.REJECT, feedback=Feedback(reasons=("tone",)))

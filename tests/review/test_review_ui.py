@@ -304,7 +304,10 @@ def test_feedback_and_approve_modals_validate_and_carry_the_reference(
     else:
         view = ui.build_feedback_modal(request, decision=decision, settings=settings, t=t)
     raw = assert_valid_view(view)
-    assert ModalMeta.decode(raw["private_metadata"]) == ModalMeta(ref=RequestRef(7, 1, 3), decision=decision)
+    step = None if decision is Decision.COMMENT else request.current_step
+    assert ModalMeta.decode(raw["private_metadata"]) == ModalMeta(
+        ref=RequestRef(7, 1, 3), decision=decision, step=step
+    )
     assert "<!channel>" not in json.dumps(raw)
     reasons = [b for b in raw["blocks"] if b.get("block_id") == BlockId.REASONS]
     if decision is Decision.APPROVE:

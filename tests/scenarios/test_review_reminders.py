@@ -128,11 +128,11 @@ async def test_reminders_wait_for_working_hours_across_a_weekend_and_a_holiday(
         await service.decide(
             session,
             ref=(await service.get_request(session, request_id=request.id)).ref,
-            actor_id=MANAGER,
+            decider=service.Decider(MANAGER, is_manager=True),
             decision=Decision.APPROVE,
             feedback=Feedback(),
-            is_admin=False,
             now=deps.clock.now(),
+            seen_step=0,
         )
     assert await sweep_at(deps, clock, jst(2026, 12, 10, 10, 0)) == jobs.SweepReport()
     async with deps.sessions() as session:
