@@ -544,7 +544,10 @@ def _authorize(
     if snapshot.revision != revision:
         raise ReviewConflict("review.errors.stale", revision=snapshot.revision)
     step = snapshot.step
-    if seen_step is not None and seen_step != snapshot.current_step:
+    if seen_step is not None and seen_step > snapshot.current_step:
+        # Steps only move forward within a revision: no modal ever showed a later step.
+        raise ReviewConflict("review.errors.wrong_step")
+    if seen_step is not None and seen_step < snapshot.current_step:
         seen = snapshot.steps[seen_step] if 0 <= seen_step < len(snapshot.steps) else None
         raise ReviewConflict(
             "review.errors.moved_on",
@@ -614,14 +617,26 @@ async def decide(
     for _attempt in range(MAX_ATTEMPTS):
         row = await _row(session, ref.request_id)
         snapshot = (await _snapshots(session, [row]))[0]
-        granted = _authorize(
-            snapshot,
-            decider=decider,
-            decision=decision,
-            revision=ref.revision,
-            seen_step=seen_step,
-            checking=False,
-        )
+        try:
+            granted = _authorize(
+                snapshot,
+                decider=decider,
+                decision=decision,
+                revision=ref.revision,
+                seen_step=seen_step,
+                checking=False,
+            )
+        except (ReviewConflict, ReviewNotAllowed):
+            # On PostgreSQL the row and its events are read by two statements: a decision committed
+            # between them gives a stale row with fresh events (e.g. "already approved" by the one
+            # whose approval moved the step on). Refuse only on a consistent read.
+            if (
+                await session.scalar(select(ReviewRequest.version).where(ReviewRequest.id == row.id))
+                != row.version
+            ):
+                log.info("review %s: read while it changed; reading again", row.id)
+                continue
+            raise
         step = snapshot.step
         step_number = row.current_step
         if decision is Decision.APPROVE:
