@@ -313,7 +313,8 @@ async def test_an_away_approver_names_a_delegate_on_the_home_who_decides_for_the
     """On main there was no delegate: the Home action did not exist, and MANAGER2 (not in the step)
     could not decide for the away MANAGER."""
     until = date(2026, 11, 25)
-    # Bad choices are refused with a reason and store nothing.
+    # Bad choices are refused with a reason and store nothing. ("home.delegate" is HomeActionId.DELEGATE,
+    # spelt out so that this test runs, and fails on behaviour, against code without it.)
     for picked, said in (
         (MANAGER, "ご自身を代理に指定することはできません。ほかの管理職を選択してください。"),
         (
@@ -322,7 +323,7 @@ async def test_an_away_approver_names_a_delegate_on_the_home_who_decides_for_the
         ),
     ):
         await home_click(
-            sender, deps, MANAGER, HomeActionId.DELEGATE, {"type": "users_select", "selected_user": picked}
+            sender, deps, MANAGER, "home.delegate", {"type": "users_select", "selected_user": picked}
         )
         assert fake_slack.messages("D" + MANAGER[1:])[-1]["text"] == said
     await home_click(
@@ -333,7 +334,7 @@ async def test_an_away_approver_names_a_delegate_on_the_home_who_decides_for_the
         {"type": "datepicker", "selected_date": until.isoformat()},
     )
     await home_click(
-        sender, deps, MANAGER, HomeActionId.DELEGATE, {"type": "users_select", "selected_user": MANAGER2}
+        sender, deps, MANAGER, "home.delegate", {"type": "users_select", "selected_user": MANAGER2}
     )
     home = json.dumps(
         [c.params["view"] for c in fake_slack.calls_to("views.publish") if c.params["user_id"] == MANAGER][
