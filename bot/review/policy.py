@@ -118,8 +118,10 @@ def authority(
     2. A configured approver of the current step (user ids and user-group members, resolved when
        the request was made) decides and fills their own seat.
     3. A delegate — a configured manager named on the App Home by an approver of this step who is
-       away today — decides for that approver and fills their seat (in an ``all`` step too).
-       A delegate who is no longer a manager speaks for nobody.
+       away today — decides in that approver's name and fills their seat (in an ``all`` step that
+       is one seat, not the whole step); the audit trail records "on behalf of". A delegate who is
+       no longer a manager speaks for nobody; one whose away approvers have all approved already
+       decides as the manager they are (rule 4; see ``bot.review.service._authorize``).
     4. Any other configured manager (user ids and members of manager groups) or admin may decide
        too; their approval satisfies the current step whatever its mode, and only that step.
     5. Nobody else: reviewers the requester picked are notified and may comment, nothing more.

@@ -575,6 +575,9 @@ def _authorize(
     if decision is Decision.APPROVE and not granted.override:
         approved_by = step.approved_by if step else ()
         open_seats = tuple(u for u in granted.seats if u not in approved_by)
+        if not open_seats and actor not in approvers and (decider.is_manager or decider.is_admin):
+            # A delegate whose away approvers have all approved is still a manager (rule 4).
+            return Authority(override=True)
         if not open_seats:
             raise ReviewConflict(
                 "review.errors.already_approved", users=list(step.waiting_on if step else ())
