@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,13 +35,20 @@ from bot.slack.errors import guard, make_error_handler
 from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
-from bot.slack.posting import use_retrying_respond
+from bot.slack.outbox import Outbox, run_sweep
+from bot.slack.posting import make_respond_middleware
 from bot.slack.router import Router
+from bot.slack.verify import SignatureCheck
+from bot.slack.web import quiet_malformed_requests, verified_only
 
 if TYPE_CHECKING:
     from bot.platforms.base import PlatformClient
 
 log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+#: How often owed Slack work (decisions told after Slack failed) is retried.
+OUTBOX_SWEEP_SECONDS = 60
 
 #: How long SIGTERM waits for in-flight listener and job runs before closing anyway.
 SHUTDOWN_GRACE_SECONDS = 25.0
@@ -56,6 +64,8 @@ class Deps:
     sessions: async_sessionmaker[AsyncSession]
     slack: AsyncWebClient
     directory: Directory
+    #: Slack work owed for stored changes, retried until done (:mod:`bot.slack.outbox`).
+    outbox: Outbox
     inflight: InFlight = field(default_factory=InFlight)
     #: Turns for listener work after the ack (``[server] max_concurrent_work``).
     after_ack: AfterAck = field(default_factory=AfterAck)
@@ -90,11 +100,13 @@ def build_deps(
     clock = clock or SystemClock()
     engine = engine or db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
+    sessions = db.make_sessionmaker(engine)
     return Deps(
         settings=settings,
         clock=clock,
         engine=engine,
-        sessions=db.make_sessionmaker(engine),
+        sessions=sessions,
+        outbox=Outbox(sessions=sessions, clock=clock),
         slack=slack or build_web_client(token=token, base_url=settings.slack_api_url),
         directory=Directory(settings=settings, clock=clock),
         after_ack=AfterAck(settings.server.max_concurrent_work),
@@ -125,6 +137,12 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     return [digest_jobs.register_jobs, kpi_jobs.register_jobs, review_jobs.register_jobs]
 
 
+def signature_check(settings: Settings) -> SignatureCheck:
+    """The check every HTTP request passes before it has any effect (no secret: nothing passes)."""
+    secret = settings.secrets.slack_signing_secret
+    return SignatureCheck(secret.get() if secret else None)
+
+
 def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overrides: Any) -> AsyncApp:
     """The Bolt app with every feature's listeners, the event de-duplication and the error handler."""
     secret = deps.settings.secrets.slack_signing_secret
@@ -134,9 +152,10 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
         name=deps.settings.slack.app_name,
         **bolt_overrides,
     )
-    app.error(make_error_handler(deps.t))
+    app.error(make_error_handler(deps.t, check=signature_check(deps.settings)))
     app.middleware(reparse_command_body)
-    app.middleware(use_retrying_respond)  # after the reparse, which rebuilds the context
+    # After the reparse, which rebuilds the context.
+    app.middleware(make_respond_middleware(api_url=deps.settings.slack_api_url))
     app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
     router = Router()
     for register in _feature_registrars():
@@ -150,6 +169,16 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=deps.settings.tz)
     for register in _job_registrars():
         register(scheduler, deps)
+    scheduler.add_job(
+        deps.inflight.track(run_sweep),
+        IntervalTrigger(seconds=OUTBOX_SWEEP_SECONDS, timezone=deps.settings.tz),
+        args=[deps.outbox],
+        id="slack.outbox",
+        name="outbox sweep",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
     return scheduler
 
 
@@ -170,38 +199,16 @@ def _healthz(deps: Deps) -> Callable[[web.Request], Any]:
 def build_health_app(deps: Deps) -> web.Application:
     """Socket Mode: only ``GET /healthz`` (200 when the database answers, 503 otherwise)."""
     health = web.Application()
-    health.router.add_get("/healthz", _healthz(deps))
+    health.router.add_get(HEALTH_PATH, _healthz(deps))
     return health
-
-
-def _refuse_unverifiable(path: str) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """Answer 401 to a Slack request whose signature headers cannot even be checked.
-
-    NOTE: slack_sdk's ``SignatureVerifier.is_valid`` raises instead of returning False for a
-    timestamp that is not a number (``int()``) or a signature that is not ASCII
-    (``hmac.compare_digest``); Bolt then hands the *unverified* request to ``app.error``, which
-    would answer it: a 200, a POST to the body's ``response_url``, a DM to the user it names.
-    """
-
-    @web.middleware
-    async def refuse(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        if request.path == path:
-            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-            signature = request.headers.get("X-Slack-Signature", "")
-            if not (timestamp.isascii() and timestamp.isdigit() and signature.isascii()):
-                return web.json_response({"error": "invalid request"}, status=401)
-        return await handler(request)
-
-    return refuse
 
 
 def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
     """HTTP mode: ``POST /slack/events`` (Bolt, signature-verified) and ``GET /healthz`` on one server."""
     web_app = app.web_app(path=deps.settings.server.path, port=deps.settings.server.port)
-    web_app.middlewares.append(_refuse_unverifiable(deps.settings.server.path))
-    web_app.router.add_get("/healthz", _healthz(deps))
+    web_app.middlewares.append(verified_only(signature_check(deps.settings), health_path=HEALTH_PATH))
+    quiet_malformed_requests()
+    web_app.router.add_get(HEALTH_PATH, _healthz(deps))
     return web_app
 
 

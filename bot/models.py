@@ -5,7 +5,7 @@ from bot.digest.models import DigestRun, Win
 from bot.home.models import UserState
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import ProcessedKey
+from bot.slack.models import OutboxItem, ProcessedKey
 
 __all__ = [
     "Account",
@@ -16,6 +16,7 @@ __all__ = [
     "KpiTarget",
     "KpiValue",
     "MetricSnapshot",
+    "OutboxItem",
     "Post",
     "ProcessedKey",
     "ReviewApprover",

@@ -23,17 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.config import ApprovalStep, Settings
 from bot.errors import BotError, Unavailable
-from bot.home.publisher import refresh_home
-from bot.home.service import away_until_by_user, delegates_while_away, delegators_of
-from bot.review import service, ui
+from bot.home.service import delegators_of
+from bot.review import delivery, service, ui
+from bot.review.delivery import ReviewDelivery
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.policy import ResolvedStep, build_chain, invitees
 from bot.review.records import RequestSnapshot
 from bot.review.service import Decider
-from bot.slack.blocks import Message
 from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
-from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -59,14 +57,10 @@ def _user(body: dict[str, Any]) -> str:
     return str(user.get("id") or body.get("user_id") or "")
 
 
-def _refresh_homes(deps: Deps, snapshot: RequestSnapshot) -> None:
-    """The requester's and every approver's Home show this request; republish them (coalesced)."""
-    refresh_home(deps, {snapshot.requester_id, *(u for step in snapshot.steps for u in step.approvers)})
-
-
 class ReviewListeners:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, delivery: ReviewDelivery) -> None:
         self._deps = deps
+        self._delivery = delivery
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -92,11 +86,6 @@ class ReviewListeners:
 
     def _today(self) -> date:
         return self._deps.clock.now().astimezone(self._settings.tz).date()
-
-    async def _away(self, session: AsyncSession) -> tuple[dict[str, date], dict[str, str]]:
-        """Who is away today (App Home) and who decides for them, for the review message."""
-        today = self._today()
-        return await away_until_by_user(session, on=today), await delegates_while_away(session, on=today)
 
     async def _is_manager(self, client: AsyncWebClient, user_id: str) -> bool:
         """A configured manager (user id, or member of a manager user group) or admin. A Slack too
@@ -150,70 +139,6 @@ class ReviewListeners:
         ]
         fallback = [*await self._expand(client, self._settings.roles.managers), *self._settings.roles.admins]
         return build_chain(configured=configured, requester=requester, fallback=fallback)
-
-    async def _refresh_message(self, client: AsyncWebClient, request_id: int) -> RequestSnapshot:
-        """Re-render the channel message from the store as it is *now* (the latest of several quick
-        decisions wins); a deleted message is posted again and its new ts stored."""
-
-        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
-        _refresh_homes(self._deps, snapshot)
-        message = self._review_message(snapshot, away)
-        if snapshot.channel_id and snapshot.message_ts:
-            try:
-                await client.chat_update(
-                    channel=snapshot.channel_id, ts=snapshot.message_ts, **message.kwargs()
-                )
-                return snapshot
-            except SlackApiError as exc:
-                if exc.response.get("error") not in (
-                    "message_not_found",
-                    "channel_not_found",
-                    "cant_update_message",
-                ):
-                    raise
-                log.warning(
-                    "review %s: message %s is gone (%s); posting it again",
-                    request_id,
-                    snapshot.message_ts,
-                    exc.response.get("error"),
-                )
-        return await self._post_message(client, snapshot, away)
-
-    async def _with_away(
-        self, session: AsyncSession, request_id: int
-    ) -> tuple[RequestSnapshot, tuple[dict[str, date], dict[str, str]]]:
-        """The request as it is now and who is away today: what its channel message shows."""
-        return await service.get_request(session, request_id=request_id), await self._away(session)
-
-    def _review_message(
-        self, snapshot: RequestSnapshot, away: tuple[dict[str, date], dict[str, str]]
-    ) -> Message:
-        away_until, delegates = away
-        return ui.build_review_message(
-            snapshot, settings=self._settings, t=self._deps.t, away=away_until, delegates=delegates
-        )
-
-    async def _post_message(
-        self,
-        client: AsyncWebClient,
-        snapshot: RequestSnapshot,
-        away: tuple[dict[str, date], dict[str, str]],
-    ) -> RequestSnapshot:
-        _refresh_homes(self._deps, snapshot)
-        message = self._review_message(snapshot, away)
-        channel = self._settings.review.channel
-        # Exactly once: a lost answer must not leave a second request message with live buttons.
-        posted = await post_once(client, channel=channel, message=message)
-        ts, posted_in = posted.ts, posted.channel
-        await self._in_store(
-            lambda s: service.attach_message(s, request_id=snapshot.id, channel_id=posted_in, message_ts=ts),
-            write=True,
-        )
-        return replace(snapshot, channel_id=posted_in, message_ts=ts)
-
-    async def _thread(self, client: AsyncWebClient, snapshot: RequestSnapshot, message: Message) -> None:
-        channel = snapshot.channel_id or self._settings.review.channel
-        await post_once(client, channel=channel, message=message, thread_ts=snapshot.message_ts)
 
     async def _refuse_submission(self, ack: AsyncAck, error: BotError, *, block_id: str) -> None:
         """Answer a refused modal submission: inline on ``block_id`` when retrying can help (the
@@ -316,11 +241,11 @@ class ReviewListeners:
             await ack(response_action="errors", errors=too_long)
             return
 
-        async def create(session: AsyncSession) -> int | None:
+        async def create(session: AsyncSession) -> str | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
             if not await claim_key(session, key=f"review:view:{view.get('id')}:{view.get('hash')}", now=now):
                 return None
-            return await service.insert_request(
+            request_id = await service.insert_request(
                 session,
                 requester_id=requester,
                 account_key=account_key,
@@ -332,31 +257,20 @@ class ReviewListeners:
                 invitees=invited,
                 now=now,
             )
+            return await delivery.owe(
+                session, kind=delivery.CREATED, payload={"request_id": request_id}, now=now
+            )
 
         try:
-            request_id = await self._in_store(create, write=True, before_ack=True)
+            owed = await self._in_store(create, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
             return
         await ack()
-        if request_id is None:
+        if owed is None:
             log.info("request modal %s submitted twice; the second one is ignored", view.get("id"))
             return
-        snapshot, away = await self._in_store(lambda s: self._with_away(s, request_id))
-        try:
-            snapshot = await self._post_message(client, snapshot, away)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error"))
-            log.error(
-                "review %s: could not post to %s: %s", snapshot.id, self._settings.review.channel, error
-            )
-            await client.chat_postMessage(
-                channel=requester, text=t("review.errors.channel_failed", error=error)
-            )
-            return
-        await client.chat_postMessage(
-            channel=requester, **ui.build_created_dm(snapshot, settings=self._settings, t=t).kwargs()
-        )
+        await self._delivery.deliver_now(owed, tell=requester)
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -399,9 +313,9 @@ class ReviewListeners:
             await ack(response_action="errors", errors=errors)
             return
 
-        async def record(session: AsyncSession) -> Any:
+        async def record(session: AsyncSession) -> str:
             decider = await self._decider(session, actor, is_manager=is_manager)
-            return await service.decide(
+            result = await service.decide(
                 session,
                 ref=ref,
                 decider=decider,
@@ -410,22 +324,18 @@ class ReviewListeners:
                 now=now,
                 seen_step=meta.step,
             )
+            return await delivery.owe(
+                session, kind=delivery.DECIDED, payload=delivery.decision_payload(result), now=now
+            )
 
         try:
             is_manager = await self._is_manager(client, actor)
-            result = await self._in_store(record, write=True, before_ack=True)
+            owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
             return
         await ack()
-        snapshot = result.request
-        if result.outcome != "commented":
-            snapshot = await self._refresh_message(client, snapshot.id)
-        await self._thread(client, snapshot, ui.build_decision_reply(result, settings=self._settings, t=t))
-        await client.chat_postMessage(
-            channel=snapshot.requester_id,
-            **ui.build_decision_dm(result, settings=self._settings, t=t).kwargs(),
-        )
+        await self._delivery.deliver_now(owed, tell=actor)
 
     # -- resubmit ---------------------------------------------------------------------------
 
@@ -482,7 +392,7 @@ class ReviewListeners:
             too_long = ui.draft_error(preview, settings=self._settings, t=t)
             if too_long:
                 return too_long
-            return await service.resubmit(
+            result = await service.resubmit(
                 session,
                 ref=ref,
                 actor_id=actor,
@@ -492,6 +402,12 @@ class ReviewListeners:
                 note=form.wanted,
                 now=now,
             )
+            payload = {
+                "request_id": result.request.id,
+                "previous_text": result.previous_text,
+                "at": now.isoformat(),
+            }
+            return await delivery.owe(session, kind=delivery.RESUBMITTED, payload=payload, now=now)
 
         try:
             result = await self._in_store(check_and_resubmit, write=True, before_ack=True)
@@ -502,8 +418,7 @@ class ReviewListeners:
             await ack(response_action="errors", errors=result)
             return
         await ack()
-        snapshot = await self._refresh_message(client, result.request.id)
-        await self._thread(client, snapshot, ui.build_resubmit_reply(result, t=t))
+        await self._delivery.deliver_now(result, tell=actor)
 
     # -- publish ----------------------------------------------------------------------------
 
@@ -545,7 +460,7 @@ class ReviewListeners:
             account = self._settings.account(snapshot.account_key)
             if account is None:
                 raise BotError("review.modal.errors.unknown_account", block_id=BlockId.POST_URL)
-            return await service.publish(
+            result = await service.publish(
                 session,
                 ref=ref,
                 actor_id=actor,
@@ -555,15 +470,20 @@ class ReviewListeners:
                 published_at=published_at,
                 now=now,
             )
+            payload = {
+                "request_id": result.request.id,
+                "url": result.url,
+                "published_at": result.published_at.isoformat(),
+            }
+            return await delivery.owe(session, kind=delivery.PUBLISHED, payload=payload, now=now)
 
         try:
-            result = await self._in_store(record, write=True, before_ack=True)
+            owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
             return
         await ack()
-        snapshot = await self._refresh_message(client, result.request.id)
-        await self._thread(client, snapshot, ui.build_published_reply(result, settings=self._settings, t=t))
+        await self._delivery.deliver_now(owed, tell=actor)
 
 
 _HELP, _LIST = "help", "list"
@@ -575,7 +495,9 @@ def _command_opens_modal(body: dict[str, Any]) -> bool:
 
 
 def register(app: Router, deps: Deps) -> None:
-    listeners = ReviewListeners(deps)
+    sender = delivery.ReviewDelivery(deps)
+    sender.register()
+    listeners = ReviewListeners(deps, sender)
     track = deps.listener
     app.command(deps.settings.slack.review_command)(
         track(listeners.handle_review_command, opens_modal=_command_opens_modal)

@@ -24,6 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import BotError
 from bot.i18n import Translator
 from bot.slack.gate import AfterAck
+from bot.slack.posting import RetryingRespond
+from bot.slack.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureCheck
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +168,43 @@ def guard(
     return guarded
 
 
-def make_error_handler(t: Translator) -> ErrorHandler:
-    """The ``app.error`` fallback for failures outside listeners (e.g. middleware)."""
+def _proven(request: Any, check: SignatureCheck) -> bool:
+    """Whether Bolt's request came over Socket Mode (Slack's own connection) or carries a valid
+    signature; the error handler may run for a request Bolt never verified (its verifier raised)."""
+    if getattr(request, "mode", None) == "socket_mode":
+        return True
+    headers = getattr(request, "headers", None) or {}
+    raw = getattr(request, "raw_body", "")
+    try:
+        body = raw.encode() if isinstance(raw, str) else bytes(raw)
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return check.verify(
+        timestamp=headers.get(TIMESTAMP_HEADER.lower(), []),
+        signature=headers.get(SIGNATURE_HEADER.lower(), []),
+        body=body,
+    )
+
+
+def make_error_handler(t: Translator, *, check: SignatureCheck) -> ErrorHandler:
+    """The ``app.error`` fallback for failures outside listeners (e.g. middleware).
+
+    It answers only a request proven to come from Slack, and only through a ``respond`` the
+    middleware vetted (:class:`~bot.slack.posting.RetryingRespond`): Bolt may call it for a request
+    whose verification raised, with a context built from the unverified body.
+    """
 
     async def handle_error(
-        error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: Any, context: Any
+        error: Exception,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Any,
+        context: Any,
+        request: Any,
     ) -> BoltResponse | None:
+        if not _proven(request, check):
+            log.warning("refused a request not signed by Slack after %s", type(error).__name__)
+            return BoltResponse(status=401, body=json.dumps({"error": "invalid request"}))
         text = render_error(error, t)
         ack = context.get("ack")
         acked = ack is not None and getattr(ack, "response", None) is not None
@@ -183,7 +216,7 @@ def make_error_handler(t: Translator) -> ErrorHandler:
             )
         if body.get("command") and not acked:
             return BoltResponse(status=200, body=text)
-        await tell_user(client, body, text, respond)
+        await tell_user(client, body, text, respond if isinstance(respond, RetryingRespond) else None)
         if kind == "view_submission" and not acked:
             return BoltResponse(status=200, body="")
         return None

@@ -34,6 +34,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.slack.blocks import Message
 from bot.slack.client import sdk_logger, without_retries
+from bot.slack.verify import response_url_allowed
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,21 @@ async def post_once(
     message: Message,
     thread_ts: str | None = None,
     sleep: Sleep = asyncio.sleep,
+    key: str | None = None,
+    look_first: bool = False,
 ) -> Posted:
     """Post ``message`` to a channel (or a thread in it) exactly once, retrying Slack's transient
-    failures; raises the last error when they outlast :data:`ATTEMPTS` or Slack refuses for good."""
-    key = uuid.uuid4().hex
+    failures; raises the last error when they outlast :data:`ATTEMPTS` or Slack refuses for good.
+
+    ``key``: the one-off key, when the caller may call again for the same post later (an outbox
+    retry); with ``look_first`` (an earlier call may have posted it) the channel or thread is
+    searched for it before posting.
+    """
+    if key is not None and look_first:
+        found = await _find(client, channel=channel, thread_ts=thread_ts, key=key)
+        if found is not None:
+            return Posted(channel, found)
+    key = key or uuid.uuid4().hex
     kwargs = _tagged(message, key)
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
@@ -203,16 +215,34 @@ class RetryingRespond(AsyncRespond):
         return response
 
 
-async def use_retrying_respond(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
-    """Bolt middleware: every listener's ``respond`` retries (see :class:`RetryingRespond`)."""
-    url = context.get("response_url")
-    if url:
-        client = context.get("client")
-        respond = RetryingRespond(
-            response_url=url,
-            proxy=getattr(client, "proxy", None),
-            ssl=getattr(client, "ssl", None),
-        )
-        respond.session = getattr(client, "session", None)  # the app's shared connection pool, if any
-        context["respond"] = respond
-    return await next()
+class RefusedRespond:
+    """``respond`` for a ``response_url`` that is not Slack's: it sends nothing (see
+    :func:`bot.slack.verify.response_url_allowed`)."""
+
+    response_url = None
+
+    async def __call__(self, *_args: Any, **_kwargs: Any) -> None:
+        log.warning("an answer through a response_url that is not Slack's was not sent")
+
+
+def make_respond_middleware(*, api_url: str) -> Callable[..., Awaitable[Any]]:
+    """Bolt middleware: every listener's ``respond`` retries (see :class:`RetryingRespond`), and only
+    ever POSTs to Slack's hosts: a ``response_url`` elsewhere gets :class:`RefusedRespond`."""
+
+    async def use_retrying_respond(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        url = context.get("response_url")
+        if url and not response_url_allowed(url, api_url=api_url):
+            context.pop("response_url", None)
+            context["respond"] = RefusedRespond()
+        elif url:
+            client = context.get("client")
+            respond = RetryingRespond(
+                response_url=url,
+                proxy=getattr(client, "proxy", None),
+                ssl=getattr(client, "ssl", None),
+            )
+            respond.session = getattr(client, "session", None)  # the app's shared connection pool, if any
+            context["respond"] = respond
+        return await next()
+
+    return use_retrying_respond

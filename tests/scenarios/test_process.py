@@ -55,7 +55,7 @@ async def test_sns_bot_run_serves_signed_commands_and_stops_cleanly(tmp_path: Pa
     assert (
         "no platform collectors configured (no API tokens set); metrics collection is off" in bot.messages()
     )
-    assert "scheduler started with 3 job(s)" in bot.messages()  # weekly, monthly, reminder sweep
+    assert "scheduler started with 4 job(s)" in bot.messages()  # weekly, monthly, reminders, outbox
 
 
 @pytest.mark.slow
@@ -72,7 +72,7 @@ async def test_a_platform_token_schedules_the_collector_and_a_restart_does_not_m
                 await bot.wait_healthy()
                 assert bot.stop(timeout=30) == 0, bot.log_text()
             messages = bot.messages()
-            assert "scheduler started with 4 job(s)" in messages, bot.log_text()
+            assert "scheduler started with 5 job(s)" in messages, bot.log_text()
             assert token not in bot.log_text()
             assert ("database migrated" in messages) == (start == 0)
 
