@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -21,10 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.config import ApprovalStep, Settings
 from bot.errors import BotError, Unavailable
+from bot.home.service import delegators_of
 from bot.review import delivery, service, ui
 from bot.review.delivery import ReviewDelivery
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
-from bot.review.policy import ResolvedStep, build_chain
+from bot.review.policy import ResolvedStep, build_chain, invitees
+from bot.review.records import RequestSnapshot
+from bot.review.service import Decider
 from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
 
@@ -79,6 +84,30 @@ class ReviewListeners:
 
         return await db.with_retry(unit)
 
+    def _today(self) -> date:
+        return self._deps.clock.now().astimezone(self._settings.tz).date()
+
+    async def _is_manager(self, client: AsyncWebClient, user_id: str) -> bool:
+        """A configured manager (user id, or member of a manager user group) or admin. A Slack too
+        slow to say (before an ack) is a "try again", never a guess either way."""
+        if self._settings.is_manager(user_id) or self._settings.is_admin(user_id):
+            return True
+        try:
+            async with asyncio.timeout(DIRECTORY_TIMEOUT):
+                return await self._deps.directory.is_manager(client, user_id)
+        except TimeoutError:
+            log.warning("resolving manager groups for %s timed out", user_id)
+            raise BotError("review.errors.roles_slow", block_id=BlockId.COMMENT) from None
+
+    async def _decider(self, session: AsyncSession, user_id: str, *, is_manager: bool) -> Decider:
+        """The person deciding, with the away approvers who named them as delegate today."""
+        return Decider(
+            user_id=user_id,
+            is_admin=self._settings.is_admin(user_id),
+            is_manager=is_manager,
+            delegators=await delegators_of(session, delegate=user_id, on=self._today()),
+        )
+
     async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
         """User ids and groups → user ids; on a slow Slack, the plain user ids only (logged)."""
         try:
@@ -101,14 +130,15 @@ class ReviewListeners:
         return [u for u in await self._expand(client, steps[0].approvers) if u != requester]
 
     async def _chain(
-        self, client: AsyncWebClient, *, account_key: str, chosen: Sequence[str], requester: str
+        self, client: AsyncWebClient, *, account_key: str, requester: str
     ) -> tuple[ResolvedStep, ...]:
+        """The account's configured chain, whoever the requester picked (the policy is the floor)."""
         configured = [
             ResolvedStep(tuple(await self._expand(client, step.approvers)), step.mode)
             for step in self._configured_steps(account_key)
         ]
         fallback = [*await self._expand(client, self._settings.roles.managers), *self._settings.roles.admins]
-        return build_chain(configured=configured, chosen_first=chosen, requester=requester, fallback=fallback)
+        return build_chain(configured=configured, requester=requester, fallback=fallback)
 
     async def _refuse_submission(self, ack: AsyncAck, error: BotError, *, block_id: str) -> None:
         """Answer a refused modal submission: inline on ``block_id`` when retrying can help (the
@@ -192,7 +222,24 @@ class ReviewListeners:
             return
         assert form.account_key is not None  # validated above
         account_key = form.account_key
-        chain = await self._chain(client, account_key=account_key, chosen=form.reviewers, requester=requester)
+        chain = await self._chain(client, account_key=account_key, requester=requester)
+        invited = invitees(chosen=form.reviewers, chain=chain, requester=requester)
+        preview = ui.preview_request(
+            requester=requester,
+            account_key=account_key,
+            text=form.text,
+            planned_at=form.planned_at,
+            link_url=form.link_url,
+            feedback_wanted=form.wanted,
+            chain=chain,
+            invitees=invited,
+            now=now,
+        )
+        # A draft the review message cannot show whole is never sent to reviewers.
+        too_long = ui.draft_error(preview, settings=self._settings, t=t)
+        if too_long:
+            await ack(response_action="errors", errors=too_long)
+            return
 
         async def create(session: AsyncSession) -> str | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
@@ -207,6 +254,7 @@ class ReviewListeners:
                 link_url=form.link_url,
                 feedback_wanted=form.wanted,
                 chain=chain,
+                invitees=invited,
                 now=now,
             )
             return await delivery.owe(
@@ -235,11 +283,13 @@ class ReviewListeners:
         decision = _DECISION_BY_ACTION[str(action.get("action_id"))]
         ref = RequestRef.decode(action.get("value"))
         actor = _user(body)
-        snapshot = await self._in_store(
-            lambda s: service.check_can_decide(
-                s, ref=ref, actor_id=actor, decision=decision, is_admin=self._settings.is_admin(actor)
-            )
-        )
+        is_manager = await self._is_manager(client, actor)
+
+        async def check(session: AsyncSession) -> RequestSnapshot:
+            decider = await self._decider(session, actor, is_manager=is_manager)
+            return await service.check_can_decide(session, ref=ref, decider=decider, decision=decision)
+
+        snapshot = await self._in_store(check)
         if decision is Decision.APPROVE:
             modal = ui.build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
         else:
@@ -264,20 +314,22 @@ class ReviewListeners:
             return
 
         async def record(session: AsyncSession) -> str:
+            decider = await self._decider(session, actor, is_manager=is_manager)
             result = await service.decide(
                 session,
                 ref=ref,
-                actor_id=actor,
+                decider=decider,
                 decision=decision,
                 feedback=feedback,
-                is_admin=self._settings.is_admin(actor),
                 now=now,
+                seen_step=meta.step,
             )
             return await delivery.owe(
                 session, kind=delivery.DECIDED, payload=delivery.decision_payload(result), now=now
             )
 
         try:
+            is_manager = await self._is_manager(client, actor)
             owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
@@ -325,6 +377,21 @@ class ReviewListeners:
             )
             if errors:
                 return errors
+            preview = replace(
+                before,
+                text=form.text,
+                planned_at=form.planned_at,
+                due_at=form.planned_at,
+                link_url=form.link_url,
+                feedback_wanted=form.wanted or before.feedback_wanted,
+                revision=before.revision + 1,
+                status=Status.PENDING,
+                current_step=0,
+                steps=tuple(replace(step, approved_by=()) for step in before.steps),
+            )
+            too_long = ui.draft_error(preview, settings=self._settings, t=t)
+            if too_long:
+                return too_long
             result = await service.resubmit(
                 session,
                 ref=ref,
