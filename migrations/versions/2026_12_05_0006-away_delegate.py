@@ -2,7 +2,7 @@
 for them until they are back (issue 13 item 4).
 
 Revision ID: 0006
-Revises: 0009
+Revises: 0005
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0009"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
