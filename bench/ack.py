@@ -299,7 +299,7 @@ def _approve_submit(b: Build) -> Request:
     )
     values = fill_modal(view, {ActionId.WHAT_WORKS: payloads.text_input("冒頭で日時が分かるのが良いです。")})
     # The modal the click opened points at one request; each submission points at its own seed.
-    meta = ModalMeta(ref=RequestRef.decode(seed.value), decision=Decision.APPROVE)
+    meta = ModalMeta(ref=RequestRef.decode(seed.value), decision=Decision.APPROVE, step=0)
     payload = payloads.view_submission(
         CallbackId.APPROVE,
         values,

@@ -1,4 +1,5 @@
-"""Away mode's rule for review reminders: who gets pinged instead of a manager who is away (pure).
+"""Away mode's rule for review reminders: who gets pinged instead of a manager who is away — their
+delegate when they named one on the App Home (pure).
 
 The review reminder job calls :func:`route_reminder` with the approvers the request waits on and
 ``await bot.home.service.away_users(session, on=local_today)``; the reminder then mentions
@@ -7,7 +8,7 @@ The review reminder job calls :func:`route_reminder` with the approvers the requ
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -33,8 +34,10 @@ def route_reminder(
     away: Collection[str],
     admins: Sequence[str],
     requester: str,
+    delegates: Mapping[str, str] | None = None,
 ) -> ReminderRouting:
-    """Skip away approvers; route to the rest of the step, else to the admins.
+    """Skip away approvers, reminding their delegate instead when they named one; else route to the
+    rest of the step, else to the admins.
 
     Args:
         waiting_on: the step's approvers who have not acted yet (the usual reminder audience).
@@ -43,9 +46,19 @@ def route_reminder(
         away: users away today (``away_users``).
         admins: the configured admins, the last resort.
         requester: never reminded about their own request.
+        delegates: away users → who decides for them (App Home); a delegate who is away too or is
+            the requester is not reminded.
     """
     skipped = tuple(u for u in dict.fromkeys(waiting_on) if u in away)
-    present = tuple(u for u in dict.fromkeys(waiting_on) if u not in away and u != requester)
+    stand_ins = [(delegates or {}).get(u) for u in skipped]
+    present = tuple(
+        dict.fromkeys(
+            [
+                *(u for u in waiting_on if u not in away and u != requester),
+                *(d for d in stand_ins if d and d not in away and d != requester),
+            ]
+        )
+    )
     if present:
         return ReminderRouting(to=present, away=skipped)
     rest = tuple(u for u in dict.fromkeys(step_approvers) if u not in away and u != requester)

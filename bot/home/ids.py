@@ -18,6 +18,8 @@ class ActionId(StrEnum):
     SHARE_WIN = "home.share_win"
     AWAY_UNTIL = "home.away_until"
     AWAY_CLEAR = "home.away_clear"
+    DELEGATE = "home.delegate"
+    DELEGATE_CLEAR = "home.delegate_clear"
     DIGEST_PREVIEW = "home.digest_preview"
     # Inputs inside modals (their values arrive with the submission, not as actions).
     KPI = "home.input.kpi"
@@ -38,6 +40,7 @@ class BlockId(StrEnum):
     MONTH = "home_month"
     WIN_LINK = "home_win_link"
     AWAY = "home_away"
+    DELEGATE = "home_delegate"
     ADMIN_ACTIONS = "home_admin_actions"
 
 

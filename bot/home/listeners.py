@@ -197,6 +197,42 @@ class HomeListeners:
         await ack()
         await self._set_away(body, client, None)
 
+    async def _set_delegate(self, body: dict[str, Any], client: AsyncWebClient, picked: object) -> None:
+        """Store (or clear, ``picked=None``) who decides for the clicker while they are away."""
+        deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
+        try:
+            if not await deps.directory.is_manager(client, user_id):
+                raise NotAllowed("home.errors.away_managers")
+            delegate = (
+                None
+                if picked is None
+                else await service.check_delegate(
+                    directory=deps.directory, client=client, user_id=user_id, delegate=picked
+                )
+            )
+            async with unit_of_work(deps.sessions, write=True) as session:
+                await service.set_delegate(session, user_id=user_id, delegate=delegate, now=now)
+        except BotError as error:
+            await self._refuse(client, body, error)
+            # The picker shows what was picked; publish the Home again so it shows what is stored.
+            self.publisher.request(user_id)
+            return
+        self.publisher.request(user_id)
+        if delegate is not None:
+            self.publisher.request(delegate)
+
+    async def handle_delegate_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await self._set_delegate(body, client, (body.get("actions") or [{}])[0].get("selected_user"))
+
+    async def handle_delegate_clear_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await self._set_delegate(body, client, None)
+
     # -- admin: digest preview --------------------------------------------------------------
 
     async def handle_digest_preview_action(
@@ -231,6 +267,8 @@ def register(app: Router, deps: Deps) -> None:
     app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action, opens_modal=True))
     app.action(ActionId.AWAY_UNTIL.value)(track(listeners.handle_away_until_action))
     app.action(ActionId.AWAY_CLEAR.value)(track(listeners.handle_away_clear_action))
+    app.action(ActionId.DELEGATE.value)(track(listeners.handle_delegate_action))
+    app.action(ActionId.DELEGATE_CLEAR.value)(track(listeners.handle_delegate_clear_action))
     app.action(ActionId.DIGEST_PREVIEW.value)(track(listeners.handle_digest_preview_action))
     app.view(CallbackId.RECORD_KPI.value)(track(listeners.handle_record_kpi_submission))
     app.view(CallbackId.SHARE_WIN.value)(track(listeners.handle_share_win_submission))

@@ -105,6 +105,8 @@ class HomeData:
     kpis: tuple[KpiStatus, ...]
     digests: tuple[DigestLink, ...]
     admin: AdminData | None
+    #: Who decides for this user while they are away (shown next to away mode).
+    delegate_id: str | None = None
 
 
 def recordable_kpis(settings: Settings) -> tuple[KpiSettings, ...]:

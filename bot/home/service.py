@@ -9,6 +9,7 @@ written through :func:`bot.kpi.service.record_value`, so every path applies the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -59,6 +60,8 @@ from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.service import open_for_clause, waiting_on_clause
 from bot.slack.directory import Directory
 
+#: A Slack user id as a users_select sends it.
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,39}$")
 #: Reviews waiting on a user shown with their buttons; the rest are counted ("…and N more").
 WAITING_SHOWN = 10
 #: Own open requests shown; the rest are counted.
@@ -264,6 +267,7 @@ async def load_home(
         is_admin=is_admin,
         can_record=can_record,
         away_until=await away_until(session, user_id=user_id, today=today) if is_manager else None,
+        delegate_id=await delegate_of(session, user_id=user_id) if is_manager else None,
         waiting=await waiting_page(session, user_id=user_id),
         mine=await mine_page(session, user_id=user_id),
         month=month,
@@ -297,6 +301,59 @@ async def away_until_by_user(session: AsyncSession, *, on: date) -> dict[str, da
         select(UserState.user_id, UserState.away_until).where(UserState.away_until >= on)
     )
     return {user_id: until for user_id, until in rows.all() if until is not None}
+
+
+async def delegate_of(session: AsyncSession, *, user_id: str) -> str | None:
+    """Who ``user_id`` named to decide for them while away (stored whether or not they are away)."""
+    return await session.scalar(select(UserState.delegate_id).where(UserState.user_id == user_id))
+
+
+async def delegates_while_away(session: AsyncSession, *, on: date) -> dict[str, str]:
+    """Users away on ``on`` who named a delegate → that delegate (reminders and review messages)."""
+    rows = await session.execute(
+        select(UserState.user_id, UserState.delegate_id).where(
+            UserState.away_until >= on, UserState.delegate_id.is_not(None)
+        )
+    )
+    return {user_id: delegate for user_id, delegate in rows.all() if delegate}
+
+
+async def delegators_of(session: AsyncSession, *, delegate: str, on: date) -> frozenset[str]:
+    """Users away on ``on`` who named ``delegate`` to decide for them (see
+    :func:`bot.review.policy.authority`)."""
+    rows = await session.scalars(
+        select(UserState.user_id).where(UserState.delegate_id == delegate, UserState.away_until >= on)
+    )
+    return frozenset(rows.all())
+
+
+async def set_delegate(session: AsyncSession, *, user_id: str, delegate: str | None, now: datetime) -> None:
+    """Store who decides for ``user_id`` while they are away (``None``: nobody). The caller checks
+    the delegate first (:func:`check_delegate`)."""
+    stmt = dialect_insert(session)(UserState).values(user_id=user_id, delegate_id=delegate, updated_at=now)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[UserState.user_id], set_={"delegate_id": delegate, "updated_at": now}
+        )
+    )
+
+
+async def check_delegate(
+    *, directory: Directory, client: AsyncWebClient, user_id: str, delegate: object
+) -> str:
+    """The delegate ``user_id`` picked, when it is acceptable: a Slack user id, not themself, and a
+    configured manager (user id or member of a manager group; admins count).
+
+    Raises:
+        BotError: ``home.errors.delegate_*`` saying what is wrong (nothing is stored).
+    """
+    if not isinstance(delegate, str) or not _USER_ID.match(delegate):
+        raise BotError("home.errors.delegate_invalid")
+    if delegate == user_id:
+        raise BotError("home.errors.delegate_self")
+    if not await directory.is_manager(client, delegate):
+        raise NotAllowed("home.errors.delegate_not_manager", user=f"<@{delegate}>")
+    return delegate
 
 
 async def set_away(

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -250,6 +251,30 @@ def _away(data: HomeData, t: Translator) -> list[Block]:
     if data.away_until is not None:
         back = ButtonElement(action_id=ActionId.AWAY_CLEAR, text=plain(t("home.away.back")), value="clear")
         blocks.append(ActionsBlock(block_id="home_away_actions", elements=[back]))
+    blocks += _delegate(data, t)
+    return blocks
+
+
+def _delegate(data: HomeData, t: Translator) -> list[Block]:
+    """Next to away mode: who decides for this user while they are away (a configured manager)."""
+    if data.delegate_id:
+        key = "home.delegate.active" if data.away_until is not None else "home.delegate.set"
+        text = t(key, user=user(data.delegate_id))
+    else:
+        text = t("home.delegate.none")
+    picker = UserSelectElement(
+        action_id=ActionId.DELEGATE,
+        initial_user=data.delegate_id or None,
+        placeholder=plain(t("home.delegate.pick"), 150),
+    )
+    blocks: list[Block] = [
+        mrkdwn(t("home.delegate.title") + "\n" + text, block_id=BlockId.DELEGATE, accessory=picker)
+    ]
+    if data.delegate_id:
+        clear = ButtonElement(
+            action_id=ActionId.DELEGATE_CLEAR, text=plain(t("home.delegate.clear")), value="clear"
+        )
+        blocks.append(ActionsBlock(block_id="home_delegate_actions", elements=[clear]))
     return blocks
 
 

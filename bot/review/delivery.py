@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.config import is_usergroup_id
 from bot.home.publisher import refresh_home
-from bot.home.service import away_until_by_user
+from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review import service, ui
 from bot.review.ids import Decision
 from bot.review.records import DecisionResult, Feedback, PublishResult, RequestSnapshot, ResubmitResult
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from bot.app import Deps
 
 log = logging.getLogger(__name__)
+
+#: Who is away today (last away day) and who decides for them (App Home), for the request message.
+Away = tuple[dict[str, date], dict[str, str]]
 
 CREATED, DECIDED, RESUBMITTED, PUBLISHED = (
     "review.created",
@@ -61,6 +64,7 @@ def decision_payload(result: DecisionResult) -> dict[str, Any]:
         "outcome": result.outcome,
         "at": result.at.isoformat(),
         "step": result.step,
+        "on_behalf_of": list(result.on_behalf_of),
     }
 
 
@@ -86,29 +90,37 @@ class ReviewDelivery:
 
     # -- reading ------------------------------------------------------------------------------
 
-    async def _with_away(self, request_id: int) -> tuple[RequestSnapshot, dict[str, date]]:
-        """The request as it is now and who is away today: what its channel message shows."""
+    async def _with_away(self, request_id: int) -> tuple[RequestSnapshot, Away]:
+        """The request as it is now, who is away today and who decides for them: what its channel
+        message shows."""
         today = self._deps.clock.now().astimezone(self._deps.settings.tz).date()
 
-        async def read(session: AsyncSession) -> tuple[RequestSnapshot, dict[str, date]]:
+        async def read(session: AsyncSession) -> tuple[RequestSnapshot, Away]:
             snapshot = await service.get_request(session, request_id=request_id)
-            return snapshot, await away_until_by_user(session, on=today)
+            away = await away_until_by_user(session, on=today), await delegates_while_away(session, on=today)
+            return snapshot, away
 
-        async def unit() -> tuple[RequestSnapshot, dict[str, date]]:
+        async def unit() -> tuple[RequestSnapshot, Away]:
             async with db.unit_of_work(self._deps.sessions) as session:
                 return await read(session)
 
         return await db.with_retry(unit)
 
+    def _review_message(self, snapshot: RequestSnapshot, away: Away) -> Message:
+        away_until, delegates = away
+        return ui.build_review_message(
+            snapshot, settings=self._deps.settings, t=self._deps.t, away=away_until, delegates=delegates
+        )
+
     # -- the request message ------------------------------------------------------------------
 
     async def post_message(
-        self, snapshot: RequestSnapshot, away: dict[str, date], *, key: str | None = None, retry: bool = False
+        self, snapshot: RequestSnapshot, away: Away, *, key: str | None = None, retry: bool = False
     ) -> RequestSnapshot:
         """Post the request message to the review channel exactly once and store where it went."""
         deps = self._deps
         _refresh_homes(deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=deps.settings, t=deps.t, away=away)
+        message = self._review_message(snapshot, away)
         channel = deps.settings.review.channel
         posted = await post_once(deps.slack, channel=channel, message=message, key=key, look_first=retry)
 
@@ -128,7 +140,7 @@ class ReviewDelivery:
         decisions wins); a deleted message is posted again and its new ts stored."""
         snapshot, away = await self._with_away(request_id)
         _refresh_homes(self._deps, snapshot)
-        message = ui.build_review_message(snapshot, settings=self._deps.settings, t=self._deps.t, away=away)
+        message = self._review_message(snapshot, away)
         if snapshot.channel_id and snapshot.message_ts:
             try:
                 await self._deps.slack.chat_update(
@@ -227,6 +239,7 @@ class ReviewDelivery:
             outcome=str(payload["outcome"]),
             at=datetime.fromisoformat(payload["at"]),
             step=int(payload.get("step") or 0),
+            on_behalf_of=tuple(str(u) for u in payload.get("on_behalf_of") or ()),
         )
         settings, t = deps.settings, deps.t
         await self._thread(

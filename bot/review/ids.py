@@ -127,19 +127,28 @@ class RequestRef:
         return cls(*numbers)
 
 
+#: Steps a chain can have at most, for checking a step number read from a client.
+_MAX_STEP = 999
+
+
 @dataclass(frozen=True, slots=True)
 class ModalMeta:
-    """``private_metadata`` of a review modal: which request and what the modal is for."""
+    """``private_metadata`` of a review modal: which request, what the modal is for, and — for a
+    decision — the approval step it showed (a decision counts for that step only, so a repeated
+    submission cannot approve the next one)."""
 
     ref: RequestRef | None = None
     decision: Decision | None = None
+    step: int | None = None
 
     def encode(self) -> str:
-        data: dict[str, str] = {}
+        data: dict[str, str | int] = {}
         if self.ref is not None:
             data["r"] = self.ref.encode()
         if self.decision is not None:
             data["d"] = self.decision.value
+        if self.step is not None:
+            data["s"] = self.step
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -157,4 +166,11 @@ class ModalMeta:
                 decision = Decision(data["d"])
             except ValueError:
                 raise BotError("review.errors.bad_reference") from None
-        return cls(ref=ref, decision=decision)
+        step: int | None = None
+        if "s" in data:
+            raw_step = data["s"]
+            # bool is an int in Python; a client's true/false is not a step.
+            if type(raw_step) is not int or not 0 <= raw_step <= _MAX_STEP:
+                raise BotError("review.errors.bad_reference")
+            step = raw_step
+        return cls(ref=ref, decision=decision, step=step)

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot import db
 from bot.home.away import ReminderRouting, route_reminder
-from bot.home.service import away_until_by_user
+from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review import service, ui
 from bot.review.policy import calendar_for
 from bot.review.records import RequestSnapshot
@@ -42,12 +42,15 @@ class SweepReport:
     failed: list[int] = field(default_factory=list)
 
 
-async def _route(deps: Deps, request: RequestSnapshot) -> tuple[ReminderRouting, dict[str, date]]:
-    """Who to remind: the step's approvers who have not acted, minus those away (App Home), else
-    the step's other approvers, else the admins."""
+async def _route(
+    deps: Deps, request: RequestSnapshot
+) -> tuple[ReminderRouting, dict[str, date], dict[str, str]]:
+    """Who to remind: the step's approvers who have not acted, minus those away (App Home) — their
+    delegates instead —, else the step's other approvers, else the admins."""
     today = deps.clock.now().astimezone(deps.settings.tz).date()
     async with db.unit_of_work(deps.sessions) as session:
         away_until = await away_until_by_user(session, on=today)
+        delegates = await delegates_while_away(session, on=today)
     step = request.step
     routing = route_reminder(
         waiting_on=step.waiting_on if step else (),
@@ -55,16 +58,23 @@ async def _route(deps: Deps, request: RequestSnapshot) -> tuple[ReminderRouting,
         away=away_until.keys(),
         admins=deps.settings.roles.admins,
         requester=request.requester_id,
+        delegates=delegates,
     )
-    return routing, {user: away_until[user] for user in routing.away}
+    return routing, {user: away_until[user] for user in routing.away}, delegates
 
 
 async def _send(deps: Deps, claim: AlertClaim) -> None:
     settings, t, request = deps.settings, deps.t, claim.request
     if claim.kind == "remind":
-        routing, away = await _route(deps, request)
+        routing, away, delegates = await _route(deps, request)
         message = ui.build_reminder(
-            request, number=claim.number, settings=settings, t=t, to=routing.to, away=away
+            request,
+            number=claim.number,
+            settings=settings,
+            t=t,
+            to=routing.to,
+            away=away,
+            delegates=delegates,
         )
         channel = request.channel_id or settings.review.channel
         await post_once(deps.slack, channel=channel, message=message, thread_ts=request.message_ts)

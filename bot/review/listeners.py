@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -21,13 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.config import ApprovalStep, Settings, is_user_id, is_usergroup_id
 from bot.errors import BotError, Unavailable
+from bot.home.service import delegators_of
 from bot.review import approvers, delivery, service, ui
 from bot.review.delivery import ReviewDelivery
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
-from bot.review.policy import ResolvedStep, build_chain
+from bot.review.policy import ResolvedStep, build_chain, invitees
 from bot.review.publishing import check_post_url
-from bot.review.records import RequestSnapshot
+from bot.review.records import RequestSnapshot, StepView
 from bot.review.refusals import ReviewNotAllowed
+from bot.review.service import Decider
 from bot.slack.gate import BEFORE_ACK_WAIT
 from bot.slack.idempotency import claim_key
 
@@ -58,9 +61,9 @@ def _user(body: dict[str, Any]) -> str:
     return str(user.get("id") or body.get("user_id") or "")
 
 
-def _stand_ins(chain: Sequence[ResolvedStep]) -> list[str]:
-    """User groups standing in for their members in ``chain`` (Slack had not named them yet)."""
-    return list(dict.fromkeys(u for step in chain for u in step.approvers if is_usergroup_id(u)))
+def _stand_ins(steps: Sequence[ResolvedStep] | Sequence[StepView]) -> list[str]:
+    """User groups standing in for their members in ``steps`` (Slack had not named them yet)."""
+    return list(dict.fromkeys(u for step in steps for u in step.approvers if is_usergroup_id(u)))
 
 
 class ReviewListeners:
@@ -90,6 +93,34 @@ class ReviewListeners:
 
         return await db.with_retry(unit)
 
+    def _today(self) -> date:
+        return self._deps.clock.now().astimezone(self._settings.tz).date()
+
+    async def _is_manager(self, client: AsyncWebClient, user_id: str, *, before_ack: bool = False) -> bool:
+        """A configured manager (user id, or member of a manager user group) or admin. Before an ack
+        only the directory's cache is read (no Slack call); after it Slack may be asked briefly. A
+        group whose members are not known (yet) is a "try again", never a guess either way."""
+        if self._settings.is_manager(user_id) or self._settings.is_admin(user_id):
+            return True
+        directory = self._deps.directory
+        if before_ack:
+            answer = directory.is_manager_known(user_id)
+        else:
+            answer = await directory.is_manager_within(client, user_id, wait=DIRECTORY_TIMEOUT)
+        if answer is None:
+            log.warning("manager groups unknown for %s (Slack has not answered)", user_id)
+            raise BotError("review.errors.roles_slow", block_id=BlockId.COMMENT)
+        return answer
+
+    async def _decider(self, session: AsyncSession, user_id: str, *, is_manager: bool) -> Decider:
+        """The person deciding, with the away approvers who named them as delegate today."""
+        return Decider(
+            user_id=user_id,
+            is_admin=self._settings.is_admin(user_id),
+            is_manager=is_manager,
+            delegators=await delegators_of(session, delegate=user_id, on=self._today()),
+        )
+
     async def _expand(self, client: AsyncWebClient, ids: Sequence[str]) -> list[str]:
         """User ids and groups → user ids for a modal; a group Slack is slow to name is left out of
         the form (logged) and kept as a stand-in approver when the form is submitted."""
@@ -107,27 +138,20 @@ class ReviewListeners:
         steps = self._configured_steps(account_key)
         return [u for u in await self._expand(client, steps[0].approvers) if u != requester]
 
-    def _chain(self, *, account_key: str, chosen: Sequence[str], requester: str) -> tuple[ResolvedStep, ...]:
-        """The new request's chain from the groups the directory already knows: no Slack call, it runs
-        before the ack. A group it does not know stays in its step as itself (a stand-in), including
-        in the first step, whose form could not have listed its members; see :meth:`_resolve_stand_ins`."""
+    def _chain(self, *, account_key: str, requester: str) -> tuple[ResolvedStep, ...]:
+        """The account's configured chain, whoever the requester picked (the policy is the floor),
+        from the groups the directory already knows: no Slack call, it runs before the ack. A group
+        it does not know stays in its step as itself (a stand-in); see :meth:`_resolve_stand_ins`."""
         directory = self._deps.directory
         configured = []
         for step in self._configured_steps(account_key):
             known = directory.expand_known(step.approvers)
             configured.append(ResolvedStep((*known.users, *known.unresolved), step.mode))
-        first_groups = [u for u in configured[0].approvers if is_usergroup_id(u)]
-        chosen = [u for u in chosen if is_user_id(u)]  # a users select; a forged group id is not a pick
         fallback = [
             *directory.expand_known(self._settings.roles.managers).users,
             *self._settings.roles.admins,
         ]
-        return build_chain(
-            configured=configured,
-            chosen_first=[*chosen, *first_groups],
-            requester=requester,
-            fallback=fallback,
-        )
+        return build_chain(configured=configured, requester=requester, fallback=fallback)
 
     async def _resolve_stand_ins(
         self, client: AsyncWebClient, request_id: int, groups: Sequence[str], *, wait: float = GROUP_WAIT
@@ -241,7 +265,26 @@ class ReviewListeners:
             return
         assert form.account_key is not None  # validated above
         account_key = form.account_key
-        chain = self._chain(account_key=account_key, chosen=form.reviewers, requester=requester)
+        chain = self._chain(account_key=account_key, requester=requester)
+        # A users select: a forged group id is not a pick (it would be mentioned, pinging the group).
+        chosen = [u for u in form.reviewers if is_user_id(u)]
+        invited = invitees(chosen=chosen, chain=chain, requester=requester)
+        preview = ui.preview_request(
+            requester=requester,
+            account_key=account_key,
+            text=form.text,
+            planned_at=form.planned_at,
+            link_url=form.link_url,
+            feedback_wanted=form.wanted,
+            chain=chain,
+            invitees=invited,
+            now=now,
+        )
+        # A draft the review message cannot show whole is never sent to reviewers.
+        too_long = ui.draft_error(preview, settings=self._settings, t=t)
+        if too_long:
+            await ack(response_action="errors", errors=too_long)
+            return
 
         async def create(session: AsyncSession) -> tuple[int, str] | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
@@ -256,6 +299,7 @@ class ReviewListeners:
                 link_url=form.link_url,
                 feedback_wanted=form.wanted,
                 chain=chain,
+                invitees=invited,
                 now=now,
             )
             owed = await delivery.owe(
@@ -289,11 +333,11 @@ class ReviewListeners:
         decision = _DECISION_BY_ACTION[str(action.get("action_id"))]
         ref = RequestRef.decode(action.get("value"))
         actor = _user(body)
+        is_manager = await self._is_manager(client, actor)
 
-        def check(s: AsyncSession) -> Awaitable[RequestSnapshot]:
-            return service.check_can_decide(
-                s, ref=ref, actor_id=actor, decision=decision, is_admin=self._settings.is_admin(actor)
-            )
+        async def check(session: AsyncSession) -> RequestSnapshot:
+            decider = await self._decider(session, actor, is_manager=is_manager)
+            return await service.check_can_decide(session, ref=ref, decider=decider, decision=decision)
 
         resolved = False
         try:
@@ -311,6 +355,15 @@ class ReviewListeners:
             except ReviewNotAllowed:
                 await self._delivery.refresh_message(ref.request_id)  # it still showed the group
                 raise
+        else:
+            # Allowed anyway (a manager, an admin): still the moment to name a stand-in's members.
+            groups = _stand_ins(snapshot.steps)
+            if groups:
+                resolved = await self._resolve_stand_ins(
+                    client, ref.request_id, groups, wait=DIRECTORY_TIMEOUT
+                )
+                if resolved:
+                    snapshot = await self._in_store(check)
         if decision is Decision.APPROVE:
             modal = ui.build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
         else:
@@ -337,23 +390,27 @@ class ReviewListeners:
             return
 
         async def record(session: AsyncSession) -> str:
+            decider = await self._decider(session, actor, is_manager=is_manager)
             result = await service.decide(
                 session,
                 ref=ref,
-                actor_id=actor,
+                decider=decider,
                 decision=decision,
                 feedback=feedback,
-                is_admin=self._settings.is_admin(actor),
                 now=now,
+                seen_step=meta.step,
             )
             return await delivery.owe(
                 session, kind=delivery.DECIDED, payload=delivery.decision_payload(result), now=now
             )
 
         try:
+            is_manager = await self._is_manager(client, actor, before_ack=True)
             owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
             await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
+            if error.key == "review.errors.roles_slow":  # after the ack: ready for the next try
+                self._deps.directory.refresh(client, self._deps.directory.configured_groups())
             return
         await ack()
         await self._delivery.deliver_now(owed, tell=actor)
@@ -398,6 +455,21 @@ class ReviewListeners:
             )
             if errors:
                 return errors
+            preview = replace(
+                before,
+                text=form.text,
+                planned_at=form.planned_at,
+                due_at=form.planned_at,
+                link_url=form.link_url,
+                feedback_wanted=form.wanted or before.feedback_wanted,
+                revision=before.revision + 1,
+                status=Status.PENDING,
+                current_step=0,
+                steps=tuple(replace(step, approved_by=()) for step in before.steps),
+            )
+            too_long = ui.draft_error(preview, settings=self._settings, t=t)
+            if too_long:
+                return too_long
             result = await service.resubmit(
                 session,
                 ref=ref,

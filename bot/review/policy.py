@@ -7,7 +7,7 @@ job imports :func:`next_alert`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
@@ -33,23 +33,21 @@ class ResolvedStep:
 def build_chain(
     *,
     configured: Sequence[ResolvedStep],
-    chosen_first: Sequence[str] | None,
     requester: str,
     fallback: Sequence[str],
 ) -> tuple[ResolvedStep, ...]:
-    """The chain a new request follows.
+    """The chain a new request follows: the account's configured steps, always (issue 13 item 4).
+
+    Reviewers the requester picks in the modal do not change it (see :func:`invitees`): the
+    configured policy is the floor, so nobody can route their draft past the managers.
 
     Args:
         configured: the account's steps (or the default "any manager" step), groups expanded.
-        chosen_first: reviewers the requester picked in the modal; they replace the first
-            step's approvers (its mode stays). ``None`` keeps the configured ones.
         requester: never an approver of their own request, in any step.
         fallback: who approves a step left with nobody (managers, then admins), so a request
             can always be decided.
     """
     steps = list(configured) or [ResolvedStep(tuple(fallback), "any")]
-    if chosen_first is not None:
-        steps[0] = ResolvedStep(tuple(dict.fromkeys(chosen_first)), steps[0].mode)
     out: list[ResolvedStep] = []
     for step in steps:
         approvers = tuple(u for u in dict.fromkeys(step.approvers) if u != requester)
@@ -59,12 +57,111 @@ def build_chain(
     return tuple(out)
 
 
+def invitees(*, chosen: Sequence[str], chain: Sequence[ResolvedStep], requester: str) -> tuple[str, ...]:
+    """The reviewers the requester picked who are not approvers of any step: they are mentioned in
+    the review message and may comment, but their approval satisfies no step."""
+    approvers = {u for step in chain for u in step.approvers}
+    return tuple(u for u in dict.fromkeys(chosen) if u != requester and u not in approvers)
+
+
 def step_satisfied(*, mode: Mode, approvers: Sequence[str], approved_by: Sequence[str]) -> bool:
     """Whether a step is done: one approval for ``any``, every approver for ``all``."""
     done = set(approved_by)
     if mode == "any":
         return bool(done)
     return set(approvers) <= done
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may decide (the one place this rule is written)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Authority:
+    """What one person's approve / request changes / reject counts for on the current step.
+
+    Attributes:
+        seats: the step's configured approvers this decision speaks for: the decider's own seat
+            (when listed) and the seats of listed approvers who are away and named the decider
+            as their delegate on the App Home.
+        on_behalf_of: the away approvers among ``seats`` (the audit trail records them).
+        override: a configured manager or an admin who holds no seat of this step: their approval
+            satisfies the current step whatever its mode, and only that step.
+    """
+
+    seats: tuple[str, ...] = ()
+    on_behalf_of: tuple[str, ...] = ()
+    override: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``approver``, ``delegate`` (speaks for someone away) or ``override`` (manager/admin)."""
+        if self.override:
+            return "override"
+        return "delegate" if self.on_behalf_of else "approver"
+
+
+def authority(
+    *,
+    actor: str,
+    approvers: Sequence[str],
+    delegators: Collection[str],
+    is_manager: bool,
+    is_admin: bool,
+) -> Authority | None:
+    """Who may decide the current step of a request, and what their approval counts for.
+
+    The rule (issue 13 item 4; product.md "a reviewer of that request, or a configured manager"):
+
+    1. The requester never decides their own request (checked by the service before this).
+    2. A configured approver of the current step (user ids and user-group members, resolved when
+       the request was made) decides and fills their own seat.
+    3. A delegate — a configured manager named on the App Home by an approver of this step who is
+       away today — decides in that approver's name and fills their seat (in an ``all`` step that
+       is one seat, not the whole step); the audit trail records "on behalf of". A delegate who is
+       no longer a manager speaks for nobody; one whose away approvers have all approved already
+       decides as the manager they are (rule 4; see ``bot.review.service._authorize``).
+    4. Any other configured manager (user ids and members of manager groups) or admin may decide
+       too; their approval satisfies the current step whatever its mode, and only that step.
+    5. Nobody else: reviewers the requester picked are notified and may comment, nothing more.
+
+    Returns:
+        ``None`` when ``actor`` may not decide.
+    """
+    own = (actor,) if actor in approvers else ()
+    may_delegate = is_manager or is_admin
+    stand_in = tuple(u for u in approvers if u in delegators and u != actor) if may_delegate else ()
+    if own or stand_in:
+        return Authority(seats=(*own, *stand_in), on_behalf_of=stand_in)
+    if is_manager or is_admin:
+        return Authority(override=True)
+    return None
+
+
+def approval_completes(
+    *, mode: Mode, approvers: Sequence[str], approved_by: Sequence[str], new: Authority
+) -> bool:
+    """Whether an approval under ``new`` finishes the step (see :func:`authority`)."""
+    if new.override:
+        return True
+    return step_satisfied(mode=mode, approvers=approvers, approved_by=(*approved_by, *new.seats))
+
+
+def may_comment(
+    *,
+    actor: str,
+    requester: str,
+    approvers: Collection[str],
+    invitees: Collection[str],
+    is_manager: bool,
+    is_admin: bool,
+) -> bool:
+    """Structured comments: any approver of any step, a reviewer the requester picked, a manager
+    or an admin; never the requester (they reply in the thread)."""
+    if actor == requester:
+        return False
+    return actor in approvers or actor in invitees or is_manager or is_admin
 
 
 def calendar_for(working_hours: WorkingHours, tz: ZoneInfo) -> WorkCalendar:

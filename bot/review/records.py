@@ -91,6 +91,8 @@ class RequestSnapshot:
     steps: tuple[StepView, ...] = ()
     last_decision: LastDecision | None = None
     post_url: str | None = None
+    #: Reviewers the requester picked who approve no step: notified, may comment (issue 13 item 4).
+    invitees: tuple[str, ...] = ()
 
     @property
     def ref(self) -> RequestRef:
@@ -118,6 +120,8 @@ class DecisionResult:
     at: datetime
     #: The step the actor decided on (for ``advanced``: the finished one).
     step: int = 0
+    #: Away approvers the actor decided for, as their App Home delegate.
+    on_behalf_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,15 @@ from bot.review.ids import (
     Status,
 )
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.review.policy import AlertKind, ResolvedStep, next_alert, step_satisfied
+from bot.review.policy import (
+    AlertKind,
+    Authority,
+    ResolvedStep,
+    approval_completes,
+    authority,
+    may_comment,
+    next_alert,
+)
 from bot.review.records import (
     DecisionResult,
     Feedback,
@@ -145,6 +153,7 @@ _EVENTS = (
         ReviewEvent.step,
         ReviewEvent.created_at,
         ReviewEvent.reasons,
+        ReviewEvent.data,
     )
     # No ``kind IN (…)`` here: SQLite would then walk the (kind, created_at) index over the whole
     # history instead of the request_id one; the loop in _snapshots skips the other kinds anyway.
@@ -245,10 +254,16 @@ async def _snapshots(
         approvers[request_id].setdefault(step, ([], mode))[0].append(user_id)
     approvals: dict[tuple[int, int, int], list[str]] = defaultdict(list)
     last: dict[int, LastDecision] = {}
+    invited: dict[int, tuple[str, ...]] = {}
     event_rows = await session.execute(_EVENTS, {"ids": ids})
-    for request_id, kind, actor_id, revision, step, created_at, reasons in event_rows:
+    for request_id, kind, actor_id, revision, step, created_at, reasons, data in event_rows:
         if kind in _APPROVAL_KINDS and actor_id:
-            approvals[(request_id, revision, step or 0)].append(actor_id)
+            # A delegate's approval fills the seats of the away approvers it was made for, too.
+            approvals[(request_id, revision, step or 0)].extend(
+                [actor_id, *_listed_users(data, "on_behalf_of")]
+            )
+        elif kind == EventKind.REQUESTED.value:
+            invited[request_id] = _listed_users(data, "invitees")
         if kind in _DECISION_KINDS:
             last[request_id] = LastDecision(kind, actor_id, created_at, tuple(reasons or ()))
     if post_urls is None:
@@ -291,9 +306,16 @@ async def _snapshots(
                 steps=steps,
                 last_decision=last.get(row.id),
                 post_url=post_urls.get(row.id),
+                invitees=invited.get(row.id, ()),
             )
         )
     return out
+
+
+def _listed_users(data: object, key: str) -> tuple[str, ...]:
+    """User ids listed under ``key`` in an event's ``data`` (anything else is ignored)."""
+    users = data.get(key) if isinstance(data, dict) else None
+    return tuple(u for u in users if isinstance(u, str)) if isinstance(users, list) else ()
 
 
 async def _row(session: AsyncSession, request_id: int) -> ReviewRequest:
@@ -391,12 +413,14 @@ async def insert_request(
     feedback_wanted: str,
     chain: Sequence[ResolvedStep],
     now: datetime,
+    invitees: Sequence[str] = (),
 ) -> int:
     """Store a new request waiting on the first step of ``chain``; its id. Only writes, so that a
     submission's transaction (before its ack, holding SQLite's write lock) stays short.
 
     The reminder sweep picks it up at once (``next_reminder_at = now``) and works out when its
-    first reminder is due.
+    first reminder is due. ``invitees`` (reviewers the requester picked who approve no step, see
+    :func:`bot.review.policy.invitees`) are kept in the ``requested`` event.
     """
     if not chain or not all(step.approvers for step in chain):
         raise BotError("review.errors.no_approvers")
@@ -431,7 +455,7 @@ async def insert_request(
             actor_id=requester_id,
             revision=1,
             now=now,
-            data={"steps": len(chain)},
+            data={"steps": len(chain), "invitees": list(dict.fromkeys(invitees))},
         )
     )
     await session.flush()
@@ -478,57 +502,152 @@ async def _guarded_update(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Decider:
+    """Who is deciding, as the listener resolved it (the service never asks Slack).
+
+    Attributes:
+        user_id: the person who clicked or submitted.
+        is_admin: a configured admin.
+        is_manager: a configured manager (user id or member of a manager user group; admins too).
+        delegators: approvers who are away today and named ``user_id`` as their delegate on the
+            App Home (``bot.home.service.delegators_of``).
+    """
+
+    user_id: str
+    is_admin: bool = False
+    is_manager: bool = False
+    delegators: frozenset[str] = frozenset()
+
+
+def _authorize(
+    snapshot: RequestSnapshot,
+    *,
+    decider: Decider,
+    decision: Decision,
+    revision: int,
+    seen_step: int | None,
+    checking: bool,
+) -> Authority:
+    """The rules of a decision on ``snapshot`` as it is now (the one copy :func:`decide` and
+    :func:`check_can_decide` share); who may decide is :func:`bot.review.policy.authority`.
+
+    ``seen_step`` is the step the decision modal showed: a decision counts for that step only, so a
+    repeated or late submission never approves the step after it. ``checking``: at the click, before
+    any modal exists (nothing to bind yet).
+    """
+    actor = decider.user_id
+    if actor == snapshot.requester_id:
+        raise ReviewNotAllowed("review.errors.own_request")
+    if snapshot.status is not Status.PENDING:
+        raise _closed(snapshot)
+    if snapshot.revision != revision:
+        raise ReviewConflict("review.errors.stale", revision=snapshot.revision)
+    step = snapshot.step
+    if seen_step is not None and seen_step > snapshot.current_step:
+        # Steps only move forward within a revision: no modal ever showed a later step.
+        raise ReviewConflict("review.errors.wrong_step")
+    if seen_step is not None and seen_step < snapshot.current_step:
+        seen = snapshot.steps[seen_step] if 0 <= seen_step < len(snapshot.steps) else None
+        raise ReviewConflict(
+            "review.errors.moved_on",
+            step=seen_step + 1,
+            steps=max(len(snapshot.steps), 1),
+            users=list(seen.approved_by if seen else ()),
+        )
+    approvers = step.approvers if step else ()
+    granted = authority(
+        actor=actor,
+        approvers=approvers,
+        delegators=decider.delegators,
+        is_manager=decider.is_manager,
+        is_admin=decider.is_admin,
+    )
+    if granted is None:
+        key = (
+            "review.errors.invitee_not_approver"
+            if actor in snapshot.invitees
+            else "review.errors.not_approver"
+        )
+        raise ReviewNotAllowed(key, users=list(approvers))
+    if seen_step is None and not checking:
+        raise ReviewConflict("review.errors.form_outdated")
+    if decision is Decision.APPROVE and not granted.override:
+        approved_by = step.approved_by if step else ()
+        open_seats = tuple(u for u in granted.seats if u not in approved_by)
+        if not open_seats and actor not in approvers and (decider.is_manager or decider.is_admin):
+            # A delegate whose away approvers have all approved is still a manager (rule 4).
+            return Authority(override=True)
+        if not open_seats:
+            raise ReviewConflict(
+                "review.errors.already_approved", users=list(step.waiting_on if step else ())
+            )
+        granted = Authority(
+            seats=open_seats, on_behalf_of=tuple(u for u in granted.on_behalf_of if u in open_seats)
+        )
+    return granted
+
+
 async def decide(
     session: AsyncSession,
     *,
     ref: RequestRef,
-    actor_id: str,
+    decider: Decider,
     decision: Decision,
     feedback: Feedback,
-    is_admin: bool,
     now: datetime,
+    seen_step: int | None = None,
 ) -> DecisionResult:
     """Record a reviewer's answer: approve (advancing the chain), request changes, reject, or comment.
 
-    Rules: nobody decides on their own request; only an approver of the current step or an admin
-    decides; only a pending request of the revision the reviewer saw can be decided. Comments
-    (which change no status) are taken from any of the request's approvers or an admin while the
-    request is open.
+    Rules: nobody decides on their own request; who may decide is
+    :func:`bot.review.policy.authority` (the current step's configured approvers, their delegates
+    while they are away, configured managers and admins); only a pending request of the revision
+    *and step* the reviewer saw can be decided, so one approval is one step. Comments (which change
+    no status) follow :func:`bot.review.policy.may_comment` while the request is open.
+
+    Args:
+        seen_step: the step the decision modal showed (``ModalMeta.step``); required for approve,
+            request changes and reject (a modal without it is refused, never guessed).
 
     Raises:
-        ReviewNotAllowed: own request, not an approver.
-        ReviewConflict: decided or resubmitted meanwhile, already approved by this person.
+        ReviewNotAllowed: own request, not allowed to decide.
+        ReviewConflict: decided, resubmitted or moved to another step meanwhile; already approved.
         ReviewNotFound: no such request.
     """
     if decision is Decision.COMMENT:
-        return await _comment(
-            session, ref=ref, actor_id=actor_id, feedback=feedback, is_admin=is_admin, now=now
-        )
+        return await _comment(session, ref=ref, decider=decider, feedback=feedback, now=now)
     for _attempt in range(MAX_ATTEMPTS):
         row = await _row(session, ref.request_id)
         snapshot = (await _snapshots(session, [row]))[0]
-        if actor_id == row.requester_id:
-            raise ReviewNotAllowed("review.errors.own_request")
-        if snapshot.status is not Status.PENDING:
-            raise _closed(snapshot)
-        if row.revision != ref.revision:
-            raise ReviewConflict("review.errors.stale", revision=row.revision)
+        try:
+            granted = _authorize(
+                snapshot,
+                decider=decider,
+                decision=decision,
+                revision=ref.revision,
+                seen_step=seen_step,
+                checking=False,
+            )
+        except (ReviewConflict, ReviewNotAllowed):
+            # On PostgreSQL the row and its events are read by two statements: a decision committed
+            # between them gives a stale row with fresh events (e.g. "already approved" by the one
+            # whose approval moved the step on). Refuse only on a consistent read.
+            if (
+                await session.scalar(select(ReviewRequest.version).where(ReviewRequest.id == row.id))
+                != row.version
+            ):
+                log.info("review %s: read while it changed; reading again", row.id)
+                continue
+            raise
         step = snapshot.step
-        approvers = step.approvers if step else ()
-        if actor_id not in approvers and not is_admin:
-            raise ReviewNotAllowed("review.errors.not_approver", users=list(approvers))
         step_number = row.current_step
         if decision is Decision.APPROVE:
-            approved_by = step.approved_by if step else ()
-            if actor_id in approved_by:
-                raise ReviewConflict(
-                    "review.errors.already_approved", users=list(step.waiting_on if step else ())
-                )
-            # An admin's approval completes the step whatever its mode.
-            done = (is_admin and actor_id not in approvers) or step_satisfied(
+            done = approval_completes(
                 mode=step.mode if step else "any",
-                approvers=approvers,
-                approved_by=(*approved_by, actor_id),
+                approvers=step.approvers if step else (),
+                approved_by=step.approved_by if step else (),
+                new=granted,
             )
             last_step = step_number >= len(snapshot.steps) - 1
             if not done:
@@ -552,54 +671,70 @@ async def decide(
             outcome, kind = "rejected", EventKind.REJECTED
             values = {"status": Status.REJECTED.value, "decided_at": now, "next_reminder_at": None}
         if not await _guarded_update(session, row, expected=Status.PENDING, **values):
-            log.info("review %s: lost a race deciding (%s by %s); reading again", row.id, decision, actor_id)
+            log.info(
+                "review %s: lost a race deciding (%s by %s); reading again", row.id, decision, decider.user_id
+            )
             continue
+        data: dict[str, Any] = {"as": granted.kind}
+        if granted.on_behalf_of:
+            data["on_behalf_of"] = list(granted.on_behalf_of)
         session.add(
             _event(
                 row.id,
                 kind,
-                actor_id=actor_id,
+                actor_id=decider.user_id,
                 revision=row.revision,
                 step=step_number,
                 now=now,
                 feedback=feedback,
+                data=data,
             )
         )
         await session.flush()
         return DecisionResult(
             request=await get_request(session, request_id=row.id),
             decision=decision,
-            actor_id=actor_id,
+            actor_id=decider.user_id,
             feedback=feedback,
             outcome=outcome,
             at=now,
             step=step_number,
+            on_behalf_of=granted.on_behalf_of,
         )
     raise ReviewConflict("review.errors.busy")
+
+
+def _check_comment(snapshot: RequestSnapshot, decider: Decider) -> None:
+    if decider.user_id == snapshot.requester_id:
+        raise ReviewNotAllowed("review.errors.own_comment")
+    if snapshot.status not in OPEN_FOR_COMMENT:
+        raise _closed(snapshot)
+    if not may_comment(
+        actor=decider.user_id,
+        requester=snapshot.requester_id,
+        approvers={u for step in snapshot.steps for u in step.approvers},
+        invitees=snapshot.invitees,
+        is_manager=decider.is_manager,
+        is_admin=decider.is_admin,
+    ):
+        raise ReviewNotAllowed("review.errors.not_reviewer")
 
 
 async def _comment(
     session: AsyncSession,
     *,
     ref: RequestRef,
-    actor_id: str,
+    decider: Decider,
     feedback: Feedback,
-    is_admin: bool,
     now: datetime,
 ) -> DecisionResult:
     snapshot = await get_request(session, request_id=ref.request_id)
-    if actor_id == snapshot.requester_id:
-        raise ReviewNotAllowed("review.errors.own_comment")
-    if snapshot.status not in OPEN_FOR_COMMENT:
-        raise _closed(snapshot)
-    everyone = {u for step in snapshot.steps for u in step.approvers}
-    if actor_id not in everyone and not is_admin:
-        raise ReviewNotAllowed("review.errors.not_reviewer")
+    _check_comment(snapshot, decider)
     session.add(
         _event(
             snapshot.id,
             EventKind.COMMENTED,
-            actor_id=actor_id,
+            actor_id=decider.user_id,
             revision=snapshot.revision,
             step=snapshot.current_step,
             now=now,
@@ -610,7 +745,7 @@ async def _comment(
     return DecisionResult(
         request=snapshot,
         decision=Decision.COMMENT,
-        actor_id=actor_id,
+        actor_id=decider.user_id,
         feedback=feedback,
         outcome="commented",
         at=now,
@@ -619,31 +754,18 @@ async def _comment(
 
 
 async def check_can_decide(
-    session: AsyncSession, *, ref: RequestRef, actor_id: str, decision: Decision, is_admin: bool
+    session: AsyncSession, *, ref: RequestRef, decider: Decider, decision: Decision
 ) -> RequestSnapshot:
     """The same rules as :func:`decide`, checked before a feedback modal opens (nothing is written),
-    so a refusal comes at the click rather than after typing."""
+    so a refusal comes at the click rather than after typing. The modal then carries the step it
+    shows (``ModalMeta.step``), and its submission counts for that step only."""
     snapshot = await get_request(session, request_id=ref.request_id)
     if decision is Decision.COMMENT:
-        if actor_id == snapshot.requester_id:
-            raise ReviewNotAllowed("review.errors.own_comment")
-        if snapshot.status not in OPEN_FOR_COMMENT:
-            raise _closed(snapshot)
-        if actor_id not in {u for s in snapshot.steps for u in s.approvers} and not is_admin:
-            raise ReviewNotAllowed("review.errors.not_reviewer")
+        _check_comment(snapshot, decider)
         return snapshot
-    if actor_id == snapshot.requester_id:
-        raise ReviewNotAllowed("review.errors.own_request")
-    if snapshot.status is not Status.PENDING:
-        raise _closed(snapshot)
-    if snapshot.revision != ref.revision:
-        raise ReviewConflict("review.errors.stale", revision=snapshot.revision)
-    step = snapshot.step
-    approvers = step.approvers if step else ()
-    if actor_id not in approvers and not is_admin:
-        raise ReviewNotAllowed("review.errors.not_approver", users=list(approvers))
-    if decision is Decision.APPROVE and step is not None and actor_id in step.approved_by:
-        raise ReviewConflict("review.errors.already_approved", users=list(step.waiting_on))
+    _authorize(
+        snapshot, decider=decider, decision=decision, revision=ref.revision, seen_step=None, checking=True
+    )
     return snapshot
 
 

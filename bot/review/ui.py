@@ -33,6 +33,7 @@ from slack_sdk.models.views import View
 from bot.config import AccountSettings, Settings, is_usergroup_id
 from bot.i18n import Translator
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Status
+from bot.review.policy import ResolvedStep
 from bot.review.publishing import check_published_at
 from bot.review.records import (
     DecisionResult,
@@ -43,10 +44,14 @@ from bot.review.records import (
     RequestList,
     RequestSnapshot,
     ResubmitResult,
+    StepView,
 )
 from bot.review.text import DiffLine, check_length, excerpt, line_diff
 from bot.slack.blocks import (
+    MESSAGE_BLOCKS_MAX,
+    MESSAGE_TEXT_BUDGET,
     Message,
+    block_text_length,
     context,
     divider,
     escape,
@@ -56,7 +61,7 @@ from bot.slack.blocks import (
     link,
     mrkdwn,
     plain,
-    quote,
+    quote_sections,
     slack_date,
     truncate,
 )
@@ -474,6 +479,7 @@ def validate_request(
 
 
 def _request_summary(request: RequestSnapshot, *, settings: Settings, t: Translator) -> Block:
+    """One line about the request (the publish form: the requester knows their own draft)."""
     account = settings.account(request.account_key)
     return context(
         t(
@@ -484,6 +490,39 @@ def _request_summary(request: RequestSnapshot, *, settings: Settings, t: Transla
             excerpt=escape(excerpt(request.text, 120)),
         )
     )
+
+
+def draft_blocks(text: str) -> list[Block]:
+    """The whole draft as quoted sections (one per 3,000 characters, as Slack counts them)."""
+    return [mrkdwn(section) for section in quote_sections(text)]
+
+
+def _decision_summary(request: RequestSnapshot, *, settings: Settings, t: Translator) -> list[Block]:
+    """What a decision modal shows of the request: who, which account, revision and step, and the
+    *whole* draft with its link (issue 13 item 5: reviewers see everything they approve)."""
+    account = settings.account(request.account_key)
+    blocks: list[Block] = [
+        context(
+            t(
+                "review.feedback.about_step",
+                requester=who(request.requester_id),
+                account=escape(account_label(account, request.account_key)),
+                revision=request.revision,
+                step=request.current_step + 1,
+                steps=max(len(request.steps), 1),
+            )
+        ),
+        *draft_blocks(request.text),
+    ]
+    if request.link_url:
+        blocks.append(context(t("review.message.link", link=link(request.link_url, request.link_url))))
+    return blocks
+
+
+def _decision_meta(request: RequestSnapshot, decision: Decision) -> ModalMeta:
+    """A decision modal's metadata: the request as shown and, but for comments, the step it shows."""
+    step = None if decision is Decision.COMMENT else request.current_step
+    return ModalMeta(ref=request.ref, decision=decision, step=step)
 
 
 def _reasons_input(*, settings: Settings, t: Translator, required: bool) -> InputBlock:
@@ -514,7 +553,7 @@ def build_feedback_modal(
     """Structured feedback for Request changes, Reject or Comment (reasons required for the first two)."""
     blocks: list[Block] = [
         context(t(f"review.feedback.intro.{decision.value}")),
-        _request_summary(request, settings=settings, t=t),
+        *_decision_summary(request, settings=settings, t=t),
     ]
     if decision.needs_reasons:
         blocks.append(_reasons_input(settings=settings, t=t, required=True))
@@ -543,7 +582,7 @@ def build_feedback_modal(
         t(f"review.feedback.title.{decision.value}"),
         callback_id=CallbackId.FEEDBACK,
         blocks=blocks,
-        meta=ModalMeta(ref=request.ref, decision=decision),
+        meta=_decision_meta(request, decision),
         submit=t(f"review.feedback.submit.{decision.value}"),
         t=t,
     )
@@ -553,7 +592,7 @@ def build_approve_modal(request: RequestSnapshot, *, settings: Settings, t: Tran
     """Approve with an optional comment (the submit button is the approval)."""
     blocks: list[Block] = [
         context(t("review.feedback.intro.approve")),
-        _request_summary(request, settings=settings, t=t),
+        *_decision_summary(request, settings=settings, t=t),
         _text_input(
             BlockId.WHAT_WORKS,
             ActionId.WHAT_WORKS,
@@ -566,7 +605,7 @@ def build_approve_modal(request: RequestSnapshot, *, settings: Settings, t: Tran
         t("review.feedback.title.approve"),
         callback_id=CallbackId.APPROVE,
         blocks=blocks,
-        meta=ModalMeta(ref=request.ref, decision=Decision.APPROVE),
+        meta=_decision_meta(request, Decision.APPROVE),
         submit=t("review.feedback.submit.approve"),
         t=t,
     )
@@ -738,23 +777,28 @@ def status_line(request: RequestSnapshot, *, settings: Settings, t: Translator) 
     return line
 
 
-def build_review_message(
+#: Room a review message keeps, when its draft is checked at submit, for what is added after it
+#: is posted: the decision and its reasons (a base), and per approver of its largest step a
+#: mention under "approved so far" and an "away until …, delegate …" entry.
+GROWTH_TEXT_BASE = 600
+GROWTH_TEXT_PER_APPROVER = 60
+#: Blocks added later (the away line; a decided message has fewer, not more).
+GROWTH_BLOCKS = 1
+
+
+def _review_parts(
     request: RequestSnapshot,
     *,
     settings: Settings,
     t: Translator,
-    away: Mapping[str, date] | None = None,
-) -> Message:
-    """The request as posted in the review channel, in any state (buttons only while they apply).
-
-    Args:
-        away: users away (App Home) with their last away day; the current step's approvers among
-            them are named under the buttons, so the requester knows who will not answer soon.
-    """
+    away: Mapping[str, date] | None,
+    delegates: Mapping[str, str] | None,
+) -> tuple[list[Block], list[Block], list[Block]]:
+    """The review message in three parts: what comes before the draft, the draft, what follows."""
     tz = settings.tz
     account = settings.account(request.account_key)
     label = account_label(account, request.account_key)
-    blocks: list[Block] = [
+    head: list[Block] = [
         header(t("review.message.header", account=label)),
         fields(
             [
@@ -768,33 +812,138 @@ def build_review_message(
         ),
     ]
     if request.feedback_wanted:
-        blocks.append(
-            mrkdwn(t("review.message.wanted", text=escape(truncate(request.feedback_wanted, 1000))))
-        )
-    blocks.append(mrkdwn(quote(request.text)))
+        head.append(mrkdwn(t("review.message.wanted", text=escape(truncate(request.feedback_wanted, 1000)))))
+    tail: list[Block] = []
     if request.link_url:
-        blocks.append(context(t("review.message.link", link=link(request.link_url, request.link_url))))
-    blocks.append(divider())
-    blocks.append(mrkdwn(status_line(request, settings=settings, t=t)))
+        tail.append(context(t("review.message.link", link=link(request.link_url, request.link_url))))
+    tail.append(divider())
+    tail.append(mrkdwn(status_line(request, settings=settings, t=t)))
+    if request.invitees and request.status in (Status.PENDING, Status.CHANGES_REQUESTED):
+        tail.append(context(t("review.message.invitees", users=who_list(request.invitees, t))))
     if request.status is Status.PENDING:
-        blocks.append(_decision_buttons(request, t))
+        tail.append(_decision_buttons(request, t))
         groups = dict.fromkeys(u for step in request.steps for u in step.approvers if is_usergroup_id(u))
         if groups:  # Slack has not named their members yet: said, never left out silently
-            blocks.append(context(t("review.message.group_unknown", groups=", ".join(map(who, groups)))))
+            tail.append(context(t("review.message.group_unknown", groups=", ".join(map(who, groups)))))
         step_away = {u: d for u, d in (away or {}).items() if request.step and u in request.step.approvers}
         if step_away:
-            blocks.append(context(_away_line(step_away, t)))
+            tail.append(context(_away_line(step_away, t, delegates=delegates)))
     elif request.status is Status.CHANGES_REQUESTED:
-        blocks.append(ActionsBlock(block_id=BlockId.ACTIONS, elements=[resubmit_button(request, t)]))
+        tail.append(ActionsBlock(block_id=BlockId.ACTIONS, elements=[resubmit_button(request, t)]))
     elif request.status is Status.APPROVED:
-        blocks.append(ActionsBlock(block_id=BlockId.ACTIONS, elements=[publish_button(request, t)]))
+        tail.append(ActionsBlock(block_id=BlockId.ACTIONS, elements=[publish_button(request, t)]))
+    return head, draft_blocks(request.text), tail
+
+
+def _size(rendered: Sequence[dict[str, Any]]) -> int:
+    return sum(block_text_length(block) for block in rendered)
+
+
+def build_review_message(
+    request: RequestSnapshot,
+    *,
+    settings: Settings,
+    t: Translator,
+    away: Mapping[str, date] | None = None,
+    delegates: Mapping[str, str] | None = None,
+) -> Message:
+    """The request as posted in the review channel, in any state (buttons only while they apply),
+    with the *whole* draft over as many sections as it takes (drafts are checked at submit by
+    :func:`draft_overflow`, so they fit with room to spare).
+
+    Args:
+        away: users away (App Home) with their last away day; the current step's approvers among
+            them are named under the buttons, so the requester knows who will not answer soon.
+        delegates: away approvers → the delegate who decides for them (named with them).
+    """
+    label = account_label(settings.account(request.account_key), request.account_key)
     fallback = t(
         "review.message.fallback",
         account=label,
         requester=who(request.requester_id),
         status=t(f"review.status_word.{request.status.value}"),
     )
-    return Message(text=fallback, blocks=fit_blocks(blocks))
+    head, draft, tail = _review_parts(request, settings=settings, t=t, away=away, delegates=delegates)
+    rendered_head = [b.to_dict() for b in head]
+    rendered_draft = [b.to_dict() for b in draft]
+    rendered_tail = [b.to_dict() for b in tail]
+    whole = [*rendered_head, *rendered_draft, *rendered_tail]
+    if len(whole) <= MESSAGE_BLOCKS_MAX and _size(whole) <= MESSAGE_TEXT_BUDGET:
+        return Message(text=fallback, blocks=whole)
+    # Only a draft stored before drafts were checked at submit gets here: show what fits and say
+    # plainly that the rest is not shown (never a silent cut), keeping the buttons.
+    notice = context(t("review.message.draft_cut", length=f"{len(request.text):,}")).to_dict()
+    room = MESSAGE_TEXT_BUDGET - _size([*rendered_head, *rendered_tail, notice])
+    count_room = MESSAGE_BLOCKS_MAX - len(rendered_head) - len(rendered_tail) - 1
+    shown: list[dict[str, Any]] = []
+    for block in rendered_draft:
+        if len(shown) >= count_room or block_text_length(block) > room:
+            break
+        shown.append(block)
+        room -= block_text_length(block)
+    return Message(text=fallback, blocks=[*rendered_head, *shown, notice, *rendered_tail])
+
+
+def draft_overflow(request: RequestSnapshot, *, settings: Settings, t: Translator) -> int:
+    """By how many characters ``request``'s review message would be too long to show its whole draft,
+    keeping room for what is added later (:data:`GROWTH_TEXT_BASE`…); 0 when it fits.
+
+    The request and resubmit forms refuse a draft with an overflow (issue 13 item 5): a draft that
+    cannot be shown whole is never sent to reviewers.
+    """
+    head, draft, tail = _review_parts(request, settings=settings, t=t, away=None, delegates=None)
+    rendered = [b.to_dict() for b in (*head, *draft, *tail)]
+    largest = max((len(step.approvers) for step in request.steps), default=1)
+    reserve = GROWTH_TEXT_BASE + GROWTH_TEXT_PER_APPROVER * largest
+    over = _size(rendered) + reserve - MESSAGE_TEXT_BUDGET
+    if len(rendered) + GROWTH_BLOCKS > MESSAGE_BLOCKS_MAX:
+        over = max(over, 1)
+    return max(over, 0)
+
+
+def preview_request(
+    *,
+    requester: str,
+    account_key: str,
+    text: str,
+    planned_at: datetime | None,
+    link_url: str | None,
+    feedback_wanted: str,
+    chain: Sequence[ResolvedStep],
+    invitees: Sequence[str],
+    now: datetime,
+) -> RequestSnapshot:
+    """A new request as its review message will first show it (not stored), for :func:`draft_overflow`."""
+    return RequestSnapshot(
+        id=0,
+        requester_id=requester,
+        account_key=account_key,
+        status=Status.PENDING,
+        current_step=0,
+        revision=1,
+        version=1,
+        text=text,
+        planned_at=planned_at,
+        due_at=planned_at,
+        link_url=link_url,
+        feedback_wanted=feedback_wanted,
+        channel_id=None,
+        message_ts=None,
+        created_at=now,
+        waiting_since=now,
+        decided_at=None,
+        published_at=None,
+        steps=tuple(StepView(number, step.approvers, step.mode) for number, step in enumerate(chain)),
+        invitees=tuple(invitees),
+    )
+
+
+def draft_error(request: RequestSnapshot, *, settings: Settings, t: Translator) -> dict[str, str]:
+    """The request form's inline error when the draft could not be shown whole (else empty)."""
+    over = draft_overflow(request, settings=settings, t=t)
+    if not over:
+        return {}
+    return {BlockId.DRAFT: t("review.modal.errors.too_long_to_show", over=f"{over:,}")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,7 +975,10 @@ def _decision_headline(result: DecisionResult, *, t: Translator) -> str:
         "step": result.step + 1,
         "steps": max(len(request.steps), 1),
     }
-    return t(f"review.outcome.{result.outcome}", **params)
+    line = t(f"review.outcome.{result.outcome}", **params)
+    if result.on_behalf_of:
+        line += " " + t("review.outcome.on_behalf", users=who_list(result.on_behalf_of, t))
+    return line
 
 
 def build_decision_reply(result: DecisionResult, *, settings: Settings, t: Translator) -> Message:
@@ -922,12 +1074,15 @@ def build_published_reply(result: PublishResult, *, settings: Settings, t: Trans
     return Message(text=t("review.publish.reply_fallback"), blocks=[mrkdwn(text)])
 
 
-def _away_line(away: Mapping[str, date], t: Translator) -> str:
-    names = ", ".join(
-        t("review.reminder.away_user", user=who(user), until=f"{until.month}/{until.day}")
-        for user, until in away.items()
-    )
-    return t("review.reminder.away", users=names)
+def _away_line(away: Mapping[str, date], t: Translator, *, delegates: Mapping[str, str] | None = None) -> str:
+    def entry(user: str, until: date) -> str:
+        delegate = (delegates or {}).get(user)
+        day = f"{until.month}/{until.day}"
+        if delegate:
+            return t("review.reminder.away_user_delegate", user=who(user), until=day, delegate=who(delegate))
+        return t("review.reminder.away_user", user=who(user), until=day)
+
+    return t("review.reminder.away", users=", ".join(entry(user, until) for user, until in away.items()))
 
 
 def build_reminder(
@@ -938,6 +1093,7 @@ def build_reminder(
     t: Translator,
     to: Sequence[str] | None = None,
     away: Mapping[str, date] | None = None,
+    delegates: Mapping[str, str] | None = None,
 ) -> Message:
     """The reminder in the request's thread.
 
@@ -945,6 +1101,7 @@ def build_reminder(
         to: who is reminded (default: the current step's approvers who have not acted); the
             App Home's away mode routes around approvers who are away.
         away: approvers skipped because they are away, with their last away day.
+        delegates: away approvers → their delegate (reminded instead of them).
     """
     step = request.step
     text = t(
@@ -956,7 +1113,7 @@ def build_reminder(
     )
     blocks: list[Block] = [mrkdwn(text)]
     if away:
-        blocks.append(context(_away_line(away, t)))
+        blocks.append(context(_away_line(away, t, delegates=delegates)))
     return Message(text=t("review.reminder.fallback"), blocks=blocks)
 
 

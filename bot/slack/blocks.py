@@ -7,6 +7,7 @@ nobody. Slack's limits are enforced here once (section 3,000 characters, 50 bloc
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,10 +51,100 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     return cut + ellipsis
 
 
-def quote(text: str, limit: int = SECTION_MAX) -> str:
-    """User text as a mrkdwn block quote, escaped and cut to ``limit``."""
-    body = truncate(escape(text), limit - 200)
-    return "\n".join("&gt; " + line if line else "&gt;" for line in body.split("\n"))
+def slack_length(text: str) -> int:
+    """``text``'s length as Slack may count it: UTF-16 code units, so a character outside the BMP
+    (most emoji) counts 2. Never less than Python's code-point count, so a text within a limit
+    by this measure is within it by either."""
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
+
+
+_QUOTE = "&gt; "
+_EMPTY_QUOTE = "&gt;"
+#: Code points that belong to the character before them: cutting in front of one would split
+#: what the reader sees as one character (a combining accent, a ZWJ emoji sequence, a variation
+#: selector, a skin tone, a keycap, a tag sequence).
+_JOINERS = frozenset({0x200C, 0x200D, 0xFE0E, 0xFE0F, 0x20E3})
+
+
+def _joins_previous(char: str) -> bool:
+    code = ord(char)
+    return (
+        code in _JOINERS
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or 0xDC00 <= code <= 0xDFFF  # a low surrogate (text decoded with lone surrogates)
+        or unicodedata.combining(char) != 0
+    )
+
+
+def _may_cut_before(text: str, i: int) -> bool:
+    """Whether a section may end between ``text[i - 1]`` and ``text[i]``."""
+    if i <= 0 or i >= len(text):
+        return True
+    if _joins_previous(text[i]) or ord(text[i - 1]) == 0x200D:
+        return False
+    # Two regional indicators make one flag.
+    flag = range(0x1F1E6, 0x1F200)
+    if ord(text[i - 1]) in flag and ord(text[i]) in flag:
+        run = 0
+        j = i - 1
+        while j >= 0 and ord(text[j]) in flag:
+            run += 1
+            j -= 1
+        return run % 2 == 0
+    return True
+
+
+def _quoted_line_pieces(line: str, limit: int) -> list[str]:
+    """One line of user text as quoted, escaped pieces of at most ``limit`` (as Slack counts). The
+    line is cut in the *unescaped* text, so a cut can never fall inside ``&amp;``/``&lt;``/``&gt;``."""
+    if not line:
+        return [_EMPTY_QUOTE]
+    rendered = _QUOTE + escape(line)
+    if slack_length(rendered) <= limit:
+        return [rendered]
+    room = limit - len(_QUOTE)
+    pieces: list[str] = []
+    start = 0
+    while start < len(line):
+        used, end, last_cut = 0, start, None
+        while end < len(line):
+            size = slack_length(escape(line[end]))
+            if used + size > room:
+                break
+            used += size
+            end += 1
+            if _may_cut_before(line, end):
+                last_cut = end
+        # A run of joined characters longer than a section (never typed by a person) is cut anyway.
+        cut = last_cut if last_cut is not None and last_cut > start else max(end, start + 1)
+        pieces.append(_QUOTE + escape(line[start:cut]))
+        start = cut
+    return pieces
+
+
+def quote_sections(text: str, limit: int = SECTION_MAX) -> list[str]:
+    """User text as mrkdwn block quotes, escaped, *whole*: as many pieces as it takes, each at most
+    ``limit`` characters as Slack counts them (:func:`slack_length`), for one section block each.
+
+    Pieces end between lines where possible; a line longer than a section is cut on a character
+    boundary of the unescaped text (never inside an escape entity, a surrogate pair or a combined
+    character). Nothing is left out: joining the pieces' lines gives back every line of ``text``.
+    """
+    sections: list[str] = []
+    lines: list[str] = []
+    used = 0
+    for line in text.split("\n"):
+        for piece in _quoted_line_pieces(line, limit):
+            size = slack_length(piece)
+            if lines and used + 1 + size > limit:
+                sections.append("\n".join(lines))
+                lines, used = [], 0
+            used += size + (1 if lines else 0)
+            lines.append(piece)
+    if lines:
+        sections.append("\n".join(lines))
+    return sections
 
 
 def slack_date(moment: datetime, fallback: str, token: str = "{date_short_pretty} {time}") -> str:

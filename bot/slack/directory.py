@@ -162,6 +162,19 @@ class Directory:
                 return True
         return False
 
+    async def is_manager_within(self, client: AsyncWebClient, user_id: str, *, wait: float) -> bool | None:
+        """:meth:`is_manager_known`, after asking Slack (up to ``wait`` s) for the manager groups not
+        known yet; ``None`` when the answer still depends on one of them. Stale groups are refreshed
+        in the background."""
+        groups = [g for g in self._settings.roles.managers if is_usergroup_id(g)]
+        self.refresh(client, [g for g in groups if g in self._entries])
+        missing = [g for g in groups if g not in self._entries]
+        if missing and self.is_manager_known(user_id) is None:
+            async with asyncio.TaskGroup() as tasks:
+                for group in missing:
+                    tasks.create_task(self.resolve(client, group, wait=wait))
+        return self.is_manager_known(user_id)
+
     async def aclose(self) -> None:
         """Cancel fetches still running (shutdown)."""
         tasks = list(self._fetching.values())

@@ -2,7 +2,7 @@
 a post may already be in the channel (``attempted_at``, written before every chat.postMessage).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,11 +22,11 @@ async def test_an_all_step_keeps_waiting_on_the_others_after_one_approval(deps: 
         await review_service.decide(
             session,
             ref=RequestRef(both.id, 1, 1),
-            actor_id=MANAGER,
+            decider=review_service.Decider(MANAGER, is_manager=True),
             decision=Decision.APPROVE,
             feedback=Feedback(),
-            is_admin=False,
             now=NOW,
+            seen_step=0,
         )
     async with deps.sessions() as session:
         manager = await service.waiting_page(session, user_id=MANAGER)

@@ -153,7 +153,8 @@ def decision_submission(
     request: RequestSnapshot, user: str, *, decision: Decision = Decision.APPROVE, view_id: str = "V0DEC0001"
 ) -> dict[str, Any]:
     """An approve (or reject / request-changes) modal as the reviewer submits it."""
-    meta = ModalMeta(ref=request.ref, decision=decision).encode()
+    step = None if decision is Decision.COMMENT else request.current_step
+    meta = ModalMeta(ref=request.ref, decision=decision, step=step).encode()
     values: dict[str, Any] = {
         BlockId.WHAT_WORKS: {ActionId.WHAT_WORKS: payloads.text_input(None)},
         BlockId.COMMENT: {ActionId.FEEDBACK_COMMENT: payloads.text_input(f"{user} より")},

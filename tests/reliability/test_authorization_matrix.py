@@ -1,9 +1,16 @@
-"""Authorization matrix (issue 8 item 6): every action × every role, as one table, through signed requests.
+"""Authorization matrix (issue 8 item 6, issue 13 item 4): every action × every role, as one table,
+through signed requests.
 
-The request under test waits on a two-step chain: step 1 is the configured manager, step 2 another
-approver who is not a manager. For the review actions both halves are tried: the click (which
-opens the modal or is refused) and the submission a tampered client could send without the click
-(which is recorded or refused); they must agree with the table, and a refusal writes nothing.
+The request under test is made through the real request modal on a two-step policy: step 1 is the
+configured manager, step 2 another approver who is not a manager; the requester picked a colleague
+(not a manager) as reviewer and left the manager out. For the review actions both halves are tried:
+the click (which opens the modal or is refused) and the submission a tampered client could send without
+the click (which is recorded or refused); they must agree with the table, and a refusal writes nothing.
+
+Roles beyond the original five: the reviewer the requester picked (notified, may comment, decides
+nothing), a manager outside the chain (a member of a manager user group) and the delegate an away
+step-1 approver named on the App Home (a manager; decides on their behalf). Multi-step chains × admin
+and managers are :func:`test_an_approval_moves_a_multi_step_chain_exactly_one_step`.
 """
 
 from __future__ import annotations
@@ -16,44 +23,49 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import Deps
+from bot.config import Settings
 from bot.home.ids import ActionId as HomeActionId
 from bot.home.ids import BlockId as HomeBlockId
 from bot.home.ids import CallbackId as HomeCallbackId
 from bot.home.models import UserState
 from bot.kpi.models import KpiTarget, KpiValue
-from bot.review import service
-from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Status
+from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.models import ReviewEvent, ReviewRequest
-from bot.review.policy import ResolvedStep
-from tests.conftest import ADMIN, MANAGER, NOW, OPERATOR
+from tests.conftest import ADMIN, GROUP_MEMBER, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import FakeSlack
 
 OTHER_STEP = "U0STEP2001"  # approves step 2 only; not a configured manager
 BYSTANDER = "U0BOB0001"  # an operator with nothing to do with the request
+PICKED = "U0PICKED01"  # the reviewer the requester picked; not a manager
 ROLES = {
     "operator": BYSTANDER,
     "approver of another step": OTHER_STEP,
     "manager": MANAGER,
     "admin": ADMIN,
     "requester": OPERATOR,
+    "picked reviewer": PICKED,
+    "manager outside the chain": GROUP_MEMBER,
+    "delegate": MANAGER2,
 }
 Y, N = True, False
 
-#: action → allowed for (operator, approver of another step, manager, admin, requester)
-MATRIX: dict[str, tuple[bool, bool, bool, bool, bool]] = {
-    "approve": (N, N, Y, Y, N),
-    "request changes": (N, N, Y, Y, N),
-    "reject": (N, N, Y, Y, N),
-    "comment": (N, Y, Y, Y, N),
-    "resubmit": (N, N, N, N, Y),
-    "mark as published": (N, N, N, Y, Y),
-    "/sns-kpi set": (N, N, Y, Y, N),
-    "/sns-kpi target": (N, N, N, Y, N),
-    "home: record value": (N, N, Y, Y, N),
-    "home: digest preview": (N, N, N, Y, N),
-    "home: away mode": (N, N, Y, Y, N),  # admins count as managers (bot.slack.directory)
+#: action → allowed for (operator, approver of another step, manager, admin, requester,
+#: picked reviewer, manager outside the chain, delegate)
+MATRIX: dict[str, tuple[bool, ...]] = {
+    "approve": (N, N, Y, Y, N, N, Y, Y),
+    "request changes": (N, N, Y, Y, N, N, Y, Y),
+    "reject": (N, N, Y, Y, N, N, Y, Y),
+    "comment": (N, Y, Y, Y, N, Y, Y, Y),
+    "resubmit": (N, N, N, N, Y, N, N, N),
+    "mark as published": (N, N, N, Y, Y, N, N, N),
+    "/sns-kpi set": (N, N, Y, Y, N, N, Y, Y),
+    "/sns-kpi target": (N, N, N, Y, N, N, N, N),
+    "home: record value": (N, N, Y, Y, N, N, Y, Y),
+    "home: digest preview": (N, N, N, Y, N, N, N, N),
+    "home: away mode": (N, N, Y, Y, N, N, Y, Y),  # admins count as managers (bot.slack.directory)
+    "home: name a delegate": (N, N, Y, Y, N, N, Y, Y),
 }
 DECISIONS = {
     "approve": (ActionId.APPROVE, Decision.APPROVE, CallbackId.APPROVE),
@@ -66,10 +78,23 @@ CELLS = [
     for action, allowed in MATRIX.items()
     for i, role in enumerate(ROLES)
 ]
+#: The step-1 manager is away until then and named the delegate (set up for the "delegate" column).
+AWAY_UNTIL = date(2026, 11, 25)
+
+
+@pytest.fixture
+def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
+    def change(raw: dict[str, Any]) -> None:
+        raw["accounts"][0]["approval"] = [
+            {"approvers": [MANAGER], "mode": "any"},
+            {"approvers": [OTHER_STEP], "mode": "any"},
+        ]
+
+    return make_settings(db_url=db_url, api_url=fake_slack.api_url, change=change)
 
 
 def test_the_matrix_covers_every_action_and_role() -> None:
-    assert len(CELLS) == 11 * 5
+    assert len(CELLS) == 12 * 8
     assert set(MATRIX) == {
         *DECISIONS,
         "resubmit",
@@ -79,6 +104,7 @@ def test_the_matrix_covers_every_action_and_role() -> None:
         "home: record value",
         "home: digest preview",
         "home: away mode",
+        "home: name a delegate",
     }
 
 
@@ -87,25 +113,40 @@ async def _count(deps: Deps, model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def _new_request(deps: Deps, status: Status) -> ModalMeta:
-    """A request by the requester waiting on [manager] then [other step]; returns its modal metadata."""
+async def _new_request(sender: SlackSender, deps: Deps, status: Status) -> ModalMeta:
+    """A request made through the request modal by the requester, who picked only PICKED as reviewer
+    (the configured chain stays: [manager] then [other step]); returns its modal metadata."""
+    values = {
+        BlockId.ACCOUNT: {ActionId.ACCOUNT: payloads.selected_option("x_corp")},
+        BlockId.DRAFT: {ActionId.DRAFT: payloads.text_input("冬の限定ブレンドが登場")},
+        BlockId.PLANNED: {
+            ActionId.PLANNED: {
+                "type": "datetimepicker",
+                "selected_date_time": int((NOW + timedelta(days=2)).timestamp()),
+            }
+        },
+        "review_reviewers.x_corp": {
+            ActionId.REVIEWERS: {"type": "multi_users_select", "selected_users": [PICKED]}
+        },
+    }
+    done = await sender.interactive(
+        payloads.view_submission(CallbackId.REQUEST, values, user_id=OPERATOR, view_id="V0REQ0001")
+    )
+    assert (done.status, done.body) == (200, b"")
+    await deps.inflight.drain(5)
     async with deps.sessions.begin() as session:
-        snapshot = await service.create_request(
-            session,
-            requester_id=OPERATOR,
-            account_key="x_corp",
-            text="冬の限定ブレンドが登場",
-            planned_at=NOW + timedelta(days=2),
-            link_url=None,
-            feedback_wanted="",
-            chain=(ResolvedStep((MANAGER,), "any"), ResolvedStep((OTHER_STEP,), "any")),
-            now=NOW,
-        )
+        row = (await session.scalars(select(ReviewRequest))).one()
         if status is not Status.PENDING:
             await session.execute(
-                update(ReviewRequest).where(ReviewRequest.id == snapshot.id).values(status=status.value)
+                update(ReviewRequest).where(ReviewRequest.id == row.id).values(status=status.value)
             )
-    return ModalMeta(ref=snapshot.ref)
+        return ModalMeta(ref=RequestRef(row.id, row.revision, row.version))
+
+
+async def _away_with_delegate(deps: Deps) -> None:
+    """The step-1 manager is away and named the delegate (an App Home setting)."""
+    async with deps.sessions.begin() as session:
+        session.add(UserState(user_id=MANAGER, away_until=AWAY_UNTIL, delegate_id=MANAGER2, updated_at=NOW))
 
 
 async def _state(deps: Deps) -> tuple[int, ...]:
@@ -118,11 +159,20 @@ async def _state(deps: Deps) -> tuple[int, ...]:
                 )
             ).all()
         )
+        users = tuple(
+            (
+                await session.execute(
+                    select(UserState.user_id, UserState.away_until, UserState.delegate_id).order_by(
+                        UserState.user_id
+                    )
+                )
+            ).all()
+        )
     return (
         await _count(deps, ReviewEvent),
         await _count(deps, KpiValue),
         await _count(deps, KpiTarget),
-        await _count(deps, UserState),
+        hash(users),
         hash(statuses),
     )
 
@@ -209,26 +259,33 @@ async def test_authorization_matrix(
 ) -> None:
     user = ROLES[role]
     t = deps.t
+    if role == "delegate":
+        await _away_with_delegate(deps)
     if action in DECISIONS:
         action_id, decision, callback = DECISIONS[action]
-        meta = await _new_request(deps, Status.PENDING)
+        meta = await _new_request(sender, deps, Status.PENDING)
         assert meta.ref is not None
         assert await _click(sender, fake_slack, deps, action_id, meta.ref.encode(), user) is allowed
         before = await _state(deps)
+        step = None if decision is Decision.COMMENT else 0  # what the modal carries
         recorded = await _submit(
-            sender, deps, callback, _feedback(decision), ModalMeta(meta.ref, decision), user
+            sender, deps, callback, _feedback(decision), ModalMeta(meta.ref, decision, step), user
         )
         assert recorded is allowed
         assert (await _state(deps) != before) is allowed
+        if allowed and role == "delegate" and decision is not Decision.COMMENT:
+            async with deps.sessions() as session:
+                data = await session.scalar(select(ReviewEvent.data).order_by(ReviewEvent.id.desc()).limit(1))
+            assert data == {"as": "delegate", "on_behalf_of": [MANAGER]}  # the audit trail says so
     elif action == "resubmit":
-        meta = await _new_request(deps, Status.CHANGES_REQUESTED)
+        meta = await _new_request(sender, deps, Status.CHANGES_REQUESTED)
         assert meta.ref is not None
         assert await _click(sender, fake_slack, deps, ActionId.RESUBMIT, meta.ref.encode(), user) is allowed
         before = await _state(deps)
         assert await _submit(sender, deps, CallbackId.RESUBMIT, _resubmit_values(), meta, user) is allowed
         assert (await _state(deps) != before) is allowed
     elif action == "mark as published":
-        meta = await _new_request(deps, Status.APPROVED)
+        meta = await _new_request(sender, deps, Status.APPROVED)
         assert meta.ref is not None
         assert await _click(sender, fake_slack, deps, ActionId.PUBLISH, meta.ref.encode(), user) is allowed
         before = await _state(deps)
@@ -283,6 +340,15 @@ async def test_authorization_matrix(
         if action == "home: digest preview":
             click = payloads.block_action(HomeActionId.DIGEST_PREVIEW, user_id=user, view=home_view)
             refusal = t("common.errors.not_admin")
+        elif action == "home: name a delegate":
+            named = MANAGER if user != MANAGER else MANAGER2
+            click = payloads.block_action(
+                HomeActionId.DELEGATE,
+                user_id=user,
+                view=home_view,
+                action={"type": "users_select", "selected_user": named},
+            )
+            refusal = t("home.errors.away_managers")
         else:
             click = payloads.block_action(
                 HomeActionId.AWAY_UNTIL,
@@ -296,13 +362,86 @@ async def test_authorization_matrix(
         await deps.inflight.drain(5)
         said = await _told(fake_slack, user, dms)
         assert (refusal in said) is not allowed
-        if action == "home: away mode":
+        if action in ("home: away mode", "home: name a delegate"):
             assert (await _state(deps) != before) is allowed
-            if allowed:  # the answer is the Home itself, showing the away date
+            if allowed and action == "home: away mode":  # the answer is the Home, showing the date
                 await fake_slack.wait_for("views.publish")
                 assert [c.params["user_id"] for c in fake_slack.calls_to("views.publish")] == [user]
+            elif allowed:  # the Homes of both, showing who decides for whom
+                await fake_slack.wait_for("views.publish", count=2)
+                assert {c.params["user_id"] for c in fake_slack.calls_to("views.publish")} == {user, named}
             else:
                 assert said == [refusal]
         else:
             assert await _state(deps) == before  # a preview posts nothing and stores nothing
             assert len(said) == (2 if allowed else 1)
+
+
+STEP3 = "U0STEP3001"  # approves step 3 only; not a configured manager
+
+
+@pytest.mark.parametrize(
+    "role", ["admin", "manager", "manager outside the chain", "delegate"], ids=lambda r: r.replace(" ", "-")
+)
+async def test_an_approval_moves_a_multi_step_chain_exactly_one_step(
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps, role: str
+) -> None:
+    """Multi-step chains × admin and managers: on a three-step chain ([manager], [other step],
+    [step 3]), each approval by an admin, a manager, a manager outside the chain or a delegate moves
+    the request exactly one step, and the same submission sent again (twice at once, too) changes
+    nothing. On main an admin's repeated submission approved the next step as well."""
+    from bot.review import service
+    from bot.review.policy import ResolvedStep
+
+    user = ROLES[role]
+    if role == "delegate":
+        await _away_with_delegate(deps)
+    async with deps.sessions.begin() as session:
+        request = await service.create_request(
+            session,
+            requester_id=OPERATOR,
+            account_key="x_corp",
+            text="冬の限定ブレンドが登場",
+            planned_at=NOW + timedelta(days=2),
+            link_url=None,
+            feedback_wanted="",
+            chain=(
+                ResolvedStep((MANAGER,), "any"),
+                ResolvedStep((OTHER_STEP,), "any"),
+                ResolvedStep((STEP3,), "any"),
+            ),
+            now=NOW,
+        )
+    for step in range(3):
+        async with deps.sessions() as session:
+            row = await session.get(ReviewRequest, request.id)
+            assert row is not None and (row.current_step, row.status) == (step, Status.PENDING)
+            ref = RequestRef(row.id, row.revision, row.version)
+        submission = payloads.view_submission(
+            CallbackId.APPROVE,
+            _feedback(Decision.APPROVE),
+            private_metadata=ModalMeta(ref, Decision.APPROVE, step).encode(),
+            user_id=user,
+            view_id=f"V0STEP{step}",
+        )
+        replies = await asyncio.gather(*(sender.interactive(submission) for _ in range(2)))
+        replies.append(await sender.interactive(submission))
+        assert sorted(bool(r.body) for r in replies) == [False, True, True]  # one recorded, two refused
+        await deps.inflight.drain(5)
+    async with deps.sessions() as session:
+        row = await session.get(ReviewRequest, request.id)
+        events = (
+            await session.execute(
+                select(ReviewEvent.kind, ReviewEvent.actor_id, ReviewEvent.step, ReviewEvent.data)
+                .where(ReviewEvent.kind != "requested")
+                .order_by(ReviewEvent.id)
+            )
+        ).all()
+    assert row is not None and row.status == Status.APPROVED
+    first = {"as": "delegate", "on_behalf_of": [MANAGER]} if role == "delegate" else None
+    as_first = first or {"as": "approver" if role == "manager" else "override"}
+    assert [tuple(e) for e in events] == [
+        ("step_approved", user, 0, as_first),
+        ("step_approved", user, 1, {"as": "override"}),
+        ("approved", user, 2, {"as": "override"}),
+    ]

@@ -32,7 +32,7 @@ from bot.logs import configure_logging
 from bot.platforms import XClient
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
 from bot.review.models import ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.blocks import escape, link, quote, truncate
+from bot.slack.blocks import escape, link, quote_sections, truncate
 from tests.conftest import (
     ADMIN,
     APP_TOKEN,
@@ -58,6 +58,7 @@ CASES = logging.getLogger("reliability.cases")
 # ---------------------------------------------------------------------------------------------
 
 WRITE = "set recruiting_entries 12"  # an admin's command that would write a KPI value if it ran
+BYSTANDER = "U0BOB0001"  # neither an approver, a reviewer the requester picked, nor a manager
 
 
 def _headers(body: bytes, *, ts: int, secret: str = SIGNING_SECRET) -> dict[str, str]:
@@ -160,8 +161,9 @@ def test_escaped_text_cannot_contain_a_control_sequence(text: str, limit: int) -
     # A cut never leaves half an entity that Slack would show as "&am".
     cut = truncate(escaped, limit)
     assert all(ENTITY.match(cut, i) for i, ch in enumerate(cut) if ch == "&")
-    quoted = quote(text)
-    assert "<" not in quoted and ">" not in quoted.replace("&gt; ", "").replace("&gt;", "")
+    for quoted in quote_sections(text, limit=limit + 10):
+        assert "<" not in quoted and ">" not in quoted.replace("&gt; ", "").replace("&gt;", "")
+        assert all(ENTITY.match(quoted, i) for i, ch in enumerate(quoted) if ch == "&")
 
 
 @examples(max_examples=300, deadline=None, database=None)
@@ -288,7 +290,10 @@ async def test_no_user_text_reaches_slack_as_a_ping_or_a_link(
             }
             reply = await sender.interactive(
                 payloads.view_submission(
-                    callback, feedback, private_metadata=ModalMeta(ref, decision).encode(), user_id=MANAGER
+                    callback,
+                    feedback,
+                    private_metadata=ModalMeta(ref, decision, 0 if decision.needs_reasons else None).encode(),
+                    user_id=MANAGER,
                 )
             )
             assert (reply.status, reply.body) == (200, b""), text
@@ -556,26 +561,42 @@ async def test_private_metadata_changed_by_a_client_is_checked_against_the_store
     }
     cases = [
         # (who, callback, values, metadata as the client sent it, the refusal)
+        # Managers may decide any request (issue 13): someone who is neither approver nor manager.
         (
-            MANAGER,
+            BYSTANDER,
             CallbackId.APPROVE,
             comment,
-            ModalMeta(others, Decision.APPROVE),
+            ModalMeta(others, Decision.APPROVE, 0),
             "review.errors.not_approver",
         ),
         (
-            MANAGER,
+            BYSTANDER,
             CallbackId.FEEDBACK,
             reasons,
-            ModalMeta(others, Decision.REJECT),
+            ModalMeta(others, Decision.REJECT, 0),
             "review.errors.not_approver",
         ),
         (
             OPERATOR,
             CallbackId.APPROVE,
             comment,
-            ModalMeta(mine, Decision.APPROVE),
+            ModalMeta(mine, Decision.APPROVE, 0),
             "review.errors.own_request",
+        ),
+        # A decision modal that does not say which step it showed, or names a step not reached yet.
+        (
+            MANAGER,
+            CallbackId.APPROVE,
+            comment,
+            ModalMeta(mine, Decision.APPROVE),
+            "review.errors.form_outdated",
+        ),
+        (
+            MANAGER,
+            CallbackId.APPROVE,
+            comment,
+            ModalMeta(mine, Decision.APPROVE, 1),
+            "review.errors.wrong_step",
         ),
         (
             OPERATOR,
@@ -588,14 +609,14 @@ async def test_private_metadata_changed_by_a_client_is_checked_against_the_store
             MANAGER,
             CallbackId.APPROVE,
             comment,
-            ModalMeta(RequestRef(mine.request_id, 7, 1), Decision.APPROVE),
+            ModalMeta(RequestRef(mine.request_id, 7, 1), Decision.APPROVE, 0),
             "review.errors.stale",
         ),
         (
             MANAGER,
             CallbackId.APPROVE,
             comment,
-            ModalMeta(RequestRef(999_999, 1, 1), Decision.APPROVE),
+            ModalMeta(RequestRef(999_999, 1, 1), Decision.APPROVE, 0),
             "review.errors.not_found",
         ),
         (OPERATOR, CallbackId.RESUBMIT, resubmit, ModalMeta(others), "review.errors.not_requester"),

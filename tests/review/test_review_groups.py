@@ -31,7 +31,7 @@ from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER_GROUP, REVIEW_CHANNEL,
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import Call, FakeSlack
-from tests.reliability.faults_support import request_submission
+from tests.reliability.faults_support import decision_submission, request_submission, seed_request
 
 
 @pytest.fixture
@@ -166,3 +166,32 @@ async def test_the_home_kpi_form_never_asks_slack_before_its_ack(
         assert [
             (v.kpi_key, v.value, v.recorded_by) for v in (await session.scalars(select(KpiValue))).all()
         ] == [("recruiting_entries", 12.0, GROUP_MEMBER)]
+
+
+async def test_a_decision_submission_never_asks_slack_who_is_a_manager_before_its_ack(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    """A member of the managers' user group approves with no click before (the cache is cold, e.g.
+    the bot restarted with the modal open): asked to try again, with no Slack call before the ack;
+    the group is fetched after it, and the next try is recorded."""
+    request = await seed_request(deps, approvers=(MANAGER,))
+    submission = decision_submission(request, GROUP_MEMBER)
+    async with _work_after_acks_paused(deps, fake_slack) as before_ack:
+        first = await sender.interactive(submission)
+    assert before_ack == []
+    assert first.json() == {
+        "response_action": "errors",
+        "errors": {
+            "review_comment": "Slack からあなたの役割を時間内に確認できませんでした。"
+            "もう一度送信してください。入力内容は失われていません。"
+        },
+    }
+    await deps.inflight.drain(10)
+    await fake_slack.wait_for("usergroups.users.list")
+
+    again = await sender.interactive(decision_submission(request, GROUP_MEMBER, view_id="V0DEC0002"))
+    assert (again.status, again.body) == (200, b"")
+    await deps.inflight.drain(10)
+    async with deps.sessions() as session:
+        row = await session.scalar(select(ReviewRequest))
+    assert row is not None and row.status == "approved"  # a manager's approval satisfies the step

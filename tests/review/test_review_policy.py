@@ -9,12 +9,17 @@ from zoneinfo import ZoneInfo
 
 from bot.review.policy import (
     Alert,
+    Authority,
     ResolvedStep,
+    approval_completes,
+    authority,
     build_chain,
     calendar_for,
     cycle_business_hours,
     cycle_time,
     escalation_due_at,
+    invitees,
+    may_comment,
     next_alert,
     reminder_due_at,
     step_satisfied,
@@ -35,25 +40,77 @@ def _settings(**review: Any) -> Any:
     return make_settings(change=change)
 
 
-def test_chain_uses_chosen_reviewers_for_the_first_step_and_drops_the_requester_everywhere() -> None:
+def test_the_configured_chain_is_the_floor_and_picked_reviewers_only_become_invitees() -> None:
+    """Issue 13 item 4: on main the picked reviewers *replaced* step 1's approvers."""
     configured = [ResolvedStep(("U0A", "U0B"), "all"), ResolvedStep(("U0REQ", "U0C"), "any")]
-    chain = build_chain(
-        configured=configured, chosen_first=["U0B", "U0REQ", "U0D"], requester="U0REQ", fallback=["U0M"]
-    )
-    assert chain == (ResolvedStep(("U0B", "U0D"), "all"), ResolvedStep(("U0C",), "any"))
+    chain = build_chain(configured=configured, requester="U0REQ", fallback=["U0M"])
+    assert chain == (ResolvedStep(("U0A", "U0B"), "all"), ResolvedStep(("U0C",), "any"))
+    assert invitees(chosen=["U0B", "U0REQ", "U0D", "U0D"], chain=chain, requester="U0REQ") == ("U0D",)
 
 
 def test_a_step_left_with_nobody_falls_back_to_managers() -> None:
     chain = build_chain(
         configured=[ResolvedStep(("U0REQ",), "any")],
-        chosen_first=None,
         requester="U0REQ",
         fallback=["U0REQ", "U0M"],
     )
     assert chain == (ResolvedStep(("U0M",), "any"),)
-    assert build_chain(configured=[], chosen_first=None, requester="U0R", fallback=["U0M", "U0N"]) == (
+    assert build_chain(configured=[], requester="U0R", fallback=["U0M", "U0N"]) == (
         ResolvedStep(("U0M", "U0N"), "any"),
     )
+
+
+def _authority(actor: str, **kw: Any) -> Authority | None:
+    args: dict[str, Any] = {
+        "approvers": ("U0A", "U0B"),
+        "delegators": frozenset(),
+        "is_manager": False,
+        "is_admin": False,
+    }
+    args.update(kw)
+    return authority(actor=actor, **args)
+
+
+def test_who_may_decide_the_current_step() -> None:
+    # A listed approver fills their own seat.
+    assert _authority("U0A") == Authority(seats=("U0A",))
+    # A picked reviewer (or anyone else) who is neither listed, a delegate, a manager nor an admin: no.
+    assert _authority("U0PICKED") is None
+    # A manager or admin outside the list: may decide; an approval satisfies the step (override).
+    assert _authority("U0M", is_manager=True) == Authority(override=True)
+    assert _authority("U0ADM", is_admin=True) == Authority(override=True)
+    # A listed admin fills their seat only (the "all" mode still wants the others).
+    assert _authority("U0A", is_admin=True) == Authority(seats=("U0A",))
+    # A delegate (a manager) speaks for the away approvers who named them.
+    delegate = _authority("U0D", is_manager=True, delegators=frozenset({"U0B", "U0X"}))
+    assert delegate == Authority(seats=("U0B",), on_behalf_of=("U0B",))
+    assert delegate is not None and delegate.kind == "delegate"
+    both = _authority("U0A", is_manager=True, delegators=frozenset({"U0B"}))
+    assert both == Authority(seats=("U0A", "U0B"), on_behalf_of=("U0B",))
+    # A delegate who is no longer a manager speaks for nobody.
+    assert _authority("U0D", delegators=frozenset({"U0B"})) is None
+
+
+def test_an_approval_completes_a_step_by_its_mode_or_as_an_override() -> None:
+    all_step = {"mode": "all", "approvers": ("U0A", "U0B")}
+    assert not approval_completes(**all_step, approved_by=(), new=Authority(seats=("U0A",)))
+    assert approval_completes(**all_step, approved_by=("U0B",), new=Authority(seats=("U0A",)))
+    assert approval_completes(**all_step, approved_by=(), new=Authority(seats=("U0A", "U0B")))
+    assert approval_completes(**all_step, approved_by=(), new=Authority(override=True))
+
+
+def test_who_may_comment() -> None:
+    base = {
+        "requester": "U0R",
+        "approvers": {"U0A"},
+        "invitees": {"U0P"},
+        "is_manager": False,
+        "is_admin": False,
+    }
+    assert may_comment(actor="U0A", **base) and may_comment(actor="U0P", **base)
+    assert not may_comment(actor="U0X", **base)
+    assert may_comment(actor="U0X", **{**base, "is_manager": True})
+    assert not may_comment(actor="U0R", **{**base, "is_admin": True})
 
 
 def test_step_satisfied_any_and_all() -> None:

@@ -26,6 +26,7 @@ from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_setting
 
 T = TypeVar("T")
 OTHER = "U0BOB0001"
+STEP2 = "U0STEP2001"  # an approver of a later step who is not a manager
 SETTINGS = make_settings()
 NO_FEEDBACK = Feedback()
 
@@ -81,16 +82,26 @@ def decide(
     is_admin: bool = False,
     minutes: int = 30,
     ref: RequestRef | None = None,
+    seen_step: int | None = -1,
+    delegators: frozenset[str] = frozenset(),
 ) -> Awaitable[Any]:
+    """``actor`` decides on ``request`` as its modal showed it (the step it was at, unless
+    ``seen_step`` says otherwise); managers and admins as configured in :data:`SETTINGS`."""
+    decider = service.Decider(
+        user_id=actor,
+        is_admin=is_admin or SETTINGS.is_admin(actor),
+        is_manager=SETTINGS.is_manager(actor) or SETTINGS.is_admin(actor) or is_admin,
+        delegators=delegators,
+    )
     return run(
         lambda s: service.decide(
             s,
             ref=ref or request.ref,
-            actor_id=actor,
+            decider=decider,
             decision=decision,
             feedback=feedback,
-            is_admin=is_admin,
             now=NOW + timedelta(minutes=minutes),
+            seen_step=request.current_step if seen_step == -1 else seen_step,
         )
     )
 
@@ -172,12 +183,12 @@ async def test_nobody_decides_on_their_own_request_not_even_an_admin(run: Any) -
     assert await events(run, request.id) == [("requested", ADMIN, 1, None)]
 
 
-async def test_only_current_step_approvers_or_an_admin_decide(run: Any) -> None:
-    request = await create(run, chain=(ResolvedStep((MANAGER,), "any"), ResolvedStep((MANAGER2,), "any")))
+async def test_only_current_step_approvers_managers_or_an_admin_decide(run: Any) -> None:
+    request = await create(run, chain=(ResolvedStep((MANAGER,), "any"), ResolvedStep((STEP2,), "any")))
     with pytest.raises(ReviewNotAllowed) as refused:
-        await decide(run, request, MANAGER2, Decision.APPROVE)  # a step-2 approver during step 1
+        await decide(run, request, STEP2, Decision.APPROVE)  # a step-2 approver (not a manager) during step 1
     assert refused.value.render(translator("ja")) == (
-        "この依頼を判断できるのは、現在のステップのレビュアー（<@U0MANAGER1>）または管理者のみです。変更は行われていません。"
+        "この依頼を判断できるのは、現在のステップの承認者（<@U0MANAGER1>）、管理職、または管理者のみです。変更は行われていません。"
     )
     with pytest.raises(ReviewNotAllowed):
         await decide(run, request, OTHER, Decision.REJECT, feedback=Feedback(reasons=("tone",)))
@@ -472,3 +483,69 @@ async def test_an_alert_claimed_elsewhere_rolls_back(run: Any) -> None:
     row = await run(lambda s: s.get(ReviewRequest, request.id))
     assert (row.reminders_sent, row.escalated_at, row.version) == (0, None, 1)
     assert [e[0] for e in await events(run, request.id)] == ["requested"]
+
+
+async def test_a_delegate_decides_in_the_away_approvers_name_then_as_the_manager_they_are(run: Any) -> None:
+    """Issue 13 item 4: an "all" step of [MANAGER, STEP2]; MANAGER is away and named MANAGER2."""
+    request = await create(run, chain=(ResolvedStep((MANAGER, STEP2), "all"),))
+    away = frozenset({MANAGER})
+    first = await decide(run, request, MANAGER2, Decision.APPROVE, delegators=away)
+    assert (first.outcome, first.on_behalf_of) == ("step_approved", (MANAGER,))
+    assert first.request.step is not None and first.request.step.waiting_on == (STEP2,)
+    # Someone named as delegate who is not a manager speaks for nobody.
+    with pytest.raises(ReviewNotAllowed):
+        await decide(run, first.request, OTHER, Decision.APPROVE, delegators=away)
+    # MANAGER's seat is filled; MANAGER2 is still a configured manager, whose approval satisfies the step.
+    second = await decide(run, first.request, MANAGER2, Decision.APPROVE, delegators=away, minutes=31)
+    assert (second.outcome, second.on_behalf_of, second.request.status) == ("approved", (), Status.APPROVED)
+    rows = await run(lambda s: s.execute(select(ReviewEvent.kind, ReviewEvent.data).order_by(ReviewEvent.id)))
+    assert [tuple(r) for r in rows][1:] == [
+        ("step_approved", {"as": "delegate", "on_behalf_of": [MANAGER]}),
+        ("approved", {"as": "override"}),
+    ]
+
+
+async def test_a_reviewer_the_requester_picked_may_comment_and_is_told_who_decides(run: Any) -> None:
+    request = await run(
+        lambda s: service.create_request(
+            s,
+            requester_id=OPERATOR,
+            account_key="x_corp",
+            text="冬の新商品です",
+            planned_at=NOW + timedelta(days=2),
+            link_url=None,
+            feedback_wanted="",
+            chain=(ResolvedStep((MANAGER,), "any"),),
+            invitees=(OTHER,),
+            now=NOW,
+        )
+    )
+    assert request.invitees == (OTHER,)
+    with pytest.raises(ReviewNotAllowed) as refused:
+        await decide(run, request, OTHER, Decision.APPROVE)
+    assert refused.value.render(translator("en")) == (
+        "You were asked for feedback on this request, so you can comment; the decision is made by the "
+        f"approvers of the current step (<@{MANAGER}>) or a manager. Nothing was changed."
+    )
+    commented = await decide(
+        run, request, OTHER, Decision.COMMENT, feedback=Feedback(comment="良いと思います")
+    )
+    assert commented.outcome == "commented"
+
+
+async def test_a_decision_is_bound_to_the_step_its_form_showed(run: Any) -> None:
+    """Issue 13 item 3: on main the same admin submission approved step 1 and then step 2."""
+    request = await create(run, chain=(ResolvedStep((MANAGER,), "any"), ResolvedStep((STEP2,), "any")))
+    first = await decide(run, request, ADMIN, Decision.APPROVE, seen_step=0)
+    assert (first.outcome, first.request.current_step) == ("advanced", 1)
+    for decision in (Decision.APPROVE, Decision.REJECT):
+        with pytest.raises(ReviewConflict) as again:
+            await decide(run, request, ADMIN, decision, seen_step=0, feedback=Feedback(reasons=("tone",)))
+        assert again.value.render(translator("en")) == (
+            "This request moved on while your form was open: step 1 of 2 was already approved by "
+            f"<@{ADMIN}>. Your answer was not recorded; open the request again to see where it stands."
+        )
+    with pytest.raises(ReviewConflict) as unbound:
+        await decide(run, request, ADMIN, Decision.APPROVE, seen_step=None)
+    assert unbound.value.key == "review.errors.form_outdated"
+    assert [e[0] for e in await events(run, request.id)] == ["requested", "step_approved"]

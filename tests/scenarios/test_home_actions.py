@@ -40,7 +40,7 @@ async def test_manager_marks_away_on_the_home_and_reminders_route_to_the_rest_th
     assert (await sender.interactive(pick)).status == 200
     view = await next_home(fake_slack, MANAGER, after=published)
     assert (
-        ":palm_tree: 2026年11月20日 まで不在に設定されています。その間のリマインドはあなたをスキップして他の承認者に届き、"
+        ":palm_tree: 2026年11月20日 まで不在に設定されています。その間のリマインドはあなたをスキップして代理の方または他の承認者に届き、"
         "レビューのメッセージにも不在である旨が表示されます。"
     ) in texts(view)
     assert ("home.away_clear", "clear") in [

@@ -128,11 +128,11 @@ async def test_reminders_wait_for_working_hours_across_a_weekend_and_a_holiday(
         await service.decide(
             session,
             ref=(await service.get_request(session, request_id=request.id)).ref,
-            actor_id=MANAGER,
+            decider=service.Decider(MANAGER, is_manager=True),
             decision=Decision.APPROVE,
             feedback=Feedback(),
-            is_admin=False,
             now=deps.clock.now(),
+            seen_step=0,
         )
     assert await sweep_at(deps, clock, jst(2026, 12, 10, 10, 0)) == jobs.SweepReport()
     async with deps.sessions() as session:
@@ -223,3 +223,35 @@ async def test_when_the_whole_step_is_away_the_admins_are_reminded(
         if m.get("thread_ts") == request.message_ts and m["ts"] != request.message_ts
     ]
     assert reply["blocks"][0]["text"]["text"].startswith(f":bell: <@{ADMIN}> さん、")
+
+
+async def test_when_the_whole_step_is_away_the_delegate_they_named_is_reminded(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """Issue 13 item 4: the delegate decides for the away approver, so the reminder goes to them (on main
+    it went to the admins)."""
+    from datetime import date
+
+    from bot.home.service import set_away, set_delegate
+    from tests.conftest import GROUP_MEMBER
+
+    clock.set(jst(2026, 11, 24, 9, 0))
+    request = await seed(deps, planned=jst(2026, 12, 4, 12, 0))
+    async with deps.sessions.begin() as session:
+        for manager in (MANAGER, MANAGER2):
+            await set_away(
+                session, user_id=manager, until=date(2026, 11, 30), today=date(2026, 11, 24), now=clock.now()
+            )
+        await set_delegate(session, user_id=MANAGER, delegate=GROUP_MEMBER, now=clock.now())
+
+    await sweep_at(deps, clock, jst(2026, 11, 24, 13, 0))
+    (reply,) = [
+        m
+        for m in fake_slack.messages(REVIEW_CHANNEL)
+        if m.get("thread_ts") == request.message_ts and m["ts"] != request.message_ts
+    ]
+    assert reply["blocks"][0]["text"]["text"].startswith(f":bell: <@{GROUP_MEMBER}> さん、")
+    assert reply["blocks"][1]["elements"][0]["text"] == (
+        f"不在のためリマインドしていない方: <@{MANAGER}> さん（11/30 まで不在、代理: <@{GROUP_MEMBER}> さん）, "
+        f"<@{MANAGER2}> さん（11/30 まで不在）"
+    )

@@ -67,7 +67,7 @@ async def state(deps: Deps, request_id: int) -> tuple[str, int, list[str]]:
 
 
 def approve_submission(request: RequestSnapshot, user: str, *, view_id: str) -> dict[str, Any]:
-    meta = ModalMeta(ref=request.ref, decision=Decision.APPROVE).encode()
+    meta = ModalMeta(ref=request.ref, decision=Decision.APPROVE, step=request.current_step).encode()
     values = {
         BlockId.WHAT_WORKS: {ActionId.WHAT_WORKS: payloads.text_input(None)},
         BlockId.COMMENT: {ActionId.FEEDBACK_COMMENT: payloads.text_input(f"OK from {user}")},
@@ -78,7 +78,7 @@ def approve_submission(request: RequestSnapshot, user: str, *, view_id: str) -> 
 
 
 def reject_submission(request: RequestSnapshot, user: str, *, view_id: str) -> dict[str, Any]:
-    meta = ModalMeta(ref=request.ref, decision=Decision.REJECT).encode()
+    meta = ModalMeta(ref=request.ref, decision=Decision.REJECT, step=request.current_step).encode()
     values = {
         BlockId.REASONS: {
             ActionId.REASONS: {"type": "checkboxes", "selected_options": [{"value": "legal_risk"}]}
@@ -157,7 +157,7 @@ async def test_all_mode_approvals_arriving_together_are_both_counted(sender: Sla
             OTHER,
             ActionId.REQUEST_CHANGES,
             None,
-            "この依頼を判断できるのは、現在のステップのレビュアー（<@U0MANAGER1>, <@U0MANAGER2>）または管理者のみです。変更は行われていません。",
+            "この依頼を判断できるのは、現在のステップの承認者（<@U0MANAGER1>, <@U0MANAGER2>）、管理職、または管理者のみです。変更は行われていません。",
         ),
         (
             OTHER,
