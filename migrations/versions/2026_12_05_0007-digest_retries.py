@@ -1,7 +1,7 @@
 """Digest retries: when the next attempt of an unposted digest may start (``retry_at``), and whether
 a post may already be in the channel (``attempted_at``, written before every chat.postMessage).
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-05 09:00:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0008"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

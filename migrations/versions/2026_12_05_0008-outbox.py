@@ -1,8 +1,8 @@
 """Slack work owed for stored changes (a decision's channel update, thread reply and DM), retried by a
 sweep when Slack failed past its retries.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05 15:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
