@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.common import BOT_TOKEN, PG_ADMIN_URL, ROOT, SIGNING_SECRET
 from bot.config import Settings, settings_from_mapping
-from bot.kpi.records import METRIC_FIELDS
+from bot.metrics import METRIC_FIELDS
 from tests.fakes.local import pg_admin
 
 #: Bump when the generated data changes shape (the cache key also holds the migration head).

@@ -32,7 +32,6 @@ from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker, unit_of_work
 from bot.digest import service as digest_service
 from bot.digest import ui as digest_ui
-from bot.digest.periods import Period, elapsed_share, last_finished, month_of, months_back
 from bot.home import service as home_service
 from bot.home import ui as home_ui
 from bot.i18n import Translator, translator
@@ -40,6 +39,7 @@ from bot.kpi import service as kpi_service
 from bot.kpi import ui as kpi_ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.models import Post
+from bot.periods import Period, elapsed_share, last_finished, month_of, months_back
 from bot.review import service as review_service
 from bot.review import ui as review_ui
 from bot.review.models import ReviewApprover, ReviewRequest

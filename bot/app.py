@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -22,17 +21,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import __version__, db, serving
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.i18n import Translator, translator
+from bot.home.publisher import DEFAULT_DEBOUNCE, HomePublisher
+from bot.runtime.deps import Deps
 from bot.slack.authorization import SlackAuthorization
 from bot.slack.body import reparse_command_body
 from bot.slack.client import build_web_client, without_token
 from bot.slack.directory import Directory
-from bot.slack.errors import guard, make_error_handler
+from bot.slack.errors import make_error_handler
 from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
@@ -43,7 +43,7 @@ from bot.slack.verify import SignatureCheck
 from bot.slack.web import quiet_malformed_requests, verified_only
 
 if TYPE_CHECKING:
-    from bot.platforms.base import PlatformClient
+    from bot.runtime.platforms import PlatformClient
 
 log = logging.getLogger(__name__)
 
@@ -57,42 +57,6 @@ SHUTDOWN_GRACE_SECONDS = 25.0
 IDENTITY_WAIT_SECONDS = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class Deps:
-    """Everything a listener, job or service needs, built once per process."""
-
-    settings: Settings
-    clock: Clock
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    slack: AsyncWebClient
-    directory: Directory
-    #: Slack work owed for stored changes, retried until done (:mod:`bot.slack.outbox`).
-    outbox: Outbox
-    #: Bolt's ``authorize``: the bot token and identity (``auth.test`` at start-up, not before an ack).
-    authorization: SlackAuthorization
-    inflight: InFlight = field(default_factory=InFlight)
-    #: Turns for listener work after the ack (``[server] max_concurrent_work``).
-    after_ack: AfterAck = field(default_factory=AfterAck)
-    platforms: Mapping[str, PlatformClient] = field(default_factory=dict)
-
-    @property
-    def t(self) -> Translator:
-        return translator(self.settings.locale)
-
-    def listener(
-        self,
-        func: Callable[..., Awaitable[Any]],
-        *,
-        opens_modal: bool | Callable[[dict[str, Any]], bool] = False,
-    ) -> Callable[..., Awaitable[None]]:
-        """Register-ready listener: tracked for shutdown, guarded by the error boundary, and its work
-        after the ack waiting for a turn (:mod:`bot.slack.gate`; ``opens_modal``: its answer is a
-        modal, which must open within Slack's 3 s, so it goes first; or a test of the request body)."""
-        # Tracked outside the guard: the error answer is work in progress too (SIGTERM waits for it).
-        return self.inflight.track(guard(func, t=self.t, gate=self.after_ack, opens_modal=opens_modal))
-
-
 def build_deps(
     settings: Settings,
     *,
@@ -100,14 +64,27 @@ def build_deps(
     engine: AsyncEngine | None = None,
     slack: AsyncWebClient | None = None,
     platforms: Mapping[str, PlatformClient] | None = None,
+    home_debounce: float = DEFAULT_DEBOUNCE,
 ) -> Deps:
-    """Deps for ``settings``; tests pass their own clock, engine and Slack client."""
+    """Deps for ``settings``; tests pass their own clock, engine and Slack client.
+
+    The App Home publisher is built here too: it only ever republishes Homes this process has shown,
+    so a process that serves no Slack app (the CLI) never publishes anything.
+    """
     clock = clock or SystemClock()
     engine = engine or db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
     sessions = db.make_sessionmaker(engine)
     slack = slack or build_web_client(token=token, base_url=settings.slack_api_url)
-    return Deps(
+    inflight = InFlight()
+    built: list[Deps] = []  # the Home reads through the Deps it belongs to, made just below
+
+    async def publish(user_id: str) -> None:
+        from bot.home.listeners import publish_home
+
+        await publish_home(built[0], user_id)
+
+    deps = Deps(
         settings=settings,
         clock=clock,
         engine=engine,
@@ -118,7 +95,11 @@ def build_deps(
         authorization=SlackAuthorization(slack),
         after_ack=AfterAck(settings.server.max_concurrent_work),
         platforms=platforms or {},
+        inflight=inflight,
+        home=HomePublisher(publish, inflight=inflight, debounce=home_debounce),
     )
+    built.append(deps)
+    return deps
 
 
 def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
@@ -140,7 +121,7 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     from bot.digest import jobs as digest_jobs
     from bot.kpi import jobs as kpi_jobs
     from bot.review import jobs as review_jobs
-    from bot.slack import jobs as slack_jobs
+    from bot.runtime import jobs as slack_jobs
 
     return [
         digest_jobs.register_jobs,
@@ -330,10 +311,10 @@ async def _start_scheduler(deps: Deps, *, stack: AsyncExitStack, intake: AsyncEx
     if not deps.settings.scheduler.enabled:
         log.info("scheduler disabled in this process ([scheduler] enabled = false)")
         return
-    from bot.digest.jobs import business_calendar
+    from bot.calendars import business_days
 
     year = deps.clock.now().astimezone(deps.settings.tz).year
-    await asyncio.to_thread(business_calendar(deps.settings).load_holidays, year, year + 1)
+    await asyncio.to_thread(business_days(deps.settings).load_holidays, year, year + 1)
     scheduler = build_scheduler(deps)
     scheduler.start()
     stack.callback(scheduler.shutdown, wait=False)

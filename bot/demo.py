@@ -43,9 +43,9 @@ async def _kpi_answer(
     settings: Settings, deps_sessions: object, *, now_clock: FixedClock, names: Mapping[str, str]
 ) -> str:
     """The ``/sns-kpi`` status answer for the current month, built by the KPI feature's own code."""
-    from bot.digest.periods import elapsed_share, month_of
     from bot.kpi import service as kpi_service
     from bot.kpi import ui as kpi_ui
+    from bot.periods import elapsed_share, month_of
 
     t = translator(settings.locale)
     now = now_clock.now()
@@ -75,8 +75,8 @@ async def demo(*, out_dir: Path, locale: Locale, stdout: TextIO) -> Path:
     from bot.db import make_engine
     from bot.digest.commands import build_preview, write_chart
     from bot.digest.compose import MonthlyDigest
-    from bot.digest.periods import last_finished, month_of
     from bot.models import Base
+    from bot.periods import last_finished, month_of
 
     t = translator(locale)
     names = demo_data.NAMES[locale]

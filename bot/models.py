@@ -3,9 +3,10 @@
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.home.models import UserState
+from bot.keys import ProcessedKey
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import OutboxItem, ProcessedKey
+from bot.slack.models import OutboxItem
 
 __all__ = [
     "Account",

@@ -17,11 +17,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import Deps, build_app, build_deps, build_web_app
+from bot.app import build_app, build_deps, build_web_app
 from bot.clock import FixedClock
 from bot.config import Settings, settings_from_mapping
 from bot.db import make_engine
 from bot.models import Base
+from bot.runtime.deps import Deps
 from bot.slack.client import build_web_client
 from tests.fakes.local import database_url, pg_admin
 from tests.fakes.signing import SlackSender

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import Base, make_engine, make_sessionmaker, unit_of_work
 from bot.errors import Busy
-from bot.slack.models import ProcessedKey
+from bot.keys import ProcessedKey
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

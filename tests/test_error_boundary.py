@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.app import Deps
 from bot.errors import BotError, NotAllowed
+from bot.runtime.deps import Deps
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

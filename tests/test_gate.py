@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.app import Deps
 from bot.config import ConfigError
 from bot.errors import NotAllowed
+from bot.runtime.deps import Deps
 from bot.slack.gate import DEFAULT_LIMIT, TRIGGER_BUDGET, AfterAck
 from tests.conftest import SIGNING_SECRET, make_settings
 from tests.fakes import payloads

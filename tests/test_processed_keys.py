@@ -12,9 +12,9 @@ from datetime import timedelta
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 
-from bot.app import Deps, build_scheduler
-from bot.slack.idempotency import claim_key
-from bot.slack.models import ProcessedKey
+from bot.app import build_scheduler
+from bot.keys import ProcessedKey, claim_key
+from bot.runtime.deps import Deps
 from tests.conftest import NOW
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)

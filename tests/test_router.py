@@ -8,7 +8,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.app import Deps, build_app
+from bot.app import build_app
+from bot.runtime.deps import Deps
 from bot.slack.router import Router
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import payloads

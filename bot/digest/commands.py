@@ -18,12 +18,12 @@ from bot.config import Settings, problems_for_run
 from bot.db import unit_of_work
 from bot.digest import service, ui
 from bot.digest.compose import MonthlyDigest, WeeklyDigest
-from bot.digest.periods import Period, PeriodKind, last_finished, parse_period
 from bot.errors import BotError
 from bot.i18n import translator
+from bot.periods import Period, PeriodKind, last_finished, parse_period
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 EXIT_OK = 0
 EXIT_REFUSED = 1

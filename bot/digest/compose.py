@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.config import KpiSettings
-from bot.digest.periods import Period
+from bot.periods import Period
 
 #: Statuses of a request whose review is over (a published request was approved first).
 FINISHED_STATUSES = ("approved", "rejected", "published")

@@ -20,16 +20,17 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.calendars import business_days
 from bot.config import Settings
 from bot.db import unit_of_work
 from bot.digest import service
 from bot.digest.ids import JobId
-from bot.digest.periods import Period, PeriodKind, last_finished, parse_period
 from bot.errors import BotError
+from bot.periods import Period, PeriodKind, last_finished, parse_period
 from bot.workdays import WorkCalendar
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +66,6 @@ class FirstBusinessDayTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler
         return f"<FirstBusinessDayTrigger (at={self.at:%H:%M}, tz={self.calendar.tz})>"
 
 
-def business_calendar(settings: Settings) -> WorkCalendar:
-    """Business days for the monthly digest: working weekdays, Japanese holidays, company days off."""
-    hours = settings.review.working_hours
-    return WorkCalendar(
-        tz=settings.tz,
-        weekdays=frozenset(hours.weekdays),
-        country="JP" if hours.japanese_holidays else None,
-        annual_days_off=frozenset((int(d[:2]), int(d[3:5])) for d in hours.extra_days_off),
-    )
-
-
 def trigger_for(settings: Settings, kind: PeriodKind) -> BaseTrigger:
     """The schedule of a digest kind in the configured zone."""
     tz = settings.tz
@@ -84,7 +74,7 @@ def trigger_for(settings: Settings, kind: PeriodKind) -> BaseTrigger:
     monthly = settings.digest.monthly
     if monthly.cron:
         return CronTrigger.from_crontab(monthly.cron, timezone=tz)
-    return FirstBusinessDayTrigger(business_calendar(settings), monthly.at)
+    return FirstBusinessDayTrigger(business_days(settings), monthly.at)
 
 
 def previous_fire_time(trigger: BaseTrigger, now: datetime, tz: ZoneInfo) -> datetime | None:

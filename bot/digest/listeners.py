@@ -15,7 +15,7 @@ from bot.digest.jobs import next_weekly_digest
 from bot.errors import BotError
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
     from bot.slack.router import Router
 
 

@@ -18,11 +18,10 @@ from sqlalchemy import select
 
 from bot.db import unit_of_work
 from bot.digest import ui
-from bot.slack.idempotency import claim_key
-from bot.slack.models import ProcessedKey
+from bot.keys import ProcessedKey, claim_key
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 

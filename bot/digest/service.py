@@ -49,18 +49,17 @@ from bot.digest.compose import (
 )
 from bot.digest.ids import is_digest_message
 from bot.digest.models import DigestRun, Win
-from bot.digest.periods import Period, PeriodKind, months_back
 from bot.errors import BotError
-from bot.home.publisher import refresh_home
 from bot.i18n import translator
 from bot.kpi.models import Post
+from bot.periods import Period, PeriodKind, months_back
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
 from bot.slack.blocks import Message
 from bot.slack.client import without_retries
 from bot.slack.identity import own_identity
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -847,7 +846,7 @@ async def send_digest(
         async with _lease_kept(deps, hold):
             results.append(await _deliver(deps, hold, got, period=period, rendered=rendered, sleep=sleep))
     if any(r.outcome in ("posted", "recovered") for r in results):
-        refresh_home(deps)  # Homes link the latest digests
+        deps.home.refresh()  # Homes link the latest digests
     return results
 
 

@@ -33,9 +33,9 @@ from slack_sdk.models.views import View
 from bot.config import KpiSettings, Settings
 from bot.digest.compose import KpiSummary, MonthlyDigest, TopPost, WaitingFact, WeeklyDigest, WinFact
 from bot.digest.ids import ActionId, BlockId, CallbackId, WinTarget, digest_metadata
-from bot.digest.periods import Period
 from bot.i18n import Locale, Translator
 from bot.kpi.charts import Series
+from bot.periods import Period
 from bot.slack import blocks as bk
 
 #: Items shown in one list before "…and N more" (readability, well inside Slack's limits).

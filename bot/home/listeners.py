@@ -1,7 +1,7 @@
 """App Home listeners: publish the Home on ``app_home_opened``, and the Home's own buttons and modals
 (record a KPI value, share a win, away mode, digest preview) (Slack I/O).
 
-Publishing always goes through the :class:`~bot.home.publisher.HomePublisher`: the listener returns
+Publishing always goes through ``deps.home`` (a :class:`~bot.home.publisher.HomePublisher`): the listener returns
 at once and ``views.publish`` runs after a short debounce, coalesced per user. Approve / Request
 changes buttons on the Home carry the review feature's action ids, so the review listeners handle
 them; this module registers none of those.
@@ -20,17 +20,16 @@ from bot.config import ApprovalStep
 from bot.db import unit_of_work
 from bot.digest import service as digest_service
 from bot.digest import ui as digest_ui
-from bot.digest.periods import last_finished, month_of
 from bot.errors import BotError, NotAllowed
 from bot.home import service, ui
 from bot.home.ids import ActionId, BlockId, CallbackId, parse_message_link
-from bot.home.publisher import DEFAULT_DEBOUNCE, HomePublisher, attach, refresh_home
+from bot.keys import claim_key
+from bot.periods import last_finished, month_of
 from bot.review import ui as review_ui
 from bot.slack.errors import tell_user
-from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
     from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
@@ -61,20 +60,16 @@ async def publish_home(deps: Deps, user_id: str) -> None:
 
 
 class HomeListeners:
-    def __init__(self, deps: Deps, *, debounce: float = DEFAULT_DEBOUNCE) -> None:
+    def __init__(self, deps: Deps) -> None:
         self._deps = deps
-
-        async def publish(user_id: str) -> None:
-            await publish_home(deps, user_id)
-
-        self.publisher = HomePublisher(publish, inflight=deps.inflight, debounce=debounce)
+        self.publisher = deps.home
 
     # -- the Home ---------------------------------------------------------------------------
 
     async def handle_home_opened_event(self, event: dict[str, Any]) -> None:
         # Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
         if event.get("tab") == "home" and event.get("user"):
-            self.publisher.request(str(event["user"]))
+            self.publisher.show(str(event["user"]))
 
     # -- start a review ---------------------------------------------------------------------
 
@@ -137,8 +132,8 @@ class HomeListeners:
                 return
             await service.record_kpi_entry(session, entry=entry, user_id=user_id, now=now)
         # A KPI value is on everybody's Home.
-        refresh_home(deps, None)
-        self.publisher.request(user_id)
+        deps.home.refresh()
+        self.publisher.show(user_id)
 
     # -- share a win ------------------------------------------------------------------------
 
@@ -178,7 +173,7 @@ class HomeListeners:
         except BotError as error:
             await self._refuse(client, body, error)
             return
-        self.publisher.request(user_id)
+        self.publisher.show(user_id)
 
     async def handle_away_until_action(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -215,11 +210,11 @@ class HomeListeners:
         except BotError as error:
             await self._refuse(client, body, error)
             # The picker shows what was picked; publish the Home again so it shows what is stored.
-            self.publisher.request(user_id)
+            self.publisher.show(user_id)
             return
-        self.publisher.request(user_id)
+        self.publisher.show(user_id)
         if delegate is not None:
-            self.publisher.request(delegate)
+            self.publisher.show(delegate)
 
     async def handle_delegate_action(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -259,7 +254,6 @@ class HomeListeners:
 
 def register(app: Router, deps: Deps) -> None:
     listeners = HomeListeners(deps)
-    attach(deps, listeners.publisher)
     track = deps.listener
     app.event("app_home_opened")(track(listeners.handle_home_opened_event))
     app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action, opens_modal=True))

@@ -19,14 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
 
 from bot.slack.inflight import InFlight
-
-if TYPE_CHECKING:
-    from bot.app import Deps
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +61,25 @@ class HomePublisher:
             self._inflight.track(self._run)(user_id), name=f"home-publish-{user_id}"
         )
 
+    def show(self, user_id: str) -> None:
+        """:class:`~bot.runtime.ports.HomeRefresh`: ``user_id`` opened their Home; publish it soon."""
+        self.request(user_id)
+
+    def refresh(self, user_ids: Iterable[str] | None = None) -> None:
+        """:class:`~bot.runtime.ports.HomeRefresh`: republish the Homes a change affects, soon and
+        coalesced; never waits.
+
+        Args:
+            user_ids: the users whose Home changed; ``None`` means everybody this process has shown a
+                Home to (changes everyone sees, such as a new KPI value or a posted digest).
+        """
+        if user_ids is None:
+            self.request_all()
+        else:
+            # Only Homes this process has shown: Slack keeps the last published view, and opening the
+            # Home publishes it afresh, so a publish for someone who never looked is wasted work.
+            self.request_many(u for u in user_ids if u in self._known)
+
     def request_many(self, user_ids: Iterable[str]) -> None:
         for user_id in dict.fromkeys(user_ids):
             self.request(user_id)
@@ -99,41 +113,3 @@ class HomePublisher:
         """Wait until no publish is scheduled or running (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Registry: which publisher serves a Deps
-# ---------------------------------------------------------------------------------------------
-
-#: Publishers by ``id(deps)``, held *weakly*: the Home listeners own their publisher, so an entry
-#: lives exactly as long as the app that registered it. Deps is a frozen, slotted dataclass (neither
-#: hashable by content nor weak-referenceable), hence the id; an id cannot be reused while its entry
-#: lives, because the publisher keeps its Deps alive.
-_publishers: weakref.WeakValueDictionary[int, HomePublisher] = weakref.WeakValueDictionary()
-
-
-def attach(deps: Deps, publisher: HomePublisher) -> None:
-    _publishers[id(deps)] = publisher
-
-
-def publisher_for(deps: Deps) -> HomePublisher | None:
-    """The publisher of the app built on ``deps``; ``None`` when no app with a Home runs (CLI)."""
-    return _publishers.get(id(deps))
-
-
-def refresh_home(deps: Deps, user_ids: Iterable[str] | None = None) -> None:
-    """Republish the Homes a change affects, soon and coalesced; never waits.
-
-    Args:
-        user_ids: the users whose Home changed; ``None`` means everybody this process has shown a
-            Home to (changes everyone sees, such as a new KPI value or a posted digest).
-    """
-    publisher = publisher_for(deps)
-    if publisher is None:
-        return
-    if user_ids is None:
-        publisher.request_all()
-    else:
-        # Only Homes this process has shown: Slack keeps the last published view, and opening the
-        # Home publishes it afresh, so a publish for someone who never looked is wasted work.
-        publisher.request_many(u for u in user_ids if u in publisher.known_users)

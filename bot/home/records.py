@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Literal
 
 from bot.config import KpiSettings, Settings
-from bot.digest.periods import Period
 from bot.kpi.status import KpiStatus
+from bot.periods import Period
 
 DigestKind = Literal["weekly", "monthly"]
 

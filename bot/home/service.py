@@ -23,7 +23,6 @@ from bot.config import KpiSettings, Settings
 from bot.db import dialect_insert
 from bot.digest.jobs import previous_fire_time, trigger_for
 from bot.digest.models import DigestRun
-from bot.digest.periods import Period, elapsed_share, last_finished, month_of
 from bot.errors import BotError, NotAllowed
 from bot.home.ids import BlockId
 from bot.home.models import UserState
@@ -56,6 +55,7 @@ from bot.home.records import (
 )
 from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
+from bot.periods import Period, elapsed_share, last_finished, month_of
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.service import open_for_clause, waiting_on_clause
 from bot.slack.directory import Directory

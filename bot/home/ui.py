@@ -26,7 +26,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.config import Settings
-from bot.digest.periods import Period
 from bot.home.ids import ActionId, BlockId, CallbackId
 from bot.home.records import (
     AdminData,
@@ -41,6 +40,7 @@ from bot.home.records import (
 from bot.i18n import Translator
 from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
+from bot.periods import Period
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import RequestRef
 from bot.slack.blocks import (

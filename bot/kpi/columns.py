@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from bot.kpi.records import ENGAGEMENT_PARTS, METRIC_FIELDS, KpiRecord, Metrics, PostRecord, RowProblem
+from bot.kpi.records import KpiRecord, PostRecord, RowProblem
+from bot.metrics import ENGAGEMENT_PARTS, METRIC_FIELDS, Metrics
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

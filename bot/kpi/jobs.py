@@ -26,16 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import AccountSettings, Settings
 from bot.db import unit_of_work
 from bot.errors import BotError
-from bot.home.publisher import refresh_home
 from bot.i18n import translator
+from bot.keys import claim_key
 from bot.kpi import service
 from bot.kpi.ids import JobId, claim_auth_key
-from bot.kpi.records import AccountSnapshot, Metrics
-from bot.platforms.base import AccountRef, PlatformClient, PlatformError, PlatformErrorKind, PostRef
-from bot.slack.idempotency import claim_key
+from bot.metrics import AccountCounts, Metrics
+from bot.runtime.platforms import AccountRef, PlatformClient, PlatformError, PlatformErrorKind, PostRef
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ async def run_collectors(deps: Deps, account: str | None = None) -> list[Collect
         now=deps.clock.now(),
         account=account,
     )
-    refresh_home(deps)  # KPI values and admins' collector status changed
+    deps.home.refresh()  # KPI values and admins' collector status changed
     return outcomes
 
 
@@ -151,7 +150,7 @@ async def _collect_platform(
     keys = {a.key for a in accounts}
     errors: list[BotError] = []
     metrics: dict[str, Metrics] = {}
-    snapshots: list[AccountSnapshot] = []
+    snapshots: list[AccountCounts] = []
     for acc in accounts:
         refs = [PostRef(external_id=ext, account_key=key) for ext, key in recent if key == acc.key]
         if refs:

@@ -12,15 +12,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import unit_of_work
-from bot.digest.periods import elapsed_share, month_of, months_back
 from bot.errors import BotError, NotAllowed
-from bot.home.publisher import refresh_home
 from bot.kpi import service, ui
 from bot.kpi.charts import render_trend_chart
+from bot.periods import elapsed_share, month_of, months_back
 from bot.slack.blocks import escape
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
     from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
@@ -165,7 +164,7 @@ class KpiListeners:
                 )
                 message = ui.build_target_set(kpi, month=month, value=value, previous=before.target, t=t)
         await respond(response_type="ephemeral", **message.kwargs())
-        refresh_home(self._deps)  # everyone's Home shows this month's KPIs
+        self._deps.home.refresh()  # everyone's Home shows this month's KPIs
 
     async def _authorize(self, sub: str, *, user_id: str, client: AsyncWebClient) -> None:
         settings = self._deps.settings

@@ -35,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import UTCDateTime
 from bot.kpi.columns import METRIC_INDEX, Mask2D, Matrix, PostColumns
 from bot.kpi.models import MetricSnapshot, Post
-from bot.kpi.records import METRIC_FIELDS, PostRecord
+from bot.kpi.records import PostRecord
 from bot.kpi.service import BULK_ROWS, UpsertResult
+from bot.metrics import METRIC_FIELDS
 
 _POST_COLUMNS = (Post.id, Post.platform, Post.external_id, Post.url, Post.text, Post.author) + tuple(
     getattr(Post, name) for name in METRIC_FIELDS

@@ -36,13 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings, KpiSettings, Settings
 from bot.db import dialect_insert
-from bot.digest.periods import Period
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, Post
-from bot.kpi.records import (
-    KpiRecord,
-    Metrics,
-    PostRecord,
-)
+from bot.kpi.records import KpiRecord, PostRecord
 from bot.kpi.status import BEFORE, NO_POSTS, PostStats, follower_growth, post_stats_for
 
 # Pure KPI logic lives in bot.kpi.status; re-exported so callers can keep using ``service.<name>``.
@@ -70,6 +65,8 @@ from bot.kpi.status import (
 from bot.kpi.status import (
     split_period as split_period,
 )
+from bot.metrics import Metrics
+from bot.periods import Period
 
 if TYPE_CHECKING:
     from bot.kpi.columns import PostColumns  # numpy: loaded only where posts are written

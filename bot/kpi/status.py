@@ -15,8 +15,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import KpiSettings, Settings
-from bot.digest.periods import Period, month_of, parse_period
 from bot.errors import BotError
+from bot.periods import Period, month_of, parse_period
 
 #: Values above this are typos, not KPI values (and keep floats exact for counts).
 MAX_VALUE = 1e15

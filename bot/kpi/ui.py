@@ -8,11 +8,11 @@ from datetime import date
 from slack_sdk.models.blocks import Block
 
 from bot.config import KpiSettings, Settings
-from bot.digest.periods import Period
 from bot.i18n import Translator
 from bot.kpi.charts import Series
 from bot.kpi.numbers import format_change, format_percent, format_value
 from bot.kpi.status import KpiMonth, KpiStatus
+from bot.periods import Period
 from bot.slack.blocks import Message, context, divider, escape, fit_blocks, header, mrkdwn
 
 

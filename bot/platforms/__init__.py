@@ -12,18 +12,18 @@ from collections.abc import Mapping
 import httpx
 
 from bot.clock import Clock
-from bot.platforms.base import (
+from bot.platforms.base import Sleep
+from bot.platforms.instagram import InstagramClient
+from bot.platforms.x import XClient
+from bot.platforms.youtube import YouTubeClient
+from bot.runtime.platforms import (
     AccountRef,
     CollectResult,
     PlatformClient,
     PlatformError,
     PlatformErrorKind,
     PostRef,
-    Sleep,
 )
-from bot.platforms.instagram import InstagramClient
-from bot.platforms.x import XClient
-from bot.platforms.youtube import YouTubeClient
 
 __all__ = [
     "AccountRef",

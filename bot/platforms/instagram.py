@@ -17,16 +17,11 @@ from typing import Any
 import httpx
 
 from bot.clock import Clock
-from bot.kpi.records import AccountSnapshot, Metrics
+from bot.metrics import AccountCounts, Metrics
 from bot.platforms.base import (
-    AccountRef,
     ApiCaller,
-    CollectResult,
     Failure,
     Jitter,
-    PlatformError,
-    PlatformErrorKind,
-    PostRef,
     ShapeCheck,
     Sleep,
     classify_status,
@@ -34,6 +29,7 @@ from bot.platforms.base import (
     map_bounded,
     unique_ids,
 )
+from bot.runtime.platforms import AccountRef, CollectResult, PlatformError, PlatformErrorKind, PostRef
 
 PLATFORM = "instagram"
 #: v22.0 introduced ``views`` (Jan 2025) and deprecated ``impressions``/``plays`` for all versions.
@@ -260,7 +256,7 @@ class InstagramClient:
                 raise
             return await self._api.get_json(f"{media_id}/insights", {"metric": ",".join(accepted)})
 
-    async def fetch_account(self, account: AccountRef) -> AccountSnapshot:
+    async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Follower count from ``GET /{ig-user-id}?fields=followers_count``.
 
         Raises:
@@ -278,4 +274,4 @@ class InstagramClient:
         error = self._api.bad_response(checks, where=f"GET {user_id}")
         if error is not None:
             raise error
-        return AccountSnapshot(account_key=account.key, followers=followers)
+        return AccountCounts(account_key=account.key, followers=followers)

@@ -16,15 +16,11 @@ from typing import Any
 import httpx
 
 from bot.clock import Clock
-from bot.kpi.records import AccountSnapshot, Metrics
+from bot.metrics import AccountCounts, Metrics
 from bot.platforms.base import (
-    AccountRef,
     ApiCaller,
-    CollectResult,
     Failure,
     Jitter,
-    PlatformErrorKind,
-    PostRef,
     ShapeCheck,
     Sleep,
     classify_status,
@@ -33,6 +29,7 @@ from bot.platforms.base import (
     retry_after_header,
     unique_ids,
 )
+from bot.runtime.platforms import AccountRef, CollectResult, PlatformErrorKind, PostRef
 
 PLATFORM = "x"
 BASE_URL = "https://api.x.com/2/"
@@ -191,7 +188,7 @@ class XClient:
         error = self._api.bad_response(checks, where="GET tweets")
         return CollectResult(metrics=metrics, missing=missing, errors=[error] if error else [])
 
-    async def fetch_account(self, account: AccountRef) -> AccountSnapshot:
+    async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Follower count from ``GET /2/users/:id``.
 
         Raises:
@@ -216,4 +213,4 @@ class XClient:
         error = self._api.bad_response(checks, where=f"GET users/{user_id}")
         if error is not None:
             raise error
-        return AccountSnapshot(account_key=account.key, followers=followers)
+        return AccountCounts(account_key=account.key, followers=followers)

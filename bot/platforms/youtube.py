@@ -16,15 +16,11 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bot.clock import Clock
-from bot.kpi.records import AccountSnapshot, Metrics
+from bot.metrics import AccountCounts, Metrics
 from bot.platforms.base import (
-    AccountRef,
     ApiCaller,
-    CollectResult,
     Failure,
     Jitter,
-    PlatformErrorKind,
-    PostRef,
     ShapeCheck,
     Sleep,
     classify_status,
@@ -33,6 +29,7 @@ from bot.platforms.base import (
     retry_after_header,
     unique_ids,
 )
+from bot.runtime.platforms import AccountRef, CollectResult, PlatformErrorKind, PostRef
 
 PLATFORM = "youtube"
 BASE_URL = "https://www.googleapis.com/youtube/v3/"
@@ -184,7 +181,7 @@ class YouTubeClient:
         error = self._api.bad_response(checks, where="GET videos")
         return CollectResult(metrics=metrics, missing=missing, errors=[error] if error else [])
 
-    async def fetch_account(self, account: AccountRef) -> AccountSnapshot:
+    async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Subscriber count from ``channels.list``; None when the channel hides it.
 
         Raises:
@@ -209,4 +206,4 @@ class YouTubeClient:
         error = self._api.bad_response(checks, where="GET channels")
         if error is not None:
             raise error
-        return AccountSnapshot(account_key=account.key, followers=followers)
+        return AccountCounts(account_key=account.key, followers=followers)

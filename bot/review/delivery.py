@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
 from bot.config import is_usergroup_id
-from bot.home.publisher import refresh_home
 from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review import service, ui
 from bot.review.ids import Decision
@@ -31,7 +30,7 @@ from bot.slack.blocks import Message
 from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def _refresh_homes(deps: Deps, snapshot: RequestSnapshot) -> None:
     """The requester's and every approver's Home show this request; republish them (coalesced). A
     user group standing in for its members (bot.review.approvers) has no Home."""
     people = (u for step in snapshot.steps for u in step.approvers if not is_usergroup_id(u))
-    refresh_home(deps, {snapshot.requester_id, *people})
+    deps.home.refresh({snapshot.requester_id, *people})
 
 
 class ReviewDelivery:

@@ -17,16 +17,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import db
+from bot.calendars import working_hours_calendar
 from bot.home.away import ReminderRouting, route_reminder
 from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review import service, ui
-from bot.review.policy import calendar_for
 from bot.review.records import RequestSnapshot
 from bot.review.service import AlertClaim, AlreadyClaimed
 from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ async def run_sweep(deps: Deps, *, now: datetime | None = None) -> SweepReport:
     """Send every reminder and escalation that is due at ``now`` (default: the clock)."""
     now = now or deps.clock.now()
     review = deps.settings.review
-    calendar = calendar_for(review.working_hours, deps.settings.tz)
+    calendar = working_hours_calendar(review.working_hours, deps.settings.tz)
     report = SweepReport()
 
     async def due() -> list[int]:

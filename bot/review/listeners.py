@@ -23,6 +23,7 @@ from bot import db
 from bot.config import ApprovalStep, Settings, is_user_id, is_usergroup_id
 from bot.errors import BotError, Unavailable
 from bot.home.service import delegators_of
+from bot.keys import claim_key
 from bot.review import approvers, delivery, service, ui
 from bot.review.delivery import ReviewDelivery
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
@@ -32,10 +33,9 @@ from bot.review.records import RequestSnapshot, StepView
 from bot.review.refusals import ReviewNotAllowed
 from bot.review.service import Decider
 from bot.slack.gate import BEFORE_ACK_WAIT
-from bot.slack.idempotency import claim_key
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
     from bot.slack.router import Router
 
 log = logging.getLogger(__name__)

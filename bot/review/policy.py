@@ -11,9 +11,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
-from zoneinfo import ZoneInfo
 
-from bot.config import ReviewSettings, WorkingHours
+from bot.config import ReviewSettings
 from bot.workdays import WorkCalendar
 
 Mode = Literal["any", "all"]
@@ -162,19 +161,6 @@ def may_comment(
     if actor == requester:
         return False
     return actor in approvers or actor in invitees or is_manager or is_admin
-
-
-def calendar_for(working_hours: WorkingHours, tz: ZoneInfo) -> WorkCalendar:
-    """The business calendar of the review settings ("MM-DD" days off recur every year)."""
-    days_off = frozenset((int(day[:2]), int(day[3:5])) for day in working_hours.extra_days_off)
-    return WorkCalendar(
-        tz=tz,
-        start=working_hours.start,
-        end=working_hours.end,
-        weekdays=frozenset(working_hours.weekdays),
-        country="JP" if working_hours.japanese_holidays else None,
-        annual_days_off=days_off,
-    )
 
 
 def reminder_due_at(

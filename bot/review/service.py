@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings, ReviewSettings
 from bot.errors import BotError
+from bot.keys import claim_key
 from bot.kpi.models import Post
 from bot.review.ids import (
     OPEN_FOR_COMMENT,
@@ -55,7 +56,6 @@ from bot.review.records import (
     StepView,
 )
 from bot.review.refusals import ReviewConflict, ReviewNotAllowed, ReviewNotFound
-from bot.slack.idempotency import claim_key
 from bot.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)

@@ -11,19 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db import Base, UTCDateTime
 
 
-class ProcessedKey(Base):
-    """A delivery or one-time action that has been handled (Events API ``event_id``, a modal's
-    submission key, "admins were told about X"). Inserting the same key twice fails on the primary
-    key, which is the whole point."""
-
-    __tablename__ = "processed_key"
-    # The daily prune (bot.slack.idempotency.prune_keys) walks old rows by time.
-    __table_args__ = (Index("ix_processed_key_created_at", "created_at"),)
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
 class OutboxItem(Base):
     """Slack work owed for something already stored (a decision's channel update, thread reply and
     DM): written in the same transaction as the change, done after the ack, and retried by the

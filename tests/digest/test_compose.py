@@ -20,8 +20,8 @@ from bot.digest.compose import (
     summarize_kpi,
     top_posts,
 )
-from bot.digest.periods import months_back, parse_period
 from bot.i18n import translator
+from bot.periods import months_back, parse_period
 from tests.conftest import MANAGER, MANAGER2, OPERATOR, make_settings
 from tests.digest.reference import post_facts
 

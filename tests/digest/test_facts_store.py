@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import make_sessionmaker, unit_of_work
 from bot.digest.compose import PostFact, compose_monthly, compose_weekly, shout_outs, top_posts
-from bot.digest.periods import parse_period
 from bot.digest.service import fetch_facts
-from bot.kpi.records import Metrics, PostRecord
+from bot.kpi.records import PostRecord
 from bot.kpi.service import sync_accounts, upsert_posts
+from bot.metrics import Metrics
+from bot.periods import parse_period
 from tests.conftest import make_settings
 from tests.digest.reference import post_facts, shout_outs_by_hand
 

@@ -11,14 +11,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import build_deps
+from bot.calendars import business_days
 from bot.clock import FixedClock
-from bot.digest.jobs import (
-    FirstBusinessDayTrigger,
-    business_calendar,
-    previous_fire_time,
-    register_jobs,
-    trigger_for,
-)
+from bot.digest.jobs import FirstBusinessDayTrigger, previous_fire_time, register_jobs, trigger_for
 from tests.conftest import NOW, make_settings
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -65,7 +60,7 @@ def test_company_new_year_break_moves_the_monthly_digest() -> None:
 
 
 def test_the_trigger_fires_at_the_moment_itself_and_after_a_previous_run() -> None:
-    trigger = FirstBusinessDayTrigger(business_calendar(make_settings()), time(9))
+    trigger = FirstBusinessDayTrigger(business_days(make_settings()), time(9))
     assert trigger.get_next_fire_time(None, jst(2027, 1, 4, 9)) == jst(2027, 1, 4, 9)
     # A misfired run is still seen after the previous one (APScheduler then applies the grace time).
     assert trigger.get_next_fire_time(jst(2026, 12, 1, 9), jst(2027, 1, 5)) == jst(2027, 1, 4, 9)

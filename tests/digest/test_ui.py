@@ -22,8 +22,8 @@ from bot.digest.compose import (
     compose_weekly,
 )
 from bot.digest.ids import ActionId, BlockId, CallbackId, WinTarget
-from bot.digest.periods import months_back, parse_period
 from bot.i18n import Translator, translator
+from bot.periods import months_back, parse_period
 from bot.slack.blocks import block_text_length
 from tests.conftest import BASE_CONFIG, make_settings
 from tests.digest.reference import post_facts

@@ -9,11 +9,11 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from bot.app import Deps
 from bot.review import service as review_service
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.policy import ResolvedStep
 from bot.review.records import RequestSnapshot
+from bot.runtime.deps import Deps
 from tests.conftest import NOW, REVIEW_CHANNEL
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

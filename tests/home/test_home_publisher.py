@@ -4,12 +4,11 @@ are independent, failures are contained, and the Deps registry lives as long as 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 
 import pytest
 
-from bot.home.publisher import HomePublisher, attach, publisher_for, refresh_home
+from bot.home.publisher import HomePublisher
 from bot.slack.inflight import InFlight
 from tests.conftest import make_settings
 
@@ -110,25 +109,28 @@ async def test_request_all_refreshes_everyone_shown_a_home_and_inflight_tracks_t
     assert sorted(recorder.calls) == ["U1", "U2"]
 
 
-async def test_registry_finds_the_publisher_of_a_deps_only_while_it_lives() -> None:
-    from bot.app import build_deps
-
-    deps = build_deps(make_settings())
+async def test_refresh_republishes_only_homes_this_process_has_shown() -> None:
+    """The HomeRefresh port: features call ``refresh``; only Homes someone opened here are published
+    again (a process that never served a Home, such as the CLI, publishes nothing)."""
     recorder = Recorder()
-    publisher = HomePublisher(recorder, inflight=deps.inflight, debounce=0)
-    attach(deps, publisher)
-    assert publisher_for(deps) is publisher
-    refresh_home(deps, ["U9"])  # U9 never opened the Home here: nothing to refresh
+    publisher = HomePublisher(recorder, inflight=InFlight(), debounce=0)
+    publisher.refresh(["U9"])  # U9 never opened the Home here: nothing to refresh
+    publisher.refresh()
     await publisher.drain()
     assert recorder.calls == []
-    publisher.request("U9")  # as app_home_opened does
+    publisher.show("U9")  # as app_home_opened does
     await publisher.drain()
-    refresh_home(deps, ["U9", "U8"])
+    publisher.refresh(["U9", "U8"])
     await publisher.drain()
-    assert recorder.calls == ["U9", "U9"]
-    del publisher
-    gc.collect()
-    assert publisher_for(deps) is None
-    refresh_home(deps, ["U9"])  # no app with a Home: nothing happens, nothing fails
-    assert recorder.calls == ["U9", "U9"]
-    await deps.engine.dispose()
+    publisher.refresh()
+    await publisher.drain()
+    assert recorder.calls == ["U9", "U9", "U9"]
+
+
+def test_the_deps_of_every_process_carry_a_home_port() -> None:
+    from bot.app import build_deps
+    from bot.runtime.ports import HomeRefresh
+
+    deps = build_deps(make_settings())
+    home: HomeRefresh = deps.home
+    assert isinstance(home, HomePublisher)

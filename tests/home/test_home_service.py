@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.app import Deps
 from bot.digest.models import DigestRun
 from bot.home import service
 from bot.review import service as review_service
 from bot.review.ids import Decision, RequestRef
 from bot.review.records import Feedback
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, MANAGER, MANAGER2, MGMT_CHANNEL, NOW, OPERATOR, make_settings
 from tests.home.home_seed import add_request
 

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 from slack_sdk.models.views import View
 
-from bot.digest.periods import month_of
 from bot.errors import BotError
 from bot.home import ui
 from bot.home.away import ReminderRouting, route_reminder
@@ -25,6 +24,7 @@ from bot.home.service import (
 )
 from bot.i18n import translator
 from bot.kpi.service import KpiMonth, assess
+from bot.periods import month_of
 from bot.slack.blocks import divider
 from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
 

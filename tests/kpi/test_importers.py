@@ -23,7 +23,8 @@ from bot.kpi.importers import (
     iter_import,
     resolve_format,
 )
-from bot.kpi.records import KpiRecord, Metrics, PostRecord, RowProblem
+from bot.kpi.records import KpiRecord, PostRecord, RowProblem
+from bot.metrics import Metrics
 
 DATA = Path(__file__).parent / "data"
 TOKYO = ZoneInfo("Asia/Tokyo")

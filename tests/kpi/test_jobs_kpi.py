@@ -13,7 +13,6 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.i18n import translator
 from bot.kpi import service
@@ -22,6 +21,7 @@ from bot.kpi.jobs import collect_all, register_jobs
 from bot.kpi.models import AccountSnapshot, CollectorRun, Post
 from bot.kpi.records import PostRecord
 from bot.platforms import XClient
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, NOW, TEST_ENV, make_settings
 from tests.fakes.slack import FakeSlack
 

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db import async_url, make_sessionmaker
-from bot.digest.periods import month_of, months_back
 from bot.errors import BotError
 from bot.kpi import post_store, service
 from bot.kpi.columns import PostColumns
 from bot.kpi.models import AccountSnapshot, KpiValue, MetricSnapshot, Post
-from bot.kpi.records import METRIC_FIELDS, KpiRecord, Metrics, PostRecord
+from bot.kpi.records import KpiRecord, PostRecord
 from bot.kpi.service import KpiMonth
+from bot.metrics import METRIC_FIELDS, Metrics
+from bot.periods import month_of, months_back
 from tests.conftest import ADMIN, NOW, make_settings
 
 NOV = month_of(date(2026, 11, 1))

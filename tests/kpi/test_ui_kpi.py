@@ -7,11 +7,11 @@ from datetime import date
 
 from slack_sdk.models.blocks import Block
 
-from bot.digest.periods import month_of
 from bot.i18n import translator
 from bot.kpi import service, ui
 from bot.kpi.numbers import format_change, format_percent, format_value
 from bot.kpi.service import KpiMonth
+from bot.periods import month_of
 from tests.conftest import make_settings
 
 SETTINGS = make_settings()

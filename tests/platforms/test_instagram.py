@@ -8,8 +8,9 @@ import json
 import httpx
 import pytest
 
-from bot.kpi.records import AccountSnapshot, Metrics
-from bot.platforms import AccountRef, InstagramClient, PlatformError, PlatformErrorKind, PostRef
+from bot.metrics import AccountCounts, Metrics
+from bot.platforms import InstagramClient
+from bot.runtime.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef
 
 TOKEN = "EAAGm0PX4ZCpsBAKZCZBqH7ZBsecretZCtokenZDZD"
 FEED = "18182686576415017"
@@ -323,7 +324,7 @@ async def test_account_followers(make_client, load_json):
         AccountRef(key="ig_corp", platform_user_id="17841405309211844")
     )
 
-    assert snapshot == AccountSnapshot(account_key="ig_corp", followers=12840)
+    assert snapshot == AccountCounts(account_key="ig_corp", followers=12840)
     assert seen[0].url.path == "/v22.0/17841405309211844"
     assert dict(seen[0].url.params) == {"fields": "followers_count"}
 

@@ -9,17 +9,7 @@ import httpx
 import pytest
 
 from bot.i18n import catalog, placeholders, translator
-from bot.platforms import (
-    CollectResult,
-    InstagramClient,
-    PlatformClient,
-    PlatformError,
-    PlatformErrorKind,
-    PostRef,
-    XClient,
-    YouTubeClient,
-    build_clients,
-)
+from bot.platforms import InstagramClient, XClient, YouTubeClient, build_clients
 from bot.platforms.base import (
     ApiCaller,
     as_count,
@@ -30,6 +20,7 @@ from bot.platforms.base import (
     redact_url,
     retry_after_header,
 )
+from bot.runtime.platforms import CollectResult, PlatformClient, PlatformError, PlatformErrorKind, PostRef
 
 TOKEN = "EAAGm0PX4ZCpsBAsecretZDZD"
 

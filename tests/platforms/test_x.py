@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.kpi.records import AccountSnapshot, Metrics
-from bot.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef, XClient
+from bot.metrics import AccountCounts, Metrics
+from bot.platforms import XClient
+from bot.runtime.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4X"
 KNOWN = "1460323737035677698"
@@ -321,7 +322,7 @@ async def test_account_followers(make_client, load_json):
         AccountRef(key="x_corp", platform_user_id="2244994945")
     )
 
-    assert snapshot == AccountSnapshot(account_key="x_corp", followers=570842)
+    assert snapshot == AccountCounts(account_key="x_corp", followers=570842)
     assert seen[0].url.path == "/2/users/2244994945"
     assert dict(seen[0].url.params) == {"user.fields": "public_metrics"}
     assert seen[0].headers["authorization"] == f"Bearer {TOKEN}"

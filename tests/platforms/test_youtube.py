@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.kpi.records import AccountSnapshot, Metrics
-from bot.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef, YouTubeClient
+from bot.metrics import AccountCounts, Metrics
+from bot.platforms import YouTubeClient
 from bot.platforms.youtube import seconds_until_quota_reset
+from bot.runtime.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef
 
 KEY = "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"
 CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
@@ -199,7 +200,7 @@ async def test_channel_subscribers(make_client, load_json):
 
     snapshot = await make_client(handler).fetch_account(AccountRef(key="yt_corp", platform_user_id=CHANNEL))
 
-    assert snapshot == AccountSnapshot(account_key="yt_corp", followers=12300)
+    assert snapshot == AccountCounts(account_key="yt_corp", followers=12300)
     assert seen[0].url.path == "/youtube/v3/channels"
     assert dict(seen[0].url.params) == {"part": "statistics", "id": CHANNEL}
 
@@ -220,7 +221,7 @@ async def test_hidden_subscriber_count_is_none(make_client):
         AccountRef(key="yt_corp", platform_user_id=CHANNEL)
     )
 
-    assert snapshot == AccountSnapshot(account_key="yt_corp", followers=None)
+    assert snapshot == AccountCounts(account_key="yt_corp", followers=None)
 
 
 async def test_unknown_channel_is_not_found(make_client):

@@ -11,11 +11,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.review import service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta
 from bot.review.policy import ResolvedStep
 from bot.review.records import RequestSnapshot
+from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, NOW, OPERATOR, REVIEW_CHANNEL
 from tests.fakes import payloads
 from tests.fakes.slack import _CALL_KEY, Call, FakeSlack

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.home.ids import ActionId as HomeActionId
 from bot.home.ids import BlockId as HomeBlockId
@@ -31,6 +30,7 @@ from bot.home.models import UserState
 from bot.kpi.models import KpiTarget, KpiValue
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.models import ReviewEvent, ReviewRequest
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, GROUP_MEMBER, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

@@ -16,13 +16,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.app import Deps, build_app, build_deps, build_web_app
+from bot.app import build_app, build_deps, build_web_app
 from bot.db import make_engine
 from bot.kpi.models import KpiValue
 from bot.kpi.service import sync_accounts
 from bot.models import Base
 from bot.review.ids import BlockId
 from bot.review.models import ReviewEvent, ReviewRequest
+from bot.runtime.deps import Deps
 from bot.slack.client import build_web_client
 from tests.conftest import BOT_TOKEN, MANAGER, OPERATOR, SIGNING_SECRET, make_settings
 from tests.fakes import payloads

@@ -24,17 +24,18 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from bot.app import Deps, build_deps, build_scheduler
+from bot.app import build_deps, build_scheduler
 from bot.clock import FixedClock
 from bot.db import make_engine
 from bot.digest.ids import DIGEST_EVENT_TYPE, digest_metadata
 from bot.digest.jobs import run_digest_sweep
 from bot.digest.models import DigestRun
-from bot.digest.periods import parse_period
 from bot.digest.service import send_digest
 from bot.i18n import translator
 from bot.kpi.service import sync_accounts
 from bot.models import Base
+from bot.periods import parse_period
+from bot.runtime.deps import Deps
 from bot.slack.client import build_web_client
 from tests.conftest import (
     ADMIN,

@@ -25,7 +25,6 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.config import ConfigError, load_settings, settings_from_mapping
 from bot.digest.ids import WinTarget
 from bot.digest.models import Win
@@ -40,15 +39,7 @@ from bot.i18n import translator
 from bot.kpi.importers import iter_import
 from bot.kpi.models import KpiTarget, KpiValue
 from bot.kpi.service import MAX_VALUE, parse_month, parse_value
-from bot.platforms import (
-    AccountRef,
-    CollectResult,
-    InstagramClient,
-    PlatformError,
-    PostRef,
-    XClient,
-    YouTubeClient,
-)
+from bot.platforms import InstagramClient, XClient, YouTubeClient
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
 from bot.review.models import ReviewEvent, ReviewRequest
 from bot.review.ui import (
@@ -59,6 +50,8 @@ from bot.review.ui import (
     validate_publish,
     validate_request,
 )
+from bot.runtime.deps import Deps
+from bot.runtime.platforms import AccountRef, CollectResult, PlatformError, PostRef
 from tests.conftest import ADMIN, BASE_CONFIG, MANAGER, NOW, OPERATOR, TEST_ENV, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

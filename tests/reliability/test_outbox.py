@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.i18n import translator
 from bot.review.ids import Status
 from bot.review.models import ReviewRequest
+from bot.runtime.deps import Deps
 from bot.slack.models import OutboxItem
 from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER_GROUP, OPERATOR, REVIEW_CHANNEL, make_settings
 from tests.fakes.signing import SlackSender

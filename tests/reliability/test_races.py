@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.home.ids import BlockId as HomeBlockId
 from bot.home.ids import CallbackId as HomeCallbackId
+from bot.keys import ProcessedKey
 from bot.kpi.models import KpiValue, Post
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta
 from bot.review.models import ReviewEvent, ReviewRequest
-from bot.slack.models import ProcessedKey
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, REVIEW_CHANNEL
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

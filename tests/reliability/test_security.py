@@ -20,7 +20,6 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.digest.ids import WinTarget
 from bot.digest.models import Win
@@ -32,6 +31,7 @@ from bot.logs import configure_logging
 from bot.platforms import XClient
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
 from bot.review.models import ReviewEvent, ReviewRequest, ReviewRevision
+from bot.runtime.deps import Deps
 from bot.slack.blocks import escape, link, quote_sections, truncate
 from tests.conftest import (
     ADMIN,

@@ -18,16 +18,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.digest import service as digest_service
 from bot.digest.ids import CallbackId as DigestCallbackId
 from bot.digest.models import Win
-from bot.digest.periods import last_finished
 from bot.kpi.models import KpiValue
+from bot.periods import last_finished
 from bot.review import jobs as review_jobs
 from bot.review.ids import ActionId
 from bot.review.models import ReviewEvent, ReviewRequest
+from bot.runtime.deps import Deps
 from tests.conftest import (
     ADMIN,
     GROUP_MEMBER,

@@ -28,7 +28,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
-from bot.app import Deps
+from bot.runtime.deps import Deps
 from bot.slack.verify import SignatureCheck, response_url_allowed
 from tests.conftest import ADMIN, MGMT_CHANNEL, SIGNING_SECRET
 from tests.fakes import payloads

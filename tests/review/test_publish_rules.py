@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.errors import BotError
 from bot.kpi.models import Post
 from bot.review.ids import ActionId, BlockId, CallbackId, ModalMeta, RequestRef
 from bot.review.models import ReviewRequest
+from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, NOW, OPERATOR
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

@@ -8,11 +8,11 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.db import unit_of_work
+from bot.keys import ProcessedKey
 from bot.review.ids import BlockId
 from bot.review.models import ReviewRequest
-from bot.slack.models import ProcessedKey
+from bot.runtime.deps import Deps
 from tests.conftest import NOW
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import FakeSlack

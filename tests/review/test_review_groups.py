@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.home.ids import ActionId as HomeActionId
 from bot.home.ids import BlockId as HomeBlockId
@@ -27,6 +26,7 @@ from bot.home.ids import CallbackId as HomeCallbackId
 from bot.kpi.models import KpiValue
 from bot.review.ids import ActionId, RequestRef
 from bot.review.models import ReviewApprover, ReviewRequest
+from bot.runtime.deps import Deps
 from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER_GROUP, REVIEW_CHANNEL, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.calendars import working_hours_calendar
 from bot.review.policy import (
     Alert,
     Authority,
@@ -14,7 +15,6 @@ from bot.review.policy import (
     approval_completes,
     authority,
     build_chain,
-    calendar_for,
     cycle_business_hours,
     cycle_time,
     escalation_due_at,
@@ -124,7 +124,7 @@ def test_calendar_maps_working_hours_and_company_days_off() -> None:
     settings = _settings(
         working_hours={"extra_days_off": ["12-29", "01-02"], "start": "10:00", "end": "17:00"}
     )
-    calendar = calendar_for(settings.review.working_hours, settings.tz)
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
     assert calendar.is_business_day(date(2026, 12, 28)) is True
     assert calendar.is_business_day(date(2026, 12, 29)) is False
     assert calendar.is_business_day(date(2027, 12, 29)) is False  # every year
@@ -135,7 +135,7 @@ def test_calendar_maps_working_hours_and_company_days_off() -> None:
 def test_reminders_skip_the_weekend_and_a_japanese_holiday_and_back_off() -> None:
     # Friday 2026-11-20 16:00; Saturday, Sunday and Monday 11/23 (勤労感謝の日) are not working days.
     settings = _settings(remind_after_hours=4, escalate_after_hours=16, reminder_backoff=2.0)
-    calendar = calendar_for(settings.review.working_hours, settings.tz)
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
     since = jst(2026, 11, 20, 16, 0)
     first = reminder_due_at(waiting_since=since, sent=0, settings=settings.review, calendar=calendar)
     second = reminder_due_at(waiting_since=since, sent=1, settings=settings.review, calendar=calendar)
@@ -147,7 +147,7 @@ def test_reminders_skip_the_weekend_and_a_japanese_holiday_and_back_off() -> Non
 
 def test_escalation_after_hours_or_when_the_due_time_is_near() -> None:
     settings = _settings(remind_after_hours=4, escalate_after_hours=16, escalate_before_due_hours=4)
-    calendar = calendar_for(settings.review.working_hours, settings.tz)
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
     since = jst(2026, 11, 20, 16, 0)
     by_wait = escalation_due_at(waiting_since=since, due_at=None, settings=settings.review, calendar=calendar)
     assert by_wait == jst(2026, 11, 25, 14, 0)  # Fri 2 h + Tue 9 h + Wed 5 h
@@ -184,7 +184,7 @@ class _Row:
 
 def test_cycle_time_from_request_to_final_decision() -> None:
     settings = _settings()
-    calendar = calendar_for(settings.review.working_hours, settings.tz)
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
     row = _Row(created_at=jst(2026, 11, 20, 17, 0), decided_at=jst(2026, 11, 24, 10, 30))
     assert cycle_time(row) == timedelta(days=3, hours=17, minutes=30)
     assert cycle_business_hours(row, calendar) == 2.5

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.calendars import working_hours_calendar
 from bot.db import make_sessionmaker
 from bot.errors import BotError
 from bot.i18n import translator
@@ -19,7 +20,7 @@ from bot.kpi.service import sync_accounts
 from bot.review import service
 from bot.review.ids import Decision, RequestRef, Status
 from bot.review.models import ReviewEvent, ReviewRequest, ReviewRevision
-from bot.review.policy import ResolvedStep, calendar_for
+from bot.review.policy import ResolvedStep
 from bot.review.records import Feedback, RequestSnapshot
 from bot.review.refusals import ReviewConflict, ReviewNotAllowed, ReviewNotFound
 from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
@@ -428,7 +429,7 @@ async def test_alert_claims_are_sent_once_and_wait_for_working_hours(run: Any) -
         raw["review"].update(remind_after_hours=2, escalate_after_hours=40)
 
     review = make_settings(change=change).review
-    calendar = calendar_for(review.working_hours, SETTINGS.tz)
+    calendar = working_hours_calendar(review.working_hours, SETTINGS.tz)
     request = await create(run)  # Wednesday 10:00 JST
 
     async def claim(minutes: float) -> Any:
@@ -458,11 +459,11 @@ async def test_alert_claims_are_sent_once_and_wait_for_working_hours(run: Any) -
 
 
 async def test_an_alert_claimed_elsewhere_rolls_back(run: Any) -> None:
+    from bot.keys import claim_key
     from bot.review.policy import next_alert
-    from bot.slack.idempotency import claim_key
 
     review = SETTINGS.review
-    calendar = calendar_for(review.working_hours, SETTINGS.tz)
+    calendar = working_hours_calendar(review.working_hours, SETTINGS.tz)
     request = await create(run)  # due in two days: the escalation comes before the first reminder
     alert = next_alert(
         waiting_since=NOW,

@@ -8,14 +8,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import Deps, build_deps
+from bot.app import build_deps
 from bot.clock import FixedClock
 from bot.db import make_engine
 from bot.digest.ids import digest_metadata
 from bot.digest.jobs import catch_up, run_digest_job
 from bot.digest.models import DigestRun
-from bot.digest.periods import parse_period
 from bot.digest.service import send_digest
+from bot.periods import parse_period
+from bot.runtime.deps import Deps
 from bot.slack.client import build_web_client
 from tests.conftest import ADMIN, BOT_TOKEN, MGMT_CHANNEL
 from tests.fakes.slack import FakeSlack

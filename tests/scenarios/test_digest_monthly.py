@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import Deps
 from bot.clock import FixedClock
 from bot.digest.jobs import run_digest_job
-from bot.digest.periods import months_back, parse_period
 from bot.digest.ui import reason_label
+from bot.periods import months_back, parse_period
+from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR
 from tests.fakes.slack import FakeSlack
 from tests.scenarios.digest_seed import add_kpi, add_post, add_review, add_win, jst

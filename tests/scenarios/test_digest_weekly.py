@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.clock import FixedClock
 from bot.digest.jobs import run_digest_job
 from bot.digest.models import DigestRun
-from bot.digest.periods import parse_period
 from bot.digest.service import send_digest
+from bot.periods import parse_period
+from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR
 from tests.fakes.slack import FakeSlack
 from tests.scenarios.digest_seed import add_post, add_review, add_win, jst

@@ -6,11 +6,11 @@ import json
 
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.clock import FixedClock
 from bot.digest.ids import ActionId, BlockId, CallbackId
 from bot.digest.jobs import run_digest_job
 from bot.digest.models import Win
+from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, OPERATOR
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

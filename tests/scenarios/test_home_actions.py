@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.digest.models import Win
 from bot.home import service
 from bot.home.away import ReminderRouting, route_reminder
 from bot.home.models import UserState
 from bot.kpi.models import KpiValue
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, MANAGER, MANAGER2, OPERATOR
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from bot.app import Deps
 from bot.digest.models import DigestRun
 from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import CallbackId as ReviewCallbackId
 from bot.review.models import ReviewRequest
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, MANAGER, MANAGER2, MGMT_CHANNEL, NOW, OPERATOR
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
@@ -224,19 +224,19 @@ async def test_a_user_with_500_open_items_gets_a_home_within_100_blocks(
 async def test_home_opened_on_the_messages_tab_publishes_nothing_and_bursts_publish_once(
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:
-    from bot.home.publisher import publisher_for, refresh_home
+    from bot.home.publisher import HomePublisher
 
     messages = payloads.event(
         payloads.app_home_opened(user_id=OPERATOR, tab="messages"), event_id="Ev0MSGTAB1"
     )
     assert (await sender.event(messages)).status == 200
     await open_home(sender, fake_slack, OPERATOR)
-    publisher = publisher_for(deps)
-    assert publisher is not None
+    publisher = deps.home
+    assert isinstance(publisher, HomePublisher)
     await publisher.drain()  # the first publish has finished (the Home is now known)
     count = len(fake_slack.calls_to("views.publish"))
     for _ in range(10):  # e.g. ten KPI values imported at once
-        refresh_home(deps, None)
+        deps.home.refresh()
     await publisher.drain()
     assert len(fake_slack.calls_to("views.publish")) == count + 1
     view = await next_home(fake_slack, OPERATOR, after=count)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import Deps
 from bot.config import Settings
+from bot.runtime.deps import Deps
 from tests.conftest import OPERATOR, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.kpi import service
 from bot.kpi.models import KpiTarget, KpiValue
-from bot.kpi.records import Metrics, PostRecord
+from bot.kpi.records import PostRecord
+from bot.metrics import Metrics
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, GROUP_MEMBER, MANAGER, NOW, OPERATOR
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

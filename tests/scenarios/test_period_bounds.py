@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.cli import main
 from bot.kpi.models import KpiTarget, KpiValue
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, MANAGER, MGMT_CHANNEL
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.home.ids import ActionId as HomeActionId
 from bot.review.ids import ActionId, BlockId, CallbackId, Status
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
+from bot.runtime.deps import Deps
 from tests.conftest import (
     ADMIN,
     GROUP_MEMBER,

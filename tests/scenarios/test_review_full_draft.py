@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.review.ids import ActionId, BlockId, CallbackId, Status
 from bot.review.models import ReviewRequest, ReviewRevision
+from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, NOW, OPERATOR, REVIEW_CHANNEL, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

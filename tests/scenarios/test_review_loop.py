@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Deps
 from bot.config import Settings
 from bot.kpi.models import Post
 from bot.review.ids import ActionId, BlockId, CallbackId, Status
 from bot.review.models import ReviewEvent, ReviewRequest
+from bot.runtime.deps import Deps
 from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER2, NOW, OPERATOR, REVIEW_CHANNEL, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

@@ -13,7 +13,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
-from bot.app import Deps, build_scheduler
+from bot.app import build_scheduler
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.review import jobs, service, ui
@@ -21,6 +21,7 @@ from bot.review.ids import Decision
 from bot.review.models import ReviewEvent
 from bot.review.policy import ResolvedStep
 from bot.review.records import Feedback, RequestSnapshot
+from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR, REVIEW_CHANNEL, make_settings
 from tests.fakes.slack import FakeSlack
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Deps
 from bot.i18n import translator
 from bot.review import service, ui
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Status
 from bot.review.models import ReviewEvent, ReviewRequest
 from bot.review.policy import ResolvedStep
 from bot.review.records import RequestSnapshot
+from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, REVIEW_CHANNEL
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender

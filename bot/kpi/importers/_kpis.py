@@ -12,11 +12,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from bot.digest.periods import period_range
 from bot.errors import BotError
 from bot.kpi.importers._rows import Rows
 from bot.kpi.importers._values import missing_mask, parse_numbers, period_masks
 from bot.kpi.records import KpiRecord
+from bot.periods import period_range
 
 SearchMetric = Literal["clicks", "impressions"]
 

@@ -14,7 +14,7 @@ import pandas as pd
 from bot.kpi.columns import PostColumns, Strings
 from bot.kpi.importers._rows import Rows
 from bot.kpi.importers._values import ISO8601, Counts, missing_mask
-from bot.kpi.records import METRIC_FIELDS
+from bot.metrics import METRIC_FIELDS
 
 _GENERIC_TIMES = (ISO8601, "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 # X classic: "2021-11-30 16:00 +0000", always UTC.

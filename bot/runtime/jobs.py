@@ -10,10 +10,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import db
-from bot.slack.idempotency import prune_keys
+from bot.keys import prune_keys
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 

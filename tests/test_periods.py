@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest.periods import (
+from bot.errors import BotError
+from bot.periods import (
     Period,
     elapsed_share,
     last_finished,
@@ -18,7 +19,6 @@ from bot.digest.periods import (
     same_month_last_year,
     week_of,
 )
-from bot.errors import BotError
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NEW_YORK = ZoneInfo("America/New_York")
