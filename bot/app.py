@@ -104,6 +104,7 @@ def build_deps(
 
 def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
+    from bot.away import listeners as away_listeners
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
@@ -113,6 +114,7 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
         review_listeners.register,
         kpi_listeners.register,
         digest_listeners.register,
+        away_listeners.register,
         home_listeners.register,
     ]
 

@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
+from bot.away.queries import away_until_by_user, delegates_while_away
 from bot.config import is_usergroup_id
-from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review import service, ui
 from bot.review.ids import Decision
 from bot.review.records import DecisionResult, Feedback, PublishResult, RequestSnapshot, ResubmitResult

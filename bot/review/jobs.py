@@ -17,9 +17,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import db
+from bot.away.policy import ReminderRouting, route_reminder
+from bot.away.queries import away_until_by_user, delegates_while_away
 from bot.calendars import working_hours_calendar
-from bot.home.away import ReminderRouting, route_reminder
-from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review import service, ui
 from bot.review.records import RequestSnapshot
 from bot.review.service import AlertClaim, AlreadyClaimed

@@ -20,9 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
+from bot.away.queries import delegators_of
 from bot.config import ApprovalStep, Settings, is_user_id, is_usergroup_id
 from bot.errors import BotError, Unavailable
-from bot.home.service import delegators_of
 from bot.keys import claim_key
 from bot.review import approvers, delivery, service, ui
 from bot.review.delivery import ReviewDelivery
