@@ -34,7 +34,7 @@ from bot.home.ids import ActionId as HomeActionId
 from bot.home.ids import BlockId as HomeBlockId
 from bot.home.ids import CallbackId as HomeCallbackId
 from bot.home.ids import parse_message_link
-from bot.home.service import check_kpi_entry
+from bot.home.queries import check_kpi_entry
 from bot.i18n import translator
 from bot.kpi.importers import iter_import
 from bot.kpi.models import KpiTarget, KpiValue
