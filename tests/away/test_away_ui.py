@@ -4,6 +4,7 @@ delegate with theirs, valid Block Kit in both languages, action ids unchanged si
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from slack_sdk.models.views import View
@@ -13,11 +14,14 @@ from bot.i18n import Locale, translator
 from tests.conftest import MANAGER2
 
 
-def _blocks(*, away_until: date | None, delegate_id: str | None, locale: Locale) -> list[dict[str, object]]:
-    blocks = ui.build_home_section(away_until=away_until, delegate_id=delegate_id, t=translator(locale))
-    view = View(type="home", blocks=blocks)
+def _blocks(*, away_until: date | None, delegate_id: str | None, locale: Locale) -> list[dict[str, Any]]:
+    view = View(
+        type="home",
+        blocks=ui.build_home_section(away_until=away_until, delegate_id=delegate_id, t=translator(locale)),
+    )
     view.validate_json()
-    return view.to_dict()["blocks"]  # type: ignore[no-any-return]
+    blocks: list[dict[str, Any]] = view.to_dict()["blocks"]
+    return blocks
 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
