@@ -335,7 +335,9 @@ async def _serve(app: AsyncApp, deps: Deps, *, intake: AsyncExitStack, stop: asy
         assert settings.secrets.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.secrets.slack_app_token.get())
         intake.push_async_callback(handler.close_async)
-        if not await _unless_stopped(handler.connect_async(), stop):
+        # slack_bolt leaves AsyncSocketModeHandler.connect_async unannotated (it returns None).
+        connecting = handler.connect_async()  # type: ignore[no-untyped-call]
+        if not await _unless_stopped(connecting, stop):
             return False
         web_app = build_health_app(deps)
         log.info("connected to Slack in Socket Mode")
