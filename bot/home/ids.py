@@ -1,7 +1,8 @@
 """App Home identifiers (action, callback and block ids) and the message-link codec of "share a win" (pure).
 
 Approve / Request changes on the Home reuse ``bot.review.ids.ActionId`` and the review button value
-(``RequestRef``), so the review listeners handle a click on the Home exactly like one in the channel.
+(``RequestRef``), so the review listeners handle a click on the Home exactly like one in the channel;
+"record a KPI value" carries ``bot.kpi.ids.ActionId.RECORD``, so the KPI listeners handle it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from bot.digest.ids import WinTarget
 
 class ActionId(StrEnum):
     START_REVIEW = "home.start_review"
-    RECORD_KPI = "home.record_kpi"
     SHARE_WIN = "home.share_win"
     AWAY_UNTIL = "home.away_until"
     AWAY_CLEAR = "home.away_clear"
@@ -22,22 +22,15 @@ class ActionId(StrEnum):
     DELEGATE_CLEAR = "home.delegate_clear"
     DIGEST_PREVIEW = "home.digest_preview"
     # Inputs inside modals (their values arrive with the submission, not as actions).
-    KPI = "home.input.kpi"
-    VALUE = "home.input.value"
-    MONTH = "home.input.month"
     WIN_LINK = "home.input.win_link"
 
 
 class CallbackId(StrEnum):
-    RECORD_KPI = "home.record_kpi_modal"
     SHARE_WIN = "home.share_win_modal"
 
 
 class BlockId(StrEnum):
     ACTIONS = "home_actions"
-    KPI = "home_kpi"
-    VALUE = "home_value"
-    MONTH = "home_month"
     WIN_LINK = "home_win_link"
     AWAY = "home_away"
     DELEGATE = "home_delegate"

@@ -1,7 +1,7 @@
 """Writing posts: new ones inserted column-wise, known ones merged (I/O: the store; numpy).
 
 Imports hand over whole chunks (``PostColumns``); collectors hand over records, turned into columns
-here. Kept apart from :mod:`bot.kpi.service` so that numpy loads only when posts are written.
+here. Kept apart from :mod:`bot.kpi.values` so that numpy loads only when posts are written.
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import UTCDateTime
 from bot.kpi.columns import METRIC_INDEX, Mask2D, Matrix, PostColumns
 from bot.kpi.models import MetricSnapshot, Post
-from bot.kpi.records import PostRecord
-from bot.kpi.service import BULK_ROWS, UpsertResult
+from bot.kpi.records import PostRecord, UpsertResult
 from bot.metrics import METRIC_FIELDS
+
+#: Upserts at least this large (imports) refresh PostgreSQL's statistics of ``post`` first.
+BULK_ROWS = 5_000
 
 _POST_COLUMNS = (Post.id, Post.platform, Post.external_id, Post.url, Post.text, Post.author) + tuple(
     getattr(Post, name) for name in METRIC_FIELDS
