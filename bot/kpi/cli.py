@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
@@ -221,7 +221,7 @@ async def _store_chunks(
     return EXIT_OK
 
 
-async def _read_ahead(chunks: Iterator[ImportChunk]) -> AsyncIterator[ImportChunk]:
+async def _read_ahead(chunks: Iterator[ImportChunk]) -> AsyncGenerator[ImportChunk, None]:
     """The chunks, each next one read in a worker thread while the caller writes the current one.
 
     Parsed in this process, the thread runs pandas beside the writer: on PostgreSQL the server

@@ -106,17 +106,21 @@ class KpiListeners:
             locale=t.locale,
             target_label=t("kpi.detail.target_label"),
         )
-        upload = {
-            "file": png,
-            "filename": f"{kpi.key}-{periods[-1].label}.png",
-            "title": t("kpi.detail.chart_title", name=name),
-            "initial_comment": t("kpi.detail.chart_comment", name=name, user=command["user_id"]),
-            "request_file_info": False,
-        }
+
+        async def upload(to: str) -> None:
+            await client.files_upload_v2(
+                channel=to,
+                file=png,
+                filename=f"{kpi.key}-{periods[-1].label}.png",
+                title=t("kpi.detail.chart_title", name=name),
+                initial_comment=t("kpi.detail.chart_comment", name=name, user=command["user_id"]),
+                request_file_info=False,
+            )
+
         channel = str(command.get("channel_id") or "")
         if channel in settings.kpi.chart_channels:  # a channel the config names for KPIs: for everyone
             try:
-                await client.files_upload_v2(channel=channel, **upload)
+                await upload(channel)
                 return
             except SlackApiError as exc:
                 error = str(exc.response.get("error"))
@@ -131,7 +135,7 @@ class KpiListeners:
             note = "kpi.detail.chart_private"
         dm = await client.conversations_open(users=command["user_id"])
         dm_id = dm["channel"]["id"]
-        await client.files_upload_v2(channel=dm_id, **upload)
+        await upload(dm_id)
         if dm_id != channel:  # asked in the DM with the bot: the chart is right there
             await respond(response_type="ephemeral", text=t(note))
 

@@ -172,7 +172,7 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
         guarded = FieldLimit(handle, delimiter=detected.delimiter, first_line=next_line)
         try:
             reader = pd.read_csv(
-                guarded,  # type: ignore[call-overload]  # any object with read() will do
+                guarded,  # any object with read() will do
                 sep=detected.delimiter,
                 header=None,
                 names=list(range(width + EXTRA_FIELDS)),
