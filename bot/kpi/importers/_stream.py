@@ -29,7 +29,7 @@ from bot.kpi.importers._detect import (
     locate_header,
     sniff_encoding,
 )
-from bot.kpi.importers._formats import SPECS, ImportFormat, resolve_format
+from bot.kpi.importers._formats import SPECS, FormatName, ImportFormat, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
 from bot.kpi.importers._posts import POST_READERS, PostContext
 from bot.kpi.importers._rows import Rows
@@ -115,7 +115,7 @@ def _plan(
     kpis: Collection[str] | None,
 ) -> _Plan:
     fmt = header.spec.format
-    if fmt.name == "search_console_queries":
+    if fmt.name is FormatName.SEARCH_CONSOLE_QUERIES:
         summer = SearchConsoleSum(search_console, kpis=kpis)
         return _Plan(header, lambda rows: (_NO_POSTS, summer.read(rows)), summer.finish)
     if fmt.kind == "kpi":
