@@ -16,7 +16,7 @@ from bot.db import make_sessionmaker
 from bot.errors import BotError
 from bot.i18n import translator
 from bot.kpi.models import Post
-from bot.kpi.service import sync_accounts
+from bot.kpi.values import sync_accounts
 from bot.review import service
 from bot.review.ids import Decision, RequestRef, Status
 from bot.review.models import ReviewEvent, ReviewRequest, ReviewRevision
