@@ -163,3 +163,11 @@ async def test_two_sweeps_at_once_deliver_an_item_once(
     assert len(first.delivered) + len(second.delivered) == 1
     assert len(replies(fake_slack, REVIEW_CHANNEL, str(request.message_ts))) == 1
     assert len(fake_slack.messages(dm(OPERATOR))) == 1
+
+
+def test_the_backoff_stops_doubling_at_its_cap() -> None:
+    """An item retried for days (about 150 attempts in 3 days) must not overflow the backoff."""
+    from bot.slack.outbox import BACKOFF_MAX, _backoff
+
+    assert [_backoff(n).total_seconds() / 60 for n in (1, 2, 3, 6)] == [1, 2, 4, 30]
+    assert _backoff(150) == BACKOFF_MAX
