@@ -162,8 +162,8 @@ async def digest_states(
 ) -> tuple[DigestState, ...]:
     out: list[DigestState] = []
     kinds: tuple[tuple[DigestKind, tuple[str, ...]], ...] = (
-        ("weekly", settings.digest.weekly.channels),
-        ("monthly", settings.digest.monthly.channels),
+        (DigestKind.WEEKLY, settings.digest.weekly.channels),
+        (DigestKind.MONTHLY, settings.digest.monthly.channels),
     )
     for kind, channels in kinds:
         trigger = trigger_for(settings, kind)

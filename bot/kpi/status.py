@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import KpiSettings, Settings
 from bot.errors import BotError
-from bot.periods import Period, month_of, parse_period
+from bot.periods import Period, PeriodKind, month_of, parse_period
 
 #: Values above this are typos, not KPI values (and keep floats exact for counts).
 MAX_VALUE = 1e15
@@ -44,7 +44,7 @@ def split_period(period: str) -> tuple[str, date | None]:
     if len(period) == 10:
         day = date.fromisoformat(period)
         return period[:7], day
-    return parse_period("monthly", period).label, None
+    return parse_period(PeriodKind.MONTHLY, period).label, None
 
 
 _NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
@@ -98,7 +98,7 @@ def parse_month(text: str | None, *, now: datetime, tz: ZoneInfo) -> Period:
     if text is None:
         return current
     try:
-        month = parse_period("monthly", text)
+        month = parse_period(PeriodKind.MONTHLY, text)
     except BotError as exc:
         if exc.key == "periods.errors.out_of_range":
             raise
