@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from bot.errors import BotError
 
 
-
 class PeriodKind(StrEnum):
     """A week or a month; the value is what ``digest_run.kind`` stores and the CLI takes."""
 

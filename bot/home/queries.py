@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.away import queries as away_queries
 from bot.config import KpiSettings, Settings
-from bot.digest.jobs import previous_fire_time, trigger_for
 from bot.digest.models import DigestRun
+from bot.digest.schedule import previous_fire_time, trigger_for
 from bot.errors import BotError, NotAllowed
 from bot.home.ids import BlockId
 from bot.home.records import (

@@ -1,11 +1,12 @@
-"""Block Kit for the App Home and the modals started from it (record a KPI value, share a win), and
-``parse_*`` of their state (pure).
+"""Block Kit for the App Home and the modal started from it (record a KPI value), and ``parse_*`` of
+its state (pure).
 
 The Home must fit Slack's 100 blocks whatever the data: each list shows its oldest few items and
 counts the rest ("…and N more"), and :func:`build_home` caps the total as a last resort. Approve /
 Request changes buttons carry the review feature's action ids and ``RequestRef`` value, so the
 review listeners treat a click here like one on the channel message; the away mode section is
-built by :mod:`bot.away.ui`, whose listeners handle its pickers.
+built by :mod:`bot.away.ui`, whose listeners handle its pickers; "Share a win" and "Send me a
+digest preview" carry the digest feature's action ids.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from slack_sdk.models.views import View
 
 from bot.away import ui as away_ui
 from bot.config import Settings
+from bot.digest.ids import ActionId as DigestActionId
 from bot.home.ids import ActionId, BlockId, CallbackId
 from bot.home.records import (
     AdminData,
@@ -279,7 +281,7 @@ def _admin(admin: AdminData, *, settings: Settings, t: Translator) -> list[Block
     else:
         collectors = t("home.admin.no_collectors")
     preview = ButtonElement(
-        action_id=ActionId.DIGEST_PREVIEW, text=plain(t("home.admin.preview")), value="weekly"
+        action_id=DigestActionId.HOME_PREVIEW, text=plain(t("home.admin.preview")), value="weekly"
     )
     return [
         header(t("home.admin.title")),
@@ -310,7 +312,9 @@ def _actions(data: HomeData, *, settings: Settings, t: Translator) -> ActionsBlo
             )
         )
     buttons.append(
-        ButtonElement(action_id=ActionId.SHARE_WIN, text=plain(t("home.buttons.share_win")), value="win")
+        ButtonElement(
+            action_id=DigestActionId.HOME_SHARE_WIN, text=plain(t("home.buttons.share_win")), value="win"
+        )
     )
     return ActionsBlock(block_id=BlockId.ACTIONS, elements=buttons)
 
@@ -427,31 +431,3 @@ def parse_record_kpi_modal(view: Mapping[str, Any]) -> tuple[str | None, str | N
         _typed(values, BlockId.VALUE, ActionId.VALUE),
         _selected(values, BlockId.MONTH, ActionId.MONTH),
     )
-
-
-def build_share_win_modal(*, t: Translator) -> View:
-    """Step one of sharing a win from the Home: which message (the shortcut knows it; the Home does not)."""
-    return View(
-        type="modal",
-        callback_id=CallbackId.SHARE_WIN,
-        title=plain(t("home.win.title"), MODAL_TITLE_MAX),
-        submit=plain(t("home.win.next"), MODAL_TITLE_MAX),
-        close=plain(t("home.modal_close"), MODAL_TITLE_MAX),
-        blocks=[
-            context(t("home.win.intro")),
-            InputBlock(
-                block_id=BlockId.WIN_LINK,
-                label=plain(t("home.win.link")),
-                hint=plain(t("home.win.link_hint"), 2000),
-                element=PlainTextInputElement(
-                    action_id=ActionId.WIN_LINK,
-                    max_length=500,
-                    placeholder=plain(t("home.win.link_placeholder"), 150),
-                ),
-            ),
-        ],
-    )
-
-
-def parse_share_win_modal(view: Mapping[str, Any]) -> str:
-    return _typed(_values(view), BlockId.WIN_LINK, ActionId.WIN_LINK) or ""

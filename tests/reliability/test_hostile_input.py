@@ -26,14 +26,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.config import ConfigError, load_settings, settings_from_mapping
-from bot.digest.ids import WinTarget
+from bot.digest.ids import WinTarget, parse_message_link
 from bot.digest.models import Win
-from bot.digest.ui import parse_win_modal
+from bot.digest.ui.wins import parse_win_modal
 from bot.errors import BotError
 from bot.home.ids import ActionId as HomeActionId
 from bot.home.ids import BlockId as HomeBlockId
 from bot.home.ids import CallbackId as HomeCallbackId
-from bot.home.ids import parse_message_link
 from bot.home.queries import check_kpi_entry
 from bot.i18n import translator
 from bot.kpi.importers import iter_import
