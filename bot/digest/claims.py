@@ -252,7 +252,14 @@ async def finish(
 
 def retry_delay(attempts: int) -> timedelta:
     """How long an unfinished digest waits before its next attempt: 1, 2, 4, … minutes, at most 30."""
-    return min(RETRY_MAX, RETRY_FIRST * (1 << max(0, attempts - 1)))
+    # Doubling stops at the cap: a digest retried for a day reaches 42 attempts, and 2 ** 41 minutes
+    # is more than a timedelta holds (OverflowError).
+    delay = RETRY_FIRST
+    for _ in range(1, attempts):
+        if delay >= RETRY_MAX:
+            break
+        delay *= 2
+    return min(RETRY_MAX, delay)
 
 
 @contextlib.asynccontextmanager
