@@ -30,8 +30,11 @@ from bench import data
 from bench.common import fmt_ms, machine, parse_list, print_table
 from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker, unit_of_work
-from bot.digest import service as digest_service
-from bot.digest import ui as digest_ui
+from bot.digest.facts import build_monthly, build_weekly
+from bot.digest.render import render_chart
+from bot.digest.ui.attachments import build_kpi_csv
+from bot.digest.ui.monthly import monthly_message
+from bot.digest.ui.weekly import weekly_message
 from bot.home import queries as home_queries
 from bot.home import ui as home_ui
 from bot.i18n import Translator, translator
@@ -153,13 +156,13 @@ async def kpi_detail(ctx: Context, ph: Phases) -> None:
 
 
 async def weekly_digest(ctx: Context, ph: Phases) -> None:
-    """The weekly digest of the last finished week (``digest_service.render`` + the message)."""
+    """The weekly digest of the last finished week (``digest.render.render`` + the message)."""
     period = last_finished("weekly", ctx.now, ctx.settings.tz)
     with ph.phase("store"):
         async with unit_of_work(ctx.sessions) as session:
-            digest = await digest_service.build_weekly(session, period=period, settings=ctx.settings)
+            digest = await build_weekly(session, period=period, settings=ctx.settings)
     with ph.phase("ui"):
-        digest_ui.weekly_message(digest, settings=ctx.settings, t=ctx.t, channel=data.MGMT_CHANNEL).kwargs()
+        weekly_message(digest, settings=ctx.settings, t=ctx.t, channel=data.MGMT_CHANNEL).kwargs()
 
 
 async def monthly_digest(ctx: Context, ph: Phases) -> None:
@@ -167,12 +170,12 @@ async def monthly_digest(ctx: Context, ph: Phases) -> None:
     period = last_finished("monthly", ctx.now, ctx.settings.tz)
     with ph.phase("store"):
         async with unit_of_work(ctx.sessions) as session:
-            digest = await digest_service.build_monthly(session, period=period, settings=ctx.settings)
+            digest = await build_monthly(session, period=period, settings=ctx.settings)
     with ph.phase("ui"):
-        digest_ui.monthly_message(digest, settings=ctx.settings, t=ctx.t, channel=data.MGMT_CHANNEL).kwargs()
-        digest_ui.build_kpi_csv(digest, t=ctx.t)
+        monthly_message(digest, settings=ctx.settings, t=ctx.t, channel=data.MGMT_CHANNEL).kwargs()
+        build_kpi_csv(digest, t=ctx.t)
     with ph.phase("chart"):
-        digest_service.render_chart(digest, settings=ctx.settings)
+        render_chart(digest, settings=ctx.settings)
 
 
 async def home(ctx: Context, ph: Phases) -> None:

@@ -188,6 +188,25 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return _failed(t, key.get(args.command, "cli.errors.command_failed"), exc, redaction, args.command)
 
 
+async def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    """``sns-bot digest``: the digest feature's command, with Deps built here (and disposed of)."""
+    from bot.app import build_deps
+    from bot.digest.cli import digest_command
+    from bot.periods import PeriodKind
+
+    deps = build_deps(settings)
+    try:
+        return await digest_command(
+            deps,
+            kind=PeriodKind(args.kind),
+            period=args.period,
+            post=args.post,
+            chart=Path(args.chart) if args.chart else None,
+        )
+    finally:
+        await deps.engine.dispose()
+
+
 def _work(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
     """The commands that use the store or Slack (logging is configured)."""
     if args.command == "migrate":
@@ -204,17 +223,7 @@ def _work(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
         return EXIT_OK
 
     if args.command == "digest":
-        from bot.digest.commands import digest_command
-
-        return asyncio.run(
-            digest_command(
-                settings,
-                kind=args.kind,
-                period=args.period,
-                post=args.post,
-                chart=Path(args.chart) if args.chart else None,
-            )
-        )
+        return asyncio.run(_digest(args, settings))
 
     if args.command in ("import", "collect"):
         return asyncio.run(_kpi_command(args, settings))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def _message_text(message: Message, *, names: Mapping[str, str]) -> str:
     """A Block Kit message as terminal text (header, sections, fields, context)."""
-    from bot.digest.ui import plain_text
+    from bot.digest.ui.text import plain_text
 
     lines: list[str] = []
     for block in message.blocks_json():
@@ -73,10 +73,10 @@ async def demo(*, out_dir: Path, locale: Locale, stdout: TextIO) -> Path:
     from bot import demo_data
     from bot.app import build_deps
     from bot.db import make_engine
-    from bot.digest.commands import build_preview, write_chart
+    from bot.digest.cli import build_preview, write_chart
     from bot.digest.compose import MonthlyDigest
     from bot.models import Base
-    from bot.periods import last_finished, month_of
+    from bot.periods import PeriodKind, last_finished, month_of
 
     t = translator(locale)
     names = demo_data.NAMES[locale]
@@ -92,7 +92,7 @@ async def demo(*, out_dir: Path, locale: Locale, stdout: TextIO) -> Path:
             async with deps.sessions.begin() as session:
                 await demo_data.seed(session, settings=settings)
             now_local = clock.now().astimezone(settings.tz)
-            week = last_finished("weekly", clock.now(), settings.tz)
+            week = last_finished(PeriodKind.WEEKLY, clock.now(), settings.tz)
             month = month_of(now_local.date())
             stdout.write(
                 t("demo.intro", now=now_local.strftime("%Y-%m-%d %H:%M"), week=week.label, month=month.label)
@@ -101,9 +101,9 @@ async def demo(*, out_dir: Path, locale: Locale, stdout: TextIO) -> Path:
             stdout.write(_rule(t("demo.kpi_heading", cmd=settings.slack.kpi_command)))
             stdout.write(await _kpi_answer(settings, deps.sessions, now_clock=clock, names=names))
             stdout.write("\n" + _rule(t("demo.weekly_heading", period=week.label)))
-            stdout.write((await build_preview(deps, kind="weekly", period=week, names=names)).text)
+            stdout.write((await build_preview(deps, kind=PeriodKind.WEEKLY, period=week, names=names)).text)
             stdout.write("\n" + _rule(t("demo.monthly_heading", period=month.label)))
-            monthly = await build_preview(deps, kind="monthly", period=month, names=names)
+            monthly = await build_preview(deps, kind=PeriodKind.MONTHLY, period=month, names=names)
             stdout.write(monthly.text)
             chart = out_dir / f"sns-kpi-{month.label}.png"
             assert isinstance(monthly.digest, MonthlyDigest)

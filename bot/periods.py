@@ -10,12 +10,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.errors import BotError
 
-PeriodKind = Literal["weekly", "monthly"]
+
+class PeriodKind(StrEnum):
+    """A week or a month; the value is what ``digest_run.kind`` stores and the CLI takes."""
+
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
 
 # ASCII digits only: ``\d`` would also take "੩" or "３" (and int() reads them).
 _WEEK_RE = re.compile(r"([0-9]{4})-[Ww]([0-9]{2})")
@@ -47,9 +53,9 @@ class Period:
     end: date
 
     def __post_init__(self) -> None:
-        if self.kind == "weekly":
+        if self.kind == PeriodKind.WEEKLY:
             ok = self.start.weekday() == 0 and self.end == self.start + timedelta(days=7)
-        elif self.kind == "monthly":
+        elif self.kind == PeriodKind.MONTHLY:
             ok = self.start.day == 1 and self.end == _add_months(self.start, 1)
         else:
             raise ValueError(f"unknown period kind {self.kind!r}")
@@ -59,7 +65,7 @@ class Period:
     @property
     def label(self) -> str:
         """``2026-W47`` (ISO week-numbering year, which may differ from ``start.year``) or ``2026-11``."""
-        if self.kind == "weekly":
+        if self.kind == PeriodKind.WEEKLY:
             iso = self.start.isocalendar()
             return f"{iso.year:04d}-W{iso.week:02d}"
         return f"{self.start.year:04d}-{self.start.month:02d}"
@@ -73,12 +79,12 @@ class Period:
         return _local_midnight(self.start, tz), _local_midnight(self.end, tz)
 
     def previous(self) -> Period:
-        if self.kind == "weekly":
+        if self.kind == PeriodKind.WEEKLY:
             return week_of(self.start - timedelta(days=7))
         return month_of(_add_months(self.start, -1))
 
     def next(self) -> Period:
-        return week_of(self.end) if self.kind == "weekly" else month_of(self.end)
+        return week_of(self.end) if self.kind == PeriodKind.WEEKLY else month_of(self.end)
 
     def __str__(self) -> str:
         return self.label
@@ -98,27 +104,27 @@ def _require_aware(now: datetime) -> None:
 def week_of(day: date) -> Period:
     """The ISO week (Monday start) that contains ``day``."""
     monday = day - timedelta(days=day.weekday())
-    return Period("weekly", monday, monday + timedelta(days=7))
+    return Period(PeriodKind.WEEKLY, monday, monday + timedelta(days=7))
 
 
 def month_of(day: date) -> Period:
     """The calendar month that contains ``day``."""
     first = day.replace(day=1)
-    return Period("monthly", first, _add_months(first, 1))
+    return Period(PeriodKind.MONTHLY, first, _add_months(first, 1))
 
 
 def period_of(kind: PeriodKind, day: date) -> Period:
     """The week or month (by ``kind``) that contains ``day``."""
-    if kind == "weekly":
+    if kind == PeriodKind.WEEKLY:
         return week_of(day)
-    if kind == "monthly":
+    if kind == PeriodKind.MONTHLY:
         return month_of(day)
     raise ValueError(f"unknown period kind {kind!r}")
 
 
 def period_range(kind: PeriodKind) -> tuple[Period, Period]:
     """The first and the last period of ``kind`` that :func:`parse_period` accepts."""
-    if kind == "weekly":
+    if kind == PeriodKind.WEEKLY:
         return week_of(date(FIRST_YEAR, 1, 4)), week_of(date(LAST_YEAR, 12, 31) - timedelta(days=7))
     return month_of(date(FIRST_YEAR, 1, 1)), month_of(date(LAST_YEAR, 11, 1))
 
@@ -144,7 +150,7 @@ def parse_period(kind: PeriodKind, text: str) -> Period:
         raise out_of_range
     try:
         # fromisocalendar rejects W00, W54+ and W53 of a 52-week year.
-        start = date.fromisocalendar(year, number, 1) if kind == "weekly" else date(year, number, 1)
+        start = date.fromisocalendar(year, number, 1) if kind == PeriodKind.WEEKLY else date(year, number, 1)
     except ValueError:
         raise BotError("periods.errors.bad_period", value=text, example=_EXAMPLES[kind]) from None
     if not first.start <= start <= last.start:
@@ -154,7 +160,7 @@ def parse_period(kind: PeriodKind, text: str) -> Period:
 
 def _period_numbers(kind: PeriodKind, value: str) -> tuple[int | None, int | None]:
     """(year, week or month) of a well-formed label, else (None, None)."""
-    match = (_WEEK_RE if kind == "weekly" else _MONTH_RE).fullmatch(value)
+    match = (_WEEK_RE if kind == PeriodKind.WEEKLY else _MONTH_RE).fullmatch(value)
     if match is None:
         return None, None
     return int(match[1]), int(match[2])
@@ -172,7 +178,7 @@ def last_finished(kind: PeriodKind, now: datetime, tz: ZoneInfo) -> Period:
 
 def months_back(month: Period, n: int) -> list[Period]:
     """The ``n`` months ending with ``month``, oldest first (``n=12`` gives a year of history)."""
-    if month.kind != "monthly":
+    if month.kind != PeriodKind.MONTHLY:
         raise ValueError("months_back needs a monthly period")
     if n < 0:
         raise ValueError("n must not be negative")
@@ -181,7 +187,7 @@ def months_back(month: Period, n: int) -> list[Period]:
 
 def same_month_last_year(month: Period) -> Period:
     """The same calendar month one year earlier (for year-over-year change)."""
-    if month.kind != "monthly":
+    if month.kind != PeriodKind.MONTHLY:
         raise ValueError("same_month_last_year needs a monthly period")
     return month_of(_add_months(month.start, -12))
 

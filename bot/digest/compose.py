@@ -1,6 +1,6 @@
 """Digest arithmetic: turns facts fetched from the store into the numbers a digest shows (pure).
 
-Nothing here reads the clock, the store or Slack: ``service`` fetches :class:`ActivityFacts` and
+Nothing here reads the clock, the store or Slack: ``facts`` fetches :class:`ActivityFacts` and
 KPI history, these functions decide what the week or month amounted to, and ``ui`` renders the
 result for Slack and for the terminal. Both renderings read the same composed digest.
 """
@@ -41,7 +41,7 @@ class PostFact:
     def ratio(self) -> float | None:
         """Engagements per impression, or ``None`` when the post has no impressions yet.
 
-        The ranking key: the store ranks with the same IEEE division (``service._BEST_POSTS``),
+        The ranking key: the store ranks with the same IEEE division (``facts._BEST_POSTS``),
         so both agree on ties, which ``rate``'s extra ``* 100`` rounding could break.
         """
         if not self.impressions or self.engagements is None:

@@ -1,4 +1,5 @@
-"""Identifiers of the digest feature: shortcut, modal, block and action ids, job ids, metadata codecs (pure)."""
+"""Identifiers of the digest feature: shortcut, modal, block and action ids (the App Home's digest
+buttons included), job ids, and the codecs of win targets, message links and post metadata (pure)."""
 
 from __future__ import annotations
 
@@ -19,19 +20,32 @@ _USER_RE = re.compile(r"[UWB][A-Z0-9]{2,39}")
 DIGEST_EVENT_TYPE = "sns_digest"
 
 
+# The App Home shows the digest's "Share a win" and "Send me a digest preview" buttons, and "Share a
+# win" starts with a modal asking for the message link; this feature handles all of them. Their
+# values date from when the Home handled them and are kept: Homes and modals already open in Slack
+# carry them.
+
+
 class CallbackId(StrEnum):
     SHARE_WIN = WIN_SHORTCUT_CALLBACK_ID
     WIN_MODAL = "digest.win_modal"
+    #: Step one of sharing a win from the Home: the message link.
+    WIN_LINK_MODAL = "home.share_win_modal"
 
 
 class BlockId(StrEnum):
     WIN_WHAT = "digest.win_what"
     WIN_KPI = "digest.win_kpi"
+    WIN_LINK = "home_win_link"
 
 
 class ActionId(StrEnum):
     WIN_WHAT = "digest.win_what_input"
     WIN_KPI = "digest.win_kpi_select"
+    WIN_LINK = "home.input.win_link"
+    #: Home buttons.
+    HOME_SHARE_WIN = "home.share_win"
+    HOME_PREVIEW = "home.digest_preview"
 
 
 class JobId(StrEnum):
@@ -71,6 +85,21 @@ class WinTarget:
         ):
             raise BotError("digest.errors.bad_target")
         return cls(channel_id=channel, message_ts=ts, author=author)
+
+
+#: ``https://<workspace>.slack.com/archives/C0123/p1767225601000200`` (a "Copy link" of a message);
+#: the ``p`` number is the message ts without its dot (10 digits, then 6).
+_PERMALINK_RE = re.compile(
+    r"^https://[A-Za-z0-9.-]*slack\.com/archives/([CGD][A-Z0-9]{2,})/p(\d{10})(\d{6})(?:[?#].*)?$"
+)
+
+
+def parse_message_link(text: str) -> WinTarget | None:
+    """The message a "Copy link" URL points at (its thread ``ts`` is ignored), or ``None``."""
+    match = _PERMALINK_RE.match(text.strip())
+    if match is None:
+        return None
+    return WinTarget(channel_id=match.group(1), message_ts=f"{match.group(2)}.{match.group(3)}")
 
 
 def digest_metadata(*, kind: str, period: str, channel: str) -> dict[str, Any]:

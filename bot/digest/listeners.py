@@ -1,27 +1,61 @@
-"""The "Share as SNS win" message shortcut and its modal (Slack I/O)."""
+"""Slack listeners of the digest feature (Slack I/O): "Share as SNS win" from a message's shortcut
+or from the App Home's button (then the message link is asked first), the win modal, and the Home's
+"Send me a digest preview" button for admins.
+
+Both ways of sharing a win end in the same win modal and the same submission handler, so the rules
+for a win (who, which message, what, which KPI) are written once.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import unit_of_work
-from bot.digest import service, ui
-from bot.digest.ids import BlockId, CallbackId, WinTarget
-from bot.digest.jobs import next_weekly_digest
-from bot.errors import BotError
+from bot.digest.facts import build_weekly
+from bot.digest.ids import ActionId, BlockId, CallbackId, WinTarget, parse_message_link
+from bot.digest.schedule import next_weekly_digest
+from bot.digest.ui.message import to_message
+from bot.digest.ui.weekly import weekly_doc
+from bot.digest.ui.wins import (
+    build_win_link_modal,
+    build_win_modal,
+    build_win_saved_view,
+    parse_win_link_modal,
+    parse_win_modal,
+)
+from bot.digest.wins import save_win
+from bot.errors import BotError, NotAllowed
+from bot.periods import PeriodKind, last_finished
+from bot.slack.errors import tell_user
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
     from bot.slack.router import Router
 
+log = logging.getLogger(__name__)
+
+
+def _user(body: dict[str, Any]) -> str:
+    user = body.get("user") or {}
+    return str(user.get("id") or body.get("user_id") or "")
+
 
 class DigestListeners:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
+
+    def _win_modal(self, target: WinTarget, *, message_text: str) -> View:
+        return build_win_modal(
+            target=target, message_text=message_text, settings=self._deps.settings, t=self._deps.t
+        )
+
+    # -- share a win ------------------------------------------------------------------------
 
     async def handle_share_win_shortcut(
         self, ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
@@ -33,13 +67,22 @@ class DigestListeners:
             message_ts=shortcut.get("message_ts") or message["ts"],
             author=message.get("user"),
         )
-        view = ui.build_win_modal(
-            target=target,
-            message_text=message.get("text") or "",
-            settings=self._deps.settings,
-            t=self._deps.t,
-        )
+        view = self._win_modal(target, message_text=message.get("text") or "")
         await client.views_open(trigger_id=shortcut["trigger_id"], view=view)
+
+    async def handle_share_win_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The Home's button: the Home knows no message, so ask for its link first."""
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=build_win_link_modal(t=self._deps.t))
+
+    async def handle_win_link_submission(self, ack: AsyncAck, view: dict[str, Any]) -> None:
+        """The link names the message: go on to the win modal, as the shortcut does."""
+        target = parse_message_link(parse_win_link_modal(view))
+        if target is None:
+            raise BotError("home.errors.bad_link", block_id=BlockId.WIN_LINK)
+        await ack(response_action="update", view=self._win_modal(target, message_text=""))
 
     async def handle_win_submission(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -50,12 +93,12 @@ class DigestListeners:
             target = WinTarget.decode(view.get("private_metadata"))
         except BotError as error:
             raise BotError(error.key, block_id=BlockId.WIN_WHAT) from None
-        win, problems = ui.parse_win_modal(view, settings=deps.settings)
+        win, problems = parse_win_modal(view, settings=deps.settings)
         if win is None:
             await ack(response_action="errors", errors={block: t(key) for block, key in problems.items()})
             return
         when = next_weekly_digest(deps.settings, deps.clock.now())
-        await ack(response_action="update", view=ui.build_win_saved_view(next_digest=when, t=t))
+        await ack(response_action="update", view=build_win_saved_view(next_digest=when, t=t))
         permalink: str | None
         try:
             found = await client.chat_getPermalink(channel=target.channel_id, message_ts=target.message_ts)
@@ -64,7 +107,7 @@ class DigestListeners:
             # The bot may not see that channel; the win is still worth keeping without a link.
             permalink = None
         async with unit_of_work(deps.sessions) as session:
-            await service.save_win(
+            await save_win(
                 session,
                 channel_id=target.channel_id,
                 message_ts=target.message_ts,
@@ -76,8 +119,39 @@ class DigestListeners:
                 now=deps.clock.now(),
             )
 
+    # -- admin: digest preview ----------------------------------------------------------------
+
+    async def handle_digest_preview_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """DM the admin the last finished week's digest as it would be posted (nothing is posted)."""
+        await ack()
+        deps, user_id = self._deps, _user(body)
+        settings, t = deps.settings, deps.t
+        if not settings.is_admin(user_id):
+            # Told, not raised: Bolt (async, ack already sent) resets its ack record when a listener
+            # raises within its 10 ms poll, and Slack then gets no answer to the click.
+            error = NotAllowed("common.errors.not_admin")
+            log.info("digest preview refused: %s", error.key)
+            await tell_user(client, body, error.render(t))
+            return
+        period = last_finished(PeriodKind.WEEKLY, deps.clock.now(), settings.tz)
+        async with unit_of_work(deps.sessions) as session:
+            weekly = await build_weekly(session, period=period, settings=settings)
+        doc = weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
+        # No digest metadata: a preview must never be taken for the channel post by recovery.
+        message = to_message(doc, metadata=None, t=t)
+        await client.chat_postMessage(
+            channel=user_id, text=t("home.admin.preview_intro", period=period.label)
+        )
+        await client.chat_postMessage(channel=user_id, **message.kwargs())
+
 
 def register(app: Router, deps: Deps) -> None:
     listeners = DigestListeners(deps)
-    app.shortcut(CallbackId.SHARE_WIN)(deps.listener(listeners.handle_share_win_shortcut, opens_modal=True))
-    app.view(CallbackId.WIN_MODAL)(deps.listener(listeners.handle_win_submission))
+    track = deps.listener
+    app.shortcut(CallbackId.SHARE_WIN)(track(listeners.handle_share_win_shortcut, opens_modal=True))
+    app.action(ActionId.HOME_SHARE_WIN)(track(listeners.handle_share_win_action, opens_modal=True))
+    app.action(ActionId.HOME_PREVIEW)(track(listeners.handle_digest_preview_action))
+    app.view(CallbackId.WIN_LINK_MODAL)(track(listeners.handle_win_link_submission))
+    app.view(CallbackId.WIN_MODAL)(track(listeners.handle_win_submission))

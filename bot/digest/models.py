@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
+
+
+class RunStatus(StrEnum):
+    """What ``digest_run.status`` stores."""
+
+    #: Not finished: being posted, or waiting for its next attempt.
+    CLAIMED = "claimed"
+    POSTED = "posted"
+    #: Permanently (the admins were told).
+    FAILED = "failed"
+    #: Beyond the catch-up window.
+    MISSED = "missed"
+    #: An empty period, and the config says to skip those.
+    SKIPPED = "skipped"
 
 
 class DigestRun(Base):
@@ -28,8 +43,7 @@ class DigestRun(Base):
     kind: Mapped[str] = mapped_column(String(10))
     period: Mapped[str] = mapped_column(String(10))
     channel_id: Mapped[str] = mapped_column(String(40))
-    #: ``claimed`` (not finished: being posted, or waiting for its next attempt) | ``posted`` |
-    #: ``failed`` (permanently; admins told) | ``missed`` (beyond the catch-up window) | ``skipped``
+    #: A :class:`RunStatus` value.
     status: Mapped[str] = mapped_column(String(10))
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.db import unit_of_work
-from bot.digest import ui
+from bot.digest.ui import admin as admin_ui
 from bot.keys import ProcessedKey, claim_key
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ async def tell_failed(deps: Deps, *, kind: str, period: str, channel: str, error
     """A digest that cannot be posted for a reason retrying will not fix (recorded first: at most once)."""
     if not await _claim(deps, _key("failed", kind=kind, period=period, channel=channel)):
         return
-    text = ui.build_admin_failure_text(kind=kind, period=period, channel=channel, error=error, t=deps.t)
+    text = admin_ui.build_admin_failure_text(kind=kind, period=period, channel=channel, error=error, t=deps.t)
     await _dm_admins(deps, text, about=f"the failed digest {kind} {period}")
 
 
@@ -81,7 +81,7 @@ async def tell_late(
     key = _key("unverified", kind=kind, period=period, channel=channel) if unverified else late
     if await _seen(deps, key):
         return
-    text = ui.build_admin_late_text(
+    text = admin_ui.build_admin_late_text(
         kind=kind,
         period=period,
         channel=channel,
@@ -103,5 +103,5 @@ async def tell_out_if_late(deps: Deps, *, kind: str, period: str, channel: str, 
         return
     if not await _claim(deps, _key("out", kind=kind, period=period, channel=channel)):
         return
-    text = ui.build_admin_out_text(kind=kind, period=period, channel=channel, found=found, t=deps.t)
+    text = admin_ui.build_admin_out_text(kind=kind, period=period, channel=channel, found=found, t=deps.t)
     await _dm_admins(deps, text, about=f"the digest {kind} {period} that went out")

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.away import queries as away_queries
 from bot.config import Settings
-from bot.digest.jobs import previous_fire_time, trigger_for
 from bot.digest.models import DigestRun
+from bot.digest.schedule import previous_fire_time, trigger_for
 from bot.home.records import (
     AdminData,
     CollectorState,
@@ -154,8 +154,8 @@ async def digest_states(
 ) -> tuple[DigestState, ...]:
     out: list[DigestState] = []
     kinds: tuple[tuple[DigestKind, tuple[str, ...]], ...] = (
-        ("weekly", settings.digest.weekly.channels),
-        ("monthly", settings.digest.monthly.channels),
+        (DigestKind.WEEKLY, settings.digest.weekly.channels),
+        (DigestKind.MONTHLY, settings.digest.monthly.channels),
     )
     for kind, channels in kinds:
         trigger = trigger_for(settings, kind)

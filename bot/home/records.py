@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
 
 from bot.kpi.status import KpiStatus
-from bot.periods import Period
+from bot.periods import Period, PeriodKind
 
-DigestKind = Literal["weekly", "monthly"]
+DigestKind = PeriodKind
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
-"""Block Kit for the App Home and the modal started from it (share a win), and ``parse_*`` of its
-state (pure).
+"""Block Kit for the App Home (pure).
 
 The Home must fit Slack's 100 blocks whatever the data: each list shows its oldest few items and
 counts the rest ("…and N more"), and :func:`build_home` caps the total as a last resort. Approve /
 Request changes buttons carry the review feature's action ids and ``RequestRef`` value, so the
 review listeners treat a click here like one on the channel message; likewise "record a KPI value"
-carries the KPI feature's action id (the modal is the KPI feature's), and the away mode section is
-built by :mod:`bot.away.ui`, whose listeners handle its pickers.
+carries the KPI feature's action id (the modal is the KPI feature's), the away mode section is
+built by :mod:`bot.away.ui`, whose listeners handle its pickers, and "Share a win" and "Send me a
+digest preview" carry the digest feature's action ids.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    InputBlock,
-    PlainTextInputElement,
 )
 from slack_sdk.models.views import View
 
 from bot.away import ui as away_ui
 from bot.config import Settings
-from bot.home.ids import ActionId, BlockId, CallbackId
+from bot.digest.ids import ActionId as DigestActionId
+from bot.home.ids import ActionId, BlockId
 from bot.home.records import (
     AdminData,
     CollectorState,
@@ -276,7 +275,7 @@ def _admin(admin: AdminData, *, settings: Settings, t: Translator) -> list[Block
     else:
         collectors = t("home.admin.no_collectors")
     preview = ButtonElement(
-        action_id=ActionId.DIGEST_PREVIEW, text=plain(t("home.admin.preview")), value="weekly"
+        action_id=DigestActionId.HOME_PREVIEW, text=plain(t("home.admin.preview")), value="weekly"
     )
     return [
         header(t("home.admin.title")),
@@ -305,7 +304,9 @@ def _actions(data: HomeData, *, settings: Settings, t: Translator) -> ActionsBlo
             ButtonElement(action_id=KpiActionId.RECORD, text=plain(t("home.buttons.record_kpi")), value="kpi")
         )
     buttons.append(
-        ButtonElement(action_id=ActionId.SHARE_WIN, text=plain(t("home.buttons.share_win")), value="win")
+        ButtonElement(
+            action_id=DigestActionId.HOME_SHARE_WIN, text=plain(t("home.buttons.share_win")), value="win"
+        )
     )
     return ActionsBlock(block_id=BlockId.ACTIONS, elements=buttons)
 
@@ -361,31 +362,3 @@ def _values(view: Mapping[str, Any]) -> Mapping[str, Any]:
 def _typed(values: Mapping[str, Any], block: str, action: str) -> str | None:
     value = values.get(block, {}).get(action, {}).get("value")
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def build_share_win_modal(*, t: Translator) -> View:
-    """Step one of sharing a win from the Home: which message (the shortcut knows it; the Home does not)."""
-    return View(
-        type="modal",
-        callback_id=CallbackId.SHARE_WIN,
-        title=plain(t("home.win.title"), MODAL_TITLE_MAX),
-        submit=plain(t("home.win.next"), MODAL_TITLE_MAX),
-        close=plain(t("home.modal_close"), MODAL_TITLE_MAX),
-        blocks=[
-            context(t("home.win.intro")),
-            InputBlock(
-                block_id=BlockId.WIN_LINK,
-                label=plain(t("home.win.link")),
-                hint=plain(t("home.win.link_hint"), 2000),
-                element=PlainTextInputElement(
-                    action_id=ActionId.WIN_LINK,
-                    max_length=500,
-                    placeholder=plain(t("home.win.link_placeholder"), 150),
-                ),
-            ),
-        ],
-    )
-
-
-def parse_share_win_modal(view: Mapping[str, Any]) -> str:
-    return _typed(_values(view), BlockId.WIN_LINK, ActionId.WIN_LINK) or ""

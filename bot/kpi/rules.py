@@ -19,7 +19,7 @@ from bot.config import KpiSettings, Settings
 from bot.errors import BotError, NotAllowed
 from bot.kpi.ids import BlockId
 from bot.kpi.kinds import Setters, is_derived
-from bot.periods import Period, month_of, parse_period
+from bot.periods import Period, PeriodKind, month_of, parse_period
 
 #: Values above this are typos, not KPI values (and keep floats exact for counts).
 MAX_VALUE = 1e15
@@ -142,7 +142,7 @@ def parse_month(text: str | None, *, now: datetime, tz: ZoneInfo) -> Period:
     if text is None:
         return current
     try:
-        month = parse_period("monthly", text)
+        month = parse_period(PeriodKind.MONTHLY, text)
     except BotError as exc:
         if exc.key == "periods.errors.out_of_range":
             raise

@@ -22,7 +22,7 @@ from bot.kpi.models import Account, AccountSnapshot, KpiTarget, KpiValue, Post
 from bot.kpi.records import KpiRecord, PostRecord, RecordResult, UpsertResult
 from bot.kpi.rules import KpiEntry
 from bot.metrics import Metrics
-from bot.periods import parse_period
+from bot.periods import PeriodKind, parse_period
 
 if TYPE_CHECKING:
     from bot.kpi.columns import PostColumns  # numpy: loaded only where posts are written
@@ -115,7 +115,7 @@ def split_period(period: str) -> tuple[str, date | None]:
     if len(period) == 10:
         day = date.fromisoformat(period)
         return period[:7], day
-    return parse_period("monthly", period).label, None
+    return parse_period(PeriodKind.MONTHLY, period).label, None
 
 
 async def record_values(

@@ -88,7 +88,9 @@ async def enqueue(
 
 
 def _backoff(attempts: int) -> timedelta:
-    factor: int = 2 ** max(0, attempts - 1)  # int ** int is typed Any (a negative power is a float)
+    # The doubling stops at the cap: 2**n minutes overflows a timedelta past n = 40 or so, and an
+    # item retried for 3 days reaches ~150 attempts. (int ** int is typed Any: a negative power is a float.)
+    factor: int = 2 ** min(max(0, attempts - 1), 10)
     return min(BACKOFF_MAX, BACKOFF_START * factor)
 
 

@@ -1,6 +1,6 @@
 """The digests' post questions answered the slow, obvious way: from every post of the period.
 
-The store answers them in SQL (``bot.digest.service._POST_AUTHORS`` / ``_BEST_POSTS``); tests build
+The store answers them in SQL (``bot.digest.facts._POST_AUTHORS`` / ``_BEST_POSTS``); tests build
 :class:`ActivityFacts` from plain post lists with :func:`post_facts` and check the store against it.
 """
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import Settings
-from bot.digest import ui
 from bot.digest.compose import (
     ActivityFacts,
     KpiPoint,
@@ -20,6 +19,10 @@ from bot.digest.compose import (
     summarize_kpi,
     top_posts,
 )
+from bot.digest.ui.attachments import build_kpi_csv
+from bot.digest.ui.monthly import monthly_doc, narrative, reason_label
+from bot.digest.ui.text import to_text
+from bot.digest.ui.weekly import weekly_doc, weekly_message
 from bot.i18n import translator
 from bot.periods import months_back, parse_period
 from tests.conftest import MANAGER, MANAGER2, OPERATOR, make_settings
@@ -185,25 +188,23 @@ def _fields(obj: object) -> dict[str, object]:
 def test_narrative_lines(settings: Settings, locale: str, expected: list[str]) -> None:
     digest = compose_monthly(FACTS, kpis=settings.kpis, history=HISTORY, min_impressions=100, best_n=3)
     t = translator(locale)  # type: ignore[arg-type]
-    assert [ui.narrative(s, t) for s in digest.kpis] == expected
+    assert [narrative(s, t) for s in digest.kpis] == expected
 
 
 def test_narrative_without_previous_month_target_or_value(settings: Settings) -> None:
     t = translator("en")
     kpi = settings.kpis[1]
-    assert (
-        ui.narrative(summarize_kpi(kpi, [KpiPoint("2026-11", 3.0, None)]), t) == "Engagement rate was 3.0 %."
-    )
+    assert narrative(summarize_kpi(kpi, [KpiPoint("2026-11", 3.0, None)]), t) == "Engagement rate was 3.0 %."
     flat = summarize_kpi(kpi, [KpiPoint("2026-10", 3.04, 3.0), KpiPoint("2026-11", 3.0, 3.0)])
-    assert ui.narrative(flat, t) == "Engagement rate held at 3.0 %, 100 % of target."
+    assert narrative(flat, t) == "Engagement rate held at 3.0 %, 100 % of target."
     none = summarize_kpi(kpi, [KpiPoint("2026-11", None, 3.0)])
-    assert ui.narrative(none, t) == "Engagement rate: no value recorded for 2026-11 yet."
+    assert narrative(none, t) == "Engagement rate: no value recorded for 2026-11 yet."
 
 
 def test_kpi_numbers_line_in_both_languages(settings: Settings) -> None:
     digest = compose_monthly(FACTS, kpis=settings.kpis, history=HISTORY, min_impressions=100, best_n=3)
-    en = ui.monthly_doc(digest, settings=settings, t=translator("en"))
-    ja = ui.monthly_doc(digest, settings=settings, t=translator("ja"))
+    en = monthly_doc(digest, settings=settings, t=translator("en"))
+    ja = monthly_doc(digest, settings=settings, t=translator("ja"))
     assert en.sections[1].lines[1] == (
         "Value 34 · target 30 · 113 % of target · vs last month +6 (+21 %) · vs last year +14 (+70 %)"
     )
@@ -218,9 +219,7 @@ def test_kpi_numbers_line_in_both_languages(settings: Settings) -> None:
 def test_weekly_preview_text_en(settings: Settings) -> None:
     digest = compose_weekly(FACTS, min_impressions=100, top_n=5)
     t = translator("en")
-    text = ui.to_text(
-        ui.weekly_doc(digest, settings=settings, t=t, tz=settings.tz), t=t, names={OPERATOR: "Sato"}
-    )
+    text = to_text(weekly_doc(digest, settings=settings, t=t, tz=settings.tz), t=t, names={OPERATOR: "Sato"})
     assert text == (
         "SNS weekly wins · 2026-W47\n"
         "==========================\n"
@@ -258,7 +257,7 @@ def test_weekly_preview_text_en(settings: Settings) -> None:
 
 def test_weekly_slack_message_escapes_user_text_and_carries_metadata(settings: Settings) -> None:
     digest = compose_weekly(FACTS, min_impressions=100, top_n=5)
-    message = ui.weekly_message(digest, settings=settings, t=translator("ja"), channel="C0MGMT0001")
+    message = weekly_message(digest, settings=settings, t=translator("ja"), channel="C0MGMT0001")
     blocks = message.blocks_json()
     body = "\n".join(str(b) for b in blocks)
     assert "&lt;!channel&gt;" in body and "<!channel>" not in body
@@ -278,20 +277,20 @@ def test_weekly_slack_message_escapes_user_text_and_carries_metadata(settings: S
 
 def test_empty_week_is_one_short_line(settings: Settings) -> None:
     digest = compose_weekly(ActivityFacts(period=WEEK), min_impressions=100, top_n=5)
-    message = ui.weekly_message(digest, settings=settings, t=translator("en"), channel="C1")
+    message = weekly_message(digest, settings=settings, t=translator("en"), channel="C1")
     assert message.text == "No SNS activity in 2026-W47 (2026-11-16 – 2026-11-22): no posts, reviews or wins."
     assert [b["type"] for b in message.blocks_json()] == ["header", "context", "section"]
 
 
 def test_reasons_are_labelled_from_config_or_catalog(settings: Settings) -> None:
     t = translator("ja")
-    assert ui.reason_label("legal_risk", settings=settings, t=t) == "法務・コンプライアンス上のリスク"
-    assert ui.reason_label("unknown_reason", settings=settings, t=t) == "unknown_reason"
+    assert reason_label("legal_risk", settings=settings, t=t) == "法務・コンプライアンス上のリスク"
+    assert reason_label("unknown_reason", settings=settings, t=t) == "unknown_reason"
 
 
 def test_kpi_csv(settings: Settings) -> None:
     digest = compose_monthly(FACTS, kpis=settings.kpis, history=HISTORY, min_impressions=100, best_n=3)
-    data = ui.build_kpi_csv(digest, t=translator("en"))
+    data = build_kpi_csv(digest, t=translator("en"))
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig").splitlines() == [
         "KPI key,KPI,Month,Value,Target,Achievement (%),Change vs last month,Change vs last month (%),"

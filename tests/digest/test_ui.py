@@ -1,4 +1,4 @@
-"""Slack limits with a year of heavy data, the win modal, and the terminal rendering of mrkdwn."""
+"""Slack limits with a year of heavy data, the win modals, and the terminal rendering of mrkdwn."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from slack_sdk.models.views import View
 
 from bot.config import Settings
-from bot.digest import ui
 from bot.digest.compose import (
     ActivityFacts,
     KpiPoint,
@@ -22,6 +21,16 @@ from bot.digest.compose import (
     compose_weekly,
 )
 from bot.digest.ids import ActionId, BlockId, CallbackId, WinTarget
+from bot.digest.ui.monthly import monthly_message
+from bot.digest.ui.text import plain_text
+from bot.digest.ui.weekly import weekly_message
+from bot.digest.ui.wins import (
+    WinInput,
+    build_win_link_modal,
+    build_win_modal,
+    parse_win_link_modal,
+    parse_win_modal,
+)
 from bot.i18n import Translator, translator
 from bot.periods import months_back, parse_period
 from bot.slack.blocks import block_text_length
@@ -134,7 +143,7 @@ def test_weekly_with_a_year_of_heavy_data_fits_one_message() -> None:
     digest = compose_weekly(heavy_facts("weekly", "2026-W47"), min_impressions=100, top_n=20)
     for locale in ("ja", "en"):
         t = translator(locale)  # type: ignore[arg-type]
-        blocks = assert_within_slack_limits(ui.weekly_message(digest, settings=settings, t=t, channel="C1"))
+        blocks = assert_within_slack_limits(weekly_message(digest, settings=settings, t=t, channel="C1"))
         body = "\n".join(str(b) for b in blocks)
         cut_counts = [int(n) for n in re.findall(more_pattern(t), body)]
         assert 390 <= max(c for c in cut_counts if c <= 400)  # wins: at most 10 of 400 shown
@@ -157,19 +166,19 @@ def test_monthly_with_many_kpis_and_heavy_data_fits_one_message() -> None:
     )
     for locale in ("ja", "en"):
         t = translator(locale)  # type: ignore[arg-type]
-        blocks = assert_within_slack_limits(ui.monthly_message(digest, settings=settings, t=t, channel="C1"))
+        blocks = assert_within_slack_limits(monthly_message(digest, settings=settings, t=t, channel="C1"))
         cut = [b for b in blocks if b["type"] == "context" and "…" in b["elements"][0]["text"]]
         assert cut, "sections that do not fit are counted in an 'and N more' line"
         assert blocks[-1]["elements"][0]["text"] == t("digest.monthly.closing")
         # The fallback text carries every KPI's narrative line, cut to Slack's recommended size.
-        assert len(ui.monthly_message(digest, settings=settings, t=t, channel="C1").kwargs()["text"]) <= 4000
+        assert len(monthly_message(digest, settings=settings, t=t, channel="C1").kwargs()["text"]) <= 4000
 
 
 def test_win_modal_is_valid_and_round_trips() -> None:
     settings = make_settings()
     t = translator("ja")
     target = WinTarget(channel_id="C0DIGEST1", message_ts="1767225601.000200", author="U0ALICE01")
-    view = ui.build_win_modal(target=target, message_text="採用リール公開 <!here>", settings=settings, t=t)
+    view = build_win_modal(target=target, message_text="採用リール公開 <!here>", settings=settings, t=t)
     payload = view.to_dict()
     assert blockkit.view_errors(payload) == []
     View(**payload).validate_json()
@@ -199,23 +208,34 @@ def test_parse_win_modal() -> None:
             }
         }
 
-    win, problems = ui.parse_win_modal(
+    win, problems = parse_win_modal(
         state("  採用エントリー 12 件  ", "recruiting_entries"), settings=settings
     )
-    assert win == ui.WinInput(what="採用エントリー 12 件", kpi_key="recruiting_entries") and problems == {}
-    assert ui.parse_win_modal(state("   ", None), settings=settings) == (
+    assert win == WinInput(what="採用エントリー 12 件", kpi_key="recruiting_entries") and problems == {}
+    assert parse_win_modal(state("   ", None), settings=settings) == (
         None,
         {BlockId.WIN_WHAT: "digest.errors.win_empty"},
     )
-    assert ui.parse_win_modal(state("ok", "gone"), settings=settings) == (
+    assert parse_win_modal(state("ok", "gone"), settings=settings) == (
         None,
         {BlockId.WIN_KPI: "digest.errors.unknown_kpi"},
     )
 
 
+def test_win_link_modal_is_valid_and_parses() -> None:
+    payload = build_win_link_modal(t=translator("ja")).to_dict()
+    assert blockkit.view_errors(payload) == []
+    View(**payload).validate_json()
+    assert payload["callback_id"] == CallbackId.WIN_LINK_MODAL
+    link = " https://acme.slack.com/archives/C0TEAM0001/p1767225601000200 "
+    typed = {"state": {"values": {BlockId.WIN_LINK: {ActionId.WIN_LINK: {"value": link}}}}}
+    assert parse_win_link_modal(typed) == link.strip()
+    assert parse_win_link_modal({"state": {"values": {}}}) == ""
+
+
 def test_plain_text_of_mrkdwn() -> None:
     text = "*Top* <https://x.com/a_b/c_d|post &amp; more> by <@U0ALICE01> at <!date^1763700000^{date}|2026-11-21> :tada: _why_"
     assert (
-        ui.plain_text(text, names={"U0ALICE01": "佐藤"})
+        plain_text(text, names={"U0ALICE01": "佐藤"})
         == "Top post & more (https://x.com/a_b/c_d) by @佐藤 at 2026-11-21 🎉 why"
     )

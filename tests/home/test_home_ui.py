@@ -6,11 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-import pytest
-from slack_sdk.models.views import View
-
 from bot.home import ui
-from bot.home.ids import parse_message_link
 from bot.home.records import AdminData, CollectorState, DigestState, HomeData, ItemPage, ReviewItem
 from bot.i18n import translator
 from bot.kpi.status import KpiMonth, assess
@@ -105,30 +101,3 @@ def test_review_buttons_carry_the_review_features_ids_and_reference() -> None:
         ("review.approve", "7:1:3", "Approve"),
         ("review.request_changes", "7:1:3", "Request changes"),
     ]
-
-
-def test_win_modal_validates() -> None:
-    view = ui.build_share_win_modal(t=translator("ja"))
-    assert isinstance(view, View)
-    view.validate_json()
-
-
-@pytest.mark.parametrize(
-    ("link", "expected"),
-    [
-        ("https://acme.slack.com/archives/C0TEAM0001/p1767225601000200", ("C0TEAM0001", "1767225601.000200")),
-        (
-            " https://acme.enterprise.slack.com/archives/G0PRIV0001/p1767225601000200?thread_ts=1.2 ",
-            ("G0PRIV0001", "1767225601.000200"),
-        ),
-        ("https://slack.com/archives/D0DM000001/p1767225601000200#x", ("D0DM000001", "1767225601.000200")),
-        ("https://example.com/archives/C0TEAM0001/p1767225601000200", None),
-        ("https://acme.slack.com/archives/C0TEAM0001/p17672256010002", None),
-        ("<!channel>", None),
-    ],
-)
-def test_message_links(link: str, expected: tuple[str, str] | None) -> None:
-    target = parse_message_link(link)
-    assert (None if target is None else (target.channel_id, target.message_ts)) == expected
-
-

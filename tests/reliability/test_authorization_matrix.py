@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from bot.away.ids import ActionId as AwayActionId
 from bot.away.models import UserState
 from bot.config import Settings
-from bot.home.ids import ActionId as HomeActionId
+from bot.digest.ids import ActionId as DigestActionId
 from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.ids import BlockId as KpiBlockId
 from bot.kpi.ids import CallbackId as KpiCallbackId
@@ -340,7 +340,7 @@ async def test_authorization_matrix(
         dms = len(fake_slack.messages("D" + user[1:]))
         before = await _state(deps)
         if action == "home: digest preview":
-            click = payloads.block_action(HomeActionId.DIGEST_PREVIEW, user_id=user, view=home_view)
+            click = payloads.block_action(DigestActionId.HOME_PREVIEW, user_id=user, view=home_view)
             refusal = t("common.errors.not_admin")
         elif action == "home: name a delegate":
             named = MANAGER if user != MANAGER else MANAGER2

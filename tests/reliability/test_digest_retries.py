@@ -27,10 +27,10 @@ from sqlalchemy.engine import make_url
 from bot.app import build_deps, build_scheduler
 from bot.clock import FixedClock
 from bot.db import make_engine
+from bot.digest.delivery import send_digest
 from bot.digest.ids import DIGEST_EVENT_TYPE, digest_metadata
 from bot.digest.jobs import run_digest_sweep
 from bot.digest.models import DigestRun
-from bot.digest.service import send_digest
 from bot.i18n import translator
 from bot.kpi.values import sync_accounts
 from bot.models import Base
@@ -487,7 +487,7 @@ async def test_a_monthly_digest_found_after_a_crash_gets_its_chart_and_csv_once(
 def test_owner_ids_differ_between_process_starts_with_the_same_host_and_pid() -> None:
     """In a container every start is pid 1 on the same host name; two starts must still be two owners
     (else a restarted or a twin replica passes the ``claimed_by`` checks of the other's claim)."""
-    code = "import os; os.getpid = lambda: 1; from bot.digest.service import owner_id; print(owner_id())"
+    code = "import os; os.getpid = lambda: 1; from bot.digest.claims import owner_id; print(owner_id())"
     first, second = (
         subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

@@ -26,11 +26,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.config import ConfigError, load_settings, settings_from_mapping
-from bot.digest.ids import WinTarget
+from bot.digest.ids import WinTarget, parse_message_link
 from bot.digest.models import Win
-from bot.digest.ui import parse_win_modal
+from bot.digest.ui.wins import parse_win_modal
 from bot.errors import BotError
-from bot.home.ids import parse_message_link
 from bot.i18n import translator
 from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.ids import BlockId as KpiBlockId

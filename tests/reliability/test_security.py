@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.digest.ids import ActionId as DigestActionId
 from bot.digest.ids import WinTarget
 from bot.digest.models import Win
-from bot.home.ids import ActionId as HomeActionId
 from bot.i18n import catalog
 from bot.kpi.jobs import collect_all
 from bot.kpi.models import CollectorRun, KpiValue
@@ -321,7 +321,7 @@ async def test_no_user_text_reaches_slack_as_a_ping_or_a_link(
     )
     clock.advance(hours=24 * 7)
     home = {"id": "V0HOME0001", "type": "home", "state": {"values": {}}}
-    await sender.interactive(payloads.block_action(HomeActionId.DIGEST_PREVIEW, user_id=ADMIN, view=home))
+    await sender.interactive(payloads.block_action(DigestActionId.HOME_PREVIEW, user_id=ADMIN, view=home))
     for user in (OPERATOR, MANAGER):
         await sender.event(payloads.event(payloads.app_home_opened(user_id=user), event_id=f"Ev0HOME{user}"))
     await deps.inflight.drain(10)

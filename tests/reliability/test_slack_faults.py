@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.digest import service as digest_service
+from bot.digest.delivery import send_digest
 from bot.digest.ids import CallbackId as DigestCallbackId
 from bot.digest.models import Win
 from bot.kpi.models import KpiValue
@@ -272,7 +272,7 @@ async def digest_posted(ctx: Ctx) -> Callable[[], Awaitable[None]]:
 
     period = last_finished("weekly", NOW, ctx.deps.settings.tz)
     ctx.arm()
-    (result,) = await digest_service.send_digest(ctx.deps, kind="weekly", period=period, sleep=no_wait)
+    (result,) = await send_digest(ctx.deps, kind="weekly", period=period, sleep=no_wait)
     assert result.outcome == "posted"
 
     async def check() -> None:
@@ -494,7 +494,7 @@ async def test_a_digest_channel_that_is_gone_is_told_to_admins_once(
     )
     period = last_finished("weekly", NOW, deps.settings.tz)
     for _run in range(3):  # the scheduled run, a catch-up, an admin's --post
-        await digest_service.send_digest(deps, kind="weekly", period=period, sleep=no_wait, take_over=True)
+        await send_digest(deps, kind="weekly", period=period, sleep=no_wait, take_over=True)
     (told,) = fake_slack.messages(dm(ADMIN))
     assert error in told["text"] and "2026-W46" in told["text"]
     assert len(fake_slack.calls_to("chat.postMessage")) == 3 + 1  # one refused post per run, one DM

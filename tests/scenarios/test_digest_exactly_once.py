@@ -11,10 +11,10 @@ from sqlalchemy import select
 from bot.app import build_deps
 from bot.clock import FixedClock
 from bot.db import make_engine
+from bot.digest.delivery import send_digest
 from bot.digest.ids import digest_metadata
 from bot.digest.jobs import catch_up, run_digest_job
 from bot.digest.models import DigestRun
-from bot.digest.service import send_digest
 from bot.periods import parse_period
 from bot.runtime.deps import Deps
 from bot.slack.client import build_web_client

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.clock import FixedClock
 from bot.digest.jobs import run_digest_job
-from bot.digest.ui import reason_label
+from bot.digest.ui.monthly import reason_label
 from bot.periods import months_back, parse_period
 from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.clock import FixedClock
+from bot.digest.delivery import send_digest
 from bot.digest.jobs import run_digest_job
 from bot.digest.models import DigestRun
-from bot.digest.service import send_digest
 from bot.periods import parse_period
 from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR

@@ -16,7 +16,7 @@ from bot.errors import BotError
 from bot.kpi.importers._rows import Rows
 from bot.kpi.importers._values import missing_mask, parse_numbers, period_masks
 from bot.kpi.records import KpiRecord
-from bot.periods import period_range
+from bot.periods import PeriodKind, period_range
 
 SearchMetric = Literal["clicks", "impressions"]
 
@@ -142,5 +142,5 @@ def check_search_console_options(
 
 
 def _month_range() -> dict[str, str]:
-    first, last = period_range("monthly")
+    first, last = period_range(PeriodKind.MONTHLY)
     return {"first": first.label, "last": last.label}

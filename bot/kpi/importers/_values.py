@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from bot.periods import period_range
+from bot.periods import PeriodKind, period_range
 
 Mask = npt.NDArray[np.bool_]
 
@@ -268,7 +268,7 @@ _PERIOD = r"^\d{4}-(?:0[1-9]|1[0-2])(?:-\d{2})?$"
 def period_masks(values: pd.Series) -> tuple[Mask, Mask]:
     """Which cells are a KPI period: ``YYYY-MM`` or a real date ``YYYY-MM-DD``; and which of those
     fall in the months :func:`bot.periods.period_range` accepts (1970-01 to 9999-11)."""
-    first, last = period_range("monthly")
+    first, last = period_range(PeriodKind.MONTHLY)
     formed = values.str.match(_PERIOD).to_numpy()
     months = values.str[:7]
     in_range = formed & (months >= first.label).to_numpy() & (months <= last.label).to_numpy()

@@ -1,7 +1,8 @@
-"""``sns-bot digest weekly|monthly [--period P] (--preview|--post) [--chart PNG]`` (I/O: store, Slack, files).
+"""The command-line command ``sns-bot digest weekly|monthly [--period P] (--preview|--post) [--chart PNG]``
+(I/O: store, Slack, files). ``bot.cli`` parses the arguments and builds the Deps.
 
 ``--preview`` prints the same composed digest the scheduler would post, as terminal text;
-``--post`` goes through ``service.send_digest``, the scheduler's exactly-once path.
+``--post`` goes through ``delivery.send_digest``, the scheduler's exactly-once path.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.clock import Clock
+from bot import db
 from bot.config import Settings, problems_for_run
 from bot.db import unit_of_work
-from bot.digest import service, ui
 from bot.digest.compose import MonthlyDigest, WeeklyDigest
+from bot.digest.delivery import Outcome, send_digest
+from bot.digest.facts import build_monthly, build_weekly
+from bot.digest.render import render_chart
+from bot.digest.schedule import channels_for
+from bot.digest.ui.monthly import monthly_doc
+from bot.digest.ui.text import to_text
+from bot.digest.ui.weekly import weekly_doc
 from bot.errors import BotError
-from bot.i18n import translator
 from bot.periods import Period, PeriodKind, last_finished, parse_period
 
 if TYPE_CHECKING:
@@ -29,7 +35,9 @@ EXIT_OK = 0
 EXIT_REFUSED = 1
 
 #: Outcomes after which ``--post`` has nothing left to do (``busy``, ``lost``: another process has it).
-_DONE = frozenset({"posted", "recovered", "already_posted", "skipped", "busy", "lost"})
+_DONE = frozenset(
+    {Outcome.POSTED, Outcome.RECOVERED, Outcome.ALREADY_POSTED, Outcome.SKIPPED, Outcome.BUSY, Outcome.LOST}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,45 +52,42 @@ async def build_preview(
     """The digest of ``period`` as terminal text (``names`` shows user ids as names)."""
     settings, t = deps.settings, deps.t
     async with unit_of_work(deps.sessions) as session:
-        if kind == "weekly":
-            weekly = await service.build_weekly(session, period=period, settings=settings)
-            doc = ui.weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
-            return Preview(weekly, ui.to_text(doc, t=t, names=names))
-        monthly = await service.build_monthly(session, period=period, settings=settings)
-    doc = ui.monthly_doc(monthly, settings=settings, t=t)
-    return Preview(monthly, ui.to_text(doc, t=t, names=names))
+        if kind == PeriodKind.WEEKLY:
+            weekly = await build_weekly(session, period=period, settings=settings)
+            doc = weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
+            return Preview(weekly, to_text(doc, t=t, names=names))
+        monthly = await build_monthly(session, period=period, settings=settings)
+    doc = monthly_doc(monthly, settings=settings, t=t)
+    return Preview(monthly, to_text(doc, t=t, names=names))
 
 
 async def write_chart(digest: MonthlyDigest, *, settings: Settings, path: Path) -> None:
-    png = await asyncio.to_thread(service.render_chart, digest, settings=settings)
+    png = await asyncio.to_thread(render_chart, digest, settings=settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(png)
 
 
 async def digest_command(
-    settings: Settings,
+    deps: Deps,
     *,
     kind: PeriodKind,
     period: str | None,
     post: bool,
     chart: Path | None,
-    clock: Clock | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run the ``digest`` subcommand; returns the exit code (0 also when already posted)."""
-    from bot import db
-    from bot.app import build_deps
+    """Run the ``digest`` command; returns the exit code (0 also when already posted).
 
+    The caller owns ``deps`` (and disposes of its engine).
+    """
     out = out or sys.stdout
     err = err or sys.stderr
-    t = translator(settings.locale)
-    deps = build_deps(settings, clock=clock)
+    settings, t = deps.settings, deps.t
     try:
         chosen = parse_period(kind, period) if period else last_finished(kind, deps.clock.now(), settings.tz)
     except BotError as exc:
         err.write(exc.render(t) + "\n")
-        await deps.engine.dispose()
         return EXIT_REFUSED
     try:
         await db.migrate(settings.database.url)
@@ -101,10 +106,10 @@ async def digest_command(
             for problem in problems[:1]:
                 err.write(problem.render(t) + "\n")
             return EXIT_REFUSED
-        if not service.channels_for(settings, kind):
+        if not channels_for(settings, kind):
             err.write(t("digest.cli.no_channels", kind=t(f"digest.kinds.{kind}")) + "\n")
             return EXIT_REFUSED
-        results = await service.send_digest(deps, kind=kind, period=chosen, take_over=True)
+        results = await send_digest(deps, kind=kind, period=chosen, take_over=True)
         for result in results:
             out.write(
                 t(
@@ -121,5 +126,3 @@ async def digest_command(
     except BotError as exc:
         err.write(exc.render(t) + "\n")
         return EXIT_REFUSED
-    finally:
-        await deps.engine.dispose()
