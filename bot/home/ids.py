@@ -13,7 +13,6 @@ from bot.digest.ids import WinTarget
 
 
 class ActionId(StrEnum):
-    START_REVIEW = "home.start_review"
     RECORD_KPI = "home.record_kpi"
     SHARE_WIN = "home.share_win"
     AWAY_UNTIL = "home.away_until"

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import ApprovalStep
 from bot.db import unit_of_work
 from bot.digest import service as digest_service
 from bot.digest import ui as digest_ui
@@ -25,7 +24,6 @@ from bot.home import service, ui
 from bot.home.ids import ActionId, BlockId, CallbackId, parse_message_link
 from bot.keys import claim_key
 from bot.periods import last_finished, month_of
-from bot.review import ui as review_ui
 from bot.slack.errors import tell_user
 
 if TYPE_CHECKING:
@@ -33,10 +31,6 @@ if TYPE_CHECKING:
     from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
-
-#: How long resolving reviewer groups may take before the review modal opens without them
-#: (the trigger id expires 3 s after the click).
-DIRECTORY_TIMEOUT = 1.2
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -70,30 +64,6 @@ class HomeListeners:
         # Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
         if event.get("tab") == "home" and event.get("user"):
             self.publisher.show(str(event["user"]))
-
-    # -- start a review ---------------------------------------------------------------------
-
-    async def handle_start_review_action(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        """The ``/sns-review`` modal, with the first account's reviewers preselected, as the command does."""
-        await ack()
-        settings, requester = self._deps.settings, _user(body)
-        first = settings.accounts[0] if settings.accounts else None
-        steps = (
-            first.approval
-            if first is not None and first.approval
-            else (ApprovalStep(settings.roles.managers),)
-        )
-        reviewers = await self._deps.directory.expand(client, steps[0].approvers, wait=DIRECTORY_TIMEOUT)
-        view = review_ui.build_request_modal(
-            settings=settings,
-            t=self._deps.t,
-            draft="",
-            reviewers=[u for u in reviewers if u != requester],
-            now=self._deps.clock.now(),
-        )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     # -- record a KPI value -----------------------------------------------------------------
 
@@ -256,7 +226,6 @@ def register(app: Router, deps: Deps) -> None:
     listeners = HomeListeners(deps)
     track = deps.listener
     app.event("app_home_opened")(track(listeners.handle_home_opened_event))
-    app.action(ActionId.START_REVIEW.value)(track(listeners.handle_start_review_action, opens_modal=True))
     app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action, opens_modal=True))
     app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action, opens_modal=True))
     app.action(ActionId.AWAY_UNTIL.value)(track(listeners.handle_away_until_action))

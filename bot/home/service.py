@@ -57,7 +57,7 @@ from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
 from bot.periods import Period, elapsed_share, last_finished, month_of
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
-from bot.review.service import open_for_clause, waiting_on_clause
+from bot.review.queries import open_for_clause, waiting_on_clause
 from bot.slack.directory import Directory
 
 #: A Slack user id as a users_select sends it.

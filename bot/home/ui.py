@@ -41,8 +41,9 @@ from bot.i18n import Translator
 from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
 from bot.periods import Period
+from bot.review import messages as review_messages
 from bot.review.ids import ActionId as ReviewActionId
-from bot.review.ids import RequestRef
+from bot.review.ids import Decision, RequestRef
 from bot.slack.blocks import (
     VIEW_BLOCKS_MAX,
     context,
@@ -117,24 +118,13 @@ def _account(settings: Settings, key: str) -> str:
 
 
 def decision_buttons(item: ReviewItem, t: Translator) -> ActionsBlock:
-    """Approve / Request changes, with the channel message's action ids and button value."""
-    value = RequestRef(item.id, item.revision, item.version).encode()
-    return ActionsBlock(
+    """Approve / Request changes, built by the review feature (its action ids and button value)."""
+    return review_messages.decision_buttons(
+        RequestRef(item.id, item.revision, item.version),
+        t,
         # Slack: block ids must be unique within a view.
         block_id=f"home_review_{item.id}",
-        elements=[
-            ButtonElement(
-                action_id=ReviewActionId.APPROVE,
-                text=plain(t("review.buttons.approve")),
-                value=value,
-                style="primary",
-            ),
-            ButtonElement(
-                action_id=ReviewActionId.REQUEST_CHANGES,
-                text=plain(t("review.buttons.request_changes")),
-                value=value,
-            ),
-        ],
+        decisions=(Decision.APPROVE, Decision.REQUEST_CHANGES),
     )
 
 
@@ -341,7 +331,7 @@ def _admin(admin: AdminData, *, settings: Settings, t: Translator) -> list[Block
 def _actions(data: HomeData, *, settings: Settings, t: Translator) -> ActionsBlock:
     buttons = [
         ButtonElement(
-            action_id=ActionId.START_REVIEW,
+            action_id=ReviewActionId.START,
             text=plain(t("home.buttons.start_review")),
             value="review",
             style="primary",

@@ -8,8 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.review.ids import Decision, RequestRef, Status
-from bot.review.policy import Mode
+from bot.review.ids import ApprovalMode, Decision, EventKind, Outcome, RequestRef, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Decider:
+    """Who is deciding, as the listener resolved it (the store is never asked about Slack roles).
+
+    Attributes:
+        user_id: the person who clicked or submitted.
+        is_admin: a configured admin.
+        is_manager: a configured manager (user id or member of a manager user group; admins too).
+        delegators: approvers who are away today and named ``user_id`` as their delegate on the
+            App Home (``bot.home.service.delegators_of``).
+    """
+
+    user_id: str
+    is_admin: bool = False
+    is_manager: bool = False
+    delegators: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +67,7 @@ class StepView:
 
     number: int
     approvers: tuple[str, ...]
-    mode: Mode
+    mode: ApprovalMode
     approved_by: tuple[str, ...] = ()
 
     @property
@@ -60,7 +77,7 @@ class StepView:
 
 @dataclass(frozen=True, slots=True)
 class LastDecision:
-    kind: str
+    kind: EventKind
     actor_id: str | None
     at: datetime
     reasons: tuple[str, ...] = ()
@@ -105,18 +122,13 @@ class RequestSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class DecisionResult:
-    """What one reviewer action did.
-
-    ``outcome`` is ``commented``, ``step_approved`` (an "all" step still needs others),
-    ``advanced`` (a step done, the next one starts), ``approved``, ``changes_requested`` or
-    ``rejected``.
-    """
+    """What one reviewer action did (see :class:`~bot.review.ids.Outcome`)."""
 
     request: RequestSnapshot
     decision: Decision
     actor_id: str
     feedback: Feedback
-    outcome: str
+    outcome: Outcome
     at: datetime
     #: The step the actor decided on (for ``advanced``: the finished one).
     step: int = 0
@@ -141,7 +153,7 @@ class PublishResult:
 @dataclass(frozen=True, slots=True)
 class RequestList:
     """``/sns-review list``: the caller's open requests and the reviews waiting on them, at most
-    ``service.LIST_LIMIT`` of each, with how many there are in all."""
+    ``queries.LIST_LIMIT`` of each, with how many there are in all."""
 
     mine: tuple[RequestSnapshot, ...] = ()
     waiting: tuple[RequestSnapshot, ...] = field(default_factory=tuple)

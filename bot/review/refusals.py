@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.errors import BotError, Conflict, NotAllowed, NotFound
 from bot.i18n import Translator
-from bot.review.ui import who, who_list
+from bot.review.labels import who, who_list
 
 
 class _Rendered(BotError):

@@ -40,9 +40,7 @@ from bot.kpi.importers import iter_import
 from bot.kpi.models import KpiTarget, KpiValue
 from bot.kpi.service import MAX_VALUE, parse_month, parse_value
 from bot.platforms import InstagramClient, XClient, YouTubeClient
-from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
-from bot.review.models import ReviewEvent, ReviewRequest
-from bot.review.ui import (
+from bot.review.forms import (
     parse_feedback_modal,
     parse_publish_modal,
     parse_request_modal,
@@ -50,6 +48,8 @@ from bot.review.ui import (
     validate_publish,
     validate_request,
 )
+from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
+from bot.review.models import ReviewEvent, ReviewRequest
 from bot.runtime.deps import Deps
 from bot.runtime.platforms import AccountRef, CollectResult, PlatformError, PostRef
 from tests.conftest import ADMIN, BASE_CONFIG, MANAGER, NOW, OPERATOR, TEST_ENV, make_settings

@@ -17,11 +17,11 @@ from bot.errors import BotError
 from bot.i18n import translator
 from bot.kpi.models import Post
 from bot.kpi.service import sync_accounts
-from bot.review import service
+from bot.review import alerts, commands, queries
 from bot.review.ids import Decision, RequestRef, Status
 from bot.review.models import ReviewEvent, ReviewRequest, ReviewRevision
 from bot.review.policy import ResolvedStep
-from bot.review.records import Feedback, RequestSnapshot
+from bot.review.records import Decider, Feedback, RequestSnapshot
 from bot.review.refusals import ReviewConflict, ReviewNotAllowed, ReviewNotFound
 from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
 
@@ -59,7 +59,7 @@ async def create(
     requester: str = OPERATOR,
 ) -> RequestSnapshot:
     return await run(
-        lambda s: service.create_request(
+        lambda s: commands.create_request(
             s,
             requester_id=requester,
             account_key="x_corp",
@@ -88,14 +88,14 @@ def decide(
 ) -> Awaitable[Any]:
     """``actor`` decides on ``request`` as its modal showed it (the step it was at, unless
     ``seen_step`` says otherwise); managers and admins as configured in :data:`SETTINGS`."""
-    decider = service.Decider(
+    decider = Decider(
         user_id=actor,
         is_admin=is_admin or SETTINGS.is_admin(actor),
         is_manager=SETTINGS.is_manager(actor) or SETTINGS.is_admin(actor) or is_admin,
         delegators=delegators,
     )
     return run(
-        lambda s: service.decide(
+        lambda s: commands.decide(
             s,
             ref=ref or request.ref,
             decider=decider,
@@ -166,7 +166,7 @@ async def test_comment_changes_nothing_but_the_audit_trail(run: Any) -> None:
     request = await create(run)
     result = await decide(run, request, MANAGER, Decision.COMMENT, feedback=Feedback(comment="質問です"))
     assert result.outcome == "commented"
-    after = await run(lambda s: service.get_request(s, request_id=request.id))
+    after = await run(lambda s: queries.get_request(s, request_id=request.id))
     assert (after.status, after.version) == (Status.PENDING, 1)
     assert (await events(run, request.id))[-1] == ("commented", MANAGER, 1, 0)
 
@@ -257,7 +257,7 @@ async def test_resubmit_stores_a_revision_and_restarts_the_chain(run: Any) -> No
     )
     with pytest.raises(ReviewNotAllowed):
         await run(
-            lambda s: service.resubmit(
+            lambda s: commands.resubmit(
                 s,
                 ref=changes.request.ref,
                 actor_id=MANAGER,
@@ -269,7 +269,7 @@ async def test_resubmit_stores_a_revision_and_restarts_the_chain(run: Any) -> No
             )
         )
     result = await run(
-        lambda s: service.resubmit(
+        lambda s: commands.resubmit(
             s,
             ref=changes.request.ref,
             actor_id=OPERATOR,
@@ -309,7 +309,7 @@ async def test_resubmit_stores_a_revision_and_restarts_the_chain(run: Any) -> No
     # Resubmitting twice from the same DM button is refused.
     with pytest.raises(ReviewConflict):
         await run(
-            lambda s: service.resubmit(
+            lambda s: commands.resubmit(
                 s,
                 ref=changes.request.ref,
                 actor_id=OPERATOR,
@@ -330,7 +330,7 @@ async def test_publish_adds_the_post_to_the_kpi_store(run: Any) -> None:
     url = "https://x.com/example_corp/status/1860000000000000001"
     with pytest.raises(ReviewNotAllowed):
         await run(
-            lambda s: service.publish(
+            lambda s: commands.publish(
                 s,
                 ref=approved.ref,
                 actor_id=OTHER,
@@ -342,7 +342,7 @@ async def test_publish_adds_the_post_to_the_kpi_store(run: Any) -> None:
             )
         )
     result = await run(
-        lambda s: service.publish(
+        lambda s: commands.publish(
             s,
             ref=approved.ref,
             actor_id=OPERATOR,
@@ -369,7 +369,7 @@ async def test_publish_adds_the_post_to_the_kpi_store(run: Any) -> None:
     assert post.published_at == NOW + timedelta(hours=5)
     with pytest.raises(ReviewConflict):  # already published
         await run(
-            lambda s: service.publish(
+            lambda s: commands.publish(
                 s,
                 ref=result.request.ref,
                 actor_id=OPERATOR,
@@ -384,7 +384,7 @@ async def test_publish_adds_the_post_to_the_kpi_store(run: Any) -> None:
     other_ok = (await decide(run, other, MANAGER, Decision.APPROVE)).request
     with pytest.raises(BotError) as taken:
         await run(
-            lambda s: service.publish(
+            lambda s: commands.publish(
                 s,
                 ref=other_ok.ref,
                 actor_id=OPERATOR,
@@ -406,16 +406,16 @@ async def test_lists_for_the_requester_and_the_reviewers(run: Any) -> None:
     )
     done = await create(run, text="却下済み")
     await decide(run, done, MANAGER, Decision.REJECT, feedback=Feedback(reasons=("tone",)))
-    mine = await run(lambda s: service.open_requests_for(s, user_id=OPERATOR))
+    mine = await run(lambda s: queries.open_requests_for(s, user_id=OPERATOR))
     assert [r.text for r in mine] == ["二段目", "待ち"]
-    assert [r.text for r in await run(lambda s: service.waiting_on(s, user_id=MANAGER2))] == ["待ち"]
-    assert [r.text for r in await run(lambda s: service.waiting_on(s, user_id=MANAGER))] == ["待ち", "二段目"]
+    assert [r.text for r in await run(lambda s: queries.waiting_on(s, user_id=MANAGER2))] == ["待ち"]
+    assert [r.text for r in await run(lambda s: queries.waiting_on(s, user_id=MANAGER))] == ["待ち", "二段目"]
     await decide(run, step_two, MANAGER, Decision.APPROVE)
-    assert [r.text for r in await run(lambda s: service.waiting_on(s, user_id=MANAGER2))] == [
+    assert [r.text for r in await run(lambda s: queries.waiting_on(s, user_id=MANAGER2))] == [
         "待ち",
         "二段目",
     ]
-    assert [r.text for r in await run(lambda s: service.waiting_on(s, user_id=MANAGER))] == ["待ち"]
+    assert [r.text for r in await run(lambda s: queries.waiting_on(s, user_id=MANAGER))] == ["待ち"]
     assert waiting.id != step_two.id
 
 
@@ -434,7 +434,7 @@ async def test_alert_claims_are_sent_once_and_wait_for_working_hours(run: Any) -
 
     async def claim(minutes: float) -> Any:
         return await run(
-            lambda s: service.claim_alert(
+            lambda s: alerts.claim_alert(
                 s,
                 request_id=request.id,
                 now=NOW + timedelta(minutes=minutes),
@@ -443,9 +443,9 @@ async def test_alert_claims_are_sent_once_and_wait_for_working_hours(run: Any) -
             )
         )
 
-    assert await run(lambda s: service.due_alerts(s, now=NOW)) == [request.id]
+    assert await run(lambda s: alerts.due_alerts(s, now=NOW)) == [request.id]
     assert await claim(0) is None  # not due: the next check moves to 12:00
-    assert await run(lambda s: service.due_alerts(s, now=NOW + timedelta(minutes=119))) == []
+    assert await run(lambda s: alerts.due_alerts(s, now=NOW + timedelta(minutes=119))) == []
     first = await claim(120)
     assert (first.kind, first.number) == ("remind", 1)
     assert await claim(120) is None  # the next one is 4 working hours later
@@ -475,9 +475,9 @@ async def test_an_alert_claimed_elsewhere_rolls_back(run: Any) -> None:
     )
     assert alert.kind == "escalate"
     await run(lambda s: claim_key(s, key=f"review:{request.id}:1:0:escalate:1", now=NOW))
-    with pytest.raises(service.AlreadyClaimed):
+    with pytest.raises(alerts.AlreadyClaimed):
         await run(
-            lambda s: service.claim_alert(
+            lambda s: alerts.claim_alert(
                 s, request_id=request.id, now=alert.at, review=review, calendar=calendar
             )
         )
@@ -508,7 +508,7 @@ async def test_a_delegate_decides_in_the_away_approvers_name_then_as_the_manager
 
 async def test_a_reviewer_the_requester_picked_may_comment_and_is_told_who_decides(run: Any) -> None:
     request = await run(
-        lambda s: service.create_request(
+        lambda s: commands.create_request(
             s,
             requester_id=OPERATOR,
             account_key="x_corp",

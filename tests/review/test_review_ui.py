@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.i18n import translator
-from bot.review import ui
-from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
+from bot.review import forms, listing, messages, modals, notices
+from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Outcome, RequestRef, Status
 from bot.review.records import (
     DecisionResult,
     Feedback,
@@ -28,7 +28,7 @@ from bot.review.records import (
     ResubmitResult,
     StepView,
 )
-from bot.slack.blocks import quote_sections, slack_length
+from bot.slack.blocks import Message, quote_sections, slack_length
 from tests.conftest import MANAGER, MANAGER2, NOW, OPERATOR, make_settings
 from tests.fakes import blockkit
 
@@ -65,11 +65,11 @@ def snapshot(**changes: Any) -> RequestSnapshot:
     return replace(base, **changes)
 
 
-def message_json(message: ui.Message) -> str:
+def message_json(message: Message) -> str:
     return json.dumps(message.kwargs(), ensure_ascii=False)
 
 
-def assert_valid_message(message: ui.Message) -> None:
+def assert_valid_message(message: Message) -> None:
     assert message.text
     assert blockkit.message_errors(message.blocks_json()) is None
 
@@ -86,7 +86,7 @@ def test_review_message_escapes_everything_the_user_typed(locale: str) -> None:
     request = snapshot(
         text=HOSTILE, feedback_wanted="<!here> please", link_url="https://example.com/a?b=<c>|d"
     )
-    message = ui.build_review_message(request, settings=settings, t=translator(locale))  # type: ignore[arg-type]
+    message = messages.build_review_message(request, settings=settings, t=translator(locale))  # type: ignore[arg-type]
     assert_valid_message(message)
     raw = message_json(message)
     for ping in ("<!channel>", "<@U0EVIL001>", "<https://evil.example|", "<!here>", "<!subteam"):
@@ -102,7 +102,7 @@ def test_review_message_escapes_everything_the_user_typed(locale: str) -> None:
 
 def test_pending_message_has_four_buttons_carrying_the_reference_and_a_confirm_on_reject() -> None:
     settings = settings_for("ja")
-    message = ui.build_review_message(snapshot(), settings=settings, t=translator("ja"))
+    message = messages.build_review_message(snapshot(), settings=settings, t=translator("ja"))
     actions = next(b for b in message.blocks_json() if b["type"] == "actions")
     assert [(e["action_id"], e["text"]["text"], e["value"]) for e in actions["elements"]] == [
         (ActionId.APPROVE, "承認", "7:1:3"),
@@ -141,7 +141,7 @@ def test_decided_message_replaces_the_buttons_with_the_status(
         post_url="https://x.com/example_corp/status/1",
         last_decision=LastDecision(kind, MANAGER, decided, ("tone", "typo")),
     )
-    message = ui.build_review_message(request, settings=settings_for(locale), t=t)
+    message = messages.build_review_message(request, settings=settings_for(locale), t=t)
     assert_valid_message(message)
     actions = [b for b in message.blocks_json() if b["type"] == "actions"]
     assert [e["action_id"] for a in actions for e in a["elements"]] == buttons
@@ -156,7 +156,7 @@ def test_decided_message_replaces_the_buttons_with_the_status(
 def test_request_modal_prefills_shows_limits_and_cuts_overlong_text_with_a_notice() -> None:
     settings, t = settings_for("ja"), translator("ja")
     long_text = "あ" * 3500
-    view = ui.build_request_modal(
+    view = modals.build_request_modal(
         settings=settings, t=t, draft=long_text, reviewers=[MANAGER, MANAGER2], now=NOW
     )
     raw = assert_valid_view(view)
@@ -177,7 +177,7 @@ def test_request_modal_prefills_shows_limits_and_cuts_overlong_text_with_a_notic
 
 
 def test_request_modal_for_another_account_shows_its_limit_and_a_fresh_reviewers_block() -> None:
-    view = ui.build_request_modal(
+    view = modals.build_request_modal(
         settings=settings_for("en"),
         t=translator("en"),
         draft="",
@@ -225,7 +225,7 @@ def _request_state(
 
 
 def test_parse_request_modal_reads_every_input() -> None:
-    form = ui.parse_request_modal(
+    form = forms.parse_request_modal(
         _request_state(
             text="\n  一行目\n二行目  \n",
             link="https://example.com/x",
@@ -253,14 +253,14 @@ def test_parse_request_modal_reads_every_input() -> None:
     ],
 )
 def test_validate_refuses_a_japanese_x_draft_over_the_weighted_limit(locale: str, expected: str) -> None:
-    form = ui.parse_request_modal(_request_state(text="あ" * 141))
-    errors = ui.validate_request(
+    form = forms.parse_request_modal(_request_state(text="あ" * 141))
+    errors = forms.validate_request(
         form, settings=settings_for(locale), t=translator(locale), now=NOW, requester=OPERATOR
     )  # type: ignore[arg-type]
     assert errors == {BlockId.DRAFT: expected}
-    ok = ui.parse_request_modal(_request_state(text="あ" * 140))
+    ok = forms.parse_request_modal(_request_state(text="あ" * 140))
     assert (
-        ui.validate_request(
+        forms.validate_request(
             ok, settings=settings_for(locale), t=translator(locale), now=NOW, requester=OPERATOR
         )
         == {}
@@ -270,29 +270,29 @@ def test_validate_refuses_a_japanese_x_draft_over_the_weighted_limit(locale: str
 def test_validate_instagram_counts_characters() -> None:
     t = translator("ja")
     settings = settings_for("ja")
-    fine = ui.parse_request_modal(_request_state(account="ig_recruit", text="あ" * 2200))
-    assert ui.validate_request(fine, settings=settings, t=t, now=NOW, requester=OPERATOR) == {}
-    over = ui.parse_request_modal(_request_state(account="ig_recruit", text="あ" * 2201))
-    assert ui.validate_request(over, settings=settings, t=t, now=NOW, requester=OPERATOR) == {
+    fine = forms.parse_request_modal(_request_state(account="ig_recruit", text="あ" * 2200))
+    assert forms.validate_request(fine, settings=settings, t=t, now=NOW, requester=OPERATOR) == {}
+    over = forms.parse_request_modal(_request_state(account="ig_recruit", text="あ" * 2201))
+    assert forms.validate_request(over, settings=settings, t=t, now=NOW, requester=OPERATOR) == {
         BlockId.DRAFT: "Instagram 採用 の上限は 2,200 文字ですが、この投稿案は 2,201 文字です（1 文字超過）。"
     }
 
 
 def test_validate_reports_each_problem_on_its_own_block() -> None:
     t = translator("en")
-    form = ui.parse_request_modal(
+    form = forms.parse_request_modal(
         _request_state(
             text="  ", planned=NOW - timedelta(hours=1), link="javascript:alert(1)", reviewers=[OPERATOR]
         )
     )
-    assert ui.validate_request(form, settings=settings_for("en"), t=t, now=NOW, requester=OPERATOR) == {
+    assert forms.validate_request(form, settings=settings_for("en"), t=t, now=NOW, requester=OPERATOR) == {
         BlockId.DRAFT: "Write the draft you want reviewed.",
         BlockId.PLANNED: "The planned publish time is in the past.",
         BlockId.LINK: "Enter a full web address starting with https:// or http://.",
         "review_reviewers.x_corp": "Choose at least one reviewer other than yourself.",
     }
-    unknown = ui.parse_request_modal(_request_state(account="nope"))
-    assert ui.validate_request(unknown, settings=settings_for("en"), t=t, now=NOW, requester=OPERATOR)[
+    unknown = forms.parse_request_modal(_request_state(account="nope"))
+    assert forms.validate_request(unknown, settings=settings_for("en"), t=t, now=NOW, requester=OPERATOR)[
         BlockId.ACCOUNT
     ] == ("Choose one of the configured accounts.")
 
@@ -305,9 +305,9 @@ def test_feedback_and_approve_modals_validate_and_carry_the_reference(
     settings, t = settings_for(locale), translator(locale)  # type: ignore[arg-type]
     request = snapshot(text=HOSTILE)
     if decision is Decision.APPROVE:
-        view = ui.build_approve_modal(request, settings=settings, t=t)
+        view = modals.build_approve_modal(request, settings=settings, t=t)
     else:
-        view = ui.build_feedback_modal(request, decision=decision, settings=settings, t=t)
+        view = modals.build_feedback_modal(request, decision=decision, settings=settings, t=t)
     raw = assert_valid_view(view)
     step = None if decision is Decision.COMMENT else request.current_step
     assert ModalMeta.decode(raw["private_metadata"]) == ModalMeta(
@@ -323,7 +323,7 @@ def test_feedback_and_approve_modals_validate_and_carry_the_reference(
 
 
 def test_reason_labels_are_natural_japanese() -> None:
-    view = ui.build_feedback_modal(
+    view = modals.build_feedback_modal(
         snapshot(), decision=Decision.REQUEST_CHANGES, settings=settings_for("ja"), t=translator("ja")
     )
     raw = view.to_dict()
@@ -348,7 +348,7 @@ def test_custom_reasons_beyond_ten_switch_to_a_multi_select() -> None:
         }
 
     settings = make_settings(change=change)
-    view = ui.build_feedback_modal(
+    view = modals.build_feedback_modal(
         snapshot(), decision=Decision.REJECT, settings=settings, t=translator("ja")
     )
     raw = assert_valid_view(view)
@@ -370,13 +370,13 @@ def test_feedback_validation() -> None:
         BlockId.WHAT_TO_CHANGE: {ActionId.WHAT_TO_CHANGE: {"type": "plain_text_input", "value": None}},
         BlockId.COMMENT: {ActionId.FEEDBACK_COMMENT: {"type": "plain_text_input", "value": None}},
     }
-    feedback = ui.parse_feedback_modal(values)
+    feedback = forms.parse_feedback_modal(values)
     assert feedback == Feedback(what_works="Good hook", reasons=("tone",))
-    assert ui.validate_feedback(feedback, decision=Decision.REQUEST_CHANGES, settings=settings, t=t) == {}
-    assert ui.validate_feedback(Feedback(comment="x"), decision=Decision.REJECT, settings=settings, t=t) == {
-        BlockId.REASONS: "Choose at least one reason."
-    }
-    assert ui.validate_feedback(
+    assert forms.validate_feedback(feedback, decision=Decision.REQUEST_CHANGES, settings=settings, t=t) == {}
+    assert forms.validate_feedback(
+        Feedback(comment="x"), decision=Decision.REJECT, settings=settings, t=t
+    ) == {BlockId.REASONS: "Choose at least one reason."}
+    assert forms.validate_feedback(
         Feedback(reasons=("made_up",)), decision=Decision.COMMENT, settings=settings, t=t
     ) == {
         BlockId.REASONS: "One of the reasons is no longer offered; please choose again.",
@@ -408,11 +408,11 @@ def test_decision_reply_and_dm_escape_feedback_and_offer_the_next_step(
         decision=Decision.REQUEST_CHANGES,
         actor_id=MANAGER,
         feedback=feedback,
-        outcome=outcome,
+        outcome=Outcome(outcome),
         at=NOW,
     )
-    reply = ui.build_decision_reply(result, settings=settings, t=t)
-    dm = ui.build_decision_dm(result, settings=settings, t=t)
+    reply = notices.build_decision_reply(result, settings=settings, t=t)
+    dm = notices.build_decision_dm(result, settings=settings, t=t)
     for message in (reply, dm):
         assert_valid_message(message)
         raw = message_json(message)
@@ -429,10 +429,10 @@ def test_decision_reply_text_in_japanese() -> None:
         decision=Decision.REQUEST_CHANGES,
         actor_id=MANAGER,
         feedback=Feedback(what_to_change="語尾を柔らかく", reasons=("tone", "typo")),
-        outcome="changes_requested",
+        outcome=Outcome.CHANGES_REQUESTED,
         at=NOW,
     )
-    reply = ui.build_decision_reply(result, settings=settings_for("ja"), t=translator("ja"))
+    reply = notices.build_decision_reply(result, settings=settings_for("ja"), t=translator("ja"))
     assert reply.blocks_json()[0]["text"]["text"] == (
         ":arrows_counterclockwise: <@U0MANAGER1> さんが修正を依頼しました（第 1 版）。\n"
         "*理由:* トーン・表現, 誤字脱字\n"
@@ -444,7 +444,7 @@ def test_decision_reply_text_in_japanese() -> None:
 def test_resubmit_reply_shows_a_readable_diff_with_escaping() -> None:
     request = snapshot(revision=2, text="一行目\n<!channel> 修正後\n三行目", feedback_wanted="")
     result = ResubmitResult(request=request, previous_text="一行目\n修正前\n三行目", at=NOW)
-    message = ui.build_resubmit_reply(result, t=translator("ja"))
+    message = notices.build_resubmit_reply(result, t=translator("ja"))
     assert_valid_message(message)
     blocks = message.blocks_json()
     assert blocks[0]["text"]["text"] == "<@U0ALICE01> さんが投稿案を再提出しました（第 2 版）。"
@@ -459,26 +459,26 @@ def test_other_surfaces_validate(locale: str) -> None:
     settings, t = settings_for(locale), translator(locale)  # type: ignore[arg-type]
     request = snapshot(status=Status.APPROVED, text=HOSTILE)
     assert_valid_view(
-        ui.build_resubmit_modal(snapshot(status=Status.CHANGES_REQUESTED), settings=settings, t=t)
+        modals.build_resubmit_modal(snapshot(status=Status.CHANGES_REQUESTED), settings=settings, t=t)
     )
-    assert_valid_view(ui.build_publish_modal(request, settings=settings, t=t, now=NOW))
-    assert_valid_view(ui.build_refusal_view("<@U0MANAGER1> already approved", t=t))
+    assert_valid_view(modals.build_publish_modal(request, settings=settings, t=t, now=NOW))
+    assert_valid_view(modals.build_refusal_view("<@U0MANAGER1> already approved", t=t))
     published = PublishResult(request=request, url="https://x.com/example_corp/status/1", published_at=NOW)
     for message in (
-        ui.build_published_reply(published, settings=settings, t=t),
-        ui.build_reminder(request, number=2, settings=settings, t=t),
-        ui.build_escalation(request, settings=settings, t=t),
-        ui.build_created_dm(request, settings=settings, t=t),
-        ui.build_list(RequestList(mine=(request,), waiting=(snapshot(),)), settings=settings, t=t),
-        ui.build_list(RequestList(), settings=settings, t=t),
-        ui.build_help(settings, t),
+        notices.build_published_reply(published, settings=settings, t=t),
+        notices.build_reminder(request, number=2, settings=settings, t=t),
+        notices.build_escalation(request, settings=settings, t=t),
+        notices.build_created_dm(request, settings=settings, t=t),
+        listing.build_list(RequestList(mine=(request,), waiting=(snapshot(),)), settings=settings, t=t),
+        listing.build_list(RequestList(), settings=settings, t=t),
+        listing.build_help(settings, t),
     ):
         assert_valid_message(message)
         assert "<!channel>" not in message_json(message)
 
 
 def test_list_links_each_request_to_its_message() -> None:
-    message = ui.build_list(
+    message = listing.build_list(
         RequestList(mine=(snapshot(),), waiting=()), settings=settings_for("en"), t=translator("en")
     )
     raw = message_json(message)
@@ -490,19 +490,19 @@ def test_list_links_each_request_to_its_message() -> None:
 def test_a_full_list_says_how_many_there_are_and_how_many_are_not_shown() -> None:
     shown = tuple(snapshot(id=n) for n in range(20))
     full = RequestList(mine=shown, waiting=shown[:3], mine_total=31, waiting_total=3)
-    raw = message_json(ui.build_list(full, settings=settings_for("en"), t=translator("en")))
+    raw = message_json(listing.build_list(full, settings=settings_for("en"), t=translator("en")))
     assert "Your open requests (31)" in raw
     assert "…and 11 more (newest first above)" in raw
     assert "Waiting on you (3)" in raw and "longest waiting first" not in raw  # all 3 are shown
-    assert ui.build_list(full, settings=settings_for("en"), t=translator("en")).text == (
+    assert listing.build_list(full, settings=settings_for("en"), t=translator("en")).text == (
         "31 open request(s), 3 review(s) waiting on you"
     )
 
 
 def test_publish_form_validation() -> None:
     t = translator("en")
-    assert ui.validate_publish(PublishForm("https://x.com/a/status/1", NOW), t=t, now=NOW) == {}
-    assert ui.validate_publish(PublishForm("not a url", NOW + timedelta(days=1)), t=t, now=NOW) == {
+    assert forms.validate_publish(PublishForm("https://x.com/a/status/1", NOW), t=t, now=NOW) == {}
+    assert forms.validate_publish(PublishForm("not a url", NOW + timedelta(days=1)), t=t, now=NOW) == {
         BlockId.POST_URL: "Enter a full web address starting with https:// or http://.",
         BlockId.PUBLISHED_AT: "The publish time is in the future. Record the post once it is live.",
     }
@@ -526,13 +526,15 @@ def test_pending_message_names_the_current_steps_approvers_who_are_away() -> Non
     request = snapshot()
     step_user = request.step.approvers[0]
     away = {step_user: date(2026, 11, 27), "U0SOMEONE9": date(2026, 12, 1)}  # the second is not in the step
-    message = ui.build_review_message(request, settings=settings_for("ja"), t=translator("ja"), away=away)
+    message = messages.build_review_message(
+        request, settings=settings_for("ja"), t=translator("ja"), away=away
+    )
     blocks = message.blocks_json()
     assert blocks[-1]["type"] == "context"
     assert blocks[-1]["elements"][0]["text"] == (
         f"不在のためリマインドしていない方: <@{step_user}> さん（11/27 まで不在）"
     )
-    plain = ui.build_review_message(request, settings=settings_for("ja"), t=translator("ja"))
+    plain = messages.build_review_message(request, settings=settings_for("ja"), t=translator("ja"))
     assert plain.blocks_json()[-1]["type"] == "actions"
 
 
@@ -620,7 +622,7 @@ def _largest_accepted_draft(request: RequestSnapshot, settings: Settings, t: Any
     while low < high:
         middle = (low + high + 1) // 2
         text = ("注意 & <条件> " * 400)[:middle]
-        if ui.draft_overflow(replace(request, text=text), settings=settings, t=t) == 0:
+        if messages.draft_overflow(replace(request, text=text), settings=settings, t=t) == 0:
             low = middle
         else:
             high = middle - 1
@@ -656,7 +658,7 @@ def test_a_draft_accepted_at_submit_stays_whole_through_every_later_state(locale
     away = {u: NOW.date() for u in approvers}
     delegates = dict.fromkeys(approvers, "U0DELEGATE1")
     for state in later:
-        message = ui.build_review_message(state, settings=settings, t=t, away=away, delegates=delegates)
+        message = messages.build_review_message(state, settings=settings, t=t, away=away, delegates=delegates)
         assert_valid_message(message)
         blocks = message.blocks_json()
         assert t("review.message.draft_cut", length=f"{len(text):,}") not in json.dumps(
@@ -665,14 +667,14 @@ def test_a_draft_accepted_at_submit_stays_whole_through_every_later_state(locale
         quoted = [b["text"]["text"] for b in blocks if b.get("text", {}).get("text", "").startswith("&gt;")]
         assert quoted == quote_sections(text), state.status
     # One character more is refused at submit.
-    assert ui.draft_overflow(replace(request, text=text + "&"), settings=settings, t=t) > 0
+    assert messages.draft_overflow(replace(request, text=text + "&"), settings=settings, t=t) > 0
 
 
 def test_a_draft_stored_before_the_check_says_plainly_that_its_end_is_not_shown() -> None:
     """A request made before drafts were checked at submit: never a silent cut, the buttons stay."""
     t = translator("ja")
     request = snapshot(text="&" * 3000)
-    message = ui.build_review_message(request, settings=settings_for("ja"), t=t)
+    message = messages.build_review_message(request, settings=settings_for("ja"), t=t)
     assert_valid_message(message)
     raw = json.dumps(message.blocks_json(), ensure_ascii=False)
     assert "この投稿案（3,000 文字）は長すぎるため、ここでは末尾を表示できていません。" in raw
@@ -690,9 +692,9 @@ def test_decision_modals_show_the_whole_draft_and_the_step_they_decide(
         text=text, current_step=1, steps=(StepView(0, (MANAGER,), "any"), StepView(1, (MANAGER2,), "any"))
     )
     if decision is Decision.APPROVE:
-        view = ui.build_approve_modal(request, settings=settings, t=t)
+        view = modals.build_approve_modal(request, settings=settings, t=t)
     else:
-        view = ui.build_feedback_modal(request, decision=decision, settings=settings, t=t)
+        view = modals.build_feedback_modal(request, decision=decision, settings=settings, t=t)
     raw = assert_valid_view(view)
     quoted = [
         b["text"]["text"] for b in raw["blocks"] if b.get("text", {}).get("text", "").startswith("&gt;")
@@ -708,7 +710,7 @@ def test_the_review_message_names_the_reviewers_the_requester_picked_and_away_de
 
     t = translator("ja")
     request = snapshot(invitees=("U0PICKED01",))
-    message = ui.build_review_message(
+    message = messages.build_review_message(
         request,
         settings=settings_for("ja"),
         t=t,
