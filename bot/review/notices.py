@@ -15,7 +15,7 @@ from bot.review.ids import BlockId, Outcome, Status
 from bot.review.labels import account_label, away_line, permalink, reason_label, when, who, who_list
 from bot.review.messages import publish_button, resubmit_button
 from bot.review.records import DecisionResult, Feedback, PublishResult, RequestSnapshot, ResubmitResult
-from bot.review.text import DiffLine, excerpt, line_diff
+from bot.review.text import DiffLine, DiffOp, excerpt, line_diff
 from bot.slack.blocks import Message, context, escape, link, mrkdwn, truncate
 
 #: Lines of a draft diff shown in the thread (longer diffs end with "… and N more").
@@ -107,7 +107,7 @@ def _diff_block(lines: Sequence[DiffLine], t: Translator) -> str:
     for line in shown:
         # A ``` inside the draft would close the code block early; a zero-width space defuses it.
         text = escape(line.text).replace("```", "`\u200b`\u200b`")
-        body.append("…" if line.op == "…" else f"{line.op} {text}")
+        body.append(DiffOp.GAP.value if line.op == DiffOp.GAP else f"{line.op} {text}")
     if len(lines) > DIFF_LINES_MAX:
         body.append(t("common.words.and_more", count=len(lines) - DIFF_LINES_MAX))
     return "```\n" + truncate("\n".join(body), 2600) + "\n```"

@@ -2,7 +2,7 @@
 cycle time (pure).
 
 Digests and App Home import :func:`cycle_time` and :func:`cycle_business_hours`; the reminder
-job imports :func:`next_alert`.
+claims (:mod:`bot.review.alerts`) use :func:`next_alert`.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def authority(
 
     The rule (issue 13 item 4; product.md "a reviewer of that request, or a configured manager"):
 
-    1. The requester never decides their own request (checked by the service before this).
+    1. The requester never decides their own request (checked before this, by
+       :func:`bot.review.checks.authorize`).
     2. A configured approver of the current step (user ids and user-group members, resolved when
        the request was made) decides and fills their own seat.
     3. A delegate — a configured manager named on the App Home by an approver of this step who is

@@ -1,6 +1,7 @@
-"""Plain data that crosses the review layers: form inputs, request snapshots and decision results (pure).
+"""Plain data that crosses the review layers: form inputs, who decides, request snapshots and results (pure).
 
-The service builds these from the store; ``ui`` renders them; nothing here touches Slack or SQL.
+The store modules (queries, commands, alerts) build these; the Block Kit modules (modals, messages,
+notices, listing) render them; nothing here touches Slack or SQL.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Decider:
 
 @dataclass(frozen=True, slots=True)
 class RequestForm:
-    """What the request (or resubmit) modal holds, as typed; ``ui.validate_request`` checks it."""
+    """What the request (or resubmit) modal holds, as typed; ``forms.validate_request`` checks it."""
 
     account_key: str | None
     text: str

@@ -1,7 +1,7 @@
 """Why a review action was refused, rendered in the reader's language with mentions and status words (pure).
 
 Services raise these with raw user ids and status values; ``render`` turns them into text when
-the one error handler (or a listener) shows them, so services never format messages.
+the one error handler (or a listener) shows them, so the store modules never format messages.
 """
 
 from __future__ import annotations
