@@ -66,7 +66,7 @@ _MESSAGE_GONE = ("message_not_found", "channel_not_found", "cant_update_message"
 async def owe(session: AsyncSession, *, kind: DeliveryKind, payload: dict[str, Any], now: datetime) -> str:
     """Owe the Slack side of a change in the change's own transaction; returns the item's key."""
     key = f"{kind.value}:{payload.get('request_id')}:{uuid.uuid4().hex}"
-    await outbox.enqueue(session, kind=kind, key=key, payload={**payload, "key": key}, now=now)
+    await outbox.enqueue(session, kind=kind.value, key=key, payload={**payload, "key": key}, now=now)
     return key
 
 
