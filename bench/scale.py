@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker, unit_of_work
 from bot.digest import service as digest_service
 from bot.digest import ui as digest_ui
-from bot.home import service as home_service
+from bot.home import queries as home_queries
 from bot.home import ui as home_ui
 from bot.i18n import Translator, translator
 from bot.kpi import service as kpi_service
@@ -183,7 +183,7 @@ async def home(ctx: Context, ph: Phases) -> None:
     """The App Home of the manager every request waits on (``publish_home`` minus the Slack calls)."""
     with ph.phase("store"):
         async with unit_of_work(ctx.sessions) as session:
-            found = await home_service.load_home(
+            found = await home_queries.load_home(
                 session,
                 settings=ctx.settings,
                 user_id=data.MANAGER,

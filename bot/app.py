@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,7 +35,7 @@ from bot.slack.errors import make_error_handler
 from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
-from bot.slack.outbox import Outbox, run_sweep
+from bot.slack.outbox import Outbox
 from bot.slack.posting import make_respond_middleware
 from bot.slack.router import Router
 from bot.slack.verify import SignatureCheck
@@ -48,8 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
-#: How often owed Slack work (decisions told after Slack failed) is retried.
-OUTBOX_SWEEP_SECONDS = 60
 
 #: How long SIGTERM waits for in-flight listener and job runs before closing anyway.
 SHUTDOWN_GRACE_SECONDS = 25.0
@@ -104,6 +101,7 @@ def build_deps(
 
 def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
+    from bot.away import listeners as away_listeners
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
@@ -113,6 +111,7 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
         review_listeners.register,
         kpi_listeners.register,
         digest_listeners.register,
+        away_listeners.register,
         home_listeners.register,
     ]
 
@@ -121,13 +120,13 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     from bot.digest import jobs as digest_jobs
     from bot.kpi import jobs as kpi_jobs
     from bot.review import jobs as review_jobs
-    from bot.runtime import jobs as slack_jobs
+    from bot.runtime import jobs as runtime_jobs
 
     return [
         digest_jobs.register_jobs,
         kpi_jobs.register_jobs,
         review_jobs.register_jobs,
-        slack_jobs.register_jobs,
+        runtime_jobs.register_jobs,
     ]
 
 
@@ -166,16 +165,6 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=deps.settings.tz)
     for register in _job_registrars():
         register(scheduler, deps)
-    scheduler.add_job(
-        deps.inflight.track(run_sweep),
-        IntervalTrigger(seconds=OUTBOX_SWEEP_SECONDS, timezone=deps.settings.tz),
-        args=[deps.outbox],
-        id="slack.outbox",
-        name="outbox sweep",
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
     return scheduler
 
 
@@ -335,7 +324,9 @@ async def _serve(app: AsyncApp, deps: Deps, *, intake: AsyncExitStack, stop: asy
         assert settings.secrets.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.secrets.slack_app_token.get())
         intake.push_async_callback(handler.close_async)
-        if not await _unless_stopped(handler.connect_async(), stop):
+        # slack_bolt leaves AsyncSocketModeHandler.connect_async unannotated (it returns None).
+        connecting = handler.connect_async()  # type: ignore[no-untyped-call]
+        if not await _unless_stopped(connecting, stop):
             return False
         web_app = build_health_app(deps)
         log.info("connected to Slack in Socket Mode")

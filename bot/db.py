@@ -110,10 +110,12 @@ def dialect_insert(session: AsyncSession) -> Any:
     Imported on first use: the PostgreSQL dialect module alone costs a SQLite bot ~50 ms of start-up.
     """
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -299,11 +301,15 @@ def script_heads() -> frozenset[str]:
     for script in (Path(migrations.__file__).parent / "versions").glob("*.py"):
         values: dict[str, Any] = {}
         for node in ast.parse(script.read_text(encoding="utf-8")).body:
-            target = node.target if isinstance(node, ast.AnnAssign) else None
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
+            target: ast.expr
+            if isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            else:
+                continue
             if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-                values[target.id] = ast.literal_eval(node.value) if node.value is not None else None
+                values[target.id] = ast.literal_eval(value) if value is not None else None
         if "revision" not in values:
             continue
         revisions.add(values["revision"])

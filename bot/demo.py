@@ -9,12 +9,15 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.clock import FixedClock
 from bot.config import Settings, settings_from_mapping
 from bot.i18n import Locale, translator
 from bot.slack.blocks import Message
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 def _message_text(message: Message, *, names: Mapping[str, str]) -> str:
@@ -40,7 +43,11 @@ def _message_text(message: Message, *, names: Mapping[str, str]) -> str:
 
 
 async def _kpi_answer(
-    settings: Settings, deps_sessions: object, *, now_clock: FixedClock, names: Mapping[str, str]
+    settings: Settings,
+    deps_sessions: async_sessionmaker[AsyncSession],
+    *,
+    now_clock: FixedClock,
+    names: Mapping[str, str],
 ) -> str:
     """The ``/sns-kpi`` status answer for the current month, built by the KPI feature's own code."""
     from bot.kpi import service as kpi_service
@@ -50,7 +57,7 @@ async def _kpi_answer(
     t = translator(settings.locale)
     now = now_clock.now()
     month = month_of(now.astimezone(settings.tz).date())
-    async with deps_sessions.begin() as session:  # type: ignore[attr-defined]
+    async with deps_sessions.begin() as session:
         found = await kpi_service.kpi_months(session, settings=settings, months=[month.previous(), month])
     elapsed = elapsed_share(month, now, settings.tz)
     statuses = [

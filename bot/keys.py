@@ -90,5 +90,3 @@ async def prune_keys(session: AsyncSession, *, now: datetime, limit: int = 1000)
     batch = select(ProcessedKey.key).where(or_(*doomed)).order_by(ProcessedKey.created_at).limit(limit)
     result = await session.execute(delete(ProcessedKey).where(ProcessedKey.key.in_(batch.scalar_subquery())))
     return int(getattr(result, "rowcount", 0) or 0)
-
-

@@ -1,8 +1,8 @@
 """Every feature's ORM models in one import, so ``Base.metadata`` is complete for Alembic and tests."""
 
+from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
-from bot.home.models import UserState
 from bot.keys import ProcessedKey
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision

@@ -1,7 +1,8 @@
 """App Home identifiers (action, callback and block ids) and the message-link codec of "share a win" (pure).
 
 Approve / Request changes on the Home reuse ``bot.review.ids.ActionId`` and the review button value
-(``RequestRef``), so the review listeners handle a click on the Home exactly like one in the channel.
+(``RequestRef``), so the review listeners handle a click on the Home exactly like one in the channel;
+away mode's pickers carry ``bot.away.ids`` and reach the away listeners.
 """
 
 from __future__ import annotations
@@ -15,10 +16,6 @@ from bot.digest.ids import WinTarget
 class ActionId(StrEnum):
     RECORD_KPI = "home.record_kpi"
     SHARE_WIN = "home.share_win"
-    AWAY_UNTIL = "home.away_until"
-    AWAY_CLEAR = "home.away_clear"
-    DELEGATE = "home.delegate"
-    DELEGATE_CLEAR = "home.delegate_clear"
     DIGEST_PREVIEW = "home.digest_preview"
     # Inputs inside modals (their values arrive with the submission, not as actions).
     KPI = "home.input.kpi"
@@ -38,8 +35,6 @@ class BlockId(StrEnum):
     VALUE = "home_value"
     MONTH = "home_month"
     WIN_LINK = "home_win_link"
-    AWAY = "home_away"
-    DELEGATE = "home_delegate"
     ADMIN_ACTIONS = "home_admin_actions"
 
 

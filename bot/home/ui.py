@@ -4,7 +4,8 @@
 The Home must fit Slack's 100 blocks whatever the data: each list shows its oldest few items and
 counts the rest ("…and N more"), and :func:`build_home` caps the total as a last resort. Approve /
 Request changes buttons carry the review feature's action ids and ``RequestRef`` value, so the
-review listeners treat a click here like one on the channel message.
+review listeners treat a click here like one on the channel message; the away mode section is
+built by :mod:`bot.away.ui`, whose listeners handle its pickers.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    DatePickerElement,
     InputBlock,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
+from bot.away import ui as away_ui
 from bot.config import Settings
 from bot.home.ids import ActionId, BlockId, CallbackId
 from bot.home.records import (
@@ -220,52 +220,8 @@ def _digests(links: Sequence[DigestLink], t: Translator) -> list[Block]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Away mode and admin
+# Admin
 # ---------------------------------------------------------------------------------------------
-
-
-def _away(data: HomeData, t: Translator) -> list[Block]:
-    if data.away_until is not None:
-        until = data.away_until
-        text = t("home.away.on", date=t("home.date", year=until.year, month=until.month, day=until.day))
-    else:
-        text = t("home.away.off")
-    picker = DatePickerElement(
-        action_id=ActionId.AWAY_UNTIL,
-        initial_date=data.away_until.isoformat() if data.away_until else None,
-        placeholder=plain(t("home.away.pick"), 150),
-    )
-    blocks: list[Block] = [
-        mrkdwn(t("home.away.title") + "\n" + text, block_id=BlockId.AWAY, accessory=picker)
-    ]
-    if data.away_until is not None:
-        back = ButtonElement(action_id=ActionId.AWAY_CLEAR, text=plain(t("home.away.back")), value="clear")
-        blocks.append(ActionsBlock(block_id="home_away_actions", elements=[back]))
-    blocks += _delegate(data, t)
-    return blocks
-
-
-def _delegate(data: HomeData, t: Translator) -> list[Block]:
-    """Next to away mode: who decides for this user while they are away (a configured manager)."""
-    if data.delegate_id:
-        key = "home.delegate.active" if data.away_until is not None else "home.delegate.set"
-        text = t(key, user=user(data.delegate_id))
-    else:
-        text = t("home.delegate.none")
-    picker = UserSelectElement(
-        action_id=ActionId.DELEGATE,
-        initial_user=data.delegate_id or None,
-        placeholder=plain(t("home.delegate.pick"), 150),
-    )
-    blocks: list[Block] = [
-        mrkdwn(t("home.delegate.title") + "\n" + text, block_id=BlockId.DELEGATE, accessory=picker)
-    ]
-    if data.delegate_id:
-        clear = ButtonElement(
-            action_id=ActionId.DELEGATE_CLEAR, text=plain(t("home.delegate.clear")), value="clear"
-        )
-        blocks.append(ActionsBlock(block_id="home_delegate_actions", elements=[clear]))
-    return blocks
 
 
 def _digest_state_line(state: DigestState, *, settings: Settings, t: Translator) -> str:
@@ -373,7 +329,8 @@ def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
     blocks += [divider(), *_kpis(data, settings=settings, t=t)]
     blocks += [divider(), *_digests(data.digests, t)]
     if data.is_manager:
-        blocks += [divider(), *_away(data, t)]
+        away = away_ui.build_home_section(away_until=data.away_until, delegate_id=data.delegate_id, t=t)
+        blocks += [divider(), *away]
     if data.admin is not None:
         blocks += [divider(), *_admin(data.admin, settings=settings, t=t)]
     return View(type="home", blocks=cap_blocks(blocks, more=t("home.cut")))

@@ -21,8 +21,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
+from bot.away.queries import away_until_by_user, delegates_while_away
 from bot.config import is_usergroup_id
-from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review.commands import attach_message
 from bot.review.ids import Decision, DeliveryKind, Outcome
 from bot.review.messages import build_review_message

@@ -17,9 +17,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import db
+from bot.away.policy import ReminderRouting, route_reminder
+from bot.away.queries import away_until_by_user, delegates_while_away
 from bot.calendars import working_hours_calendar
-from bot.home.away import ReminderRouting, route_reminder
-from bot.home.service import away_until_by_user, delegates_while_away
 from bot.review.alerts import AlertClaim, AlreadyClaimed, claim_alert, due_alerts
 from bot.review.ids import AlertKind
 from bot.review.notices import build_escalation, build_reminder

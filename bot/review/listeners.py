@@ -21,9 +21,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.away.queries import delegators_of
 from bot.config import ApprovalStep, is_user_id, is_usergroup_id
 from bot.errors import BotError
-from bot.home.service import delegators_of
 from bot.keys import claim_key
 from bot.review import approvers, delivery, followups
 from bot.review.checks import check_can_decide

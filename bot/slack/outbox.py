@@ -88,7 +88,8 @@ async def enqueue(
 
 
 def _backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_MAX, BACKOFF_START * 2 ** max(0, attempts - 1))
+    factor: int = 2 ** max(0, attempts - 1)  # int ** int is typed Any (a negative power is a float)
+    return min(BACKOFF_MAX, BACKOFF_START * factor)
 
 
 def _permanent(exc: BaseException) -> bool:

@@ -30,7 +30,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+from slack_sdk.webhook.webhook_response import WebhookResponse
 
 from bot.slack.blocks import Message
 from bot.slack.client import sdk_logger, without_retries
@@ -177,7 +178,7 @@ class RetryingRespond(AsyncRespond):
 
     session: aiohttp.ClientSession | None = None
 
-    async def __call__(  # type: ignore[override]
+    async def __call__(
         self,
         text: str | dict[str, Any] = "",
         blocks: Any = None,

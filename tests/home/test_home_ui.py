@@ -1,5 +1,5 @@
-"""Pure parts of the Home: the view within Slack's limits for any data, message links, the reminder
-routing rule of away mode, and the checks of the "record a KPI value" modal."""
+"""Pure parts of the Home: the view within Slack's limits for any data, message links, and the checks
+of the "record a KPI value" modal (away mode's section and rules: tests/away)."""
 
 from __future__ import annotations
 
@@ -11,22 +11,14 @@ from slack_sdk.models.views import View
 
 from bot.errors import BotError
 from bot.home import ui
-from bot.home.away import ReminderRouting, route_reminder
 from bot.home.ids import parse_message_link
-from bot.home.service import (
-    AdminData,
-    CollectorState,
-    DigestState,
-    HomeData,
-    ItemPage,
-    ReviewItem,
-    check_kpi_entry,
-)
+from bot.home.queries import check_kpi_entry
+from bot.home.records import AdminData, CollectorState, DigestState, HomeData, ItemPage, ReviewItem
 from bot.i18n import translator
 from bot.kpi.service import KpiMonth, assess
 from bot.periods import month_of
 from bot.slack.blocks import divider
-from tests.conftest import ADMIN, MANAGER, MANAGER2, NOW, OPERATOR, make_settings
+from tests.conftest import ADMIN, MANAGER, NOW, OPERATOR, make_settings
 
 
 def _item(i: int, *, status: str = "pending") -> ReviewItem:
@@ -147,32 +139,6 @@ def test_message_links(link: str, expected: tuple[str, str] | None) -> None:
     assert (None if target is None else (target.channel_id, target.message_ts)) == expected
 
 
-def test_reminders_skip_the_away_route_to_the_rest_then_to_admins_never_the_requester() -> None:
-    assert route_reminder(
-        waiting_on=[MANAGER, MANAGER2],
-        step_approvers=[MANAGER, MANAGER2],
-        away=set(),
-        admins=[ADMIN],
-        requester=OPERATOR,
-    ) == ReminderRouting(to=(MANAGER, MANAGER2), away=())
-    # An "all" step where MANAGER2 already approved and MANAGER is away: MANAGER2 gets the nudge.
-    assert route_reminder(
-        waiting_on=[MANAGER],
-        step_approvers=[MANAGER, MANAGER2],
-        away={MANAGER},
-        admins=[ADMIN],
-        requester=OPERATOR,
-    ) == ReminderRouting(to=(MANAGER2,), away=(MANAGER,))
-    # The admin asked for the review and every manager is away: other admins only.
-    assert route_reminder(
-        waiting_on=[MANAGER],
-        step_approvers=[MANAGER],
-        away={MANAGER},
-        admins=[ADMIN, "U0ADMIN002"],
-        requester=ADMIN,
-    ) == ReminderRouting(to=("U0ADMIN002",), away=(MANAGER,), to_admins=True)
-
-
 @pytest.mark.parametrize(
     ("kpi", "value", "month", "block", "key"),
     [
@@ -197,47 +163,3 @@ def test_kpi_entry_accepts_what_sns_kpi_set_accepts() -> None:
         make_settings(), kpi_key="recruiting_entries", value_text="１,２００", month_text="2026-10", now=NOW
     )
     assert (entry.kpi.key, entry.month.label, entry.value) == ("recruiting_entries", "2026-10", 1200.0)
-
-
-def test_reminders_of_an_away_approver_go_to_their_delegate() -> None:
-    """Issue 13 item 4: the delegate an away approver named decides for them, so they are reminded."""
-    assert route_reminder(
-        waiting_on=[MANAGER],
-        step_approvers=[MANAGER],
-        away={MANAGER},
-        admins=[ADMIN],
-        requester=OPERATOR,
-        delegates={MANAGER: MANAGER2},
-    ) == ReminderRouting(to=(MANAGER2,), away=(MANAGER,))
-    # A delegate who is away too, or who asked for the review, is not reminded: the admins are.
-    for away, requester in (({MANAGER, MANAGER2}, OPERATOR), ({MANAGER}, MANAGER2)):
-        assert route_reminder(
-            waiting_on=[MANAGER],
-            step_approvers=[MANAGER],
-            away=away,
-            admins=[ADMIN],
-            requester=requester,
-            delegates={MANAGER: MANAGER2},
-        ) == ReminderRouting(to=(ADMIN,), away=(MANAGER,), to_admins=True)
-
-
-@pytest.mark.parametrize("locale", ["ja", "en"])
-def test_the_delegate_is_shown_and_chosen_next_to_away_mode(locale: str) -> None:
-    settings = make_settings(change=lambda raw: raw.update(locale=locale))
-    t = translator(locale)  # type: ignore[arg-type]
-    for away_until, delegate, key in (
-        (date(2026, 11, 20), MANAGER2, "home.delegate.active"),
-        (None, MANAGER2, "home.delegate.set"),
-        (None, None, "home.delegate.none"),
-    ):
-        data = replace(_data(waiting=1, mine=1), away_until=away_until, delegate_id=delegate)
-        view = ui.build_home(data, settings=settings, t=t)
-        view.validate_json()
-        blocks = view.to_dict()["blocks"]
-        section = next(b for b in blocks if b.get("block_id") == "home_delegate")
-        assert section["accessory"]["action_id"] == "home.delegate"
-        assert section["accessory"].get("initial_user") == delegate
-        expected = t(key, user=f"<@{delegate}>") if delegate else t(key)
-        assert section["text"]["text"] == t("home.delegate.title") + "\n" + expected
-        clear = [b for b in blocks if b.get("block_id") == "home_delegate_actions"]
-        assert bool(clear) is (delegate is not None)

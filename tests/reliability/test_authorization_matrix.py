@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.away.ids import ActionId as AwayActionId
+from bot.away.models import UserState
 from bot.config import Settings
 from bot.home.ids import ActionId as HomeActionId
 from bot.home.ids import BlockId as HomeBlockId
 from bot.home.ids import CallbackId as HomeCallbackId
-from bot.home.models import UserState
 from bot.kpi.models import KpiTarget, KpiValue
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.models import ReviewEvent, ReviewRequest
@@ -343,20 +344,20 @@ async def test_authorization_matrix(
         elif action == "home: name a delegate":
             named = MANAGER if user != MANAGER else MANAGER2
             click = payloads.block_action(
-                HomeActionId.DELEGATE,
+                AwayActionId.DELEGATE,
                 user_id=user,
                 view=home_view,
                 action={"type": "users_select", "selected_user": named},
             )
-            refusal = t("home.errors.away_managers")
+            refusal = t("away.errors.away_managers")
         else:
             click = payloads.block_action(
-                HomeActionId.AWAY_UNTIL,
+                AwayActionId.AWAY_UNTIL,
                 user_id=user,
                 view=home_view,
                 action={"type": "datepicker", "selected_date": (date(2026, 11, 25)).isoformat()},
             )
-            refusal = t("home.errors.away_managers")
+            refusal = t("away.errors.away_managers")
         response = await sender.interactive(click)
         assert (response.status, response.body) == (200, b"")
         await deps.inflight.drain(5)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.away.ids import ActionId as AwayActionId
 from bot.config import Settings
-from bot.home.ids import ActionId as HomeActionId
 from bot.review.ids import ActionId, BlockId, CallbackId, Status
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
 from bot.runtime.deps import Deps
@@ -313,7 +313,7 @@ async def test_an_away_approver_names_a_delegate_on_the_home_who_decides_for_the
     """On main there was no delegate: the Home action did not exist, and MANAGER2 (not in the step)
     could not decide for the away MANAGER."""
     until = date(2026, 11, 25)
-    # Bad choices are refused with a reason and store nothing. ("home.delegate" is HomeActionId.DELEGATE,
+    # Bad choices are refused with a reason and store nothing. ("home.delegate" is AwayActionId.DELEGATE,
     # spelt out so that this test runs, and fails on behaviour, against code without it.)
     for picked, said in (
         (MANAGER, "ご自身を代理に指定することはできません。ほかの管理職を選択してください。"),
@@ -330,7 +330,7 @@ async def test_an_away_approver_names_a_delegate_on_the_home_who_decides_for_the
         sender,
         deps,
         MANAGER,
-        HomeActionId.AWAY_UNTIL,
+        AwayActionId.AWAY_UNTIL,
         {"type": "datepicker", "selected_date": until.isoformat()},
     )
     await home_click(
@@ -364,7 +364,7 @@ async def test_an_away_approver_names_a_delegate_on_the_home_who_decides_for_the
     assert f"承認済み: <@{MANAGER2}>, <@{MANAGER}>" in updated and f"<@{STEP2}> の確認待ち" in updated
 
     # Once the approver is back, the delegate speaks for nobody (a manager, deciding as such).
-    await home_click(sender, deps, MANAGER, HomeActionId.AWAY_CLEAR, {})
+    await home_click(sender, deps, MANAGER, AwayActionId.AWAY_CLEAR, {})
     view = await click(sender, fake_slack, deps, STEP2)
     assert isinstance(view, dict)
     assert (await sender.interactive(filled(view, STEP2, view_id="V0S2"))).body == b""

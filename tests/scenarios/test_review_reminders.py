@@ -179,7 +179,7 @@ async def test_an_away_manager_is_skipped_and_the_rest_of_the_step_is_reminded(
 ) -> None:
     from datetime import date
 
-    from bot.home.service import set_away
+    from bot.away.commands import set_away
 
     clock.set(jst(2026, 11, 24, 9, 0))
     request = await seed(deps, planned=jst(2026, 12, 4, 12, 0))
@@ -207,7 +207,7 @@ async def test_when_the_whole_step_is_away_the_admins_are_reminded(
 ) -> None:
     from datetime import date
 
-    from bot.home.service import set_away
+    from bot.away.commands import set_away
     from tests.conftest import ADMIN
 
     clock.set(jst(2026, 11, 24, 9, 0))
@@ -234,7 +234,7 @@ async def test_when_the_whole_step_is_away_the_delegate_they_named_is_reminded(
     it went to the admins)."""
     from datetime import date
 
-    from bot.home.service import set_away, set_delegate
+    from bot.away.commands import set_away, set_delegate
     from tests.conftest import GROUP_MEMBER
 
     clock.set(jst(2026, 11, 24, 9, 0))

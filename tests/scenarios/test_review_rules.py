@@ -384,7 +384,7 @@ async def test_a_busy_managers_list_counts_everything_waiting_and_says_how_many_
 ) -> None:
     """22 requests wait on the manager, one more "all" step he already approved does not: the list
     shows the 20 longest-waiting and says 22 in all and 2 more, as the App Home counts them."""
-    from bot.home.service import waiting_page
+    from bot.home.queries import waiting_page
 
     async with deps.sessions.begin() as session:
         for n in range(22):

@@ -1,4 +1,4 @@
-"""ORM for per-user state shown on and set from the App Home (away mode and its delegate)."""
+"""ORM for away mode: per-user away days and delegate, set on the App Home (table ``user_state``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.db import Base, UTCDateTime
 
 
 class UserState(Base):
+    # The table keeps its first name (it was the Home's per-user state): no migration for a move.
     __tablename__ = "user_state"
 
     user_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -1,67 +1,51 @@
-"""What a user's App Home shows, read from the store, and the writes started from it: away mode and
-KPI values (I/O through a passed-in AsyncSession; no Slack except the directory's role check).
+"""What a user's App Home shows, read from the store (I/O through a passed-in AsyncSession; reads only).
 
 The review and digest queries here are read-only over those features' models: the Home needs
 "the oldest N plus a total" (so any amount of data fits Slack's 100 blocks) and those features
-expose lists, not pages. KPI numbers come from :func:`bot.kpi.service.kpi_months` and values are
-written through :func:`bot.kpi.service.record_value`, so every path applies the same rules.
+expose lists, not pages. KPI numbers come from :func:`bot.kpi.service.kpi_months` and are assessed
+by :func:`bot.kpi.status.assess`, as ``/sns-kpi`` does; away mode from :mod:`bot.away.queries`.
+
+The "record a KPI value" checks at the end are the one write left; they leave with that button for
+the KPI feature (issue 15).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.away import queries as away_queries
 from bot.config import KpiSettings, Settings
-from bot.db import dialect_insert
 from bot.digest.jobs import previous_fire_time, trigger_for
 from bot.digest.models import DigestRun
 from bot.errors import BotError, NotAllowed
 from bot.home.ids import BlockId
-from bot.home.models import UserState
 from bot.home.records import (
-    AdminData as AdminData,
-)
-from bot.home.records import (
-    CollectorState as CollectorState,
-)
-from bot.home.records import (
-    DigestKind as DigestKind,
-)
-from bot.home.records import (
-    DigestLink as DigestLink,
-)
-from bot.home.records import (
-    DigestState as DigestState,
-)
-from bot.home.records import (
-    HomeData as HomeData,
-)
-from bot.home.records import (
-    ItemPage as ItemPage,
-)
-from bot.home.records import (
-    ReviewItem as ReviewItem,
-)
-from bot.home.records import (
-    recordable_kpis as recordable_kpis,
+    AdminData,
+    CollectorState,
+    DigestKind,
+    DigestLink,
+    DigestState,
+    HomeData,
+    ItemPage,
+    ReviewItem,
 )
 from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
+from bot.kpi.status import assess
 from bot.periods import Period, elapsed_share, last_finished, month_of
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.queries import open_for_clause, waiting_on_clause
 from bot.slack.directory import Directory
 
-#: A Slack user id as a users_select sends it.
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,39}$")
+#: A page of Home lines: one row per request (its columns and the window total).
+_Page: TypeAlias = Select[*tuple[Any, ...]]
 #: Reviews waiting on a user shown with their buttons; the rest are counted ("…and N more").
 WAITING_SHOWN = 10
 #: Own open requests shown; the rest are counted.
@@ -72,7 +56,7 @@ MINE_SHOWN = 10
 # ---------------------------------------------------------------------------------------------
 
 
-def _page_statement(where: ColumnElement[bool]) -> Select[Any]:
+def _page_statement(where: ColumnElement[bool]) -> _Page:
     """The oldest ``:limit`` requests matching ``where`` and how many match in all, in one statement
     (the total is a window count over the same rows, taken before the LIMIT)."""
     return (
@@ -110,7 +94,7 @@ _WAITING_PAGE = _page_statement(waiting_on_clause(_USER))
 _MINE_PAGE = _page_statement(open_for_clause(_USER))
 
 
-async def _page(session: AsyncSession, statement: Select[Any], *, user_id: str, limit: int) -> ItemPage:
+async def _page(session: AsyncSession, statement: _Page, *, user_id: str, limit: int) -> ItemPage:
     rows = (await session.execute(statement, {"user_id": user_id, "limit": limit})).all()
     if not rows:
         return ItemPage()
@@ -250,9 +234,7 @@ async def load_home(
     month = month_of(today)
     values = await kpi_service.kpi_months(session, settings=settings, months=[month.previous(), month])
     elapsed = elapsed_share(month, now, tz)
-    statuses = tuple(
-        kpi_service.assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis
-    )
+    statuses = tuple(assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis)
     is_admin = settings.is_admin(user_id)
     admin = None
     if is_admin:
@@ -266,8 +248,10 @@ async def load_home(
         is_manager=is_manager,
         is_admin=is_admin,
         can_record=can_record,
-        away_until=await away_until(session, user_id=user_id, today=today) if is_manager else None,
-        delegate_id=await delegate_of(session, user_id=user_id) if is_manager else None,
+        away_until=await away_queries.away_until(session, user_id=user_id, today=today)
+        if is_manager
+        else None,
+        delegate_id=await away_queries.delegate_of(session, user_id=user_id) if is_manager else None,
         waiting=await waiting_page(session, user_id=user_id),
         mine=await mine_page(session, user_id=user_id),
         month=month,
@@ -275,103 +259,6 @@ async def load_home(
         kpis=statuses,
         digests=await latest_digests(session),
         admin=admin,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Away mode
-# ---------------------------------------------------------------------------------------------
-
-
-async def away_until(session: AsyncSession, *, user_id: str, today: date) -> date | None:
-    """The last away day of ``user_id`` if it is ``today`` or later, else ``None``."""
-    until = await session.scalar(select(UserState.away_until).where(UserState.user_id == user_id))
-    return until if until is not None and until >= today else None
-
-
-async def away_users(session: AsyncSession, *, on: date) -> set[str]:
-    """Users away on local date ``on`` (reminders skip them)."""
-    rows = await session.scalars(select(UserState.user_id).where(UserState.away_until >= on))
-    return set(rows.all())
-
-
-async def away_until_by_user(session: AsyncSession, *, on: date) -> dict[str, date]:
-    """Users away on ``on`` with their last away day (for "<@U…> is away until …" in messages)."""
-    rows = await session.execute(
-        select(UserState.user_id, UserState.away_until).where(UserState.away_until >= on)
-    )
-    return {user_id: until for user_id, until in rows.all() if until is not None}
-
-
-async def delegate_of(session: AsyncSession, *, user_id: str) -> str | None:
-    """Who ``user_id`` named to decide for them while away (stored whether or not they are away)."""
-    return await session.scalar(select(UserState.delegate_id).where(UserState.user_id == user_id))
-
-
-async def delegates_while_away(session: AsyncSession, *, on: date) -> dict[str, str]:
-    """Users away on ``on`` who named a delegate → that delegate (reminders and review messages)."""
-    rows = await session.execute(
-        select(UserState.user_id, UserState.delegate_id).where(
-            UserState.away_until >= on, UserState.delegate_id.is_not(None)
-        )
-    )
-    return {user_id: delegate for user_id, delegate in rows.all() if delegate}
-
-
-async def delegators_of(session: AsyncSession, *, delegate: str, on: date) -> frozenset[str]:
-    """Users away on ``on`` who named ``delegate`` to decide for them (see
-    :func:`bot.review.policy.authority`)."""
-    rows = await session.scalars(
-        select(UserState.user_id).where(UserState.delegate_id == delegate, UserState.away_until >= on)
-    )
-    return frozenset(rows.all())
-
-
-async def set_delegate(session: AsyncSession, *, user_id: str, delegate: str | None, now: datetime) -> None:
-    """Store who decides for ``user_id`` while they are away (``None``: nobody). The caller checks
-    the delegate first (:func:`check_delegate`)."""
-    stmt = dialect_insert(session)(UserState).values(user_id=user_id, delegate_id=delegate, updated_at=now)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[UserState.user_id], set_={"delegate_id": delegate, "updated_at": now}
-        )
-    )
-
-
-async def check_delegate(
-    *, directory: Directory, client: AsyncWebClient, user_id: str, delegate: object
-) -> str:
-    """The delegate ``user_id`` picked, when it is acceptable: a Slack user id, not themself, and a
-    configured manager (user id or member of a manager group; admins count).
-
-    Raises:
-        BotError: ``home.errors.delegate_*`` saying what is wrong (nothing is stored).
-    """
-    if not isinstance(delegate, str) or not _USER_ID.match(delegate):
-        raise BotError("home.errors.delegate_invalid")
-    if delegate == user_id:
-        raise BotError("home.errors.delegate_self")
-    if not await directory.is_manager(client, delegate):
-        raise NotAllowed("home.errors.delegate_not_manager", user=f"<@{delegate}>")
-    return delegate
-
-
-async def set_away(
-    session: AsyncSession, *, user_id: str, until: date | None, today: date, now: datetime
-) -> None:
-    """Mark ``user_id`` away up to and including ``until`` (``None``: back now).
-
-    Raises:
-        BotError: ``home.errors.away_past`` when ``until`` is before ``today``.
-    """
-    if until is not None and until < today:
-        raise BotError("home.errors.away_past", date=until.isoformat())
-    # An upsert: two clicks of one user at once must not collide on the primary key.
-    stmt = dialect_insert(session)(UserState).values(user_id=user_id, away_until=until, updated_at=now)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[UserState.user_id], set_={"away_until": until, "updated_at": now}
-        )
     )
 
 

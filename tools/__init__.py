@@ -1,0 +1,1 @@
+"""Developer and CI checks that are not part of the bot."""
