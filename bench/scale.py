@@ -35,10 +35,12 @@ from bot.digest import ui as digest_ui
 from bot.home import queries as home_queries
 from bot.home import ui as home_ui
 from bot.i18n import Translator, translator
-from bot.kpi import service as kpi_service
 from bot.kpi import ui as kpi_ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.models import Post
+from bot.kpi.queries import kpi_months
+from bot.kpi.rules import require_kpi
+from bot.kpi.status import assess
 from bot.periods import Period, elapsed_share, last_finished, month_of, months_back
 from bot.review import listing as review_listing
 from bot.review import queries as review_queries
@@ -115,14 +117,10 @@ async def kpi_status(ctx: Context, ph: Phases) -> None:
     settings, month = ctx.settings, ctx.month
     with ph.phase("store"):
         async with unit_of_work(ctx.sessions) as session:
-            values = await kpi_service.kpi_months(
-                session, settings=settings, months=[month.previous(), month]
-            )
+            values = await kpi_months(session, settings=settings, months=[month.previous(), month])
     with ph.phase("ui"):
         elapsed = elapsed_share(month, ctx.now, settings.tz)
-        statuses = [
-            kpi_service.assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis
-        ]
+        statuses = [assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis]
         kpi_ui.build_status(
             statuses,
             month=month,
@@ -136,15 +134,13 @@ async def kpi_status(ctx: Context, ph: Phases) -> None:
 async def kpi_detail(ctx: Context, ph: Phases) -> None:
     """``/sns-kpi engagement_rate``: 12 months as text, then the trend chart (``KpiListeners._detail``)."""
     settings, t = ctx.settings, ctx.t
-    kpi = kpi_service.require_kpi(settings, DETAIL_KPI)
+    kpi = require_kpi(settings, DETAIL_KPI)
     periods = months_back(ctx.month, 12)
     with ph.phase("store"):
         async with unit_of_work(ctx.sessions) as session:
-            values = (await kpi_service.kpi_months(session, settings=settings, months=periods))[kpi.key]
+            values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
     with ph.phase("ui"):
-        status = kpi_service.assess(
-            kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], ctx.now, settings.tz)
-        )
+        status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], ctx.now, settings.tz))
         kpi_ui.build_detail(kpi, values, periods, status, t=t).kwargs()
     with ph.phase("chart"):
         name = kpi.name.get(t.locale)

@@ -54,7 +54,7 @@ def serve_bot() -> None:
     """Process body: ``sns-bot`` with the X collector's base URL taken from ``$SOAK_X_API_URL``."""
     import bot.platforms as platforms
     from bot.cli import main
-    from bot.platforms import XClient
+    from bot.platforms.x import XClient
 
     original = platforms.build_clients
     base_url = os.environ[X_API_ENV]

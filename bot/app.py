@@ -200,7 +200,7 @@ def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
 
 async def on_start(deps: Deps) -> None:
     """Start-up work after migrations: make the store agree with the config."""
-    from bot.kpi.service import sync_accounts
+    from bot.kpi.values import sync_accounts
 
     async with deps.sessions.begin() as session:
         await sync_accounts(session, accounts=deps.settings.accounts)

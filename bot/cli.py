@@ -216,12 +216,24 @@ def _work(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
             )
         )
 
-    if args.command == "import":
-        from bot.kpi.commands import import_command
+    if args.command in ("import", "collect"):
+        return asyncio.run(_kpi_command(args, settings))
 
-        return asyncio.run(
-            import_command(
-                settings,
+    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
+
+
+async def _kpi_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``import`` and ``collect``: the KPI feature's commands, given ``Deps`` built here (``collect``
+    with a client for each platform that has a token) and disposed of afterwards."""
+    from bot.app import build_deps
+
+    if args.command == "import":
+        from bot.kpi.cli import import_command
+
+        deps = build_deps(settings)
+        try:
+            return await import_command(
+                deps,
                 kind=args.kind,
                 path=Path(args.file),
                 format_name=args.format_name,
@@ -229,14 +241,21 @@ def _work(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
                 period=args.period,
                 dry_run=args.dry_run,
             )
-        )
+        finally:
+            await deps.engine.dispose()
 
-    if args.command == "collect":
-        from bot.kpi.commands import collect_command
+    import httpx
 
-        return asyncio.run(collect_command(settings, account=args.account))
+    from bot.kpi.cli import collect_command
+    from bot.kpi.jobs import platform_tokens
+    from bot.platforms import build_clients
 
-    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
+    async with httpx.AsyncClient(timeout=settings.collectors.timeout_seconds) as http:
+        deps = build_deps(settings, platforms=build_clients(http, tokens=platform_tokens(settings)))
+        try:
+            return await collect_command(deps, account=args.account)
+        finally:
+            await deps.engine.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover

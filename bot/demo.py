@@ -50,25 +50,18 @@ async def _kpi_answer(
     names: Mapping[str, str],
 ) -> str:
     """The ``/sns-kpi`` status answer for the current month, built by the KPI feature's own code."""
-    from bot.kpi import service as kpi_service
     from bot.kpi import ui as kpi_ui
-    from bot.periods import elapsed_share, month_of
+    from bot.kpi.queries import this_month
 
     t = translator(settings.locale)
     now = now_clock.now()
-    month = month_of(now.astimezone(settings.tz).date())
     async with deps_sessions.begin() as session:
-        found = await kpi_service.kpi_months(session, settings=settings, months=[month.previous(), month])
-    elapsed = elapsed_share(month, now, settings.tz)
-    statuses = [
-        kpi_service.assess(kpi, found[kpi.key][1], found[kpi.key][0], elapsed=elapsed)
-        for kpi in settings.kpis
-    ]
+        current = await this_month(session, settings=settings, now=now)
     message = kpi_ui.build_status(
-        statuses,
-        month=month,
+        current.statuses,
+        month=current.month,
         today=now.astimezone(settings.tz).date(),
-        elapsed=elapsed,
+        elapsed=current.elapsed,
         cmd=settings.slack.kpi_command,
         t=t,
     )

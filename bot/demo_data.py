@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Win
 from bot.kpi.records import PostRecord
-from bot.kpi.service import record_value, sync_accounts, upsert_posts
+from bot.kpi.values import record_value, sync_accounts, upsert_posts
 from bot.metrics import Metrics
 from bot.periods import month_of, months_back
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision

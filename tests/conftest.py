@@ -242,7 +242,7 @@ def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
 
 @pytest.fixture
 async def deps(settings: Settings, clock: FixedClock, engine: AsyncEngine, fake_slack: FakeSlack) -> Deps:
-    from bot.kpi.service import sync_accounts
+    from bot.kpi.values import sync_accounts
 
     deps = build_deps(
         settings,

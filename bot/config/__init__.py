@@ -7,7 +7,7 @@ each section has its own schema module (``roles``, ``review``, ``accounts``, ``k
 """
 
 from bot.config.accounts import DEFAULT_MAX_LENGTH, AccountSettings, ApprovalStep
-from bot.config.kpis import KpiSettings, SearchConsoleSettings
+from bot.config.kpis import AGGREGATES, DERIVATIONS, KpiCommandSettings, KpiSettings, SearchConsoleSettings
 from bot.config.loader import (
     ConfigError,
     load_settings,
@@ -23,10 +23,13 @@ from bot.config.settings import Settings
 from bot.config.values import is_user_id, is_usergroup_id
 
 __all__ = [
+    "AGGREGATES",
     "DEFAULT_MAX_LENGTH",
+    "DERIVATIONS",
     "AccountSettings",
     "ApprovalStep",
     "ConfigError",
+    "KpiCommandSettings",
     "KpiSettings",
     "Problem",
     "ReviewSettings",

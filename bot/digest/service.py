@@ -258,7 +258,7 @@ async def fetch_kpi_history(
     session: AsyncSession, *, period: Period, settings: Settings
 ) -> dict[str, list[KpiPoint]]:
     """13 months per KPI (same month last year … ``period``) from the KPI store."""
-    from bot.kpi.service import kpi_months
+    from bot.kpi.queries import kpi_months
 
     months = months_back(period, 13)
     found = await kpi_months(session, settings=settings, months=months)

@@ -2,7 +2,8 @@
 
 Approve / Request changes on the Home reuse ``bot.review.ids.ActionId`` and the review button value
 (``RequestRef``), so the review listeners handle a click on the Home exactly like one in the channel;
-away mode's pickers carry ``bot.away.ids`` and reach the away listeners.
+away mode's pickers carry ``bot.away.ids`` and reach the away listeners;
+"record a KPI value" carries ``bot.kpi.ids.ActionId.RECORD``, so the KPI listeners handle it.
 """
 
 from __future__ import annotations
@@ -14,26 +15,18 @@ from bot.digest.ids import WinTarget
 
 
 class ActionId(StrEnum):
-    RECORD_KPI = "home.record_kpi"
     SHARE_WIN = "home.share_win"
     DIGEST_PREVIEW = "home.digest_preview"
     # Inputs inside modals (their values arrive with the submission, not as actions).
-    KPI = "home.input.kpi"
-    VALUE = "home.input.value"
-    MONTH = "home.input.month"
     WIN_LINK = "home.input.win_link"
 
 
 class CallbackId(StrEnum):
-    RECORD_KPI = "home.record_kpi_modal"
     SHARE_WIN = "home.share_win_modal"
 
 
 class BlockId(StrEnum):
     ACTIONS = "home_actions"
-    KPI = "home_kpi"
-    VALUE = "home_value"
-    MONTH = "home_month"
     WIN_LINK = "home_win_link"
     ADMIN_ACTIONS = "home_admin_actions"
 

@@ -1,10 +1,11 @@
 """App Home listeners: publish the Home on ``app_home_opened``, and the Home's own buttons and modals
-(start a review, record a KPI value, share a win, digest preview) (Slack I/O).
+(start a review, share a win, digest preview) (Slack I/O).
 
 Publishing always goes through ``deps.home`` (a :class:`~bot.home.publisher.HomePublisher`): the listener returns
 at once and ``views.publish`` runs after a short debounce, coalesced per user. Approve / Request
 changes buttons on the Home carry the review feature's action ids, so the review listeners handle
-them, and away mode's pickers reach :mod:`bot.away.listeners`; this module registers none of those.
+them, "record a KPI value" the KPI feature's, and away mode's pickers reach
+:mod:`bot.away.listeners`; this module registers none of those.
 """
 
 from __future__ import annotations
@@ -20,13 +21,9 @@ from bot.digest import service as digest_service
 from bot.digest import ui as digest_ui
 from bot.errors import BotError, NotAllowed
 from bot.home import queries, ui
-
-# The "record a KPI value" handlers below still call their checks by this module's old name; the
-# alias leaves with them (issue 15: the KPI feature owns that button).
-from bot.home import queries as service
 from bot.home.ids import ActionId, BlockId, CallbackId, parse_message_link
-from bot.keys import claim_key
-from bot.periods import last_finished, month_of
+from bot.kpi import rules as kpi_rules
+from bot.periods import last_finished
 from bot.slack.errors import tell_user
 
 if TYPE_CHECKING:
@@ -45,9 +42,7 @@ async def publish_home(deps: Deps, user_id: str) -> None:
     """Read ``user_id``'s Home from the store and publish it (runs in the publisher's task)."""
     settings, now = deps.settings, deps.clock.now()
     is_manager = await deps.directory.is_manager(deps.slack, user_id)
-    can_record = await service.may_record_kpi(
-        settings, directory=deps.directory, client=deps.slack, user_id=user_id
-    )
+    can_record = kpi_rules.may_record(settings, user_id=user_id, is_manager=is_manager)
     async with unit_of_work(deps.sessions) as session:
         data = await queries.load_home(
             session, settings=settings, user_id=user_id, is_manager=is_manager, can_record=can_record, now=now
@@ -67,46 +62,6 @@ class HomeListeners:
         # Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
         if event.get("tab") == "home" and event.get("user"):
             self.publisher.show(str(event["user"]))
-
-    # -- record a KPI value -----------------------------------------------------------------
-
-    async def handle_record_kpi_action(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        settings = self._deps.settings
-        current = month_of(self._deps.clock.now().astimezone(settings.tz).date())
-        view = ui.build_record_kpi_modal(settings=settings, t=self._deps.t, current=current)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    async def handle_record_kpi_submission(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
-        kpi_key, value_text, month_text = ui.parse_record_kpi_modal(view)
-        # Both raise BotError with the input's block id: the error handler shows it inline.
-        entry = service.check_kpi_entry(
-            deps.settings, kpi_key=kpi_key, value_text=value_text, month_text=month_text, now=now
-        )
-        try:  # from the directory's cache: no Slack call before the ack
-            service.authorize_record(deps.settings, directory=deps.directory, user_id=user_id)
-        except BotError as error:
-            await ack(response_action="errors", errors={BlockId.KPI: error.render(deps.t)})
-            if error.key == "home.errors.role_unknown":  # ready for the next try
-                deps.directory.refresh(client, deps.directory.configured_groups())
-            return
-        await ack()
-        # One modal, one value: a repeated delivery of the same submission (a double click on
-        # Submit, Slack's retry) would otherwise add a second history row.
-        key = f"home:kpi_view:{view.get('id')}:{view.get('hash')}"
-        async with unit_of_work(deps.sessions) as session:
-            if not await claim_key(session, key=key, now=now):
-                log.info("KPI modal %s submitted twice; the second one is ignored", view.get("id"))
-                return
-            await service.record_kpi_entry(session, entry=entry, user_id=user_id, now=now)
-        # A KPI value is on everybody's Home.
-        deps.home.refresh()
-        self.publisher.show(user_id)
 
     # -- share a win ------------------------------------------------------------------------
 
@@ -163,8 +118,6 @@ def register(app: Router, deps: Deps) -> None:
     listeners = HomeListeners(deps)
     track = deps.listener
     app.event("app_home_opened")(track(listeners.handle_home_opened_event))
-    app.action(ActionId.RECORD_KPI.value)(track(listeners.handle_record_kpi_action, opens_modal=True))
     app.action(ActionId.SHARE_WIN.value)(track(listeners.handle_share_win_action, opens_modal=True))
     app.action(ActionId.DIGEST_PREVIEW.value)(track(listeners.handle_digest_preview_action))
-    app.view(CallbackId.RECORD_KPI.value)(track(listeners.handle_record_kpi_submission))
     app.view(CallbackId.SHARE_WIN.value)(track(listeners.handle_share_win_submission))

@@ -2,30 +2,23 @@
 
 The review and digest queries here are read-only over those features' models: the Home needs
 "the oldest N plus a total" (so any amount of data fits Slack's 100 blocks) and those features
-expose lists, not pages. KPI numbers come from :func:`bot.kpi.service.kpi_months` and are assessed
-by :func:`bot.kpi.status.assess`, as ``/sns-kpi`` does; away mode from :mod:`bot.away.queries`.
-
-The "record a KPI value" checks at the end are the one write left; they leave with that button for
-the KPI feature (issue 15).
+expose lists, not pages. KPI numbers come from the KPI feature's reads (:mod:`bot.kpi.queries`),
+away mode from :mod:`bot.away.queries`; every button the Home shows is handled by its owner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.away import queries as away_queries
-from bot.config import KpiSettings, Settings
+from bot.config import Settings
 from bot.digest.jobs import previous_fire_time, trigger_for
 from bot.digest.models import DigestRun
-from bot.errors import BotError, NotAllowed
-from bot.home.ids import BlockId
 from bot.home.records import (
     AdminData,
     CollectorState,
@@ -36,13 +29,12 @@ from bot.home.records import (
     ItemPage,
     ReviewItem,
 )
-from bot.kpi import service as kpi_service
+from bot.kpi.collector_runs import latest_collector_runs
 from bot.kpi.models import CollectorRun
-from bot.kpi.status import assess
-from bot.periods import Period, elapsed_share, last_finished, month_of
+from bot.kpi.queries import this_month
+from bot.periods import last_finished
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.queries import open_for_clause, waiting_on_clause
-from bot.slack.directory import Directory
 
 #: A page of Home lines: one row per request (its columns and the window total).
 _Page: TypeAlias = Select[*tuple[Any, ...]]
@@ -207,7 +199,7 @@ def _worst(statuses: Iterable[str]) -> str:
 
 
 async def collector_states(session: AsyncSession) -> tuple[CollectorState, ...]:
-    runs: list[CollectorRun] = await kpi_service.latest_collector_runs(session)
+    runs: list[CollectorRun] = await latest_collector_runs(session)
     return tuple(
         CollectorState(r.platform, r.status, r.started_at, r.finished_at, r.posts_updated, r.error)
         for r in runs
@@ -229,12 +221,8 @@ async def load_home(
     now: datetime,
 ) -> HomeData:
     """Everything ``user_id``'s Home shows (the admin part only for admins)."""
-    tz = settings.tz
-    today = now.astimezone(tz).date()
-    month = month_of(today)
-    values = await kpi_service.kpi_months(session, settings=settings, months=[month.previous(), month])
-    elapsed = elapsed_share(month, now, tz)
-    statuses = tuple(assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis)
+    today = now.astimezone(settings.tz).date()
+    kpis = await this_month(session, settings=settings, now=now)
     is_admin = settings.is_admin(user_id)
     admin = None
     if is_admin:
@@ -254,87 +242,9 @@ async def load_home(
         delegate_id=await away_queries.delegate_of(session, user_id=user_id) if is_manager else None,
         waiting=await waiting_page(session, user_id=user_id),
         mine=await mine_page(session, user_id=user_id),
-        month=month,
-        elapsed=elapsed,
-        kpis=statuses,
+        month=kpis.month,
+        elapsed=kpis.elapsed,
+        kpis=kpis.statuses,
         digests=await latest_digests(session),
         admin=admin,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Recording a KPI value from the Home
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class KpiEntry:
-    kpi: KpiSettings
-    month: Period
-    value: float
-
-
-def check_kpi_entry(
-    settings: Settings, *, kpi_key: str | None, value_text: str | None, month_text: str | None, now: datetime
-) -> KpiEntry:
-    """The modal's inputs checked with the same rules as ``/sns-kpi set``.
-
-    Raises:
-        BotError: with the ``block_id`` of the input at fault (shown inline in the modal).
-    """
-    if not kpi_key:
-        raise BotError("home.errors.kpi_missing", block_id=BlockId.KPI)
-    try:
-        kpi = kpi_service.require_kpi(settings, kpi_key)
-    except BotError as exc:
-        raise BotError(exc.key, block_id=BlockId.KPI, **exc.params) from None
-    if kpi.aggregate == "derived":
-        raise BotError("kpi.errors.derived", block_id=BlockId.KPI, name=kpi.name.get(settings.locale))
-    try:
-        value = kpi_service.parse_value(kpi, value_text or "")
-    except BotError as exc:
-        raise BotError(exc.key, block_id=BlockId.VALUE, **exc.params) from None
-    try:
-        month = kpi_service.parse_month(month_text or None, now=now, tz=settings.tz)
-    except BotError as exc:
-        raise BotError(exc.key, block_id=BlockId.MONTH, **exc.params) from None
-    return KpiEntry(kpi=kpi, month=month, value=value)
-
-
-async def may_record_kpi(
-    settings: Settings, *, directory: Directory, client: AsyncWebClient, user_id: str
-) -> bool:
-    """The ``/sns-kpi set`` rule: admins always; then ``[kpi] setters`` (managers or everyone)."""
-    if settings.is_admin(user_id) or settings.kpi.setters == "everyone":
-        return True
-    return settings.kpi.setters == "managers" and await directory.is_manager(client, user_id)
-
-
-def authorize_record(settings: Settings, *, directory: Directory, user_id: str) -> None:
-    """The :func:`may_record_kpi` rule from the directory's cache only: it runs before an ack.
-
-    Raises:
-        NotAllowed: ``kpi.errors.setters_<rule>`` (inline on the KPI input).
-        BotError: ``home.errors.role_unknown`` when the answer depends on a user group Slack has
-            not named the members of yet (inline; the caller asks Slack after the ack).
-    """
-    if settings.is_admin(user_id) or settings.kpi.setters == "everyone":
-        return
-    manager = directory.is_manager_known(user_id) if settings.kpi.setters == "managers" else False
-    if manager is None:
-        raise BotError("home.errors.role_unknown", block_id=BlockId.KPI)
-    if not manager:
-        raise NotAllowed(f"kpi.errors.setters_{settings.kpi.setters}", block_id=BlockId.KPI)
-
-
-async def record_kpi_entry(session: AsyncSession, *, entry: KpiEntry, user_id: str, now: datetime) -> None:
-    await kpi_service.record_value(
-        session,
-        kpi=entry.kpi.key,
-        month=entry.month.label,
-        day=None,
-        value=entry.value,
-        source="slack",
-        user_id=user_id,
-        now=now,
     )

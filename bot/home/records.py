@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from bot.config import KpiSettings, Settings
 from bot.kpi.status import KpiStatus
 from bot.periods import Period
 
@@ -107,8 +106,3 @@ class HomeData:
     admin: AdminData | None
     #: Who decides for this user while they are away (shown next to away mode).
     delegate_id: str | None = None
-
-
-def recordable_kpis(settings: Settings) -> tuple[KpiSettings, ...]:
-    """KPIs a person can type a value for (derived ones come from post metrics)."""
-    return tuple(k for k in settings.kpis if k.aggregate != "derived")

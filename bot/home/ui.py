@@ -1,10 +1,11 @@
-"""Block Kit for the App Home and the modals started from it (record a KPI value, share a win), and
-``parse_*`` of their state (pure).
+"""Block Kit for the App Home and the modal started from it (share a win), and ``parse_*`` of its
+state (pure).
 
 The Home must fit Slack's 100 blocks whatever the data: each list shows its oldest few items and
 counts the rest ("…and N more"), and :func:`build_home` caps the total as a last resort. Approve /
 Request changes buttons carry the review feature's action ids and ``RequestRef`` value, so the
-review listeners treat a click here like one on the channel message; the away mode section is
+review listeners treat a click here like one on the channel message; likewise "record a KPI value"
+carries the KPI feature's action id (the modal is the KPI feature's), and the away mode section is
 built by :mod:`bot.away.ui`, whose listeners handle its pickers.
 """
 
@@ -18,9 +19,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     InputBlock,
-    Option,
     PlainTextInputElement,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -35,12 +34,12 @@ from bot.home.records import (
     HomeData,
     ItemPage,
     ReviewItem,
-    recordable_kpis,
 )
 from bot.i18n import Translator
+from bot.kpi.ids import ActionId as KpiActionId
+from bot.kpi.rules import recordable_kpis
 from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
-from bot.periods import Period
 from bot.review import messages as review_messages
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import Decision, RequestRef
@@ -62,8 +61,6 @@ from bot.slack.blocks import (
 EXCERPT_MAX = 140
 #: KPIs shown at a glance; more are counted and left to ``/sns-kpi``.
 KPIS_SHOWN = 15
-#: Months offered by the "record a KPI value" modal: next month, this month and 11 before it.
-MONTHS_BACK = 11
 #: Slack: modal titles and button labels of modals are at most 24 characters.
 MODAL_TITLE_MAX = 24
 
@@ -295,9 +292,7 @@ def _actions(data: HomeData, *, settings: Settings, t: Translator) -> ActionsBlo
     ]
     if data.can_record and recordable_kpis(settings):
         buttons.append(
-            ButtonElement(
-                action_id=ActionId.RECORD_KPI, text=plain(t("home.buttons.record_kpi")), value="kpi"
-            )
+            ButtonElement(action_id=KpiActionId.RECORD, text=plain(t("home.buttons.record_kpi")), value="kpi")
         )
     buttons.append(
         ButtonElement(action_id=ActionId.SHARE_WIN, text=plain(t("home.buttons.share_win")), value="win")
@@ -348,75 +343,14 @@ def cap_blocks(blocks: Sequence[Block], *, more: str, limit: int = VIEW_BLOCKS_M
 # ---------------------------------------------------------------------------------------------
 
 
-def month_options(current: Period, t: Translator) -> list[Option]:
-    """Next month, this month and the 11 before it, newest first."""
-    months = [current.next(), current]
-    for _ in range(MONTHS_BACK):
-        months.append(months[-1].previous())
-    return [Option(value=m.label, text=plain(month_label(t, m))) for m in months]
-
-
-def build_record_kpi_modal(*, settings: Settings, t: Translator, current: Period) -> View:
-    """KPI select, value and month: the ``/sns-kpi set`` form."""
-    kpis = [Option(value=k.key, text=plain(k.name.get(t.locale))) for k in recordable_kpis(settings)[:100]]
-    months = month_options(current, t)
-    blocks: list[Block] = [
-        InputBlock(
-            block_id=BlockId.KPI,
-            label=plain(t("home.record.kpi")),
-            element=StaticSelectElement(
-                action_id=ActionId.KPI,
-                options=kpis,
-                initial_option=kpis[0] if len(kpis) == 1 else None,
-                placeholder=plain(t("home.record.kpi_placeholder"), 150),
-            ),
-        ),
-        InputBlock(
-            block_id=BlockId.VALUE,
-            label=plain(t("home.record.value")),
-            hint=plain(t("home.record.value_hint"), 2000),
-            element=PlainTextInputElement(action_id=ActionId.VALUE, max_length=40),
-        ),
-        InputBlock(
-            block_id=BlockId.MONTH,
-            label=plain(t("home.record.month")),
-            element=StaticSelectElement(action_id=ActionId.MONTH, options=months, initial_option=months[1]),
-        ),
-    ]
-    return View(
-        type="modal",
-        callback_id=CallbackId.RECORD_KPI,
-        title=plain(t("home.record.title"), MODAL_TITLE_MAX),
-        submit=plain(t("home.record.submit"), MODAL_TITLE_MAX),
-        close=plain(t("home.modal_close"), MODAL_TITLE_MAX),
-        blocks=blocks,
-    )
-
-
 def _values(view: Mapping[str, Any]) -> Mapping[str, Any]:
     values = view.get("state", {}).get("values", {})
     return values if isinstance(values, Mapping) else {}
 
 
-def _selected(values: Mapping[str, Any], block: str, action: str) -> str | None:
-    option = values.get(block, {}).get(action, {}).get("selected_option") or {}
-    value = option.get("value")
-    return value if isinstance(value, str) and value else None
-
-
 def _typed(values: Mapping[str, Any], block: str, action: str) -> str | None:
     value = values.get(block, {}).get(action, {}).get("value")
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def parse_record_kpi_modal(view: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """``(kpi key, value as typed, month label)``; missing inputs are ``None``."""
-    values = _values(view)
-    return (
-        _selected(values, BlockId.KPI, ActionId.KPI),
-        _typed(values, BlockId.VALUE, ActionId.VALUE),
-        _selected(values, BlockId.MONTH, ActionId.MONTH),
-    )
 
 
 def build_share_win_modal(*, t: Translator) -> View:

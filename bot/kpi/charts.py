@@ -81,7 +81,8 @@ def _load_japanese_font() -> str:
     """Registers IPAexGothic with matplotlib (once per process) and returns its family name."""
     import matplotlib_fontja  # importing it adds the font and makes it matplotlib's default family
 
-    return matplotlib_fontja.matplotlib_fontja.FONT_NAME
+    name: str = matplotlib_fontja.matplotlib_fontja.FONT_NAME
+    return name
 
 
 def format_number(value: float) -> str:
@@ -110,7 +111,7 @@ def format_ticks(values: Sequence[float]) -> list[str]:
 def _tick_formatter_class() -> type[Formatter]:
     from matplotlib.ticker import Formatter
 
-    class TickFormatter(Formatter):  # type: ignore[misc]  # matplotlib is untyped in places
+    class TickFormatter(Formatter):
         def __call__(self, x: float, pos: int | None = None) -> str:
             return format_ticks([x])[0]
 
@@ -197,7 +198,7 @@ def _draw_series(ax: Axes, series: Series, *, locale: Locale, axes_width_in: flo
             linewidth=1.8,
             color=_VALUE_COLOR,
         )
-        value = float(series.values[last])  # type: ignore[arg-type]  # _last_known found it non-None
+        value = _as_float(series.values[last])  # _last_known found it non-None
         target = series.targets[last] if series.targets else None
         label = f"{format_number(value)}{series.unit}"
         ax.annotate(

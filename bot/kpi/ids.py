@@ -1,4 +1,10 @@
-"""Identifiers of the KPI feature: scheduler job ids and exactly-once key formats (pure)."""
+"""Identifiers of the KPI feature: the "record a KPI value" modal's action, callback and block ids,
+scheduler job ids and exactly-once key formats (pure).
+
+The modal is opened from the App Home, but the KPI feature owns it: the Home's button carries
+:attr:`ActionId.RECORD` and the KPI listeners answer it. The id strings predate that move and stay as
+they were: Homes and modals already open in Slack carry them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,34 @@ class JobId(StrEnum):
     COLLECT = "kpi.collect"
 
 
+class ActionId(StrEnum):
+    #: The App Home's "record a KPI value" button.
+    RECORD = "home.record_kpi"
+    # Inputs inside the modal (their values arrive with the submission, not as actions).
+    KPI = "home.input.kpi"
+    VALUE = "home.input.value"
+    MONTH = "home.input.month"
+
+
+class CallbackId(StrEnum):
+    RECORD = "home.record_kpi_modal"
+
+
+class BlockId(StrEnum):
+    KPI = "home_kpi"
+    VALUE = "home_value"
+    MONTH = "home_month"
+
+
 def claim_auth_key(platform: str, token_fingerprint: str) -> str:
     """Exactly-once key of "admins were told this platform token is rejected"."""
     return f"kpi.collector.auth:{platform}:{token_fingerprint}"
+
+
+def claim_record_key(view_id: object, view_hash: object) -> str:
+    """Exactly-once key of one submission of the "record a KPI value" modal (one modal, one value).
+
+    The ``home:kpi_view:`` prefix predates the modal's move to the KPI feature; :mod:`bot.keys`
+    prunes claims by it.
+    """
+    return f"home:kpi_view:{view_id}:{view_hash}"

@@ -28,8 +28,11 @@ from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.i18n import translator
 from bot.keys import claim_key
-from bot.kpi import service
+from bot.kpi.collector_runs import finish_collector_run, start_collector_run
 from bot.kpi.ids import JobId, claim_auth_key
+from bot.kpi.kinds import RunStatus
+from bot.kpi.queries import recent_posts
+from bot.kpi.values import record_followers, store_metrics
 from bot.metrics import AccountCounts, Metrics
 from bot.runtime.platforms import AccountRef, PlatformClient, PlatformError, PlatformErrorKind, PostRef
 
@@ -49,7 +52,7 @@ class CollectOutcome:
     """One platform's run: ``ok`` | ``partial`` | ``failed``, what was stored, and what went wrong."""
 
     platform: str
-    status: str
+    status: RunStatus
     posts_updated: int
     followers_stored: int
     errors: tuple[BotError, ...] = ()
@@ -122,11 +125,16 @@ async def collect_all(
             )
         except Exception as exc:  # one platform's failure must not stop the others
             log.exception("collector %s failed", platform)
-            outcome = CollectOutcome(platform, "failed", 0, 0, (_as_bot_error(exc),))
+            outcome = CollectOutcome(platform, RunStatus.FAILED, 0, 0, (_as_bot_error(exc),))
             async with unit_of_work(sessions) as session:
-                run_id = await service.start_collector_run(session, platform=platform, now=now)
-                await service.finish_collector_run(
-                    session, run_id=run_id, status="failed", posts_updated=0, error=repr(exc)[:2000], now=now
+                run_id = await start_collector_run(session, platform=platform, now=now)
+                await finish_collector_run(
+                    session,
+                    run_id=run_id,
+                    status=RunStatus.FAILED,
+                    posts_updated=0,
+                    error=repr(exc)[:2000],
+                    now=now,
                 )
         outcomes.append(outcome)
         if slack is not None:
@@ -145,8 +153,8 @@ async def _collect_platform(
     platform = client.platform
     since = now - timedelta(days=settings.collectors.lookback_days)
     async with unit_of_work(sessions) as session:
-        run_id = await service.start_collector_run(session, platform=platform, now=now)
-        recent = await service.recent_posts(session, platform=platform, since=since)
+        run_id = await start_collector_run(session, platform=platform, now=now)
+        recent = await recent_posts(session, platform=platform, since=since)
     keys = {a.key for a in accounts}
     errors: list[BotError] = []
     metrics: dict[str, Metrics] = {}
@@ -164,25 +172,26 @@ async def _collect_platform(
         if acc.platform_id:
             try:
                 snapshots.append(await client.fetch_account(AccountRef(acc.key, acc.platform_id)))
-            except PlatformError as err:
-                errors.append(err)
+            except PlatformError as failure:
+                errors.append(failure)
             except Exception as exc:  # a bug in one account must not stop the others
                 log.exception("collector %s: account %s failed", platform, acc.key)
                 errors.append(_as_bot_error(exc))
     snapshots = [s for s in snapshots if s.account_key in keys]
     t = translator(settings.locale)
     async with unit_of_work(sessions) as session:
-        stored = await service.store_metrics(
-            session, platform=platform, metrics=metrics, source=SOURCE, now=now
-        )
+        stored = await store_metrics(session, platform=platform, metrics=metrics, source=SOURCE, now=now)
         for snap in snapshots:
-            await service.record_followers(
+            await record_followers(
                 session, account_key=snap.account_key, followers=snap.followers, source=SOURCE, now=now
             )
         collected = bool(metrics) or bool(snapshots)
-        status = "ok" if not errors else ("partial" if collected else "failed")
+        if not errors:
+            status = RunStatus.OK
+        else:
+            status = RunStatus.PARTIAL if collected else RunStatus.FAILED
         updated = stored.new + stored.updated
-        await service.finish_collector_run(
+        await finish_collector_run(
             session,
             run_id=run_id,
             status=status,

@@ -1,5 +1,10 @@
-"""/sns-kpi listeners: acknowledge at once (no DB), then answer ephemerally; a chart goes to the asker's
-direct message with the bot, or to the channel when it is one of ``[kpi] chart_channels`` (Slack I/O)."""
+"""/sns-kpi and the "record a KPI value" modal (Slack I/O).
+
+``/sns-kpi`` is acknowledged at once (no DB), then answered ephemerally; a chart goes to the asker's
+direct message with the bot, or to the channel when it is one of ``[kpi] chart_channels``. The App
+Home's "record a KPI value" button carries :attr:`bot.kpi.ids.ActionId.RECORD`, so the modal it opens
+and its submission are handled here, with the same rules as ``/sns-kpi set`` (:mod:`bot.kpi.rules`).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import unit_of_work
-from bot.errors import BotError, NotAllowed
-from bot.kpi import service, ui
+from bot.errors import BotError
+from bot.keys import claim_key
+from bot.kpi import rules, ui
 from bot.kpi.charts import render_trend_chart
+from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
+from bot.kpi.queries import kpi_months, this_month
+from bot.kpi.rules import KpiWrite
+from bot.kpi.status import assess
+from bot.kpi.values import record_entry, set_target
 from bot.periods import elapsed_share, month_of, months_back
 from bot.slack.blocks import escape
 
@@ -52,8 +63,8 @@ class KpiListeners:
             await respond(
                 response_type="ephemeral", **ui.build_help(self._deps.settings, self._deps.t).kwargs()
             )
-        elif sub in ("set", "target"):
-            await self._write(sub, words[1:], user_id=user_id, respond=respond, client=client)
+        elif sub in (KpiWrite.SET, KpiWrite.TARGET):
+            await self._write(KpiWrite(sub), words[1:], user_id=user_id, respond=respond, client=client)
         elif len(words) == 1:
             await self._detail(words[0], command=command, respond=respond, client=client)
         else:
@@ -62,18 +73,13 @@ class KpiListeners:
 
     async def _status(self, respond: AsyncRespond) -> None:
         settings, now = self._deps.settings, self._deps.clock.now()
-        month = month_of(now.astimezone(settings.tz).date())
         async with unit_of_work(self._deps.sessions) as session:
-            values = await service.kpi_months(session, settings=settings, months=[month.previous(), month])
-        elapsed = elapsed_share(month, now, settings.tz)
-        statuses = [
-            service.assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis
-        ]
+            current = await this_month(session, settings=settings, now=now)
         message = ui.build_status(
-            statuses,
-            month=month,
+            current.statuses,
+            month=current.month,
             today=now.astimezone(settings.tz).date(),
-            elapsed=elapsed,
+            elapsed=current.elapsed,
             cmd=settings.slack.kpi_command,
             t=self._deps.t,
         )
@@ -83,13 +89,11 @@ class KpiListeners:
         self, key: str, *, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         settings, t, now = self._deps.settings, self._deps.t, self._deps.clock.now()
-        kpi = service.require_kpi(settings, escape(key))
+        kpi = rules.require_kpi(settings, escape(key))
         periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
         async with unit_of_work(self._deps.sessions) as session:
-            values = (await service.kpi_months(session, settings=settings, months=periods))[kpi.key]
-        status = service.assess(
-            kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz)
-        )
+            values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
+        status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
         await respond(
             response_type="ephemeral", **ui.build_detail(kpi, values, periods, status, t=t).kwargs()
         )
@@ -102,17 +106,21 @@ class KpiListeners:
             locale=t.locale,
             target_label=t("kpi.detail.target_label"),
         )
-        upload = {
-            "file": png,
-            "filename": f"{kpi.key}-{periods[-1].label}.png",
-            "title": t("kpi.detail.chart_title", name=name),
-            "initial_comment": t("kpi.detail.chart_comment", name=name, user=command["user_id"]),
-            "request_file_info": False,
-        }
+
+        async def upload(to: str) -> None:
+            await client.files_upload_v2(
+                channel=to,
+                file=png,
+                filename=f"{kpi.key}-{periods[-1].label}.png",
+                title=t("kpi.detail.chart_title", name=name),
+                initial_comment=t("kpi.detail.chart_comment", name=name, user=command["user_id"]),
+                request_file_info=False,
+            )
+
         channel = str(command.get("channel_id") or "")
         if channel in settings.kpi.chart_channels:  # a channel the config names for KPIs: for everyone
             try:
-                await client.files_upload_v2(channel=channel, **upload)
+                await upload(channel)
                 return
             except SlackApiError as exc:
                 error = str(exc.response.get("error"))
@@ -127,59 +135,107 @@ class KpiListeners:
             note = "kpi.detail.chart_private"
         dm = await client.conversations_open(users=command["user_id"])
         dm_id = dm["channel"]["id"]
-        await client.files_upload_v2(channel=dm_id, **upload)
+        await upload(dm_id)
         if dm_id != channel:  # asked in the DM with the bot: the chart is right there
             await respond(response_type="ephemeral", text=t(note))
 
     async def _write(
-        self, sub: str, args: list[str], *, user_id: str, respond: AsyncRespond, client: AsyncWebClient
+        self, write: KpiWrite, args: list[str], *, user_id: str, respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        settings, now, t = self._deps.settings, self._deps.clock.now(), self._deps.t
+        """``/sns-kpi set|target KEY VALUE [YYYY-MM]``: who may, then what was typed, then the write."""
+        deps, now, t = self._deps, self._deps.clock.now(), self._deps.t
+        settings = deps.settings
         if len(args) not in (2, 3):
             example = settings.kpis[0].key if settings.kpis else "recruiting_entries"
-            raise BotError("kpi.errors.usage", cmd=settings.slack.kpi_command, sub=sub, example=example)
-        await self._authorize(sub, user_id=user_id, client=client)
-        kpi = service.require_kpi(settings, escape(args[0]))
-        if sub == "set" and kpi.aggregate == "derived":
-            raise BotError("kpi.errors.derived", name=kpi.name.get(t.locale))
-        value = service.parse_value(kpi, escape(args[1]))
-        month = service.parse_month(escape(args[2]) if len(args) == 3 else None, now=now, tz=settings.tz)
-        async with unit_of_work(self._deps.sessions) as session:
-            before = (await service.kpi_months(session, settings=settings, months=[month]))[kpi.key][0]
-            if sub == "set":
-                await service.record_value(
-                    session,
-                    kpi=kpi.key,
-                    month=month.label,
-                    day=None,
-                    value=value,
-                    source="slack",
-                    user_id=user_id,
-                    now=now,
-                )
-                message = ui.build_recorded(kpi, month=month, value=value, previous=before.value, t=t)
+            raise BotError("kpi.errors.usage", cmd=settings.slack.kpi_command, sub=write, example=example)
+        # After the ack: the directory may ask Slack about the managers' user groups.
+        is_manager = (
+            await deps.directory.is_manager(client, user_id)
+            if rules.asks_directory(settings, user_id=user_id, write=write)
+            else False
+        )
+        rules.check_writer(settings, user_id=user_id, write=write, is_manager=is_manager)
+        entry = rules.check_entry(
+            settings,
+            write=write,
+            kpi_key=escape(args[0]),
+            value_text=escape(args[1]),
+            month_text=escape(args[2]) if len(args) == 3 else None,
+            now=now,
+        )
+        kpi, month = entry.kpi, entry.month
+        async with unit_of_work(deps.sessions) as session:
+            before = (await kpi_months(session, settings=settings, months=[month]))[kpi.key][0]
+            if write is KpiWrite.SET:
+                await record_entry(session, entry=entry, user_id=user_id, now=now)
+                message = ui.build_recorded(kpi, month=month, value=entry.value, previous=before.value, t=t)
             else:
-                await service.set_target(
-                    session, kpi=kpi.key, month=month.label, value=value, user_id=user_id, now=now
+                await set_target(
+                    session, kpi=kpi.key, month=month.label, value=entry.value, user_id=user_id, now=now
                 )
-                message = ui.build_target_set(kpi, month=month, value=value, previous=before.target, t=t)
+                message = ui.build_target_set(
+                    kpi, month=month, value=entry.value, previous=before.target, t=t
+                )
         await respond(response_type="ephemeral", **message.kwargs())
-        self._deps.home.refresh()  # everyone's Home shows this month's KPIs
+        deps.home.refresh()  # everyone's Home shows this month's KPIs
 
-    async def _authorize(self, sub: str, *, user_id: str, client: AsyncWebClient) -> None:
+    # -- the "record a KPI value" modal (the App Home's button) ------------------------------
+
+    async def handle_record_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
         settings = self._deps.settings
-        if settings.is_admin(user_id):
+        current = month_of(self._deps.clock.now().astimezone(settings.tz).date())
+        view = ui.build_record_modal(settings=settings, t=self._deps.t, current=current)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def handle_record_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
+        settings = deps.settings
+        kpi_key, value_text, month_text = ui.parse_record_modal(view)
+        # Raises BotError with the input's block id: the error handler shows it inline.
+        entry = rules.check_entry(
+            settings,
+            write=KpiWrite.SET,
+            kpi_key=kpi_key,
+            value_text=value_text,
+            month_text=month_text,
+            now=now,
+        )
+        try:  # from the directory's cache: no Slack call before the ack
+            is_manager = (
+                deps.directory.is_manager_known(user_id)
+                if rules.asks_directory(settings, user_id=user_id, write=KpiWrite.SET)
+                else False
+            )
+            rules.check_writer(settings, user_id=user_id, write=KpiWrite.SET, is_manager=is_manager)
+        except BotError as error:
+            await ack(response_action="errors", errors={BlockId.KPI: error.render(deps.t)})
+            if error.key == "kpi.errors.role_unknown":  # ready for the next try
+                deps.directory.refresh(client, deps.directory.configured_groups())
             return
-        if sub == "target":
-            raise NotAllowed("kpi.errors.target_admins")
-        setters = settings.kpi.setters
-        if setters == "everyone":
-            return
-        if setters == "managers" and await self._deps.directory.is_manager(client, user_id):
-            return
-        raise NotAllowed(f"kpi.errors.setters_{setters}")
+        await ack()
+        # One modal, one value: a repeated delivery of the same submission (a double click on
+        # Submit, Slack's retry) would otherwise add a second history row.
+        async with unit_of_work(deps.sessions) as session:
+            if not await claim_key(session, key=claim_record_key(view.get("id"), view.get("hash")), now=now):
+                log.info("KPI modal %s submitted twice; the second one is ignored", view.get("id"))
+                return
+            await record_entry(session, entry=entry, user_id=user_id, now=now)
+        # A KPI value is on everybody's Home.
+        deps.home.refresh()
+        deps.home.show(user_id)
+
+
+def _user(body: dict[str, Any]) -> str:
+    user = body.get("user") or {}
+    return str(user.get("id") or body.get("user_id") or "")
 
 
 def register(app: Router, deps: Deps) -> None:
     listeners = KpiListeners(deps)
-    app.command(deps.settings.slack.kpi_command)(deps.listener(listeners.handle_kpi_command))
+    track = deps.listener
+    app.command(deps.settings.slack.kpi_command)(track(listeners.handle_kpi_command))
+    app.action(ActionId.RECORD.value)(track(listeners.handle_record_action, opens_modal=True))
+    app.view(CallbackId.RECORD.value)(track(listeners.handle_record_submission))

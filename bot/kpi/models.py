@@ -139,7 +139,7 @@ class CollectorRun(Base):
     platform: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: ``ok`` | ``partial`` | ``failed``
+    #: A :class:`bot.kpi.kinds.RunStatus`: ``running``, then ``ok`` | ``partial`` | ``failed``.
     status: Mapped[str] = mapped_column(String(20), default="running")
     posts_updated: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

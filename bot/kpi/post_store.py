@@ -1,7 +1,7 @@
 """Writing posts: new ones inserted column-wise, known ones merged (I/O: the store; numpy).
 
 Imports hand over whole chunks (``PostColumns``); collectors hand over records, turned into columns
-here. Kept apart from :mod:`bot.kpi.service` so that numpy loads only when posts are written.
+here. Kept apart from :mod:`bot.kpi.values` so that numpy loads only when posts are written.
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import UTCDateTime
 from bot.kpi.columns import METRIC_INDEX, Mask2D, Matrix, PostColumns
 from bot.kpi.models import MetricSnapshot, Post
-from bot.kpi.records import PostRecord
-from bot.kpi.service import BULK_ROWS, UpsertResult
+from bot.kpi.records import PostRecord, UpsertResult
 from bot.metrics import METRIC_FIELDS
+
+#: Upserts at least this large (imports) refresh PostgreSQL's statistics of ``post`` first.
+BULK_ROWS = 5_000
 
 _POST_COLUMNS = (Post.id, Post.platform, Post.external_id, Post.url, Post.text, Post.author) + tuple(
     getattr(Post, name) for name in METRIC_FIELDS
@@ -97,7 +99,8 @@ def sqlite_datetimes(values: npt.NDArray[np.datetime64]) -> list[str]:
     (a test checks it does).
     """
     text = np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
-    return np.strings.replace(text, "T", " ").tolist()  # type: ignore[no-any-return]
+    stamps: list[str] = np.strings.replace(text, "T", " ").tolist()
+    return stamps
 
 
 def _aware(values: npt.NDArray[np.datetime64]) -> list[datetime]:
@@ -108,6 +111,8 @@ def _aware(values: npt.NDArray[np.datetime64]) -> list[datetime]:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: ``None`` as an array, for ``np.where(…, x, _NONE)``: what numpy makes of a bare ``None`` there anyway.
+_NONE = np.array(None, dtype=object)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -213,7 +218,7 @@ async def _insert_new(session: AsyncSession, posts: PostColumns, *, source: str,
     if not len(posts):
         return
     counts, known = merge_metrics(posts, np.zeros_like(posts.counts), np.zeros_like(posts.known))
-    reported = known.any(axis=1)
+    reported: npt.NDArray[np.bool_] = np.any(known, axis=1)
     metrics = _nullable(counts, known)
     if _dialect(session) == "postgresql":
         await _copy_new(session, posts, metrics, reported, source=source, now=now)
@@ -231,7 +236,7 @@ async def _insert_new(session: AsyncSession, posts: PostColumns, *, source: str,
             posts.author.tolist(),
             repeat(source),
             repeat(stamp),
-            np.where(reported, stamp, None).tolist(),
+            np.where(reported, stamp, _NONE).tolist(),
             *metrics,
         )
     )
@@ -292,7 +297,8 @@ async def _copy_new(
     now: datetime,
 ) -> None:
     """PostgreSQL: reserve the ids from the sequence, then COPY the posts and their snapshots."""
-    import asyncpg  # the driver of this session; imported here so SQLite deployments never load it
+    # The driver of this session; imported here so SQLite deployments never load it.
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
     raw = await (await session.connection()).get_raw_connection()
     driver = raw.driver_connection  # asyncpg, inside the session's transaction
@@ -334,7 +340,7 @@ async def _copy_posts(
             posts.author.tolist(),
             repeat(source),
             repeat(now_utc),
-            np.where(reported, now_utc, None).tolist(),
+            np.where(reported, np.array(now_utc, dtype=object), _NONE).tolist(),
             *metrics,
         ),
     )

@@ -1,7 +1,8 @@
-"""Plain records that flow from importers and collectors into the store (pure, no I/O).
+"""Plain records that flow from importers and collectors into the store, and what the store did with
+them (pure, no I/O).
 
-Importers (CSV exports) and collectors (platform APIs) both produce these; the KPI service
-upserts them. Keeping them free of SQLAlchemy and pandas lets both sides be tested alone
+Importers (CSV exports) and collectors (platform APIs) both produce these; the KPI store
+(:mod:`bot.kpi.values`, :mod:`bot.kpi.post_store`) writes them. Keeping them free of SQLAlchemy and pandas lets both sides be tested alone
 (the column-wise form of a large import, with numpy, is ``bot.kpi.columns.PostColumns``).
 """
 
@@ -55,3 +56,25 @@ class RowProblem:
     line: int
     key: str
     params: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What an upsert did: posts created, posts whose metrics or details changed, and the rest."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What an import of KPI values did: values appended, and values equal to the current ones."""
+
+    recorded: int = 0
+    unchanged: int = 0

@@ -1,25 +1,17 @@
-"""How a KPI is doing: month values, typed input, pace and change vs last month (pure).
+"""How a KPI is doing: month values, pace and change vs last month, and derived month values from the
+store's per-account aggregates (pure).
 
-Shared by the store (``service``), the Slack answers (``ui``), the App Home and the digests, so
-none of them needs the store to reason about a number.
+Shared by the store's reads (:mod:`bot.kpi.queries`), the Slack answers (``ui``), the App Home and
+the digests, so none of them needs the store to reason about a number.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from bot.config import KpiSettings, Settings
-from bot.errors import BotError
-from bot.periods import Period, month_of, parse_period
-
-#: Values above this are typos, not KPI values (and keep floats exact for counts).
-MAX_VALUE = 1e15
+from bot.config import KpiSettings
+from bot.kpi.kinds import Aggregate, Better, Derivation, aggregate, better, derivation
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,75 +29,6 @@ class KpiMonth:
     month: str
     value: float | None
     target: float | None
-
-
-def split_period(period: str) -> tuple[str, date | None]:
-    """``YYYY-MM`` → (month, None); ``YYYY-MM-DD`` → (month, day)."""
-    if len(period) == 10:
-        day = date.fromisoformat(period)
-        return period[:7], day
-    return parse_period("monthly", period).label, None
-
-
-_NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
-
-
-def require_kpi(settings: Settings, key: str) -> KpiSettings:
-    """The configured KPI ``key``.
-
-    Raises:
-        BotError: ``kpi.errors.unknown_kpi`` (params ``key``, ``choices``).
-    """
-    kpi = settings.kpi_def(key)
-    if kpi is None:
-        raise BotError("kpi.errors.unknown_kpi", key=key, choices=", ".join(k.key for k in settings.kpis))
-    return kpi
-
-
-def parse_value(kpi: KpiSettings, text: str) -> float:
-    """A value as typed: ``1234``, ``1,234``, ``3.2``, ``3.2%``, ``¥12,000``, full-width digits.
-
-    Negative values are refused: every built-in kind of KPI (counts, rates, money, volumes) is
-    non-negative, and the one that may shrink (follower growth) is derived, never typed.
-
-    Raises:
-        BotError: ``kpi.errors.bad_value`` (not a finite number) or ``kpi.errors.negative_value``.
-    """
-    cleaned = unicodedata.normalize("NFKC", text).strip()
-    for decoration in ("¥", "$", "€", "円", "件", "人"):
-        cleaned = cleaned.replace(decoration, "")
-    if kpi.unit and kpi.unit not in ("%",):
-        cleaned = cleaned.replace(kpi.unit, "")
-    cleaned = cleaned.removesuffix("%").strip()
-    if not cleaned or not _NUMBER_RE.match(cleaned) or not any(ch.isdigit() for ch in cleaned):
-        raise BotError("kpi.errors.bad_value", value=text)
-    value = float(cleaned.replace(",", ""))
-    if not math.isfinite(value) or abs(value) > MAX_VALUE:
-        raise BotError("kpi.errors.bad_value", value=text)
-    if value < 0:
-        raise BotError("kpi.errors.negative_value", value=text)
-    return value + 0.0  # turns -0.0 into 0.0
-
-
-def parse_month(text: str | None, *, now: datetime, tz: ZoneInfo) -> Period:
-    """The month to record for: ``YYYY-MM``, default the current month in ``tz``; at most next month.
-
-    Raises:
-        BotError: ``kpi.errors.bad_month``, ``periods.errors.out_of_range`` (before 1970 or after
-            9999) or ``kpi.errors.month_too_far``.
-    """
-    current = month_of(now.astimezone(tz).date())
-    if text is None:
-        return current
-    try:
-        month = parse_period("monthly", text)
-    except BotError as exc:
-        if exc.key == "periods.errors.out_of_range":
-            raise
-        raise BotError("kpi.errors.bad_month", value=text) from None
-    if month > current.next():
-        raise BotError("kpi.errors.month_too_far", value=text, latest=current.next().label)
-    return month
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,21 +61,23 @@ class KpiStatus:
     good_change: bool | None
 
 
+#: Derived KPIs whose month value accumulates over the month (every one but a rate).
+_ACCUMULATING = frozenset(
+    {Derivation.IMPRESSIONS, Derivation.ENGAGEMENTS, Derivation.POSTS_PUBLISHED, Derivation.FOLLOWER_GROWTH}
+)
+
+
 def _grows_with_time(kpi: KpiSettings) -> bool:
     """True when the month's value accumulates over the month (so pace scales the target)."""
-    if kpi.aggregate == "sum":
+    if aggregate(kpi) is Aggregate.SUM:
         return True
-    return kpi.aggregate == "derived" and kpi.derive in (
-        "impressions",
-        "engagements",
-        "posts_published",
-        "follower_growth",
-    )
+    return derivation(kpi) in _ACCUMULATING
 
 
 def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, elapsed: float) -> KpiStatus:
     """Compare a month with its target and the month before (``elapsed`` ∈ [0, 1] of the month)."""
     value, target = current.value, current.target
+    higher = better(kpi) is Better.HIGHER
     prev = previous.value if previous is not None else None
     achievement = value / target * 100 if value is not None and target else None
     expected: float | None = None
@@ -160,12 +85,12 @@ def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, el
     if target is not None:
         expected = target * elapsed if _grows_with_time(kpi) else target
         if value is not None:
-            on_track = value >= expected if kpi.better == "higher" else value <= expected
+            on_track = value >= expected if higher else value <= expected
     change = value - prev if value is not None and prev is not None else None
     change_pct = change / abs(prev) * 100 if change is not None and prev else None
     good_change = None
     if change is not None and change != 0:
-        good_change = change > 0 if kpi.better == "higher" else change < 0
+        good_change = change > 0 if higher else change < 0
     return KpiStatus(
         kpi, value, target, prev, achievement, expected, on_track, change, change_pct, good_change
     )
@@ -207,15 +132,15 @@ class PostStats:
             _plus(self.rate_impressions, other.rate_impressions),
         )
 
-    def value(self, derive: str) -> float | None:
+    def value(self, derive: Derivation) -> float | None:
         """The month value of a post-derived KPI (``posts_published``, ``impressions``, …)."""
-        if derive == "posts_published":
+        if derive == Derivation.POSTS_PUBLISHED:
             return float(self.posts)
-        if derive == "impressions":
+        if derive == Derivation.IMPRESSIONS:
             return None if self.impressions is None else float(self.impressions)
-        if derive == "engagements":
+        if derive == Derivation.ENGAGEMENTS:
             return None if self.engagements is None else float(self.engagements)
-        if derive == "engagement_rate":
+        if derive == Derivation.ENGAGEMENT_RATE:
             if not self.rate_impressions or self.rate_engagements is None:
                 return None
             return self.rate_engagements / self.rate_impressions * 100

@@ -1,19 +1,31 @@
-"""Block Kit and chart input for /sns-kpi answers: status report, 12-month detail, confirmations, help (pure)."""
+"""Block Kit and chart input for /sns-kpi answers (status report, 12-month detail, confirmations, help)
+and the "record a KPI value" modal opened from the App Home, with ``parse_*`` of its state (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextInputElement, StaticSelectElement
+from slack_sdk.models.views import View
 
 from bot.config import KpiSettings, Settings
 from bot.i18n import Translator
 from bot.kpi.charts import Series
+from bot.kpi.ids import ActionId, BlockId, CallbackId
 from bot.kpi.numbers import format_change, format_percent, format_value
+from bot.kpi.rules import recordable_kpis
 from bot.kpi.status import KpiMonth, KpiStatus
 from bot.periods import Period
-from bot.slack.blocks import Message, context, divider, escape, fit_blocks, header, mrkdwn
+from bot.slack.blocks import Message, context, divider, escape, fit_blocks, header, mrkdwn, plain
+
+#: Months offered by the "record a KPI value" modal: next month, this month and 11 before it.
+MONTHS_BACK = 11
+#: Slack: modal titles and button labels of modals are at most 24 characters.
+MODAL_TITLE_MAX = 24
+#: Slack: a static select holds at most 100 options.
+OPTIONS_MAX = 100
 
 
 def month_label(t: Translator, month: Period) -> str:
@@ -193,3 +205,81 @@ def build_target_set(
         previous=before,
     )
     return Message(text=text, blocks=[mrkdwn(text)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The "record a KPI value" modal (opened from the App Home)
+# ---------------------------------------------------------------------------------------------
+
+
+def month_options(current: Period, t: Translator) -> list[Option]:
+    """Next month, this month and the 11 before it, newest first."""
+    months = [current.next(), current]
+    for _ in range(MONTHS_BACK):
+        months.append(months[-1].previous())
+    return [Option(value=m.label, text=plain(month_label(t, m))) for m in months]
+
+
+def build_record_modal(*, settings: Settings, t: Translator, current: Period) -> View:
+    """KPI select, value and month: the ``/sns-kpi set`` form."""
+    kpis = [
+        Option(value=k.key, text=plain(k.name.get(t.locale))) for k in recordable_kpis(settings)[:OPTIONS_MAX]
+    ]
+    months = month_options(current, t)
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=BlockId.KPI,
+            label=plain(t("kpi.record.kpi")),
+            element=StaticSelectElement(
+                action_id=ActionId.KPI,
+                options=kpis,
+                initial_option=kpis[0] if len(kpis) == 1 else None,
+                placeholder=plain(t("kpi.record.kpi_placeholder"), 150),
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.VALUE,
+            label=plain(t("kpi.record.value")),
+            hint=plain(t("kpi.record.value_hint"), 2000),
+            element=PlainTextInputElement(action_id=ActionId.VALUE, max_length=40),
+        ),
+        InputBlock(
+            block_id=BlockId.MONTH,
+            label=plain(t("kpi.record.month")),
+            element=StaticSelectElement(action_id=ActionId.MONTH, options=months, initial_option=months[1]),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=CallbackId.RECORD,
+        title=plain(t("kpi.record.title"), MODAL_TITLE_MAX),
+        submit=plain(t("kpi.record.submit"), MODAL_TITLE_MAX),
+        close=plain(t("kpi.record.close"), MODAL_TITLE_MAX),
+        blocks=blocks,
+    )
+
+
+def _values(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    values = view.get("state", {}).get("values", {})
+    return values if isinstance(values, Mapping) else {}
+
+
+def _selected(values: Mapping[str, Any], block: str, action: str) -> str | None:
+    option = values.get(block, {}).get(action, {}).get("selected_option") or {}
+    value = option.get("value")
+    return value if isinstance(value, str) and value else None
+
+
+def _typed(values: Mapping[str, Any], block: str, action: str) -> str | None:
+    value = values.get(block, {}).get(action, {}).get("value")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_record_modal(view: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """``(kpi key, value as typed, month label)``; missing inputs are ``None``."""
+    values = _values(view)
+    return (
+        _selected(values, BlockId.KPI, ActionId.KPI),
+        _typed(values, BlockId.VALUE, ActionId.VALUE),
+        _selected(values, BlockId.MONTH, ActionId.MONTH),
+    )

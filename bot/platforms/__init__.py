@@ -1,4 +1,5 @@
-"""Collectors of published posts' metrics from platform APIs; ``build_clients`` wires them (no I/O here).
+"""Collectors of published posts' metrics from platform APIs, implementing the port of
+:mod:`bot.runtime.platforms` (one module per platform); ``build_clients`` wires them (no I/O here).
 
 The composition root builds one shared ``httpx.AsyncClient`` (with its timeouts) and passes it
 in with the tokens from the environment; a platform without a token gets no client.
@@ -16,27 +17,9 @@ from bot.platforms.base import Sleep
 from bot.platforms.instagram import InstagramClient
 from bot.platforms.x import XClient
 from bot.platforms.youtube import YouTubeClient
-from bot.runtime.platforms import (
-    AccountRef,
-    CollectResult,
-    PlatformClient,
-    PlatformError,
-    PlatformErrorKind,
-    PostRef,
-)
+from bot.runtime.platforms import PlatformClient
 
-__all__ = [
-    "AccountRef",
-    "CollectResult",
-    "InstagramClient",
-    "PlatformClient",
-    "PlatformError",
-    "PlatformErrorKind",
-    "PostRef",
-    "XClient",
-    "YouTubeClient",
-    "build_clients",
-]
+__all__ = ["build_clients", "present_tokens"]
 
 
 def present_tokens(tokens: Mapping[str, str | None]) -> dict[str, str]:

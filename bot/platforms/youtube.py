@@ -84,8 +84,8 @@ def classify(response: httpx.Response, body: Mapping[str, Any] | None, now: date
     code = reasons[0] if reasons else None
     if _QUOTA_REASONS.intersection(reasons):
         # Not transient: nothing changes until the daily reset.
-        wait = seconds_until_quota_reset(now)
-        return Failure(PlatformErrorKind.QUOTA, message, retry_after=wait, code="quotaExceeded")
+        reset = seconds_until_quota_reset(now)
+        return Failure(PlatformErrorKind.QUOTA, message, retry_after=reset, code="quotaExceeded")
     if _RATE_REASONS.intersection(reasons):
         wait = retry_after_header(response.headers, now=now)
         return Failure(PlatformErrorKind.RATE_LIMITED, message, transient=True, retry_after=wait, code=code)

@@ -17,7 +17,7 @@ from bot.db import make_sessionmaker, unit_of_work
 from bot.digest.compose import PostFact, compose_monthly, compose_weekly, shout_outs, top_posts
 from bot.digest.service import fetch_facts
 from bot.kpi.records import PostRecord
-from bot.kpi.service import sync_accounts, upsert_posts
+from bot.kpi.values import sync_accounts, upsert_posts
 from bot.metrics import Metrics
 from bot.periods import parse_period
 from tests.conftest import make_settings

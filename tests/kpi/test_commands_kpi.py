@@ -11,9 +11,9 @@ from bot.cli import main
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker
-from bot.kpi.commands import collect_command, import_command
 from bot.kpi.models import KpiValue, MetricSnapshot, Post
 from tests.conftest import NOW, make_settings
+from tests.kpi.cli_support import run_collect, run_import
 
 HEADER = "account,url,published_at,text,impressions,engagements,likes,comments,shares,clicks\n"
 POSTS = (
@@ -45,7 +45,7 @@ async def _count(settings: Settings, model: type) -> int:
 
 
 async def _import(settings: Settings, path: Path, *, kind: str = "posts", dry_run: bool = False) -> int:
-    return await import_command(
+    return await run_import(
         settings,
         kind=kind,  # type: ignore[arg-type]
         path=path,
@@ -155,7 +155,7 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 async def test_collect_without_tokens_says_so(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    assert await collect_command(settings, account=None, clock=FixedClock(NOW)) == 0
+    assert await run_collect(settings, account=None, clock=FixedClock(NOW)) == 0
     assert capsys.readouterr().out.strip() == (
         "自動収集が設定されていません。指標を収集するには X_BEARER_TOKEN、INSTAGRAM_ACCESS_TOKEN、"
         "YOUTUBE_API_KEY のいずれかを設定してください。"
@@ -165,7 +165,7 @@ async def test_collect_without_tokens_says_so(settings: Settings, capsys: pytest
 async def test_collect_unknown_account_exits_1(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await collect_command(settings, account="nope", clock=FixedClock(NOW)) == 1
+    assert await run_collect(settings, account="nope", clock=FixedClock(NOW)) == 1
     assert "アカウント「nope」は設定されていません" in capsys.readouterr().err
 
 

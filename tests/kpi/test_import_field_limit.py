@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from bot.errors import BotError
 from bot.i18n import translator
-from bot.kpi.commands import import_command
 from bot.kpi.importers import iter_import
 from bot.kpi.importers._stream import MAX_FIELD_CHARS, FieldLimit
 from tests.conftest import make_settings
+from tests.kpi.cli_support import run_import
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 ACCOUNTS = {"x_corp": "x"}
@@ -142,7 +142,7 @@ async def test_sns_bot_import_refuses_the_file_and_writes_nothing(
 ) -> None:
     settings = make_settings(db_url=f"sqlite:///{tmp_path / 'bot.db'}")
     path = _posts_file(tmp_path / "posts.csv", "b" * (5 * MAX_FIELD_CHARS))  # 5 MiB: a child parses it
-    code = await import_command(
+    code = await run_import(
         settings,
         kind="posts",
         path=path,

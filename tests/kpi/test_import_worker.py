@@ -20,9 +20,9 @@ from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import BotError
 from bot.i18n import translator
-from bot.kpi.commands import import_command
 from bot.kpi.import_worker import ParseJob, ParseWorker
 from tests.conftest import NOW, make_settings
+from tests.kpi.cli_support import run_import
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "account,url,published_at,text,impressions,engagements,likes,comments,shares,clicks,external_id\n"
@@ -51,7 +51,7 @@ def _posts_csv(rows: int, *, bad_every: int = 0) -> str:
 
 
 async def _run(settings: Settings, path: Path, *, child: bool, dry_run: bool = False, **kwargs: Any) -> int:
-    return await import_command(
+    return await run_import(
         settings,
         kind=kwargs.pop("kind", "posts"),
         path=path,

@@ -14,10 +14,10 @@ import pytest
 
 from bot.errors import BotError
 from bot.i18n import placeholders, translator
+from bot.kpi.columns import ImportChunk
 from bot.kpi.importers import (
     FORMATS,
     DetectedFile,
-    ImportChunk,
     SearchConsoleOptions,
     detect_format,
     iter_import,

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.i18n import translator
-from bot.kpi import service
 from bot.kpi.ids import JobId
 from bot.kpi.jobs import collect_all, register_jobs
 from bot.kpi.models import AccountSnapshot, CollectorRun, Post
 from bot.kpi.records import PostRecord
-from bot.platforms import XClient
+from bot.kpi.values import upsert_posts
+from bot.platforms.x import XClient
 from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, NOW, TEST_ENV, make_settings
 from tests.fakes.slack import FakeSlack
@@ -74,7 +74,7 @@ def _x(http: httpx.AsyncClient) -> XClient:
 
 async def _seed(deps: Deps) -> None:
     async with deps.sessions.begin() as session:
-        await service.upsert_posts(
+        await upsert_posts(
             session,
             [
                 PostRecord("x", TWEET_A, NOW - timedelta(days=2), account_key="x_corp"),

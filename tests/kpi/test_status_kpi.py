@@ -1,10 +1,15 @@
-"""Pure KPI arithmetic over the store's per-account aggregates: account filters and follower growth."""
+"""Pure KPI arithmetic: pace and change against target and last month, and the store's per-account
+aggregates (account filters, follower growth)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from bot.kpi.status import BEFORE, NO_POSTS, PostStats, follower_growth, post_stats_for
+from bot.kpi.status import BEFORE, NO_POSTS, KpiMonth, PostStats, assess, follower_growth, post_stats_for
+from bot.periods import month_of, months_back
+from tests.conftest import make_settings
 
 PER_ACCOUNT = {
     ("2026-10", "x_corp"): PostStats(2, 1000, 30, 30, 1000),
@@ -52,3 +57,22 @@ def test_follower_growth_chains_months_per_account() -> None:
         "2026-10": None,
         "2026-11": -20.0,
     }
+
+
+def test_assess_pace_for_sum_and_rate() -> None:
+    settings = make_settings()
+    entries, rate = settings.kpis[0], settings.kpis[1]
+    half = assess(
+        entries,
+        KpiMonth("recruiting_entries", "2026-11", 14, 30),
+        KpiMonth("recruiting_entries", "2026-10", 20, 30),
+        elapsed=0.5,
+    )
+    assert (half.expected, half.on_track, half.change, half.good_change) == (15.0, False, -6.0, False)
+    assert half.achievement == pytest.approx(46.666, abs=0.01)
+    r = assess(rate, KpiMonth("engagement_rate", "2026-11", 3.3, 3.0), None, elapsed=0.1)
+    assert (r.expected, r.on_track, r.change) == (3.0, True, None)
+
+
+def test_months_back_matches_history_window() -> None:
+    assert [m.label for m in months_back(month_of(date(2026, 11, 1)), 3)] == ["2026-09", "2026-10", "2026-11"]

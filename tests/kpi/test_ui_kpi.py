@@ -8,9 +8,9 @@ from datetime import date
 from slack_sdk.models.blocks import Block
 
 from bot.i18n import translator
-from bot.kpi import service, ui
+from bot.kpi import ui
 from bot.kpi.numbers import format_change, format_percent, format_value
-from bot.kpi.service import KpiMonth
+from bot.kpi.status import KpiMonth, assess
 from bot.periods import month_of
 from tests.conftest import make_settings
 
@@ -36,19 +36,19 @@ def test_numbers_read_like_business_text() -> None:
 def test_english_status_report() -> None:
     nov = month_of(date(2026, 11, 1))
     statuses = [
-        service.assess(
+        assess(
             ENTRIES,
             KpiMonth("recruiting_entries", "2026-11", 20, 30),
             KpiMonth("recruiting_entries", "2026-10", 16, 30),
             elapsed=0.5,
         ),
-        service.assess(
+        assess(
             RATE,
             KpiMonth("engagement_rate", "2026-11", 2.5, 3.0),
             KpiMonth("engagement_rate", "2026-10", 2.5, 3.0),
             elapsed=0.5,
         ),
-        service.assess(SEARCH, KpiMonth("branded_search", "2026-11", None, None), None, elapsed=0.5),
+        assess(SEARCH, KpiMonth("branded_search", "2026-11", None, None), None, elapsed=0.5),
     ]
     message = ui.build_status(
         statuses, month=nov, today=date(2026, 11, 16), elapsed=0.5, cmd="/sns-kpi", t=EN
@@ -64,3 +64,23 @@ def test_english_status_report() -> None:
     assert message.blocks_json()[0]["text"]["text"] == "SNS KPIs — 2026-11"
     for block in message.blocks_json():
         Block.parse(block).validate_json()  # type: ignore[union-attr]
+
+
+def test_record_modal_validates_and_offers_recordable_kpis_and_13_months() -> None:
+    view = ui.build_record_modal(settings=SETTINGS, t=translator("ja"), current=month_of(date(2026, 11, 18)))
+    view.validate_json()
+    assert view.callback_id == "home.record_kpi_modal"
+    kpi_select, months = view.blocks[0].element, view.blocks[2].element  # type: ignore[attr-defined]
+    assert [o.value for o in kpi_select.options] == ["recruiting_entries", "branded_search"]
+    assert [o.value for o in months.options][:3] == ["2026-12", "2026-11", "2026-10"]
+    assert len(months.options) == 13 and months.initial_option.value == "2026-11"
+
+
+def test_record_modal_state_is_read_back() -> None:
+    state = {
+        "home_kpi": {"home.input.kpi": {"selected_option": {"value": "branded_search"}}},
+        "home_value": {"home.input.value": {"value": "  12,500 "}},
+        "home_month": {"home.input.month": {"selected_option": None}},
+    }
+    assert ui.parse_record_modal({"state": {"values": state}}) == ("branded_search", "12,500", None)
+    assert ui.parse_record_modal({}) == (None, None, None)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.metrics import AccountCounts, Metrics
-from bot.platforms import InstagramClient
+from bot.platforms.instagram import InstagramClient
 from bot.runtime.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef
 
 TOKEN = "EAAGm0PX4ZCpsBAKZCZBqH7ZBsecretZCtokenZDZD"

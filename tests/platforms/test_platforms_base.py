@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.i18n import catalog, placeholders, translator
-from bot.platforms import InstagramClient, XClient, YouTubeClient, build_clients
+from bot.platforms import build_clients
 from bot.platforms.base import (
     ApiCaller,
     as_count,
@@ -20,6 +20,9 @@ from bot.platforms.base import (
     redact_url,
     retry_after_header,
 )
+from bot.platforms.instagram import InstagramClient
+from bot.platforms.x import XClient
+from bot.platforms.youtube import YouTubeClient
 from bot.runtime.platforms import CollectResult, PlatformClient, PlatformError, PlatformErrorKind, PostRef
 
 TOKEN = "EAAGm0PX4ZCpsBAsecretZDZD"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from bot.metrics import AccountCounts, Metrics
-from bot.platforms import XClient
+from bot.platforms.x import XClient
 from bot.runtime.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4X"

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from bot.metrics import AccountCounts, Metrics
-from bot.platforms import YouTubeClient
-from bot.platforms.youtube import seconds_until_quota_reset
+from bot.platforms.youtube import YouTubeClient, seconds_until_quota_reset
 from bot.runtime.platforms import AccountRef, PlatformError, PlatformErrorKind, PostRef
 
 KEY = "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"

@@ -26,8 +26,9 @@ from bot.away.ids import ActionId as AwayActionId
 from bot.away.models import UserState
 from bot.config import Settings
 from bot.home.ids import ActionId as HomeActionId
-from bot.home.ids import BlockId as HomeBlockId
-from bot.home.ids import CallbackId as HomeCallbackId
+from bot.kpi.ids import ActionId as KpiActionId
+from bot.kpi.ids import BlockId as KpiBlockId
+from bot.kpi.ids import CallbackId as KpiCallbackId
 from bot.kpi.models import KpiTarget, KpiValue
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
 from bot.review.models import ReviewEvent, ReviewRequest
@@ -317,12 +318,12 @@ async def test_authorization_matrix(
         await deps.directory.warm(deps.slack)
         before = await _state(deps)
         values = {
-            HomeBlockId.KPI: {HomeActionId.KPI: payloads.selected_option("recruiting_entries")},
-            HomeBlockId.VALUE: {HomeActionId.VALUE: payloads.text_input("12")},
-            HomeBlockId.MONTH: {HomeActionId.MONTH: payloads.selected_option("2026-11")},
+            KpiBlockId.KPI: {KpiActionId.KPI: payloads.selected_option("recruiting_entries")},
+            KpiBlockId.VALUE: {KpiActionId.VALUE: payloads.text_input("12")},
+            KpiBlockId.MONTH: {KpiActionId.MONTH: payloads.selected_option("2026-11")},
         }
         response = await sender.interactive(
-            payloads.view_submission(HomeCallbackId.RECORD_KPI, values, user_id=user)
+            payloads.view_submission(KpiCallbackId.RECORD, values, user_id=user)
         )
         assert response.status == 200
         await deps.inflight.drain(5)
@@ -331,7 +332,7 @@ async def test_authorization_matrix(
         else:
             assert response.json() == {
                 "response_action": "errors",
-                "errors": {HomeBlockId.KPI: t("kpi.errors.setters_managers")},
+                "errors": {KpiBlockId.KPI: t("kpi.errors.setters_managers")},
             }
         assert (await _state(deps) != before) is allowed
     else:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from bot.app import build_app, build_deps, build_web_app
 from bot.db import make_engine
 from bot.kpi.models import KpiValue
-from bot.kpi.service import sync_accounts
+from bot.kpi.values import sync_accounts
 from bot.models import Base
 from bot.review.ids import BlockId
 from bot.review.models import ReviewEvent, ReviewRequest

@@ -32,7 +32,7 @@ from bot.digest.jobs import run_digest_sweep
 from bot.digest.models import DigestRun
 from bot.digest.service import send_digest
 from bot.i18n import translator
-from bot.kpi.service import sync_accounts
+from bot.kpi.values import sync_accounts
 from bot.models import Base
 from bot.periods import parse_period
 from bot.runtime.deps import Deps

@@ -30,16 +30,17 @@ from bot.digest.ids import WinTarget
 from bot.digest.models import Win
 from bot.digest.ui import parse_win_modal
 from bot.errors import BotError
-from bot.home.ids import ActionId as HomeActionId
-from bot.home.ids import BlockId as HomeBlockId
-from bot.home.ids import CallbackId as HomeCallbackId
 from bot.home.ids import parse_message_link
-from bot.home.queries import check_kpi_entry
 from bot.i18n import translator
+from bot.kpi.ids import ActionId as KpiActionId
+from bot.kpi.ids import BlockId as KpiBlockId
+from bot.kpi.ids import CallbackId as KpiCallbackId
 from bot.kpi.importers import iter_import
 from bot.kpi.models import KpiTarget, KpiValue
-from bot.kpi.service import MAX_VALUE, parse_month, parse_value
-from bot.platforms import InstagramClient, XClient, YouTubeClient
+from bot.kpi.rules import MAX_VALUE, KpiWrite, check_entry, parse_month, parse_value
+from bot.platforms.instagram import InstagramClient
+from bot.platforms.x import XClient
+from bot.platforms.youtube import YouTubeClient
 from bot.review.forms import (
     parse_feedback_modal,
     parse_publish_modal,
@@ -239,10 +240,12 @@ def test_months_parse_or_are_refused(text: str) -> None:
 )
 def test_home_kpi_entry_is_checked_with_an_inline_error(kpi: Any, value: Any, month: Any) -> None:
     try:
-        entry = check_kpi_entry(KPI_SETTINGS, kpi_key=kpi, value_text=value, month_text=month, now=NOW)
+        entry = check_entry(
+            KPI_SETTINGS, write=KpiWrite.SET, kpi_key=kpi, value_text=value, month_text=month, now=NOW
+        )
     except BotError as error:
         assert known_key(error.key)
-        assert error.block_id in (HomeBlockId.KPI, HomeBlockId.VALUE, HomeBlockId.MONTH)
+        assert error.block_id in (KpiBlockId.KPI, KpiBlockId.VALUE, KpiBlockId.MONTH)
         error.render(JA)  # every placeholder is filled
         return
     assert entry.kpi.key == kpi and math.isfinite(entry.value)
@@ -451,7 +454,8 @@ def _value_could_be_good(row: list[str]) -> bool:
 
 async def test_a_file_with_any_bad_row_writes_nothing(tmp_path: Path) -> None:
     """``sns-bot import``: a file is imported whole or not at all, whatever is wrong in it."""
-    from bot.kpi.commands import EXIT_REFUSED, import_command
+    from bot.kpi.cli import EXIT_REFUSED
+    from tests.kpi.cli_support import run_import
 
     db_url = f"sqlite:///{tmp_path / 'import.db'}"
     config = make_settings(db_url=db_url)
@@ -468,7 +472,7 @@ async def test_a_file_with_any_bad_row_writes_nothing(tmp_path: Path) -> None:
     for number, bad in enumerate(bad_cells):
         path = tmp_path / f"kpi-{number}.csv"
         path.write_text(csv_text(KPI_COLUMNS, [*good, bad]), encoding="utf-8")
-        code = await import_command(
+        code = await run_import(
             config,
             kind="kpi",
             path=path,
@@ -476,7 +480,6 @@ async def test_a_file_with_any_bad_row_writes_nothing(tmp_path: Path) -> None:
             account=None,
             period=None,
             dry_run=False,
-            clock=None,
         )
         assert code == EXIT_REFUSED, bad
     from bot.db import make_engine, make_sessionmaker
@@ -869,19 +872,17 @@ async def test_home_kpi_modal_with_any_values_answers_inline_or_records_one_valu
     )
     for number, (kpi, value, month) in enumerate(cases):
         values = {
-            HomeBlockId.KPI: {HomeActionId.KPI: payloads.selected_option(kpi)},
-            HomeBlockId.VALUE: {HomeActionId.VALUE: payloads.text_input(value)},
-            HomeBlockId.MONTH: {
-                HomeActionId.MONTH: payloads.selected_option(month)
+            KpiBlockId.KPI: {KpiActionId.KPI: payloads.selected_option(kpi)},
+            KpiBlockId.VALUE: {KpiActionId.VALUE: payloads.text_input(value)},
+            KpiBlockId.MONTH: {
+                KpiActionId.MONTH: payloads.selected_option(month)
                 if month
                 else {"type": "static_select", "selected_option": None}
             },
         }
         rows = await count(deps, KpiValue)
         response = await sender.interactive(
-            payloads.view_submission(
-                HomeCallbackId.RECORD_KPI, values, user_id=ADMIN, view_id=f"V0K{number:04d}"
-            )
+            payloads.view_submission(KpiCallbackId.RECORD, values, user_id=ADMIN, view_id=f"V0K{number:04d}")
         )
         assert response.status == 200, (kpi, value, month)
         await deps.inflight.drain(5)

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.home.ids import BlockId as HomeBlockId
-from bot.home.ids import CallbackId as HomeCallbackId
 from bot.keys import ProcessedKey
+from bot.kpi.ids import BlockId as KpiBlockId
+from bot.kpi.ids import CallbackId as KpiCallbackId
 from bot.kpi.models import KpiValue, Post
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta
 from bot.review.models import ReviewEvent, ReviewRequest
@@ -101,11 +101,11 @@ async def test_the_home_kpi_form_submitted_twice_records_once(
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:
     same = payloads.view_submission(
-        HomeCallbackId.RECORD_KPI,
+        KpiCallbackId.RECORD,
         {
-            HomeBlockId.KPI: {"home.input.kpi": payloads.selected_option("recruiting_entries")},
-            HomeBlockId.VALUE: {"home.input.value": payloads.text_input("17")},
-            HomeBlockId.MONTH: {"home.input.month": payloads.selected_option("2026-11")},
+            KpiBlockId.KPI: {"home.input.kpi": payloads.selected_option("recruiting_entries")},
+            KpiBlockId.VALUE: {"home.input.value": payloads.text_input("17")},
+            KpiBlockId.MONTH: {"home.input.month": payloads.selected_option("2026-11")},
         },
         user_id=MANAGER,
         view_id="V0KPITWICE",

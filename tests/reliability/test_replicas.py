@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 from bot import db
 from bot.digest.ids import DIGEST_EVENT_TYPE
 from bot.kpi.models import Account
-from bot.kpi.service import sync_accounts
+from bot.kpi.values import sync_accounts
 from tests.conftest import make_settings
 from tests.fakes.slack import FakeSlack
 from tests.reliability.bot_process import (

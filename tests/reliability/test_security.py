@@ -28,7 +28,7 @@ from bot.i18n import catalog
 from bot.kpi.jobs import collect_all
 from bot.kpi.models import CollectorRun, KpiValue
 from bot.logs import configure_logging
-from bot.platforms import XClient
+from bot.platforms.x import XClient
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
 from bot.review.models import ReviewEvent, ReviewRequest, ReviewRevision
 from bot.runtime.deps import Deps

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db import make_sessionmaker
-from bot.kpi.service import sync_accounts
+from bot.kpi.values import sync_accounts
 from tests.review.store_support import SETTINGS
 
 T = TypeVar("T")

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.home.ids import ActionId as HomeActionId
-from bot.home.ids import BlockId as HomeBlockId
-from bot.home.ids import CallbackId as HomeCallbackId
+from bot.kpi.ids import ActionId as KpiActionId
+from bot.kpi.ids import BlockId as KpiBlockId
+from bot.kpi.ids import CallbackId as KpiCallbackId
 from bot.kpi.models import KpiValue
 from bot.review.ids import ActionId, RequestRef
 from bot.review.models import ReviewApprover, ReviewRequest
@@ -138,11 +138,11 @@ async def test_the_home_kpi_form_never_asks_slack_before_its_ack(
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:
     submission = payloads.view_submission(
-        HomeCallbackId.RECORD_KPI,
+        KpiCallbackId.RECORD,
         {
-            HomeBlockId.KPI: {HomeActionId.KPI: payloads.selected_option("recruiting_entries")},
-            HomeBlockId.VALUE: {HomeActionId.VALUE: payloads.text_input("12")},
-            HomeBlockId.MONTH: {HomeActionId.MONTH: payloads.selected_option("2026-11")},
+            KpiBlockId.KPI: {KpiActionId.KPI: payloads.selected_option("recruiting_entries")},
+            KpiBlockId.VALUE: {KpiActionId.VALUE: payloads.text_input("12")},
+            KpiBlockId.MONTH: {KpiActionId.MONTH: payloads.selected_option("2026-11")},
         },
         user_id=GROUP_MEMBER,  # a manager only through the managers' user group
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Win
 from bot.kpi.records import PostRecord
-from bot.kpi.service import record_value, upsert_posts
+from bot.kpi.values import record_value, upsert_posts
 from bot.metrics import Metrics
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
 

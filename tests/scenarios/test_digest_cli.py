@@ -72,7 +72,7 @@ def seed(config: Path) -> None:
     async def run() -> None:
         deps = build_deps(settings)
         async with deps.sessions.begin() as s:
-            from bot.kpi.service import sync_accounts
+            from bot.kpi.values import sync_accounts
 
             await sync_accounts(s, accounts=settings.accounts)
             await add_post(s, n=1, at=jst(2026, 11, 17, 12), impressions=1000, engagements=34)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from bot.digest.models import DigestRun
-from bot.kpi import service as kpi_service
 from bot.kpi.models import CollectorRun
+from bot.kpi.values import record_value
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import CallbackId as ReviewCallbackId
 from bot.review.models import ReviewRequest
@@ -37,7 +37,7 @@ async def test_operator_sees_own_requests_with_status_and_thread_link_and_the_te
         await session.execute(
             update(ReviewRequest).where(ReviewRequest.id == second.id).values(status="changes_requested")
         )
-        await kpi_service.record_value(
+        await record_value(
             session,
             kpi="recruiting_entries",
             month="2026-11",

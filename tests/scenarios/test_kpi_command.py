@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.kpi import service
 from bot.kpi.models import KpiTarget, KpiValue
+from bot.kpi.queries import kpi_months
 from bot.kpi.records import PostRecord
+from bot.kpi.rules import parse_month
+from bot.kpi.values import record_value, upsert_posts
 from bot.metrics import Metrics
 from bot.runtime.deps import Deps
 from tests.conftest import ADMIN, GROUP_MEMBER, MANAGER, NOW, OPERATOR
@@ -44,7 +46,7 @@ async def _counts(deps: Deps) -> tuple[int, int]:
 
 async def _seed(deps: Deps) -> None:
     async with deps.sessions.begin() as session:
-        await service.record_value(
+        await record_value(
             session,
             kpi="recruiting_entries",
             month="2026-10",
@@ -55,7 +57,7 @@ async def _seed(deps: Deps) -> None:
             now=NOW,
         )
         for day, value in ((date(2026, 11, 3), 10), (date(2026, 11, 10), 4)):
-            await service.record_value(
+            await record_value(
                 session,
                 kpi="recruiting_entries",
                 month="2026-11",
@@ -70,7 +72,7 @@ async def _seed(deps: Deps) -> None:
             ("2", datetime(2026, 11, 5, tzinfo=UTC), Metrics(impressions=2000, likes=50, comments=10)),
             ("3", datetime(2026, 11, 12, tzinfo=UTC), Metrics(impressions=3000, engagements=100)),
         ]
-        await service.upsert_posts(
+        await upsert_posts(
             session,
             [PostRecord("x", ext, when, account_key="x_corp", metrics=m) for ext, when, m in posts],
             source="import",
@@ -159,10 +161,10 @@ async def test_set_again_keeps_history_and_says_what_it_replaced(
         ":white_check_mark: 2026年10月の採用エントリー数を 25 で記録しました（変更前: 20）。変更前の値も履歴に残っています。"
     )
     async with deps.sessions() as session:
-        months = await service.kpi_months(
+        months = await kpi_months(
             session,
             settings=deps.settings,
-            months=[service.parse_month("2026-10", now=NOW, tz=deps.settings.tz)],
+            months=[parse_month("2026-10", now=NOW, tz=deps.settings.tz)],
         )
         history = await session.scalar(
             select(func.count()).select_from(KpiValue).where(KpiValue.month == "2026-10")

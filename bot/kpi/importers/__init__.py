@@ -8,12 +8,11 @@ its physical line; file-level trouble raises ``BotError`` with an ``imports.erro
 from bot.kpi.importers._detect import DetectedFile, detect_format
 from bot.kpi.importers._formats import FORMATS, ImportFormat, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, branded_mask
-from bot.kpi.importers._stream import ImportChunk, iter_import, resolve_account
+from bot.kpi.importers._stream import iter_import, resolve_account
 
 __all__ = [
     "FORMATS",
     "DetectedFile",
-    "ImportChunk",
     "ImportFormat",
     "SearchConsoleOptions",
     "branded_mask",

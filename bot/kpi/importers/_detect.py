@@ -135,7 +135,8 @@ def locate_header(text: str, *, encoding: str, kind: Kind | None, forced: Format
             (the file is a known format of the other kind), ``imports.errors.missing_columns``.
     """
     lines = head_lines(text)
-    offset, delimiters = 0, _DELIMITERS
+    offset = 0
+    delimiters: tuple[str, ...] = _DELIMITERS
     if lines and lines[0].replace("\ufeff", "").strip().casefold().startswith("sep=") and len(lines[0]) >= 5:
         # NOTE: Excel's delimiter hint line, seen in Meta's UTF-16 exports.
         offset, delimiters = 1, (lines[0].replace("\ufeff", "").strip()[4],)

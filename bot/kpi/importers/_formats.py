@@ -12,12 +12,27 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
 from bot.errors import BotError
 
 Kind = Literal["posts", "kpi"]
+
+
+class FormatName(StrEnum):
+    """The formats' stable names: what ``--format`` takes and what detection prints."""
+
+    GENERIC_POSTS = "generic_posts"
+    GENERIC_KPI = "generic_kpi"
+    X_TWEET_ACTIVITY = "x_tweet_activity"
+    X_CONTENT = "x_content"
+    INSTAGRAM_POSTS = "instagram_posts"
+    FACEBOOK_POSTS = "facebook_posts"
+    YOUTUBE_CONTENT = "youtube_content"
+    SEARCH_CONSOLE_QUERIES = "search_console_queries"
+
 
 #: What `--format generic` means for each kind (the contract names both formats "generic").
 GENERIC_ALIAS = "generic"
@@ -34,7 +49,7 @@ class ImportFormat:
         label_key: catalog key of a human-readable name.
     """
 
-    name: str
+    name: FormatName
     kind: Kind
     platform: str | None
     label_key: str
@@ -83,7 +98,7 @@ def normalize_header(name: str) -> str:
     return _SPACES.sub(" ", text).casefold()
 
 
-def _fmt(name: str, kind: Kind, platform: str | None) -> ImportFormat:
+def _fmt(name: FormatName, kind: Kind, platform: str | None) -> ImportFormat:
     return ImportFormat(name=name, kind=kind, platform=platform, label_key=f"imports.formats.{name}")
 
 
@@ -99,7 +114,7 @@ def _spec(
 
 
 _GENERIC_POSTS = _spec(
-    _fmt("generic_posts", "posts", None),
+    _fmt(FormatName.GENERIC_POSTS, "posts", None),
     {
         "account": ("account",),
         "url": ("url",),
@@ -122,7 +137,7 @@ _GENERIC_POSTS = _spec(
 )
 
 _GENERIC_KPI = _spec(
-    _fmt("generic_kpi", "kpi", None),
+    _fmt(FormatName.GENERIC_KPI, "kpi", None),
     {"kpi": ("kpi",), "period": ("period",), "value": ("value",)},
     signature={"kpi", "value"},
     required={"period"},
@@ -130,7 +145,7 @@ _GENERIC_KPI = _spec(
 
 # X classic per-tweet export: 40 columns; en and ja UI; `favorites` before the 2015 rename.
 _X_TWEET_ACTIVITY = _spec(
-    _fmt("x_tweet_activity", "posts", "x"),
+    _fmt(FormatName.X_TWEET_ACTIVITY, "posts", "x"),
     {
         "id": ("Tweet id", "ツイートID"),
         "url": ("Tweet permalink", "ツイートの固定リンク"),
@@ -149,7 +164,7 @@ _X_TWEET_ACTIVITY = _spec(
 
 # X current "Content" export (account_analytics_content_*.csv); labels follow the UI language.
 _X_CONTENT = _spec(
-    _fmt("x_content", "posts", "x"),
+    _fmt(FormatName.X_CONTENT, "posts", "x"),
     {
         "id": ("Post id", "ポストID"),
         "date": ("Date", "日付"),
@@ -181,7 +196,7 @@ _META_COMMON: dict[str, tuple[str, ...]] = {
 }
 
 _INSTAGRAM_POSTS = _spec(
-    _fmt("instagram_posts", "posts", "instagram"),
+    _fmt(FormatName.INSTAGRAM_POSTS, "posts", "instagram"),
     {
         **_META_COMMON,
         "account_id": ("Account ID", "アカウントID", "Konto-ID"),
@@ -194,7 +209,7 @@ _INSTAGRAM_POSTS = _spec(
 )
 
 _FACEBOOK_POSTS = _spec(
-    _fmt("facebook_posts", "posts", "facebook"),
+    _fmt(FormatName.FACEBOOK_POSTS, "posts", "facebook"),
     {
         **_META_COMMON,
         "page_id": ("Page ID",),
@@ -210,7 +225,7 @@ _FACEBOOK_POSTS = _spec(
 
 # YouTube Studio (Advanced mode, Content tab) "Table data.csv"; columns follow the chosen metrics.
 _YOUTUBE_CONTENT = _spec(
-    _fmt("youtube_content", "posts", "youtube"),
+    _fmt(FormatName.YOUTUBE_CONTENT, "posts", "youtube"),
     {
         "id": ("Content", "コンテンツ"),
         "text": ("Video title", "動画のタイトル"),
@@ -227,7 +242,7 @@ _YOUTUBE_CONTENT = _spec(
 
 # Google Search Console "Queries.csv"; other locales from a test listing real UI headers.
 _SEARCH_CONSOLE_QUERIES = _spec(
-    _fmt("search_console_queries", "kpi", None),
+    _fmt(FormatName.SEARCH_CONSOLE_QUERIES, "kpi", None),
     {
         "query": (
             "Top queries",

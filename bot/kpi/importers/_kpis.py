@@ -87,7 +87,8 @@ def branded_mask(queries: pd.Series, terms: Sequence[str]) -> npt.NDArray[np.boo
         return np.zeros(len(queries), dtype=bool)
     normalized = queries.str.normalize("NFKC").str.casefold().str.replace(r"\s+", "", regex=True)
     pattern = "|".join(re.escape(term) for term in wanted)
-    return normalized.str.contains(pattern, regex=True).to_numpy()
+    mask: npt.NDArray[np.bool_] = normalized.str.contains(pattern, regex=True).to_numpy()
+    return mask
 
 
 class SearchConsoleSum:

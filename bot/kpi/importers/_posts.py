@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bot.kpi.columns import PostColumns, Strings
+from bot.kpi.importers._formats import FormatName
 from bot.kpi.importers._rows import Rows
 from bot.kpi.importers._values import ISO8601, Counts, missing_mask
 from bot.metrics import METRIC_FIELDS
@@ -165,13 +166,13 @@ def read_youtube_content(rows: Rows, ctx: PostContext) -> PostColumns:
     )
 
 
-POST_READERS: Mapping[str, PostReader] = {
-    "generic_posts": read_generic_posts,
-    "x_tweet_activity": read_x_tweet_activity,
-    "x_content": read_x_content,
-    "instagram_posts": read_instagram_posts,
-    "facebook_posts": read_facebook_posts,
-    "youtube_content": read_youtube_content,
+POST_READERS: Mapping[FormatName, PostReader] = {
+    FormatName.GENERIC_POSTS: read_generic_posts,
+    FormatName.X_TWEET_ACTIVITY: read_x_tweet_activity,
+    FormatName.X_CONTENT: read_x_content,
+    FormatName.INSTAGRAM_POSTS: read_instagram_posts,
+    FormatName.FACEBOOK_POSTS: read_facebook_posts,
+    FormatName.YOUTUBE_CONTENT: read_youtube_content,
 }
 
 

@@ -78,7 +78,8 @@ class Rows:
     def optional_text(self, key: str) -> list[str | None]:
         """Cells as Python values, ``None`` where the cell means "no data"."""
         values = self.text(key)
-        return values.where(~missing_mask(values), None).tolist()
+        cells: list[str | None] = values.where(~missing_mask(values), None).tolist()
+        return cells
 
     # -- problems -----------------------------------------------------------------------------
 
@@ -106,7 +107,7 @@ class Rows:
         self.bad |= mask
         label = self.label(column) if column is not None else None
         cells = values.tolist() if isinstance(values, pd.Series) else values
-        for i in np.flatnonzero(mask):
+        for i in np.flatnonzero(mask).tolist():
             row_params = dict(params)
             if label is not None:
                 row_params["column"] = label

@@ -29,7 +29,7 @@ from bot.kpi.importers._detect import (
     locate_header,
     sniff_encoding,
 )
-from bot.kpi.importers._formats import SPECS, ImportFormat, resolve_format
+from bot.kpi.importers._formats import SPECS, FormatName, ImportFormat, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
 from bot.kpi.importers._posts import POST_READERS, PostContext
 from bot.kpi.importers._rows import Rows
@@ -115,7 +115,7 @@ def _plan(
     kpis: Collection[str] | None,
 ) -> _Plan:
     fmt = header.spec.format
-    if fmt.name == "search_console_queries":
+    if fmt.name is FormatName.SEARCH_CONSOLE_QUERIES:
         summer = SearchConsoleSum(search_console, kpis=kpis)
         return _Plan(header, lambda rows: (_NO_POSTS, summer.read(rows)), summer.finish)
     if fmt.kind == "kpi":
@@ -172,7 +172,7 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
         guarded = FieldLimit(handle, delimiter=detected.delimiter, first_line=next_line)
         try:
             reader = pd.read_csv(
-                guarded,  # type: ignore[call-overload]  # any object with read() will do
+                guarded,  # any object with read() will do
                 sep=detected.delimiter,
                 header=None,
                 names=list(range(width + EXTRA_FIELDS)),

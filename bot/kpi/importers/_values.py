@@ -43,7 +43,8 @@ _MISSING_SPELLINGS = frozenset(
 
 def missing_mask(values: pd.Series) -> Mask:
     """Cells meaning "no data" (a hash lookup: far cheaper than lower-casing every cell)."""
-    return values.isin(_MISSING_SPELLINGS).to_numpy()
+    mask: Mask = values.isin(_MISSING_SPELLINGS).to_numpy()
+    return mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +240,8 @@ def _from_micros(micros: list[int]) -> npt.NDArray[np.datetime64]:
 
 
 def _naive_utc(parsed: pd.Series) -> npt.NDArray[np.datetime64]:
-    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    naive: npt.NDArray[np.datetime64] = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return naive
 
 
 def _localize(naive: npt.NDArray[np.datetime64], tz: tzinfo) -> npt.NDArray[np.datetime64]:
@@ -254,7 +256,10 @@ def _localize(naive: npt.NDArray[np.datetime64], tz: tzinfo) -> npt.NDArray[np.d
     index = pd.DatetimeIndex(distinct).tz_localize(
         tz, ambiguous=np.ones(len(distinct), dtype=bool), nonexistent="shift_forward"
     )
-    return index.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")[inverse.reshape(-1)]
+    utc: npt.NDArray[np.datetime64] = (
+        index.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    )
+    return utc[inverse.reshape(-1)]
 
 
 _PERIOD = r"^\d{4}-(?:0[1-9]|1[0-2])(?:-\d{2})?$"

@@ -1,12 +1,12 @@
-"""KPI store operations and rules: month values (recorded or derived), targets, post upserts, collector
-runs, and the checks on values people type (I/O through a passed-in AsyncSession; no Slack).
+"""Reading the KPI store: every KPI's month values and targets, this month's status, and the posts a
+collector should refresh (I/O through a passed-in AsyncSession; no Slack).
 
-Month values are read with at most four statements (recorded values, one post aggregate per
-month and account, follower counts, targets), whatever the number of KPIs and account filters: a
-12-month history over a million posts is indexed range scans, not a loop in Python, and each
-KPI's account filter is applied to the per-account rows in pure code (:mod:`bot.kpi.status`).
-Recorded values and targets are append-only: the latest row of a (KPI, period) is the value, and
-earlier rows stay as history with who/when/source.
+Read by ``/sns-kpi``, the App Home and the digests. Month values are read with at most four statements
+(recorded values, one post aggregate per month and account, follower counts, targets), whatever the
+number of KPIs and account filters: a 12-month history over a million posts is indexed range scans,
+not a loop in Python, and each KPI's account filter is applied to the per-account rows in pure code
+(:mod:`bot.kpi.status`). Recorded values and targets are append-only: the latest row of a (KPI,
+period) is the value.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -27,77 +27,25 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     select,
     union_all,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import AccountSettings, KpiSettings, Settings
-from bot.db import dialect_insert
-from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, Post
-from bot.kpi.records import KpiRecord, PostRecord
-from bot.kpi.status import BEFORE, NO_POSTS, PostStats, follower_growth, post_stats_for
-
-# Pure KPI logic lives in bot.kpi.status; re-exported so callers can keep using ``service.<name>``.
+from bot.config import KpiSettings, Settings
+from bot.kpi.kinds import Aggregate, Derivation, aggregate, derivation, is_derived
+from bot.kpi.models import Account, AccountSnapshot, KpiTarget, KpiValue, Post
 from bot.kpi.status import (
-    MAX_VALUE as MAX_VALUE,
+    BEFORE,
+    NO_POSTS,
+    KpiMonth,
+    KpiStatus,
+    PostStats,
+    assess,
+    follower_growth,
+    post_stats_for,
 )
-from bot.kpi.status import (
-    KpiMonth as KpiMonth,
-)
-from bot.kpi.status import (
-    KpiStatus as KpiStatus,
-)
-from bot.kpi.status import (
-    assess as assess,
-)
-from bot.kpi.status import (
-    parse_month as parse_month,
-)
-from bot.kpi.status import (
-    parse_value as parse_value,
-)
-from bot.kpi.status import (
-    require_kpi as require_kpi,
-)
-from bot.kpi.status import (
-    split_period as split_period,
-)
-from bot.metrics import Metrics
-from bot.periods import Period
-
-if TYPE_CHECKING:
-    from bot.kpi.columns import PostColumns  # numpy: loaded only where posts are written
-
-#: Rows per ``IN (…)`` lookup: far below SQLite's and asyncpg's bound-parameter limits.
-LOOKUP_BATCH = 2_000
-#: Upserts at least this large (imports) refresh PostgreSQL's statistics of ``post`` first.
-BULK_ROWS = 5_000
-
-
-async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSettings]) -> None:
-    """Make the ``account`` table hold every configured account (rows of removed accounts stay,
-    because posts still point at them).
-
-    Replicas starting together on an empty store all run this at once: new rows go in with
-    ``INSERT … ON CONFLICT DO NOTHING``, so the later ones neither fail nor abort their start.
-    """
-    existing = {a.key: a for a in (await session.scalars(select(Account))).all()}
-    insert_new = dialect_insert(session)
-    for cfg in accounts:
-        row = existing.get(cfg.key)
-        if row is None:
-            await session.execute(
-                insert_new(Account)
-                .values(key=cfg.key, platform=cfg.platform, handle=cfg.handle)
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-        else:
-            row.platform = cfg.platform
-            row.handle = cfg.handle
-
+from bot.periods import Period, elapsed_share, month_of
 
 # ---------------------------------------------------------------------------------------------
 # Month values and targets
@@ -124,18 +72,21 @@ async def kpi_months(
     if not months or not settings.kpis:
         return {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
     tz = settings.tz
-    recorded = [k for k in settings.kpis if k.aggregate != "derived"]
-    from_posts = [k for k in settings.kpis if k.aggregate == "derived" and k.derive != "follower_growth"]
-    from_followers = [k for k in settings.kpis if k.aggregate == "derived" and k.derive == "follower_growth"]
+    recorded = [k for k in settings.kpis if not is_derived(k)]
+    from_posts = [
+        (k, d) for k in settings.kpis if (d := derivation(k)) not in (None, Derivation.FOLLOWER_GROWTH)
+    ]
+    from_followers = [k for k in settings.kpis if derivation(k) is Derivation.FOLLOWER_GROWTH]
     values: dict[tuple[str, str], float | None] = {}
     if recorded:
         values.update(await _recorded_values(session, kpis=recorded, labels=labels))
     if from_posts:
-        per_account = await _post_stats(session, months=months, tz=tz, accounts=_union(from_posts))
-        for kpi in from_posts:
+        accounts = _union([k for k, _ in from_posts])
+        per_account = await _post_stats(session, months=months, tz=tz, accounts=accounts)
+        for kpi, derive in from_posts:
             stats = post_stats_for(per_account, accounts=kpi.accounts)
             for label in labels:
-                values[(kpi.key, label)] = stats.get(label, NO_POSTS).value(kpi.derive or "")
+                values[(kpi.key, label)] = stats.get(label, NO_POSTS).value(derive)
     if from_followers:
         ordered = sorted(months)
         counts = await _follower_counts(session, months=ordered, tz=tz, accounts=_union(from_followers))
@@ -177,17 +128,17 @@ async def _recorded_values(
             month_level[(key, month)] = value
         else:
             days[(key, month)].append((day, value))
-    aggregate = {k.key: k.aggregate for k in kpis}
+    how_of = {k.key: aggregate(k) for k in kpis}
     out: dict[tuple[str, str], float | None] = {}
     for pair in month_level.keys() | days.keys():
         if pair in month_level:
             out[pair] = month_level[pair]
             continue
         day_values = sorted(days[pair])
-        how = aggregate[pair[0]]
-        if how == "sum":
+        how = how_of[pair[0]]
+        if how is Aggregate.SUM:
             out[pair] = math.fsum(v for _, v in day_values)
-        elif how == "mean":
+        elif how is Aggregate.MEAN:
             out[pair] = math.fsum(v for _, v in day_values) / len(day_values)
         else:  # "last": the latest day's value
             out[pair] = day_values[-1][1]
@@ -241,8 +192,8 @@ def _month(i: int) -> tuple[BindParameter[Any], BindParameter[Any], BindParamete
 
 # Statements of the KPI reads are built once per shape (number of months, filter, store) with the
 # months as bound parameters: building and cache-keying them cost 0.2-0.5 ms each per call.
-_KPIS = bindparam("kpis", expanding=True)
-_MONTHS = bindparam("months", expanding=True)
+_KPIS: BindParameter[list[str]] = bindparam("kpis", expanding=True)
+_MONTHS: BindParameter[list[str]] = bindparam("months", expanding=True)
 # Every row of the months, in the index's order (kpi, month, day, id): the last row of each
 # (kpi, month, day) is its value. One index range, no self-join on max(id): PostgreSQL planned
 # that join as a hash over the whole table.
@@ -376,122 +327,33 @@ def _follower_statement(months: int, *, by_account: bool) -> Any:
     return stmt
 
 
-async def record_value(
-    session: AsyncSession,
-    *,
-    kpi: str,
-    month: str,
-    day: date | None,
-    value: float,
-    source: str,
-    user_id: str | None,
-    now: datetime,
-) -> None:
-    """Append a value for ``month`` (``day`` None) or for ``day``; the latest row wins."""
-    if day is not None and f"{day.year:04d}-{day.month:02d}" != month:
-        raise ValueError(f"day {day} is not in month {month}")
-    session.add(
-        KpiValue(
-            kpi_key=kpi,
-            month=month,
-            day=day,
-            value=value,
-            source=source,
-            recorded_by=user_id,
-            recorded_at=now,
-        )
-    )
-    await session.flush()
-
-
-async def set_target(
-    session: AsyncSession, *, kpi: str, month: str, value: float, user_id: str, now: datetime
-) -> None:
-    """Append a monthly target; it overrides the config target for that month."""
-    session.add(KpiTarget(kpi_key=kpi, month=month, value=value, set_by=user_id, set_at=now))
-    await session.flush()
-
-
 @dataclass(frozen=True, slots=True)
-class RecordResult:
-    recorded: int = 0
-    unchanged: int = 0
+class MonthStatus:
+    """Every KPI's status in the month of ``now``, as ``/sns-kpi`` and the App Home show it.
 
-
-async def record_values(
-    session: AsyncSession, records: Sequence[KpiRecord], *, source: str, user_id: str | None, now: datetime
-) -> RecordResult:
-    """Append imported values; a value equal to the period's current latest one is skipped, so
-    importing the same file twice adds no rows."""
-    parsed: dict[tuple[str, str, date | None], float] = {}
-    for record in records:  # a later row for the same period wins, as it would in history
-        month, day = split_period(record.period)
-        parsed[(record.kpi, month, day)] = record.value
-    if not parsed:
-        return RecordResult()
-    keys = sorted({k for k, _, _ in parsed})
-    months = sorted({m for _, m, _ in parsed})
-    latest = (
-        select(func.max(KpiValue.id).label("id"))
-        .where(KpiValue.kpi_key.in_(keys), KpiValue.month.in_(months))
-        .group_by(KpiValue.kpi_key, KpiValue.month, KpiValue.day)
-        .subquery()
-    )
-    current = {
-        (k, m, d): v
-        for k, m, d, v in await session.execute(
-            select(KpiValue.kpi_key, KpiValue.month, KpiValue.day, KpiValue.value).join(
-                latest, KpiValue.id == latest.c.id
-            )
-        )
-    }
-    rows = [
-        {
-            "kpi_key": k,
-            "month": m,
-            "day": d,
-            "value": v,
-            "source": source,
-            "recorded_by": user_id,
-            "recorded_at": now,
-        }
-        for (k, m, d), v in parsed.items()
-        if current.get((k, m, d)) != v
-    ]
-    if rows:
-        await session.execute(insert(KpiValue), rows)
-    return RecordResult(recorded=len(rows), unchanged=len(parsed) - len(rows))
-
-
-# ---------------------------------------------------------------------------------------------
-# Posts
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class UpsertResult:
-    """What an upsert did: posts created, posts whose metrics or details changed, and the rest."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __add__(self, other: UpsertResult) -> UpsertResult:
-        return UpsertResult(
-            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
-        )
-
-
-async def upsert_posts(
-    session: AsyncSession, posts: Sequence[PostRecord] | PostColumns, *, source: str, now: datetime
-) -> UpsertResult:
-    """Insert new posts and refresh known ones (see :func:`bot.kpi.post_store.upsert_posts`).
-
-    The column-wise store code needs numpy, which the running bot loads only when posts are written.
+    Attributes:
+        month: the current month in the configured time zone.
+        elapsed: the share of it that has passed (∈ [0, 1]).
+        statuses: one per configured KPI, in config order.
     """
-    from bot.kpi import post_store
 
-    return await post_store.upsert_posts(session, posts, source=source, now=now)
+    month: Period
+    elapsed: float
+    statuses: tuple[KpiStatus, ...]
+
+
+async def this_month(session: AsyncSession, *, settings: Settings, now: datetime) -> MonthStatus:
+    """Every configured KPI's status in the current month, against its target and last month."""
+    month = month_of(now.astimezone(settings.tz).date())
+    values = await kpi_months(session, settings=settings, months=[month.previous(), month])
+    elapsed = elapsed_share(month, now, settings.tz)
+    statuses = tuple(assess(k, values[k.key][1], values[k.key][0], elapsed=elapsed) for k in settings.kpis)
+    return MonthStatus(month=month, elapsed=elapsed, statuses=statuses)
+
+
+# ---------------------------------------------------------------------------------------------
+# Posts to collect
+# ---------------------------------------------------------------------------------------------
 
 
 async def recent_posts(
@@ -504,69 +366,3 @@ async def recent_posts(
     if account is not None:
         stmt = stmt.where(Post.account_key == account)
     return [(ext, acc) for ext, acc in await session.execute(stmt.order_by(Post.published_at.desc()))]
-
-
-async def store_metrics(
-    session: AsyncSession, *, platform: str, metrics: Mapping[str, Metrics], source: str, now: datetime
-) -> UpsertResult:
-    """Refresh collected metrics of known posts (by external id); unknown ids are ignored."""
-    if not metrics:
-        return UpsertResult()
-    ids = list(metrics)
-    known: dict[str, tuple[str, datetime]] = {}
-    for start in range(0, len(ids), LOOKUP_BATCH):
-        rows = await session.execute(
-            select(Post.external_id, Post.account_key, Post.published_at).where(
-                Post.platform == platform, Post.external_id.in_(ids[start : start + LOOKUP_BATCH])
-            )
-        )
-        known.update({ext: (acc, pub) for ext, acc, pub in rows})
-    records = [
-        PostRecord(
-            platform=platform, external_id=ext, published_at=pub, account_key=acc, metrics=metrics[ext]
-        )
-        for ext, (acc, pub) in known.items()
-    ]
-    return await upsert_posts(session, records, source=source, now=now)
-
-
-async def record_followers(
-    session: AsyncSession, *, account_key: str, followers: int | None, source: str, now: datetime
-) -> None:
-    session.add(AccountSnapshot(account_key=account_key, followers=followers, captured_at=now, source=source))
-    await session.flush()
-
-
-# ---------------------------------------------------------------------------------------------
-# Collector runs
-# ---------------------------------------------------------------------------------------------
-
-
-async def start_collector_run(session: AsyncSession, *, platform: str, now: datetime) -> int:
-    run = CollectorRun(platform=platform, started_at=now, status="running", posts_updated=0)
-    session.add(run)
-    await session.flush()
-    return run.id
-
-
-async def finish_collector_run(
-    session: AsyncSession, *, run_id: int, status: str, posts_updated: int, error: str | None, now: datetime
-) -> None:
-    await session.execute(
-        update(CollectorRun)
-        .where(CollectorRun.id == run_id)
-        .values(status=status, posts_updated=posts_updated, error=error, finished_at=now)
-    )
-
-
-async def latest_collector_runs(session: AsyncSession) -> list[CollectorRun]:
-    """The newest run of each platform (for the App Home)."""
-    newest = select(func.max(CollectorRun.id).label("id")).group_by(CollectorRun.platform).subquery()
-    rows = await session.scalars(
-        select(CollectorRun).join(newest, CollectorRun.id == newest.c.id).order_by(CollectorRun.platform)
-    )
-    return list(rows.all())
-
-
-# ---------------------------------------------------------------------------------------------
-# Checking what people type (pure)

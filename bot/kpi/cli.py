@@ -1,5 +1,8 @@
-"""``sns-bot import`` and ``sns-bot collect``: CSV import in one transaction and on-demand collection (I/O:
-files, store, platform APIs, terminal).
+"""The KPI feature's command-line commands, ``sns-bot import`` and ``sns-bot collect``: CSV import in one
+transaction and on-demand collection (I/O: files, store, platform APIs, terminal).
+
+:mod:`bot.cli` builds the ``Deps`` (with the platform clients, for ``collect``), passes them in and
+disposes of them afterwards.
 
 The import streams the file chunk by chunk into one transaction. Every rejected row is printed
 with its line as soon as it is found; once any row is rejected nothing more is written and the
@@ -14,7 +17,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
@@ -22,18 +25,21 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import db
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
 from bot.errors import BotError
-from bot.i18n import Translator, translator
-from bot.kpi import service
-from bot.kpi.records import KpiRecord, RowProblem
+from bot.i18n import Translator
+from bot.kpi.jobs import collect_all
+from bot.kpi.kinds import RunStatus, is_derived
+from bot.kpi.records import KpiRecord, RecordResult, RowProblem, UpsertResult
+from bot.kpi.values import record_values, sync_accounts, upsert_posts
 
 if TYPE_CHECKING:
     from bot.kpi.columns import ImportChunk
+    from bot.runtime.deps import Deps
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
+#: ``post.source`` / ``kpi_value.source`` of what an import wrote.
+SOURCE = "import"
 
 
 def _print_problem(t: Translator, problem: RowProblem, out: TextIO) -> None:
@@ -69,7 +75,7 @@ class _Progress:
 
 
 async def import_command(
-    settings: Settings,
+    deps: Deps,
     *,
     kind: Literal["posts", "kpi"],
     path: Path,
@@ -78,7 +84,6 @@ async def import_command(
     period: str | None,
     dry_run: bool,
     chunk_rows: int = 20_000,
-    clock: Clock | None = None,
     parse_in_child: bool | None = None,
 ) -> int:
     """Import a CSV export of posts or KPI values; prints the report; returns the exit code.
@@ -89,7 +94,7 @@ async def import_command(
     """
     from bot.kpi.import_worker import WORKER_MIN_BYTES, ParseJob, ParseWorker
 
-    t = translator(settings.locale)
+    settings, t = deps.settings, deps.t
     job = ParseJob(
         path=path,
         kind=kind,
@@ -116,7 +121,7 @@ async def import_command(
             _say(error.render(t), err=True)
             return EXIT_REFUSED
         _say(t("imports.report.detected", format=t(recognised.label_key), encoding=recognised.encoding))
-        return await _store_chunks(settings, t, kind=kind, chunks=chunks, dry_run=dry_run, clock=clock)
+        return await _store_chunks(deps, kind=kind, chunks=chunks, dry_run=dry_run)
 
 
 def _file_size(path: Path) -> int:
@@ -127,30 +132,27 @@ def _file_size(path: Path) -> int:
 
 
 async def _store_chunks(
-    settings: Settings,
-    t: Translator,
+    deps: Deps,
     *,
     kind: Literal["posts", "kpi"],
     chunks: Iterator[ImportChunk],
     dry_run: bool,
-    clock: Clock | None,
 ) -> int:
     """Write the chunks in one transaction and print the report; returns the exit code."""
+    settings, t = deps.settings, deps.t
     await db.migrate(settings.database.url)
-    engine = db.make_engine(settings.database.url)
     progress = _Progress(t, sys.stderr)
     rejected = 0
     skipped = 0
-    posts = service.UpsertResult()
-    values = service.RecordResult()
-    derived = {k.key for k in settings.kpis if k.aggregate == "derived"}
-    now = (clock or SystemClock()).now()
+    posts = UpsertResult()
+    values = RecordResult()
+    derived = {k.key for k in settings.kpis if is_derived(k)}
+    now = deps.clock.now()
     try:
-        sessions = db.make_sessionmaker(engine)
-        async with sessions() as session:
+        async with deps.sessions() as session:
             transaction = await session.begin()
             try:
-                await service.sync_accounts(session, accounts=settings.accounts)
+                await sync_accounts(session, accounts=settings.accounts)
                 async with aclosing(_read_ahead(chunks)) as stream:
                     async for chunk in stream:
                         progress.add(chunk.rows)
@@ -164,14 +166,10 @@ async def _store_chunks(
                         if rejected:
                             continue  # keep reading to report every bad row, but write nothing more
                         if chunk.posts:
-                            posts += await service.upsert_posts(
-                                session, chunk.posts, source="import", now=now
-                            )
+                            posts += await upsert_posts(session, chunk.posts, source=SOURCE, now=now)
                         if kpis:
-                            done = await service.record_values(
-                                session, kpis, source="import", user_id=None, now=now
-                            )
-                            values = service.RecordResult(
+                            done = await record_values(session, kpis, source=SOURCE, user_id=None, now=now)
+                            values = RecordResult(
                                 values.recorded + done.recorded, values.unchanged + done.unchanged
                             )
             except BotError as error:
@@ -200,7 +198,6 @@ async def _store_chunks(
                 await transaction.commit()
     finally:
         progress.close()
-        await engine.dispose()
 
     _say(t("kpi.import.rows", rows=f"{progress.rows:,}", skipped=f"{skipped:,}"))
     if rejected:
@@ -224,7 +221,7 @@ async def _store_chunks(
     return EXIT_OK
 
 
-async def _read_ahead(chunks: Iterator[ImportChunk]) -> AsyncIterator[ImportChunk]:
+async def _read_ahead(chunks: Iterator[ImportChunk]) -> AsyncGenerator[ImportChunk, None]:
     """The chunks, each next one read in a worker thread while the caller writes the current one.
 
     Parsed in this process, the thread runs pandas beside the writer: on PostgreSQL the server
@@ -260,42 +257,28 @@ def _split_derived(records: list[KpiRecord], derived: set[str]) -> tuple[list[Kp
     return keep, problems
 
 
-async def collect_command(settings: Settings, *, account: str | None, clock: Clock | None = None) -> int:
-    """Run the collectors now (all accounts, or one); prints one line per platform."""
-    import httpx
-
-    from bot.kpi.jobs import collect_all, platform_tokens
-    from bot.platforms import build_clients
-    from bot.slack.client import build_web_client
-
-    t = translator(settings.locale)
+async def collect_command(deps: Deps, *, account: str | None) -> int:
+    """Run the collectors of ``deps.platforms`` now (all accounts, or one); prints one line per platform."""
+    settings, t = deps.settings, deps.t
     if account is not None and settings.account(account) is None:
         choices = ", ".join(a.key for a in settings.accounts)
         _say(t("kpi.collect.unknown_account", account=account, choices=choices), err=True)
         return EXIT_REFUSED
     await db.migrate(settings.database.url)
-    engine = db.make_engine(settings.database.url)
-    token = settings.secrets.slack_bot_token
-    slack = build_web_client(token=token.get(), base_url=settings.slack_api_url) if token else None
-    try:
-        async with httpx.AsyncClient(timeout=settings.collectors.timeout_seconds) as http:
-            clients = build_clients(http, tokens=platform_tokens(settings))
-            if not clients:
-                _say(t("kpi.collect.none"))
-                return EXIT_OK
-            sessions = db.make_sessionmaker(engine)
-            async with db.unit_of_work(sessions) as session:
-                await service.sync_accounts(session, accounts=settings.accounts)
-            outcomes = await collect_all(
-                sessions=sessions,
-                settings=settings,
-                platforms=clients,
-                slack=slack,
-                now=(clock or SystemClock()).now(),
-                account=account,
-            )
-    finally:
-        await engine.dispose()
+    if not deps.platforms:
+        _say(t("kpi.collect.none"))
+        return EXIT_OK
+    async with db.unit_of_work(deps.sessions) as session:
+        await sync_accounts(session, accounts=settings.accounts)
+    outcomes = await collect_all(
+        sessions=deps.sessions,
+        settings=settings,
+        platforms=deps.platforms,
+        # Admins hear of a rejected token only when the bot can talk to Slack.
+        slack=deps.slack if settings.secrets.slack_bot_token else None,
+        now=deps.clock.now(),
+        account=account,
+    )
     for outcome in outcomes:
         name_key = f"platforms.names.{outcome.platform}"
         _say(
@@ -309,4 +292,4 @@ async def collect_command(settings: Settings, *, account: str | None, clock: Clo
         )
         for error in outcome.errors:
             _say(t("kpi.collect.problem", message=error.render(t)), err=True)
-    return EXIT_REFUSED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+    return EXIT_REFUSED if any(o.status is RunStatus.FAILED for o in outcomes) else EXIT_OK
