@@ -45,8 +45,8 @@ from bot.kpi.queries import kpi_months
 from bot.kpi.rules import require_kpi
 from bot.kpi.status import assess
 from bot.periods import Period, elapsed_share, last_finished, month_of, months_back
-from bot.review import service as review_service
-from bot.review import ui as review_ui
+from bot.review import listing as review_listing
+from bot.review import queries as review_queries
 from bot.review.models import ReviewApprover, ReviewRequest
 
 #: Targets of issue 7 at size L (milliseconds); ``None``: reported, no target.
@@ -198,9 +198,9 @@ async def review_list(ctx: Context, ph: Phases) -> None:
     """``/sns-review list`` for the busy manager (``ReviewListeners._answer_list``)."""
     with ph.phase("store"):
         async with unit_of_work(ctx.sessions) as session:
-            result = await review_service.list_for(session, user_id=data.MANAGER)
+            result = await review_queries.list_for(session, user_id=data.MANAGER)
     with ph.phase("ui"):
-        review_ui.build_list(result, settings=ctx.settings, t=ctx.t).kwargs()
+        review_listing.build_list(result, settings=ctx.settings, t=ctx.t).kwargs()
 
 
 # ------------------------------------------------------------------------------------ baselines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -132,6 +133,21 @@ def make_settings(
     if api_url:
         environ["SLACK_API_URL"] = api_url
     return settings_from_mapping(raw, environ, base=Path.cwd())
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Each test leaves the root logger as it found it: a test (or an in-process CLI run) that
+    installs the production handler on a stream that then closes must not break later tests'
+    logging ("--- Logging error ---" on stderr)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    loggers = {name: logging.getLogger(name).level for name in list(logging.root.manager.loggerDict)}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in loggers.items():
+        logging.getLogger(name).setLevel(old)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,10 +12,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class ActionId(StrEnum):
-    START_REVIEW = "home.start_review"
-
-
 class BlockId(StrEnum):
     ACTIONS = "home_actions"
     ADMIN_ACTIONS = "home_admin_actions"

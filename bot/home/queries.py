@@ -34,7 +34,7 @@ from bot.kpi.models import CollectorRun
 from bot.kpi.queries import this_month
 from bot.periods import last_finished
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
-from bot.review.service import open_for_clause, waiting_on_clause
+from bot.review.queries import open_for_clause, waiting_on_clause
 
 #: A page of Home lines: one row per request (its columns and the window total).
 _Page: TypeAlias = Select[*tuple[Any, ...]]
@@ -115,7 +115,7 @@ async def waiting_page(session: AsyncSession, *, user_id: str, limit: int = WAIT
 
 
 async def mine_page(session: AsyncSession, *, user_id: str, limit: int = MINE_SHOWN) -> ItemPage:
-    """``user_id``'s unfinished requests (``review.service.open_for_clause``), oldest first."""
+    """``user_id``'s unfinished requests (``review.queries.open_for_clause``), oldest first."""
     return await _page(session, _MINE_PAGE, user_id=user_id, limit=limit)
 
 

@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 from bot.away import ui as away_ui
 from bot.config import Settings
 from bot.digest.ids import ActionId as DigestActionId
-from bot.home.ids import ActionId, BlockId
+from bot.home.ids import BlockId
 from bot.home.records import (
     AdminData,
     CollectorState,
@@ -39,8 +39,9 @@ from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.rules import recordable_kpis
 from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
+from bot.review import messages as review_messages
 from bot.review.ids import ActionId as ReviewActionId
-from bot.review.ids import RequestRef
+from bot.review.ids import Decision, RequestRef
 from bot.slack.blocks import (
     VIEW_BLOCKS_MAX,
     context,
@@ -113,24 +114,13 @@ def _account(settings: Settings, key: str) -> str:
 
 
 def decision_buttons(item: ReviewItem, t: Translator) -> ActionsBlock:
-    """Approve / Request changes, with the channel message's action ids and button value."""
-    value = RequestRef(item.id, item.revision, item.version).encode()
-    return ActionsBlock(
+    """Approve / Request changes, built by the review feature (its action ids and button value)."""
+    return review_messages.decision_buttons(
+        RequestRef(item.id, item.revision, item.version),
+        t,
         # Slack: block ids must be unique within a view.
         block_id=f"home_review_{item.id}",
-        elements=[
-            ButtonElement(
-                action_id=ReviewActionId.APPROVE,
-                text=plain(t("review.buttons.approve")),
-                value=value,
-                style="primary",
-            ),
-            ButtonElement(
-                action_id=ReviewActionId.REQUEST_CHANGES,
-                text=plain(t("review.buttons.request_changes")),
-                value=value,
-            ),
-        ],
+        decisions=(Decision.APPROVE, Decision.REQUEST_CHANGES),
     )
 
 
@@ -293,7 +283,7 @@ def _admin(admin: AdminData, *, settings: Settings, t: Translator) -> list[Block
 def _actions(data: HomeData, *, settings: Settings, t: Translator) -> ActionsBlock:
     buttons = [
         ButtonElement(
-            action_id=ActionId.START_REVIEW,
+            action_id=ReviewActionId.START,
             text=plain(t("home.buttons.start_review")),
             value="review",
             style="primary",

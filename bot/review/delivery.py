@@ -14,6 +14,7 @@ import uuid
 from collections.abc import MutableSet
 from dataclasses import asdict, replace
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,8 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.away.queries import away_until_by_user, delegates_while_away
 from bot.config import is_usergroup_id
-from bot.review import service, ui
-from bot.review.ids import Decision
+from bot.review.commands import attach_message
+from bot.review.ids import Decision, DeliveryKind, Outcome
+from bot.review.messages import build_review_message
+from bot.review.notices import (
+    build_created_dm,
+    build_decision_dm,
+    build_decision_reply,
+    build_published_reply,
+    build_resubmit_reply,
+)
+from bot.review.queries import get_request
 from bot.review.records import DecisionResult, Feedback, PublishResult, RequestSnapshot, ResubmitResult
 from bot.slack import outbox
 from bot.slack.blocks import Message
@@ -37,33 +47,58 @@ log = logging.getLogger(__name__)
 #: Who is away today (last away day) and who decides for them (App Home), for the request message.
 Away = tuple[dict[str, date], dict[str, str]]
 
-CREATED, DECIDED, RESUBMITTED, PUBLISHED = (
-    "review.created",
-    "review.decided",
-    "review.resubmitted",
-    "review.published",
-)
+
+class _Done(StrEnum):
+    """The steps of a delivery already done (kept with the outbox item between attempts); ``…?``:
+    tried, and it may have been posted (the next attempt looks for it first)."""
+
+    MESSAGE = "message"
+    MESSAGE_TRIED = "message?"
+    THREAD = "thread"
+    THREAD_TRIED = "thread?"
+    DM = "dm"
+
+
 #: Slack errors after which the request message is posted again (it was deleted or cannot be edited).
 _MESSAGE_GONE = ("message_not_found", "channel_not_found", "cant_update_message")
 
 
-async def owe(session: AsyncSession, *, kind: str, payload: dict[str, Any], now: datetime) -> str:
+async def owe(session: AsyncSession, *, kind: DeliveryKind, payload: dict[str, Any], now: datetime) -> str:
     """Owe the Slack side of a change in the change's own transaction; returns the item's key."""
-    key = f"{kind}:{payload.get('request_id')}:{uuid.uuid4().hex}"
-    await outbox.enqueue(session, kind=kind, key=key, payload={**payload, "key": key}, now=now)
+    key = f"{kind.value}:{payload.get('request_id')}:{uuid.uuid4().hex}"
+    await outbox.enqueue(session, kind=kind.value, key=key, payload={**payload, "key": key}, now=now)
     return key
 
 
 def decision_payload(result: DecisionResult) -> dict[str, Any]:
+    """The outbox payload of a decision (:meth:`ReviewDelivery.deliver_decided` reads it back)."""
     return {
         "request_id": result.request.id,
         "decision": result.decision.value,
         "actor_id": result.actor_id,
         "feedback": {**asdict(result.feedback), "reasons": list(result.feedback.reasons)},
-        "outcome": result.outcome,
+        "outcome": result.outcome.value,
         "at": result.at.isoformat(),
         "step": result.step,
         "on_behalf_of": list(result.on_behalf_of),
+    }
+
+
+def resubmit_payload(result: ResubmitResult) -> dict[str, Any]:
+    """The outbox payload of a new revision."""
+    return {
+        "request_id": result.request.id,
+        "previous_text": result.previous_text,
+        "at": result.at.isoformat(),
+    }
+
+
+def publish_payload(result: PublishResult) -> dict[str, Any]:
+    """The outbox payload of "marked as published"."""
+    return {
+        "request_id": result.request.id,
+        "url": result.url,
+        "published_at": result.published_at.isoformat(),
     }
 
 
@@ -82,10 +117,10 @@ class ReviewDelivery:
 
     def register(self) -> None:
         box = self._deps.outbox
-        box.register(CREATED, self.deliver_created)
-        box.register(DECIDED, self.deliver_decided)
-        box.register(RESUBMITTED, self.deliver_resubmitted)
-        box.register(PUBLISHED, self.deliver_published)
+        box.register(DeliveryKind.CREATED, self.deliver_created)
+        box.register(DeliveryKind.DECIDED, self.deliver_decided)
+        box.register(DeliveryKind.RESUBMITTED, self.deliver_resubmitted)
+        box.register(DeliveryKind.PUBLISHED, self.deliver_published)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -95,7 +130,7 @@ class ReviewDelivery:
         today = self._deps.clock.now().astimezone(self._deps.settings.tz).date()
 
         async def read(session: AsyncSession) -> tuple[RequestSnapshot, Away]:
-            snapshot = await service.get_request(session, request_id=request_id)
+            snapshot = await get_request(session, request_id=request_id)
             away = await away_until_by_user(session, on=today), await delegates_while_away(session, on=today)
             return snapshot, away
 
@@ -107,7 +142,7 @@ class ReviewDelivery:
 
     def _review_message(self, snapshot: RequestSnapshot, away: Away) -> Message:
         away_until, delegates = away
-        return ui.build_review_message(
+        return build_review_message(
             snapshot, settings=self._deps.settings, t=self._deps.t, away=away_until, delegates=delegates
         )
 
@@ -125,7 +160,7 @@ class ReviewDelivery:
 
         async def unit() -> None:
             async with db.unit_of_work(deps.sessions, write=True) as session:
-                await service.attach_message(
+                await attach_message(
                     session, request_id=snapshot.id, channel_id=posted.channel, message_ts=posted.ts
                 )
 
@@ -161,10 +196,10 @@ class ReviewDelivery:
         self, snapshot: RequestSnapshot, message: Message, *, key: str, done: MutableSet[str]
     ) -> None:
         """Reply in the request's thread once (``done`` remembers an attempt that may have posted)."""
-        if "thread" in done:
+        if _Done.THREAD in done:
             return
-        retry = "thread?" in done
-        done.add("thread?")
+        retry = _Done.THREAD_TRIED in done
+        done.add(_Done.THREAD_TRIED)
         channel = snapshot.channel_id or self._deps.settings.review.channel
         await post_once(
             self._deps.slack,
@@ -174,20 +209,20 @@ class ReviewDelivery:
             key=f"{key}:thread",
             look_first=retry,
         )
-        done.add("thread")
+        done.add(_Done.THREAD)
 
     async def _dm(self, user_id: str, message: Message, *, done: MutableSet[str]) -> None:
         """A DM at least once (reading a DM back needs im:history, which the app does not ask for)."""
-        if "dm" in done:
+        if _Done.DM in done:
             return
         await self._deps.slack.chat_postMessage(channel=user_id, **message.kwargs())
-        done.add("dm")
+        done.add(_Done.DM)
 
     async def _message(self, request_id: int, *, key: str, done: MutableSet[str]) -> RequestSnapshot:
-        retry = "message?" in done
-        done.add("message?")
+        retry = _Done.MESSAGE_TRIED in done
+        done.add(_Done.MESSAGE_TRIED)
         snapshot = await self.refresh_message(request_id, key=key, retry=retry)
-        done.add("message")
+        done.add(_Done.MESSAGE)
         return snapshot
 
     # -- deliveries (outbox kinds) --------------------------------------------------------------
@@ -196,8 +231,8 @@ class ReviewDelivery:
         deps, key = self._deps, str(payload["key"])
         snapshot, away = await self._with_away(int(payload["request_id"]))
         if snapshot.message_ts is None:
-            retry = "message?" in done
-            done.add("message?")
+            retry = _Done.MESSAGE_TRIED in done
+            done.add(_Done.MESSAGE_TRIED)
             try:
                 snapshot = await self.post_message(snapshot, away, key=f"{key}:message", retry=retry)
             except SlackApiError as exc:
@@ -212,15 +247,16 @@ class ReviewDelivery:
                     channel=snapshot.requester_id, text=deps.t("review.errors.channel_failed", error=error)
                 )
                 return
-        done.add("message")
+        done.add(_Done.MESSAGE)
         await self._dm(
-            snapshot.requester_id, ui.build_created_dm(snapshot, settings=deps.settings, t=deps.t), done=done
+            snapshot.requester_id, build_created_dm(snapshot, settings=deps.settings, t=deps.t), done=done
         )
 
     async def deliver_decided(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         deps, key = self._deps, str(payload["key"])
         request_id = int(payload["request_id"])
-        if payload["outcome"] != "commented" and "message" not in done:
+        outcome = Outcome(payload["outcome"])
+        if outcome is not Outcome.COMMENTED and _Done.MESSAGE not in done:
             snapshot = await self._message(request_id, key=key, done=done)
         else:
             snapshot, _away = await self._with_away(request_id)
@@ -235,16 +271,14 @@ class ReviewDelivery:
                 comment=feedback.get("comment", ""),
                 reasons=tuple(feedback.get("reasons") or ()),
             ),
-            outcome=str(payload["outcome"]),
+            outcome=outcome,
             at=datetime.fromisoformat(payload["at"]),
             step=int(payload.get("step") or 0),
             on_behalf_of=tuple(str(u) for u in payload.get("on_behalf_of") or ()),
         )
         settings, t = deps.settings, deps.t
-        await self._thread(
-            snapshot, ui.build_decision_reply(result, settings=settings, t=t), key=key, done=done
-        )
-        await self._dm(snapshot.requester_id, ui.build_decision_dm(result, settings=settings, t=t), done=done)
+        await self._thread(snapshot, build_decision_reply(result, settings=settings, t=t), key=key, done=done)
+        await self._dm(snapshot.requester_id, build_decision_dm(result, settings=settings, t=t), done=done)
 
     async def deliver_resubmitted(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         key = str(payload["key"])
@@ -252,13 +286,13 @@ class ReviewDelivery:
         result = ResubmitResult(
             snapshot, str(payload["previous_text"]), datetime.fromisoformat(payload["at"])
         )
-        await self._thread(snapshot, ui.build_resubmit_reply(result, t=self._deps.t), key=key, done=done)
+        await self._thread(snapshot, build_resubmit_reply(result, t=self._deps.t), key=key, done=done)
 
     async def deliver_published(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         key = str(payload["key"])
         snapshot = await self._message(int(payload["request_id"]), key=key, done=done)
         result = PublishResult(snapshot, str(payload["url"]), datetime.fromisoformat(payload["published_at"]))
-        reply = ui.build_published_reply(result, settings=self._deps.settings, t=self._deps.t)
+        reply = build_published_reply(result, settings=self._deps.settings, t=self._deps.t)
         await self._thread(snapshot, reply, key=key, done=done)
 
     # -- after the ack --------------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""/sns-review identifiers (action, callback and block ids), states, and the codecs for button values and
-modal metadata (pure).
+"""/sns-review identifiers (action, callback and block ids), the slice's closed sets (states, decisions,
+outcomes, alert kinds, outbox kinds …), and the codecs for button values and modal metadata (pure).
+
+Every closed set is a ``StrEnum`` whose values are what the store, outbox payloads and the
+message catalog already hold, so renaming a member never changes stored data.
 
 Button values and ``private_metadata`` only *point* at a request (id, revision, version): the
 listener always re-reads the request and checks the rules against the store, so a forged or
@@ -17,6 +20,11 @@ from bot.errors import BotError
 
 
 class ActionId(StrEnum):
+    #: "Ask for a review" on the App Home: opens the same modal as ``/sns-review``.
+    START = "review.start"
+    #: The same button on a Home published before the review slice owned it (such a view stays on a
+    #: user's screen until the Home is published again, at the next ``app_home_opened``).
+    START_FROM_OLD_HOME = "home.start_review"
     APPROVE = "review.approve"
     REQUEST_CHANGES = "review.request_changes"
     REJECT = "review.reject"
@@ -62,6 +70,19 @@ class BlockId(StrEnum):
     ACTIONS = "review_actions"
 
 
+def reviewers_block_id(account_key: str) -> str:
+    """One reviewers block per account: Slack keeps what was typed into an input whose block id stays
+    the same across ``views.update``, so switching the account needs a new id to refill reviewers."""
+    return f"{BlockId.REVIEWERS}.{account_key}"
+
+
+class Subcommand(StrEnum):
+    """``/sns-review <word>`` words that do not open the request modal (anything else is a draft)."""
+
+    HELP = "help"
+    LIST = "list"
+
+
 class Status(StrEnum):
     PENDING = "pending"
     CHANGES_REQUESTED = "changes_requested"
@@ -99,6 +120,75 @@ class Decision(StrEnum):
     @property
     def needs_reasons(self) -> bool:
         return self in (Decision.REQUEST_CHANGES, Decision.REJECT)
+
+    @property
+    def action_id(self) -> ActionId:
+        """The channel message's (and the Home's) button for this decision."""
+        return _DECISION_ACTIONS[self]
+
+    @classmethod
+    def from_action(cls, action_id: str) -> Decision:
+        """The decision a clicked button stands for (``KeyError`` for any other action id)."""
+        return _DECISIONS_BY_ACTION[action_id]
+
+
+_DECISION_ACTIONS = {
+    Decision.APPROVE: ActionId.APPROVE,
+    Decision.REQUEST_CHANGES: ActionId.REQUEST_CHANGES,
+    Decision.REJECT: ActionId.REJECT,
+    Decision.COMMENT: ActionId.COMMENT,
+}
+_DECISIONS_BY_ACTION: dict[str, Decision] = {action.value: d for d, action in _DECISION_ACTIONS.items()}
+
+
+class Outcome(StrEnum):
+    """What one reviewer action did (``DecisionResult.outcome``). Kept in outbox payloads and naming
+    the catalog's ``review.outcome.*`` and ``review.dm.*`` texts, so the values never change."""
+
+    COMMENTED = "commented"
+    #: An "all" step still needs others.
+    STEP_APPROVED = "step_approved"
+    #: A step is done and the next one starts.
+    ADVANCED = "advanced"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    REJECTED = "rejected"
+
+
+class ApprovalMode(StrEnum):
+    """How a step is satisfied: one approval (``any``) or every approver's (``all``); config's
+    ``ApprovalStep.mode`` and ``review_approver.mode`` hold these values."""
+
+    ANY = "any"
+    ALL = "all"
+
+
+class AuthorityKind(StrEnum):
+    """In what capacity someone decided (kept as ``data.as`` of the decision's event)."""
+
+    #: A configured approver of the step, in their own seat.
+    APPROVER = "approver"
+    #: Speaking for away approvers who named them on the App Home.
+    DELEGATE = "delegate"
+    #: A configured manager or admin who holds no seat of the step.
+    OVERRIDE = "override"
+
+
+class AlertKind(StrEnum):
+    """A reminder in the request's thread, or an escalation to the management channel (part of the
+    exactly-once key ``review:<id>:<revision>:<step>:<kind>:<n>``)."""
+
+    REMIND = "remind"
+    ESCALATE = "escalate"
+
+
+class DeliveryKind(StrEnum):
+    """Outbox item kinds: the Slack side owed after each stored change (:mod:`bot.review.delivery`)."""
+
+    CREATED = "review.created"
+    DECIDED = "review.decided"
+    RESUBMITTED = "review.resubmitted"
+    PUBLISHED = "review.published"
 
 
 _REF_RE = re.compile(r"^([0-9]{1,12}):([0-9]{1,6}):([0-9]{1,9})$")

@@ -1,7 +1,7 @@
 """The review reminder sweep: remind the current step's approvers in the thread and escalate overdue requests
 (scheduled I/O: store + Slack).
 
-Each alert is claimed in the store before it is sent (see ``service.claim_alert``), so restarts
+Each alert is claimed in the store before it is sent (see :func:`bot.review.alerts.claim_alert`), so restarts
 and several replicas never send one twice. The price is at-most-once: a send that fails after
 the claim (and after ``post_once``'s own retries of Slack's transient errors) is logged, not retried.
 """
@@ -20,9 +20,10 @@ from bot import db
 from bot.away.policy import ReminderRouting, route_reminder
 from bot.away.queries import away_until_by_user, delegates_while_away
 from bot.calendars import working_hours_calendar
-from bot.review import service, ui
+from bot.review.alerts import AlertClaim, AlreadyClaimed, claim_alert, due_alerts
+from bot.review.ids import AlertKind
+from bot.review.notices import build_escalation, build_reminder
 from bot.review.records import RequestSnapshot
-from bot.review.service import AlertClaim, AlreadyClaimed
 from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
@@ -65,9 +66,9 @@ async def _route(
 
 async def _send(deps: Deps, claim: AlertClaim) -> None:
     settings, t, request = deps.settings, deps.t, claim.request
-    if claim.kind == "remind":
+    if claim.kind is AlertKind.REMIND:
         routing, away, delegates = await _route(deps, request)
-        message = ui.build_reminder(
+        message = build_reminder(
             request,
             number=claim.number,
             settings=settings,
@@ -79,7 +80,7 @@ async def _send(deps: Deps, claim: AlertClaim) -> None:
         channel = request.channel_id or settings.review.channel
         await post_once(deps.slack, channel=channel, message=message, thread_ts=request.message_ts)
         return
-    message = ui.build_escalation(request, settings=settings, t=t)
+    message = build_escalation(request, settings=settings, t=t)
     channel = settings.review.escalation_channel or settings.review.channel
     await post_once(deps.slack, channel=channel, message=message)
 
@@ -93,13 +94,13 @@ async def run_sweep(deps: Deps, *, now: datetime | None = None) -> SweepReport:
 
     async def due() -> list[int]:
         async with db.unit_of_work(deps.sessions) as session:
-            return await service.due_alerts(session, now=now)
+            return await due_alerts(session, now=now)
 
     for request_id in await db.with_retry(due):
 
         async def claim(request_id: int = request_id) -> AlertClaim | None:
             async with db.unit_of_work(deps.sessions) as session:
-                return await service.claim_alert(
+                return await claim_alert(
                     session, request_id=request_id, now=now, review=review, calendar=calendar
                 )
 
@@ -115,7 +116,7 @@ async def run_sweep(deps: Deps, *, now: datetime | None = None) -> SweepReport:
             log.exception("review %s: reminder sweep failed for this request", request_id)
             report.failed.append(request_id)
             continue
-        (report.reminded if claimed.kind == "remind" else report.escalated).append(request_id)
+        (report.reminded if claimed.kind is AlertKind.REMIND else report.escalated).append(request_id)
         log.info("review %s: %s #%d sent", request_id, claimed.kind, claimed.number)
     return report
 

@@ -1,38 +1,53 @@
-"""/sns-review listeners: acknowledge, parse, call the service, render, talk to Slack (Slack I/O).
+"""/sns-review listeners: the command (and the App Home's "Ask for a review" button, the same path),
+the request modal, and the reviewers' decisions; :func:`register` wires every review listener
+(Slack I/O).
 
 Modal submissions are checked against the store *before* the ack (one short transaction), so a
 refused decision turns the modal into a "not recorded" view (mentions render there) and form
 problems show inline, with nothing typed lost. Everything else that talks to Slack happens after
 the ack. Approve opens a small modal with an optional comment; its submit button is the approval.
+The requester's resubmit and publish are in :mod:`bot.review.followups`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
-from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import db
 from bot.away.queries import delegators_of
-from bot.config import ApprovalStep, Settings, is_user_id, is_usergroup_id
-from bot.errors import BotError, Unavailable
+from bot.config import ApprovalStep, is_user_id, is_usergroup_id
+from bot.errors import BotError
 from bot.keys import claim_key
-from bot.review import approvers, delivery, service, ui
-from bot.review.delivery import ReviewDelivery
-from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef, Status
+from bot.review import approvers, delivery, followups
+from bot.review.checks import check_can_decide
+from bot.review.commands import decide, insert_request
+from bot.review.edge import ReviewEdge, user_of
+from bot.review.forms import parse_feedback_modal, parse_request_modal, validate_feedback, validate_request
+from bot.review.ids import (
+    ActionId,
+    ApprovalMode,
+    BlockId,
+    CallbackId,
+    Decision,
+    DeliveryKind,
+    ModalMeta,
+    RequestRef,
+    Subcommand,
+)
+from bot.review.listing import build_help, build_list
+from bot.review.messages import ALL_DECISIONS, draft_error, preview_request
+from bot.review.modals import build_approve_modal, build_feedback_modal, build_request_modal
 from bot.review.policy import ResolvedStep, build_chain, invitees
-from bot.review.publishing import check_post_url
-from bot.review.records import RequestSnapshot, StepView
+from bot.review.queries import list_for
+from bot.review.records import Decider, RequestSnapshot, StepView
 from bot.review.refusals import ReviewNotAllowed
-from bot.review.service import Decider
-from bot.slack.gate import BEFORE_ACK_WAIT
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -40,25 +55,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 #: How long resolving user groups may take before a modal opens without them (3-second rule).
 DIRECTORY_TIMEOUT = 1.2
 #: How long, after a submission's ack, the bot waits for Slack to name the members of a user group
 #: it did not know yet, before posting the request with the group itself as the approver.
 GROUP_WAIT = 5.0
-
-_DECISION_BY_ACTION = {
-    ActionId.APPROVE.value: Decision.APPROVE,
-    ActionId.REQUEST_CHANGES.value: Decision.REQUEST_CHANGES,
-    ActionId.REJECT.value: Decision.REJECT,
-    ActionId.COMMENT.value: Decision.COMMENT,
-}
-
-
-def _user(body: dict[str, Any]) -> str:
-    user = body.get("user") or {}
-    return str(user.get("id") or body.get("user_id") or "")
 
 
 def _stand_ins(steps: Sequence[ResolvedStep] | Sequence[StepView]) -> list[str]:
@@ -66,32 +67,8 @@ def _stand_ins(steps: Sequence[ResolvedStep] | Sequence[StepView]) -> list[str]:
     return list(dict.fromkeys(u for step in steps for u in step.approvers if is_usergroup_id(u)))
 
 
-class ReviewListeners:
-    def __init__(self, deps: Deps, delivery: ReviewDelivery) -> None:
-        self._deps = deps
-        self._delivery = delivery
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    @property
-    def _settings(self) -> Settings:
-        return self._deps.settings
-
-    async def _in_store(
-        self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False, before_ack: bool = False
-    ) -> T:
-        """One transaction, retried when SQLite is locked; a database outage is ``Unavailable``.
-        ``write``: the unit writes (see :func:`bot.db.unit_of_work`); ``before_ack``: it runs
-        before the ack, so it gives up with ``Busy`` rather than wait long to start."""
-        start_within = BEFORE_ACK_WAIT if before_ack else None
-
-        async def unit() -> T:
-            async with db.unit_of_work(
-                self._deps.sessions, write=write, start_within=start_within
-            ) as session:
-                return await work(session)
-
-        return await db.with_retry(unit)
+class ReviewListeners(ReviewEdge):
+    # -- who decides, and who reviews ---------------------------------------------------------
 
     def _today(self) -> date:
         return self._deps.clock.now().astimezone(self._settings.tz).date()
@@ -146,7 +123,7 @@ class ReviewListeners:
         configured = []
         for step in self._configured_steps(account_key):
             known = directory.expand_known(step.approvers)
-            configured.append(ResolvedStep((*known.users, *known.unresolved), step.mode))
+            configured.append(ResolvedStep((*known.users, *known.unresolved), ApprovalMode(step.mode)))
         fallback = [
             *directory.expand_known(self._settings.roles.managers).users,
             *self._settings.roles.admins,
@@ -183,16 +160,6 @@ class ReviewListeners:
             replaced = await self._in_store(replace_group, write=True) or replaced
         return replaced
 
-    async def _refuse_submission(self, ack: AsyncAck, error: BotError, *, block_id: str) -> None:
-        """Answer a refused modal submission: inline on ``block_id`` when retrying can help (the
-        database was down; the text stays), otherwise the modal turns into the explanation."""
-        text = error.render(self._deps.t)
-        log.info("review submission refused: %s", error.key)
-        if isinstance(error, Unavailable) or error.block_id:
-            await ack(response_action="errors", errors={error.block_id or block_id: text})
-            return
-        await ack(response_action="update", view=ui.build_refusal_view(text, t=self._deps.t).to_dict())
-
     # -- /sns-review ------------------------------------------------------------------------
 
     async def handle_review_command(
@@ -202,29 +169,43 @@ class ReviewListeners:
         command = body
         text = command.get("text") or ""
         word = text.strip().lower()
-        t = self._deps.t
-        if word == _HELP:
-            await respond(response_type="ephemeral", **ui.build_help(self._settings, t).kwargs())
+        if word == Subcommand.HELP:
+            await respond(response_type="ephemeral", **build_help(self._settings, self._deps.t).kwargs())
             return
-        if word == _LIST:
+        if word == Subcommand.LIST:
             await self._answer_list(command, respond)
             return
         requester = str(command.get("user_id") or "")
+        await self._open_request_modal(
+            client, trigger_id=command["trigger_id"], requester=requester, draft=text.strip("\n ")
+        )
+
+    async def handle_start_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The App Home's "Ask for a review" button: the modal ``/sns-review`` opens, the same way."""
+        await ack()
+        await self._open_request_modal(
+            client, trigger_id=body["trigger_id"], requester=user_of(body), draft=""
+        )
+
+    async def _open_request_modal(
+        self, client: AsyncWebClient, *, trigger_id: str, requester: str, draft: str
+    ) -> None:
+        """The request modal with the first account's first-step reviewers preselected."""
         first = self._settings.accounts[0].key if self._settings.accounts else None
         reviewers = await self._initial_reviewers(client, first, requester)
-        view = ui.build_request_modal(
+        view = build_request_modal(
             settings=self._settings,
-            t=t,
-            draft=text.strip("\n "),
+            t=self._deps.t,
+            draft=draft,
             reviewers=reviewers,
             now=self._deps.clock.now(),
         )
-        await client.views_open(trigger_id=command["trigger_id"], view=view)
+        await client.views_open(trigger_id=trigger_id, view=view)
 
     async def _answer_list(self, command: dict[str, Any], respond: AsyncRespond) -> None:
         user_id = str(command.get("user_id") or "")
-        result = await self._in_store(lambda session: service.list_for(session, user_id=user_id))
-        message = ui.build_list(result, settings=self._settings, t=self._deps.t)
+        result = await self._in_store(lambda session: list_for(session, user_id=user_id))
+        message = build_list(result, settings=self._settings, t=self._deps.t)
         await respond(response_type="ephemeral", **message.kwargs())
 
     async def handle_account_action(
@@ -237,9 +218,9 @@ class ReviewListeners:
         account_key = (action.get("selected_option") or {}).get("value")
         if self._settings.account(account_key or "") is None:
             return
-        form = ui.parse_request_modal((view.get("state") or {}).get("values") or {})
-        reviewers = await self._initial_reviewers(client, account_key, _user(body))
-        new_view = ui.build_request_modal(
+        form = parse_request_modal((view.get("state") or {}).get("values") or {})
+        reviewers = await self._initial_reviewers(client, account_key, user_of(body))
+        new_view = build_request_modal(
             settings=self._settings,
             t=self._deps.t,
             draft=form.text,
@@ -257,9 +238,9 @@ class ReviewListeners:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         view: dict[str, Any] = body.get("view") or {}
-        t, now, requester = self._deps.t, self._deps.clock.now(), _user(body)
-        form = ui.parse_request_modal((view.get("state") or {}).get("values") or {})
-        errors = ui.validate_request(form, settings=self._settings, t=t, now=now, requester=requester)
+        t, now, requester = self._deps.t, self._deps.clock.now(), user_of(body)
+        form = parse_request_modal((view.get("state") or {}).get("values") or {})
+        errors = validate_request(form, settings=self._settings, t=t, now=now, requester=requester)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -269,7 +250,7 @@ class ReviewListeners:
         # A users select: a forged group id is not a pick (it would be mentioned, pinging the group).
         chosen = [u for u in form.reviewers if is_user_id(u)]
         invited = invitees(chosen=chosen, chain=chain, requester=requester)
-        preview = ui.preview_request(
+        preview = preview_request(
             requester=requester,
             account_key=account_key,
             text=form.text,
@@ -281,7 +262,7 @@ class ReviewListeners:
             now=now,
         )
         # A draft the review message cannot show whole is never sent to reviewers.
-        too_long = ui.draft_error(preview, settings=self._settings, t=t)
+        too_long = draft_error(preview, settings=self._settings, t=t)
         if too_long:
             await ack(response_action="errors", errors=too_long)
             return
@@ -290,7 +271,7 @@ class ReviewListeners:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
             if not await claim_key(session, key=f"review:view:{view.get('id')}:{view.get('hash')}", now=now):
                 return None
-            request_id = await service.insert_request(
+            request_id = await insert_request(
                 session,
                 requester_id=requester,
                 account_key=account_key,
@@ -303,7 +284,7 @@ class ReviewListeners:
                 now=now,
             )
             owed = await delivery.owe(
-                session, kind=delivery.CREATED, payload={"request_id": request_id}, now=now
+                session, kind=DeliveryKind.CREATED, payload={"request_id": request_id}, now=now
             )
             return request_id, owed
 
@@ -330,14 +311,14 @@ class ReviewListeners:
         """Approve / Request changes / Reject / Comment: check the rules, then open the modal."""
         await ack()
         action = (body.get("actions") or [{}])[0]
-        decision = _DECISION_BY_ACTION[str(action.get("action_id"))]
+        decision = Decision.from_action(str(action.get("action_id")))
         ref = RequestRef.decode(action.get("value"))
-        actor = _user(body)
+        actor = user_of(body)
         is_manager = await self._is_manager(client, actor)
 
         async def check(session: AsyncSession) -> RequestSnapshot:
             decider = await self._decider(session, actor, is_manager=is_manager)
-            return await service.check_can_decide(session, ref=ref, decider=decider, decision=decision)
+            return await check_can_decide(session, ref=ref, decider=decider, decision=decision)
 
         resolved = False
         try:
@@ -365,11 +346,9 @@ class ReviewListeners:
                 if resolved:
                     snapshot = await self._in_store(check)
         if decision is Decision.APPROVE:
-            modal = ui.build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
+            modal = build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
         else:
-            modal = ui.build_feedback_modal(
-                snapshot, decision=decision, settings=self._settings, t=self._deps.t
-            )
+            modal = build_feedback_modal(snapshot, decision=decision, settings=self._settings, t=self._deps.t)
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
         if resolved:  # the channel message still showed the group; it now shows its members
             await self._delivery.refresh_message(ref.request_id)
@@ -378,20 +357,20 @@ class ReviewListeners:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         view: dict[str, Any] = body.get("view") or {}
-        t, now, actor = self._deps.t, self._deps.clock.now(), _user(body)
+        t, now, actor = self._deps.t, self._deps.clock.now(), user_of(body)
         meta = ModalMeta.decode(view.get("private_metadata"))
         if meta.ref is None or meta.decision is None:
             raise BotError("review.errors.bad_reference")
         ref, decision = meta.ref, meta.decision
-        feedback = ui.parse_feedback_modal((view.get("state") or {}).get("values") or {})
-        errors = ui.validate_feedback(feedback, decision=decision, settings=self._settings, t=t)
+        feedback = parse_feedback_modal((view.get("state") or {}).get("values") or {})
+        errors = validate_feedback(feedback, decision=decision, settings=self._settings, t=t)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
 
         async def record(session: AsyncSession) -> str:
             decider = await self._decider(session, actor, is_manager=is_manager)
-            result = await service.decide(
+            result = await decide(
                 session,
                 ref=ref,
                 decider=decider,
@@ -401,7 +380,7 @@ class ReviewListeners:
                 seen_step=meta.step,
             )
             return await delivery.owe(
-                session, kind=delivery.DECIDED, payload=delivery.decision_payload(result), now=now
+                session, kind=DeliveryKind.DECIDED, payload=delivery.decision_payload(result), now=now
             )
 
         try:
@@ -415,166 +394,15 @@ class ReviewListeners:
         await ack()
         await self._delivery.deliver_now(owed, tell=actor)
 
-    # -- resubmit ---------------------------------------------------------------------------
-
-    async def handle_resubmit_action(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        ref = RequestRef.decode((body.get("actions") or [{}])[0].get("value"))
-        actor = _user(body)
-        snapshot = await self._in_store(
-            lambda s: service.check_requester(s, ref=ref, actor_id=actor, expected=Status.CHANGES_REQUESTED)
-        )
-        modal = ui.build_resubmit_modal(snapshot, settings=self._settings, t=self._deps.t)
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
-
-    async def handle_resubmit_submission(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        view: dict[str, Any] = body.get("view") or {}
-        t, now, actor = self._deps.t, self._deps.clock.now(), _user(body)
-        meta = ModalMeta.decode(view.get("private_metadata"))
-        if meta.ref is None:
-            raise BotError("review.errors.bad_reference")
-        ref = meta.ref
-        form = ui.parse_request_modal((view.get("state") or {}).get("values") or {})
-
-        async def check_and_resubmit(session: AsyncSession) -> Any:
-            before = await service.check_requester(
-                session, ref=ref, actor_id=actor, expected=Status.CHANGES_REQUESTED
-            )
-            errors = ui.validate_request(
-                form,
-                settings=self._settings,
-                t=t,
-                now=now,
-                requester=actor,
-                account_key=before.account_key,
-                check_reviewers=False,
-            )
-            if errors:
-                return errors
-            preview = replace(
-                before,
-                text=form.text,
-                planned_at=form.planned_at,
-                due_at=form.planned_at,
-                link_url=form.link_url,
-                feedback_wanted=form.wanted or before.feedback_wanted,
-                revision=before.revision + 1,
-                status=Status.PENDING,
-                current_step=0,
-                steps=tuple(replace(step, approved_by=()) for step in before.steps),
-            )
-            too_long = ui.draft_error(preview, settings=self._settings, t=t)
-            if too_long:
-                return too_long
-            result = await service.resubmit(
-                session,
-                ref=ref,
-                actor_id=actor,
-                text=form.text,
-                planned_at=form.planned_at,
-                link_url=form.link_url,
-                note=form.wanted,
-                now=now,
-            )
-            payload = {
-                "request_id": result.request.id,
-                "previous_text": result.previous_text,
-                "at": now.isoformat(),
-            }
-            return await delivery.owe(session, kind=delivery.RESUBMITTED, payload=payload, now=now)
-
-        try:
-            result = await self._in_store(check_and_resubmit, write=True, before_ack=True)
-        except BotError as error:
-            await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
-            return
-        if isinstance(result, dict):
-            await ack(response_action="errors", errors=result)
-            return
-        await ack()
-        await self._delivery.deliver_now(result, tell=actor)
-
-    # -- publish ----------------------------------------------------------------------------
-
-    async def handle_publish_action(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        ref = RequestRef.decode((body.get("actions") or [{}])[0].get("value"))
-        actor = _user(body)
-        snapshot = await self._in_store(
-            lambda s: service.check_requester(
-                s, ref=ref, actor_id=actor, expected=Status.APPROVED, is_admin=self._settings.is_admin(actor)
-            )
-        )
-        modal = ui.build_publish_modal(
-            snapshot, settings=self._settings, t=self._deps.t, now=self._deps.clock.now()
-        )
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
-
-    async def handle_publish_submission(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        view: dict[str, Any] = body.get("view") or {}
-        t, now, actor = self._deps.t, self._deps.clock.now(), _user(body)
-        meta = ModalMeta.decode(view.get("private_metadata"))
-        if meta.ref is None:
-            raise BotError("review.errors.bad_reference")
-        ref = meta.ref
-        form = ui.parse_publish_modal((view.get("state") or {}).get("values") or {})
-        window = timedelta(days=self._settings.review.publish_window_days)
-        errors = ui.validate_publish(form, t=t, now=now, window=window)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        assert form.published_at is not None  # validated above
-        published_at = form.published_at
-
-        async def record(session: AsyncSession) -> Any:
-            snapshot = await service.get_request(session, request_id=ref.request_id)
-            account = self._settings.account(snapshot.account_key)
-            if account is None:
-                raise BotError("review.modal.errors.unknown_account", block_id=BlockId.POST_URL)
-            check_post_url(account.platform, form.url, platform_name=t(f"platforms.names.{account.platform}"))
-            result = await service.publish(
-                session,
-                ref=ref,
-                actor_id=actor,
-                is_admin=self._settings.is_admin(actor),
-                account=account,
-                url=form.url,
-                published_at=published_at,
-                now=now,
-            )
-            payload = {
-                "request_id": result.request.id,
-                "url": result.url,
-                "published_at": result.published_at.isoformat(),
-            }
-            return await delivery.owe(session, kind=delivery.PUBLISHED, payload=payload, now=now)
-
-        try:
-            owed = await self._in_store(record, write=True, before_ack=True)
-        except BotError as error:
-            await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
-            return
-        await ack()
-        await self._delivery.deliver_now(owed, tell=actor)
-
-
-_HELP, _LIST = "help", "list"
-
 
 def _command_opens_modal(body: dict[str, Any]) -> bool:
     """``/sns-review`` opens the request modal unless it asks for help or the list."""
-    return str(body.get("text") or "").strip().lower() not in (_HELP, _LIST)
+    return str(body.get("text") or "").strip().lower() not in tuple(Subcommand)
 
 
 def register(app: Router, deps: Deps) -> None:
+    """Every review listener: the command, the Home's start button, the request modal, decisions
+    (from the channel message and the App Home), resubmit and publish."""
     sender = delivery.ReviewDelivery(deps)
     sender.register()
     listeners = ReviewListeners(deps, sender)
@@ -582,13 +410,12 @@ def register(app: Router, deps: Deps) -> None:
     app.command(deps.settings.slack.review_command)(
         track(listeners.handle_review_command, opens_modal=_command_opens_modal)
     )
+    for start in (ActionId.START, ActionId.START_FROM_OLD_HOME):
+        app.action(start.value)(track(listeners.handle_start_action, opens_modal=True))
     app.action(ActionId.ACCOUNT.value)(track(listeners.handle_account_action))
-    for action_id in _DECISION_BY_ACTION:
-        app.action(action_id)(track(listeners.handle_decision_action, opens_modal=True))
-    app.action(ActionId.RESUBMIT.value)(track(listeners.handle_resubmit_action, opens_modal=True))
-    app.action(ActionId.PUBLISH.value)(track(listeners.handle_publish_action, opens_modal=True))
+    for decision in ALL_DECISIONS:
+        app.action(decision.action_id.value)(track(listeners.handle_decision_action, opens_modal=True))
     app.view(CallbackId.REQUEST.value)(track(listeners.handle_request_submission))
     app.view(CallbackId.FEEDBACK.value)(track(listeners.handle_decision_submission))
     app.view(CallbackId.APPROVE.value)(track(listeners.handle_decision_submission))
-    app.view(CallbackId.RESUBMIT.value)(track(listeners.handle_resubmit_submission))
-    app.view(CallbackId.PUBLISH.value)(track(listeners.handle_publish_submission))
+    followups.register(app, deps, sender)

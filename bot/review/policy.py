@@ -2,7 +2,7 @@
 cycle time (pure).
 
 Digests and App Home import :func:`cycle_time` and :func:`cycle_business_hours`; the reminder
-job imports :func:`next_alert`.
+claims (:mod:`bot.review.alerts`) use :func:`next_alert`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
 from bot.config import ReviewSettings
+from bot.review.ids import AlertKind, ApprovalMode, AuthorityKind
 from bot.workdays import WorkCalendar
-
-Mode = Literal["any", "all"]
 
 #: How far back :func:`subtract_business_hours` looks (a calendar with no working day is a config error).
 _MAX_DAYS_BACK = 800
@@ -26,7 +25,7 @@ class ResolvedStep:
     """One approval step with user groups already expanded to user ids."""
 
     approvers: tuple[str, ...]
-    mode: Mode = "any"
+    mode: ApprovalMode = ApprovalMode.ANY
 
 
 def build_chain(
@@ -46,7 +45,7 @@ def build_chain(
         fallback: who approves a step left with nobody (managers, then admins), so a request
             can always be decided.
     """
-    steps = list(configured) or [ResolvedStep(tuple(fallback), "any")]
+    steps = list(configured) or [ResolvedStep(tuple(fallback), ApprovalMode.ANY)]
     out: list[ResolvedStep] = []
     for step in steps:
         approvers = tuple(u for u in dict.fromkeys(step.approvers) if u != requester)
@@ -63,10 +62,10 @@ def invitees(*, chosen: Sequence[str], chain: Sequence[ResolvedStep], requester:
     return tuple(u for u in dict.fromkeys(chosen) if u != requester and u not in approvers)
 
 
-def step_satisfied(*, mode: Mode, approvers: Sequence[str], approved_by: Sequence[str]) -> bool:
+def step_satisfied(*, mode: ApprovalMode, approvers: Sequence[str], approved_by: Sequence[str]) -> bool:
     """Whether a step is done: one approval for ``any``, every approver for ``all``."""
     done = set(approved_by)
-    if mode == "any":
+    if mode == ApprovalMode.ANY:
         return bool(done)
     return set(approvers) <= done
 
@@ -94,11 +93,11 @@ class Authority:
     override: bool = False
 
     @property
-    def kind(self) -> str:
-        """``approver``, ``delegate`` (speaks for someone away) or ``override`` (manager/admin)."""
+    def kind(self) -> AuthorityKind:
+        """In whose name the decision counts: own seat, someone away's (delegate), or a manager's."""
         if self.override:
-            return "override"
-        return "delegate" if self.on_behalf_of else "approver"
+            return AuthorityKind.OVERRIDE
+        return AuthorityKind.DELEGATE if self.on_behalf_of else AuthorityKind.APPROVER
 
 
 def authority(
@@ -113,14 +112,15 @@ def authority(
 
     The rule (issue 13 item 4; product.md "a reviewer of that request, or a configured manager"):
 
-    1. The requester never decides their own request (checked by the service before this).
+    1. The requester never decides their own request (checked before this, by
+       :func:`bot.review.checks.authorize`).
     2. A configured approver of the current step (user ids and user-group members, resolved when
        the request was made) decides and fills their own seat.
     3. A delegate — a configured manager named on the App Home by an approver of this step who is
        away today — decides in that approver's name and fills their seat (in an ``all`` step that
        is one seat, not the whole step); the audit trail records "on behalf of". A delegate who is
        no longer a manager speaks for nobody; one whose away approvers have all approved already
-       decides as the manager they are (rule 4; see ``bot.review.service._authorize``).
+       decides as the manager they are (rule 4; see :func:`bot.review.checks.authorize`).
     4. Any other configured manager (user ids and members of manager groups) or admin may decide
        too; their approval satisfies the current step whatever its mode, and only that step.
     5. Nobody else: reviewers the requester picked are notified and may comment, nothing more.
@@ -139,7 +139,7 @@ def authority(
 
 
 def approval_completes(
-    *, mode: Mode, approvers: Sequence[str], approved_by: Sequence[str], new: Authority
+    *, mode: ApprovalMode, approvers: Sequence[str], approved_by: Sequence[str], new: Authority
 ) -> bool:
     """Whether an approval under ``new`` finishes the step (see :func:`authority`)."""
     if new.override:
@@ -200,9 +200,6 @@ def escalation_due_at(
     return min(by_wait, by_due)
 
 
-AlertKind = Literal["remind", "escalate"]
-
-
 @dataclass(frozen=True, slots=True)
 class Alert:
     kind: AlertKind
@@ -220,7 +217,7 @@ def next_alert(
 ) -> Alert:
     """The next reminder or escalation of a waiting request (escalation wins a tie)."""
     remind = Alert(
-        "remind",
+        AlertKind.REMIND,
         reminder_due_at(
             waiting_since=waiting_since, sent=reminders_sent, settings=settings, calendar=calendar
         ),
@@ -228,7 +225,7 @@ def next_alert(
     if escalated:
         return remind
     escalate = Alert(
-        "escalate",
+        AlertKind.ESCALATE,
         escalation_due_at(waiting_since=waiting_since, due_at=due_at, settings=settings, calendar=calendar),
     )
     return escalate if escalate.at <= remind.at else remind

@@ -1,6 +1,7 @@
-"""Plain data that crosses the review layers: form inputs, request snapshots and decision results (pure).
+"""Plain data that crosses the review layers: form inputs, who decides, request snapshots and results (pure).
 
-The service builds these from the store; ``ui`` renders them; nothing here touches Slack or SQL.
+The store modules (queries, commands, alerts) build these; the Block Kit modules (modals, messages,
+notices, listing) render them; nothing here touches Slack or SQL.
 """
 
 from __future__ import annotations
@@ -8,13 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.review.ids import Decision, RequestRef, Status
-from bot.review.policy import Mode
+from bot.review.ids import ApprovalMode, Decision, EventKind, Outcome, RequestRef, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Decider:
+    """Who is deciding, as the listener resolved it (the store is never asked about Slack roles).
+
+    Attributes:
+        user_id: the person who clicked or submitted.
+        is_admin: a configured admin.
+        is_manager: a configured manager (user id or member of a manager user group; admins too).
+        delegators: approvers who are away today and named ``user_id`` as their delegate on the
+            App Home (``bot.away.queries.delegators_of``).
+    """
+
+    user_id: str
+    is_admin: bool = False
+    is_manager: bool = False
+    delegators: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class RequestForm:
-    """What the request (or resubmit) modal holds, as typed; ``ui.validate_request`` checks it."""
+    """What the request (or resubmit) modal holds, as typed; ``forms.validate_request`` checks it."""
 
     account_key: str | None
     text: str
@@ -50,7 +68,7 @@ class StepView:
 
     number: int
     approvers: tuple[str, ...]
-    mode: Mode
+    mode: ApprovalMode
     approved_by: tuple[str, ...] = ()
 
     @property
@@ -60,7 +78,7 @@ class StepView:
 
 @dataclass(frozen=True, slots=True)
 class LastDecision:
-    kind: str
+    kind: EventKind
     actor_id: str | None
     at: datetime
     reasons: tuple[str, ...] = ()
@@ -105,18 +123,13 @@ class RequestSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class DecisionResult:
-    """What one reviewer action did.
-
-    ``outcome`` is ``commented``, ``step_approved`` (an "all" step still needs others),
-    ``advanced`` (a step done, the next one starts), ``approved``, ``changes_requested`` or
-    ``rejected``.
-    """
+    """What one reviewer action did (see :class:`~bot.review.ids.Outcome`)."""
 
     request: RequestSnapshot
     decision: Decision
     actor_id: str
     feedback: Feedback
-    outcome: str
+    outcome: Outcome
     at: datetime
     #: The step the actor decided on (for ``advanced``: the finished one).
     step: int = 0
@@ -141,7 +154,7 @@ class PublishResult:
 @dataclass(frozen=True, slots=True)
 class RequestList:
     """``/sns-review list``: the caller's open requests and the reviews waiting on them, at most
-    ``service.LIST_LIMIT`` of each, with how many there are in all."""
+    ``queries.LIST_LIMIT`` of each, with how many there are in all."""
 
     mine: tuple[RequestSnapshot, ...] = ()
     waiting: tuple[RequestSnapshot, ...] = field(default_factory=tuple)

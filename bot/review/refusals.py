@@ -1,7 +1,7 @@
 """Why a review action was refused, rendered in the reader's language with mentions and status words (pure).
 
 Services raise these with raw user ids and status values; ``render`` turns them into text when
-the one error handler (or a listener) shows them, so services never format messages.
+the one error handler (or a listener) shows them, so the store modules never format messages.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.errors import BotError, Conflict, NotAllowed, NotFound
 from bot.i18n import Translator
-from bot.review.ui import who, who_list
+from bot.review.labels import who, who_list
 
 
 class _Rendered(BotError):

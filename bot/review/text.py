@@ -12,7 +12,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
 #: twitter-text v3: code point ranges (inclusive) that weigh 1; everything else weighs 2.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
@@ -145,7 +145,14 @@ def check_length(text: str, *, platform: str, limit: int | None) -> LengthCheck:
     return LengthCheck(draft_length(text, platform=platform), limit, platform == "x")
 
 
-DiffOp = Literal[" ", "-", "+", "…"]
+class DiffOp(StrEnum):
+    """What a line of :func:`line_diff` is; the value is the mark it is shown with."""
+
+    SAME = " "
+    REMOVED = "-"
+    ADDED = "+"
+    #: Unchanged lines left out.
+    GAP = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,24 +163,24 @@ class DiffLine:
 
 def line_diff(old: str, new: str, *, context: int = 1) -> list[DiffLine]:
     """What changed between two drafts, line by line: removed ``-``, added ``+``, a little unchanged
-    context `` `` around each change, and ``…`` where unchanged lines were left out."""
+    context `` `` around each change, and ``…`` where unchanged lines were left out (:class:`DiffOp`)."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     groups = [g for g in matcher.get_grouped_opcodes(context) if any(op[0] != "equal" for op in g)]
     out: list[DiffLine] = []
     for group in groups:
         if group[0][1] > 0 or group[0][3] > 0:
-            out.append(DiffLine("…", ""))
+            out.append(DiffLine(DiffOp.GAP, ""))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                out.extend(DiffLine(" ", line) for line in old_lines[i1:i2])
+                out.extend(DiffLine(DiffOp.SAME, line) for line in old_lines[i1:i2])
                 continue
             if tag in ("replace", "delete"):
-                out.extend(DiffLine("-", line) for line in old_lines[i1:i2])
+                out.extend(DiffLine(DiffOp.REMOVED, line) for line in old_lines[i1:i2])
             if tag in ("replace", "insert"):
-                out.extend(DiffLine("+", line) for line in new_lines[j1:j2])
+                out.extend(DiffLine(DiffOp.ADDED, line) for line in new_lines[j1:j2])
     if groups and groups[-1][-1][2] < len(old_lines):
-        out.append(DiffLine("…", ""))
+        out.append(DiffLine(DiffOp.GAP, ""))
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from bot.review import service as review_service
+from bot.review import commands as review_commands
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.policy import ResolvedStep
 from bot.review.records import RequestSnapshot
@@ -36,7 +36,7 @@ async def add_request(
     """A request made through the review service (so the review listeners can decide on it)."""
     step = ResolvedStep(tuple(approvers), "all" if mode == "all" else "any")
     async with deps.sessions.begin() as session:
-        snapshot = await review_service.create_request(
+        snapshot = await review_commands.create_request(
             session,
             requester_id=requester,
             account_key=account,
@@ -48,7 +48,7 @@ async def add_request(
             now=at,
         )
         if message_ts is not None:
-            await review_service.attach_message(
+            await review_commands.attach_message(
                 session, request_id=snapshot.id, channel_id=REVIEW_CHANNEL, message_ts=message_ts
             )
     return snapshot

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.review import service, ui
+from bot.review import commands, messages, queries
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta
 from bot.review.policy import ResolvedStep
 from bot.review.records import RequestSnapshot
@@ -193,7 +193,7 @@ async def seed_request(
 ) -> RequestSnapshot:
     """A pending request already posted to the review channel, as a submission leaves it."""
     async with deps.sessions.begin() as session:
-        request = await service.create_request(
+        request = await commands.create_request(
             session,
             requester_id=requester,
             account_key="x_corp",
@@ -204,10 +204,10 @@ async def seed_request(
             chain=(ResolvedStep(approvers, "any"),),
             now=NOW,
         )
-    message = ui.build_review_message(request, settings=deps.settings, t=deps.t)
+    message = messages.build_review_message(request, settings=deps.settings, t=deps.t)
     posted = await deps.slack.chat_postMessage(channel=REVIEW_CHANNEL, **message.kwargs())
     async with deps.sessions.begin() as session:
-        await service.attach_message(
+        await commands.attach_message(
             session, request_id=request.id, channel_id=REVIEW_CHANNEL, message_ts=posted["ts"]
         )
-        return await service.get_request(session, request_id=request.id)
+        return await queries.get_request(session, request_id=request.id)

@@ -392,14 +392,14 @@ async def test_an_approval_moves_a_multi_step_chain_exactly_one_step(
     [step 3]), each approval by an admin, a manager, a manager outside the chain or a delegate moves
     the request exactly one step, and the same submission sent again (twice at once, too) changes
     nothing. On main an admin's repeated submission approved the next step as well."""
-    from bot.review import service
+    from bot.review import commands
     from bot.review.policy import ResolvedStep
 
     user = ROLES[role]
     if role == "delegate":
         await _away_with_delegate(deps)
     async with deps.sessions.begin() as session:
-        request = await service.create_request(
+        request = await commands.create_request(
             session,
             requester_id=OPERATOR,
             account_key="x_corp",

@@ -40,9 +40,7 @@ from bot.kpi.rules import MAX_VALUE, KpiWrite, check_entry, parse_month, parse_v
 from bot.platforms.instagram import InstagramClient
 from bot.platforms.x import XClient
 from bot.platforms.youtube import YouTubeClient
-from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
-from bot.review.models import ReviewEvent, ReviewRequest
-from bot.review.ui import (
+from bot.review.forms import (
     parse_feedback_modal,
     parse_publish_modal,
     parse_request_modal,
@@ -50,6 +48,8 @@ from bot.review.ui import (
     validate_publish,
     validate_request,
 )
+from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, RequestRef
+from bot.review.models import ReviewEvent, ReviewRequest
 from bot.runtime.deps import Deps
 from bot.runtime.platforms import AccountRef, CollectResult, PlatformError, PostRef
 from tests.conftest import ADMIN, BASE_CONFIG, MANAGER, NOW, OPERATOR, TEST_ENV, make_settings

@@ -1,5 +1,5 @@
 """Buttons and modals on the App Home through signed requests: recording a KPI value with the
-``/sns-kpi set`` rules, and sharing a win (away mode's pickers: tests/away/test_away_listeners.py)."""
+``/sns-kpi set`` rules, and sharing a win (away mode's pickers: tests/away/test_listeners.py)."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ async def test_operator_sees_own_requests_with_status_and_thread_link_and_the_te
     )
     assert "まだダイジェストは投稿されていません。" in body
     # Operators may not record KPI values here (setters = managers), have no away mode and no admin part.
-    assert buttons(view) == [("home.start_review", "review"), ("home.share_win", "win")]
+    assert buttons(view) == [(ReviewActionId.START.value, "review"), ("home.share_win", "win")]
     assert "不在設定" not in body
     assert "管理者向け" not in body
     assert first.id < second.id
@@ -101,7 +101,7 @@ async def test_manager_sees_reviews_oldest_first_and_approve_on_the_home_works_l
     assert "他の人宛て" not in body
     assert "<@U0ALICE01>・*X 公式*・投稿予定 <!date^" in body
     assert buttons(view)[:6] == [
-        ("home.start_review", "review"),
+        (ReviewActionId.START.value, "review"),
         ("home.record_kpi", "kpi"),
         ("home.share_win", "win"),
         (ReviewActionId.APPROVE.value, f"{older.id}:1:1"),

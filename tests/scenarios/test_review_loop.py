@@ -336,3 +336,23 @@ async def test_the_whole_review_loop(
             post.text,
         ) == (POST_URL, OPERATOR, request.id, "review", "x", REVISED)
     assert fake_slack.invalid_payloads == []
+
+
+@pytest.mark.parametrize("action_id", [ActionId.START.value, ActionId.START_FROM_OLD_HOME.value])
+async def test_ask_for_a_review_on_the_home_opens_the_same_modal_as_the_command(
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps, action_id: str
+) -> None:
+    """The App Home's "Ask for a review" is the review feature's button (also as a Home published before
+    it was): one way to pick the reviewers, so the modal is the one ``/sns-review`` opens."""
+    command = payloads.slash_command(
+        "/sns-review", "", user_id=OPERATOR, response_url=fake_slack.response_url("c")
+    )
+    assert (await sender.command(command)).status == 200
+    from_command = (await nth(fake_slack, "views.open", 1)).params["view"]
+    home = {"id": "V0HOMEOPER", "type": "home", "state": {"values": {}}}
+    click = payloads.block_action(action_id, "review", user_id=OPERATOR, view=home)
+    assert ((response := await sender.interactive(click)).status, response.body) == (200, b"")
+    from_home = (await nth(fake_slack, "views.open", 2)).params["view"]
+    assert from_home == from_command
+    blocks = {b.get("block_id"): b for b in from_home["blocks"]}
+    assert blocks["review_reviewers.x_corp"]["element"]["initial_users"] == [MANAGER, MANAGER2, GROUP_MEMBER]

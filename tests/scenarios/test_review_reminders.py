@@ -16,11 +16,11 @@ from sqlalchemy import select
 from bot.app import build_scheduler
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.review import jobs, service, ui
+from bot.review import commands, jobs, messages, queries
 from bot.review.ids import Decision
 from bot.review.models import ReviewEvent
 from bot.review.policy import ResolvedStep
-from bot.review.records import Feedback, RequestSnapshot
+from bot.review.records import Decider, Feedback, RequestSnapshot
 from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR, REVIEW_CHANNEL, make_settings
 from tests.fakes.slack import FakeSlack
@@ -43,7 +43,7 @@ def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
 async def seed(deps: Deps, *, planned: datetime) -> RequestSnapshot:
     now = deps.clock.now()
     async with deps.sessions.begin() as session:
-        request = await service.create_request(
+        request = await commands.create_request(
             session,
             requester_id=OPERATOR,
             account_key="x_corp",
@@ -55,13 +55,14 @@ async def seed(deps: Deps, *, planned: datetime) -> RequestSnapshot:
             now=now,
         )
     posted = await deps.slack.chat_postMessage(
-        channel=REVIEW_CHANNEL, **ui.build_review_message(request, settings=deps.settings, t=deps.t).kwargs()
+        channel=REVIEW_CHANNEL,
+        **messages.build_review_message(request, settings=deps.settings, t=deps.t).kwargs(),
     )
     async with deps.sessions.begin() as session:
-        await service.attach_message(
+        await commands.attach_message(
             session, request_id=request.id, channel_id=REVIEW_CHANNEL, message_ts=posted["ts"]
         )
-        return await service.get_request(session, request_id=request.id)
+        return await queries.get_request(session, request_id=request.id)
 
 
 async def sweep_at(deps: Deps, clock: FixedClock, moment: datetime) -> jobs.SweepReport:
@@ -126,10 +127,10 @@ async def test_reminders_wait_for_working_hours_across_a_weekend_and_a_holiday(
 
     # A decision stops everything.
     async with deps.sessions.begin() as session:
-        await service.decide(
+        await commands.decide(
             session,
-            ref=(await service.get_request(session, request_id=request.id)).ref,
-            decider=service.Decider(MANAGER, is_manager=True),
+            ref=(await queries.get_request(session, request_id=request.id)).ref,
+            decider=Decider(MANAGER, is_manager=True),
             decision=Decision.APPROVE,
             feedback=Feedback(),
             now=deps.clock.now(),

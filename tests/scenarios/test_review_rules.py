@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.i18n import translator
-from bot.review import service, ui
+from bot.review import commands, messages, queries
 from bot.review.ids import ActionId, BlockId, CallbackId, Decision, ModalMeta, Status
 from bot.review.models import ReviewEvent, ReviewRequest
 from bot.review.policy import ResolvedStep
@@ -34,7 +34,7 @@ async def seed(
 ) -> RequestSnapshot:
     """A request stored and posted to the review channel, as a submission would leave it."""
     async with deps.sessions.begin() as session:
-        request = await service.create_request(
+        request = await commands.create_request(
             session,
             requester_id=requester,
             account_key="x_corp",
@@ -45,13 +45,13 @@ async def seed(
             chain=chain,
             now=NOW,
         )
-    message = ui.build_review_message(request, settings=deps.settings, t=deps.t)
+    message = messages.build_review_message(request, settings=deps.settings, t=deps.t)
     posted = await deps.slack.chat_postMessage(channel=REVIEW_CHANNEL, **message.kwargs())
     async with deps.sessions.begin() as session:
-        await service.attach_message(
+        await commands.attach_message(
             session, request_id=request.id, channel_id=REVIEW_CHANNEL, message_ts=posted["ts"]
         )
-        return await service.get_request(session, request_id=request.id)
+        return await queries.get_request(session, request_id=request.id)
 
 
 async def state(deps: Deps, request_id: int) -> tuple[str, int, list[str]]:
@@ -388,7 +388,7 @@ async def test_a_busy_managers_list_counts_everything_waiting_and_says_how_many_
 
     async with deps.sessions.begin() as session:
         for n in range(22):
-            await service.create_request(
+            await commands.create_request(
                 session,
                 requester_id=OPERATOR,
                 account_key="x_corp",
@@ -399,7 +399,7 @@ async def test_a_busy_managers_list_counts_everything_waiting_and_says_how_many_
                 chain=(ResolvedStep((MANAGER, MANAGER2), "any"),),
                 now=NOW + timedelta(minutes=n),
             )
-        approved = await service.create_request(
+        approved = await commands.create_request(
             session,
             requester_id=OPERATOR,
             account_key="x_corp",

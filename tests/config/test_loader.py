@@ -12,7 +12,7 @@ from bot.config import ConfigError, Secret, load_settings, problems_for_run, set
 from bot.i18n import translator
 from tests.conftest import BASE_CONFIG, TEST_ENV
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _problems(raw: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, str]:

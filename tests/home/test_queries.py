@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from bot.digest.models import DigestRun
 from bot.home import queries
-from bot.review import service as review_service
+from bot.review import commands as review_commands
 from bot.review.ids import Decision, RequestRef
-from bot.review.records import Feedback
+from bot.review.records import Decider, Feedback
 from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, NOW, OPERATOR, make_settings
 from tests.home.home_seed import add_request
@@ -19,10 +19,10 @@ async def test_an_all_step_keeps_waiting_on_the_others_after_one_approval(deps: 
     both = await add_request(deps, requester=OPERATOR, approvers=[MANAGER, MANAGER2], mode="all")
     later = await add_request(deps, requester=OPERATOR, approvers=[MANAGER], at=NOW + timedelta(hours=1))
     async with deps.sessions.begin() as session:
-        await review_service.decide(
+        await review_commands.decide(
             session,
             ref=RequestRef(both.id, 1, 1),
-            decider=review_service.Decider(MANAGER, is_manager=True),
+            decider=Decider(MANAGER, is_manager=True),
             decision=Decision.APPROVE,
             feedback=Feedback(),
             now=NOW,
