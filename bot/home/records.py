@@ -1,4 +1,4 @@
-"""What the App Home shows, as plain data (pure): built by ``service`` from the store, drawn by ``ui``."""
+"""What the App Home shows, as plain data (pure): built by ``queries`` from the store, drawn by ``ui``."""
 
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ from bot.review.records import (
     PublishResult,
     RequestSnapshot,
     ResubmitResult,
+    first_state,
 )
 from bot.review.refusals import ReviewConflict, ReviewNotAllowed
 
@@ -101,18 +102,11 @@ async def insert_request(
     row = ReviewRequest(
         requester_id=requester_id,
         account_key=account_key,
-        status=Status.PENDING.value,
-        current_step=0,
-        revision=1,
-        version=1,
-        planned_at=planned_at,
-        due_at=planned_at,
         link_url=link_url,
         feedback_wanted=feedback_wanted,
-        created_at=now,
-        waiting_since=now,
         next_reminder_at=now,
         reminders_sent=0,
+        **{**first_state(planned_at=planned_at, now=now), "status": Status.PENDING.value},
     )
     session.add(row)
     await session.flush()

@@ -18,7 +18,7 @@ from bot.i18n import Translator
 from bot.review.ids import ActionId, BlockId, Decision, RequestRef, Status
 from bot.review.labels import account_label, away_line, length_text, reason_label, when, who, who_list
 from bot.review.policy import ResolvedStep
-from bot.review.records import RequestSnapshot, StepView
+from bot.review.records import RequestSnapshot, StepView, first_state
 from bot.slack.blocks import (
     MESSAGE_BLOCKS_MAX,
     MESSAGE_TEXT_BUDGET,
@@ -271,23 +271,16 @@ def preview_request(
         id=0,
         requester_id=requester,
         account_key=account_key,
-        status=Status.PENDING,
-        current_step=0,
-        revision=1,
-        version=1,
         text=text,
-        planned_at=planned_at,
-        due_at=planned_at,
         link_url=link_url,
         feedback_wanted=feedback_wanted,
         channel_id=None,
         message_ts=None,
-        created_at=now,
-        waiting_since=now,
         decided_at=None,
         published_at=None,
         steps=tuple(StepView(number, step.approvers, step.mode) for number, step in enumerate(chain)),
         invitees=tuple(invitees),
+        **first_state(planned_at=planned_at, now=now),
     )
 
 

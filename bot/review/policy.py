@@ -1,5 +1,5 @@
-"""Review policy: approval chains, the working-hours calendar, reminder/escalation timing and review
-cycle time (pure).
+"""Review policy: who may decide (approval chains, delegates, managers), reminder/escalation timing on the
+working-hours calendar (:mod:`bot.calendars`) and review cycle time (pure).
 
 Digests and App Home import :func:`cycle_time` and :func:`cycle_business_hours`; the reminder
 claims (:mod:`bot.review.alerts`) use :func:`next_alert`.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.review.ids import ApprovalMode, Decision, EventKind, Outcome, RequestRef, Status
 
@@ -168,3 +169,18 @@ class RequestList:
     @property
     def waiting_count(self) -> int:
         return max(self.waiting_total, len(self.waiting))
+
+
+def first_state(*, planned_at: datetime | None, now: datetime) -> dict[str, Any]:
+    """How every request starts, stored or previewed: pending at its first step, revision 1, due at its
+    planned publish time, waiting since ``now`` (the one place that says so)."""
+    return {
+        "status": Status.PENDING,
+        "current_step": 0,
+        "revision": 1,
+        "version": 1,
+        "planned_at": planned_at,
+        "due_at": planned_at,
+        "created_at": now,
+        "waiting_since": now,
+    }

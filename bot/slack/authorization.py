@@ -18,6 +18,8 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import identity
+
 log = logging.getLogger(__name__)
 
 
@@ -51,6 +53,7 @@ class SlackAuthorization:
             return False
         self._answer = dict(response.data) if isinstance(response.data, dict) else {}
         self._scopes = response.headers.get("x-oauth-scopes")
+        identity.remember(self._client, self._answer)  # post look-backs use it: one auth.test a process
         return True
 
     def bolt_authorize(self) -> Callable[..., Awaitable[AuthorizeResult | None]]:

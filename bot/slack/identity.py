@@ -40,6 +40,14 @@ def _key(client: AsyncWebClient) -> tuple[str, str]:
     return client.base_url, hashlib.sha256(token.encode()).hexdigest()
 
 
+def remember(client: AsyncWebClient, answer: dict[str, Any]) -> None:
+    """Keep an ``auth.test`` answer asked elsewhere (the start-up one of
+    :class:`~bot.slack.authorization.SlackAuthorization`), so this process never asks twice."""
+    _KNOWN[_key(client)] = Identity(
+        bot_id=str(answer.get("bot_id") or ""), user_id=str(answer.get("user_id") or "")
+    )
+
+
 async def own_identity(client: AsyncWebClient) -> Identity:
     """This bot's identity for ``client``'s token (``auth.test`` the first time; then from memory).
 

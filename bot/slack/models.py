@@ -1,4 +1,4 @@
-"""ORM: keys of deliveries already handled, so Slack's retries and double submissions have no second effect."""
+"""ORM: Slack work owed for changes already stored (the outbox; see :mod:`bot.slack.outbox`)."""
 
 from __future__ import annotations
 
