@@ -86,7 +86,7 @@ def build_deps(
         clock=clock,
         engine=engine,
         sessions=sessions,
-        outbox=Outbox(sessions=sessions, clock=clock),
+        outbox=Outbox(sessions=sessions, clock=clock, track=inflight.track),
         slack=slack,
         directory=Directory(settings=settings, clock=clock),
         authorization=SlackAuthorization(slack),

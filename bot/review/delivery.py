@@ -63,11 +63,13 @@ class _Done(StrEnum):
 _MESSAGE_GONE = ("message_not_found", "channel_not_found", "cant_update_message")
 
 
-async def owe(session: AsyncSession, *, kind: DeliveryKind, payload: dict[str, Any], now: datetime) -> str:
-    """Owe the Slack side of a change in the change's own transaction; returns the item's key."""
+async def owe(
+    session: AsyncSession, *, kind: DeliveryKind, payload: dict[str, Any], now: datetime
+) -> outbox.Owed:
+    """Owe the Slack side of a change in the change's own transaction; returns the item, which the
+    listener delivers right after its ack."""
     key = f"{kind.value}:{payload.get('request_id')}:{uuid.uuid4().hex}"
-    await outbox.enqueue(session, kind=kind.value, key=key, payload={**payload, "key": key}, now=now)
-    return key
+    return await outbox.enqueue(session, kind=kind.value, key=key, payload={**payload, "key": key}, now=now)
 
 
 def decision_payload(result: DecisionResult) -> dict[str, Any]:
@@ -198,7 +200,7 @@ class ReviewDelivery:
         """Reply in the request's thread once (``done`` remembers an attempt that may have posted)."""
         if _Done.THREAD in done:
             return
-        retry = _Done.THREAD_TRIED in done
+        retry = _Done.THREAD_TRIED in done or outbox.MAYBE_DONE in done
         done.add(_Done.THREAD_TRIED)
         channel = snapshot.channel_id or self._deps.settings.review.channel
         await post_once(
@@ -219,7 +221,7 @@ class ReviewDelivery:
         done.add(_Done.DM)
 
     async def _message(self, request_id: int, *, key: str, done: MutableSet[str]) -> RequestSnapshot:
-        retry = _Done.MESSAGE_TRIED in done
+        retry = _Done.MESSAGE_TRIED in done or outbox.MAYBE_DONE in done
         done.add(_Done.MESSAGE_TRIED)
         snapshot = await self.refresh_message(request_id, key=key, retry=retry)
         done.add(_Done.MESSAGE)
@@ -231,7 +233,7 @@ class ReviewDelivery:
         deps, key = self._deps, str(payload["key"])
         snapshot, away = await self._with_away(int(payload["request_id"]))
         if snapshot.message_ts is None:
-            retry = _Done.MESSAGE_TRIED in done
+            retry = _Done.MESSAGE_TRIED in done or outbox.MAYBE_DONE in done
             done.add(_Done.MESSAGE_TRIED)
             try:
                 snapshot = await self.post_message(snapshot, away, key=f"{key}:message", retry=retry)
@@ -297,10 +299,10 @@ class ReviewDelivery:
 
     # -- after the ack --------------------------------------------------------------------------
 
-    async def deliver_now(self, key: str, *, tell: str | None = None) -> None:
+    async def deliver_now(self, owed: outbox.Owed, *, tell: str | None = None) -> None:
         """Deliver ``key`` right after the ack; when Slack fails past its retries, tell ``tell``
         (the person who acted) that the change is saved and Slack will catch up."""
-        if await self._deps.outbox.deliver(key) or tell is None:
+        if await self._deps.outbox.deliver(owed) or tell is None:
             return
         try:
             await self._deps.slack.chat_postMessage(

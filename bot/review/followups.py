@@ -26,6 +26,7 @@ from bot.review.messages import draft_error
 from bot.review.modals import build_publish_modal, build_resubmit_modal
 from bot.review.publishing import check_post_url
 from bot.review.queries import get_request
+from bot.slack.outbox import Owed
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -58,7 +59,7 @@ class FollowUpListeners(ReviewEdge):
         ref = meta.ref
         form = parse_request_modal((view.get("state") or {}).get("values") or {})
 
-        async def check_and_resubmit(session: AsyncSession) -> dict[str, str] | str:
+        async def check_and_resubmit(session: AsyncSession) -> dict[str, str] | Owed:
             """Inline errors of the form, or the key of the delivery owed for the new revision."""
             before = await check_requester(
                 session, ref=ref, actor_id=actor, expected=Status.CHANGES_REQUESTED
@@ -149,7 +150,7 @@ class FollowUpListeners(ReviewEdge):
         assert form.published_at is not None  # validated above
         published_at = form.published_at
 
-        async def record(session: AsyncSession) -> str:
+        async def record(session: AsyncSession) -> Owed:
             snapshot = await get_request(session, request_id=ref.request_id)
             account = self._settings.account(snapshot.account_key)
             if account is None:

@@ -48,6 +48,7 @@ from bot.review.policy import ResolvedStep, build_chain, invitees
 from bot.review.queries import list_for
 from bot.review.records import Decider, RequestSnapshot, StepView
 from bot.review.refusals import ReviewNotAllowed
+from bot.slack.outbox import Owed
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -267,7 +268,7 @@ class ReviewListeners(ReviewEdge):
             await ack(response_action="errors", errors=too_long)
             return
 
-        async def create(session: AsyncSession) -> tuple[int, str] | None:
+        async def create(session: AsyncSession) -> tuple[int, Owed] | None:
             # One modal, one request: a repeated delivery of the same submission creates nothing.
             if not await claim_key(session, key=f"review:view:{view.get('id')}:{view.get('hash')}", now=now):
                 return None
@@ -368,7 +369,7 @@ class ReviewListeners(ReviewEdge):
             await ack(response_action="errors", errors=errors)
             return
 
-        async def record(session: AsyncSession) -> str:
+        async def record(session: AsyncSession) -> Owed:
             decider = await self._decider(session, actor, is_manager=is_manager)
             result = await decide(
                 session,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableSet
+from collections.abc import Awaitable, Callable, Coroutine, MutableSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,14 +68,16 @@ class DeliveryFailed(Exception):
 
 async def enqueue(
     session: AsyncSession, *, kind: str, key: str, payload: dict[str, Any], now: datetime
-) -> None:
+) -> Owed:
     """Owe ``kind`` work described by ``payload`` (JSON), in the caller's transaction; ``key`` is unique
-    (a second enqueue of the same key is ignored)."""
+    (a second enqueue of the same key is ignored). Returns the item, for :meth:`Outbox.deliver`
+    right after the caller's ack."""
+    key = key[:200]
     insert = db.dialect_insert(session)
     await session.execute(
         insert(OutboxItem)
         .values(
-            key=key[:200],
+            key=key,
             kind=kind,
             payload=payload,
             status="pending",
@@ -85,6 +87,7 @@ async def enqueue(
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
+    return Owed(key, kind, payload, now)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -117,32 +120,67 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """One item of owed work as a delivery sees it (from the listener that wrote it, or the store)."""
+
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int = 0
+    #: Picked up by the sweep: an earlier try (or a process that died after it) may have done steps.
+    swept: bool = False
+
+    @classmethod
+    def of(cls, row: OutboxItem) -> Owed:
+        return cls(row.key, row.kind, dict(row.payload), row.created_at, row.attempts, swept=True)
+
+
+#: In ``done`` when the item was picked up by the sweep: look before posting anything again.
+MAYBE_DONE = "?"
+
+
 class Outbox:
     """The process's outbox: features register a delivery per kind; the listener delivers at once and
-    the sweep catches up."""
+    the sweep catches up.
 
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    Delivered items are marked done by one writer task at a time (a group commit): items delivered
+    while it waits for the store join its next write, so under a burst of submissions a few write
+    transactions mark them all instead of one each, and the work after an ack does not queue for
+    SQLite's writer lock behind the next submissions. Until then the sweep leaves them alone
+    (:data:`FIRST_TRY_GRACE`); if the process dies first, the sweep delivers them again, looking
+    before posting (:data:`MAYBE_DONE`).
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        track: Callable[[Callable[[], Coroutine[Any, Any, None]]], Callable[[], Coroutine[Any, Any, None]]]
+        | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._track = track or (lambda func: func)
         self._deliveries: dict[str, Deliver] = {}
+        self._done: list[str] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     def register(self, kind: str, deliver: Deliver) -> None:
         self._deliveries[kind] = deliver
 
-    async def deliver(self, key: str) -> bool:
-        """Deliver the item ``key`` now (right after the ack that stored it); False when Slack failed
-        and the sweep will retry it."""
-        async with db.unit_of_work(self._sessions) as session:
-            item = (
-                await session.execute(select(OutboxItem).where(OutboxItem.key == key))
-            ).scalar_one_or_none()
-        if item is None or item.status != "pending":
-            return True
-        return await self._run(item)
+    async def deliver(self, owed: Owed) -> bool:
+        """Deliver ``owed`` now (right after the ack of the change that wrote it); False when Slack
+        failed and the sweep will retry it."""
+        return await self._run(owed)
 
-    async def _run(self, item: OutboxItem) -> bool:
+    async def _run(self, item: Owed) -> bool:
         payload = dict(item.payload)
         done: set[str] = set(payload.pop(_DONE_KEY, []))
+        if item.swept:
+            done.add(MAYBE_DONE)
         deliver = self._deliveries.get(item.kind)
         if deliver is None:
             log.error("outbox %s: no delivery for kind %s", item.key, item.kind)
@@ -150,21 +188,41 @@ class Outbox:
         try:
             await deliver(payload, done)
         except FAILURES as exc:
+            done.discard(MAYBE_DONE)
             await self._failed(item, payload, done, exc)
             return False
-        async with db.unit_of_work(self._sessions, write=True) as session:
-            await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id == item.id, OutboxItem.status == "pending")
-                .values(status="done", done_at=self._clock.now(), last_error=None)
-            )
+        self._mark_done(item.key)
         if item.attempts:
             log.info("outbox %s delivered after %d attempt(s)", item.key, item.attempts + 1)
         return True
 
-    async def _failed(
-        self, item: OutboxItem, payload: dict[str, Any], done: set[str], exc: BaseException
-    ) -> None:
+    def _mark_done(self, key: str) -> None:
+        self._done.append(key)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(
+                self._track(self._flush_later)(), name="outbox-done"
+            )
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(0)  # deliveries finishing in the same turn of the loop join this write
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Mark every delivered item done now (the batch writer; also at shutdown and before a sweep)."""
+        while self._done:
+            keys, self._done = self._done, []
+            try:
+                async with db.unit_of_work(self._sessions, write=True) as session:
+                    await session.execute(
+                        update(OutboxItem)
+                        .where(OutboxItem.key.in_(keys), OutboxItem.status == "pending")
+                        .values(status="done", done_at=self._clock.now(), last_error=None)
+                    )
+            except BotError as exc:  # the store is away: the sweep delivers them again, looking first
+                log.warning("outbox: %d delivered item(s) not marked done: %s", len(keys), exc.key)
+                return
+
+    async def _failed(self, item: Owed, payload: dict[str, Any], done: set[str], exc: BaseException) -> None:
         now = self._clock.now()
         attempts = item.attempts + 1
         error = _describe(exc)
@@ -190,7 +248,7 @@ class Outbox:
             async with db.unit_of_work(self._sessions, write=True) as session:
                 await session.execute(
                     update(OutboxItem)
-                    .where(OutboxItem.id == item.id, OutboxItem.status == "pending")
+                    .where(OutboxItem.key == item.key, OutboxItem.status == "pending")
                     .values(values)
                 )
         except BotError as db_error:  # the store is away too: the item stays as it was, due again
@@ -232,12 +290,13 @@ class Outbox:
         """Deliver every due item, then forget done items older than :data:`KEEP_DONE`."""
         report = SweepReport()
         try:
+            await self.flush()
             items = await self._claim_due()
         except BotError as exc:
             log.warning("outbox sweep skipped: %s", exc.key)
             return report
         for item in items:
-            ok = await self._run(item)
+            ok = await self._run(Owed.of(item))
             (report.delivered if ok else report.retrying).append(item.key)
         async with db.unit_of_work(self._sessions, write=True) as session:
             await session.execute(

@@ -171,3 +171,24 @@ def test_the_backoff_stops_doubling_at_its_cap() -> None:
 
     assert [_backoff(n).total_seconds() / 60 for n in (1, 2, 3, 6)] == [1, 2, 4, 30]
     assert _backoff(150) == BACKOFF_MAX
+
+
+async def test_a_delivery_not_yet_marked_done_when_the_process_dies_is_not_posted_twice(
+    sender: SlackSender, fake_slack: AfterFaultSlack, deps: Deps, clock: Any
+) -> None:
+    """Delivered items are marked done in batches; a process that dies first leaves them pending. The
+    sweep then delivers again, looking in the thread before posting: one reply, not two."""
+    request = await seed_request(deps)
+    original = deps.outbox._mark_done
+    deps.outbox._mark_done = lambda key: None  # type: ignore[method-assign]  # as if the process died
+    assert (await sender.interactive(decision_submission(request, MANAGER))).status == 200
+    await deps.inflight.drain(30)
+    assert len(replies(fake_slack, REVIEW_CHANNEL, str(request.message_ts))) == 1
+    (item,) = await _items(deps)
+    assert item.status == "pending"
+
+    deps.outbox._mark_done = original  # type: ignore[method-assign]
+    await _sweep_later(deps, clock)
+    (item,) = await _items(deps)
+    assert item.status == "done"
+    assert len(replies(fake_slack, REVIEW_CHANNEL, str(request.message_ts))) == 1  # found, not re-posted
