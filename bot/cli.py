@@ -168,6 +168,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
                 timezone=settings.timezone,
             )
         )
+        # Warnings do not fail the check: a KPI without a glossary entry still works.
+        from bot.kpi.glossary import glossary_warnings
+
+        for warning in glossary_warnings(settings):
+            print(f"  - {warning.render(t)}")
         return EXIT_OK
 
     if args.command == "manifest":

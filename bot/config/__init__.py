@@ -7,7 +7,14 @@ each section has its own schema module (``roles``, ``review``, ``accounts``, ``k
 """
 
 from bot.config.accounts import DEFAULT_MAX_LENGTH, AccountSettings, ApprovalStep
-from bot.config.kpis import AGGREGATES, DERIVATIONS, KpiCommandSettings, KpiSettings, SearchConsoleSettings
+from bot.config.kpis import (
+    AGGREGATES,
+    DERIVATIONS,
+    GLOSSARY_PARTS,
+    KpiCommandSettings,
+    KpiSettings,
+    SearchConsoleSettings,
+)
 from bot.config.loader import (
     ConfigError,
     load_settings,
@@ -26,6 +33,7 @@ __all__ = [
     "AGGREGATES",
     "DEFAULT_MAX_LENGTH",
     "DERIVATIONS",
+    "GLOSSARY_PARTS",
     "AccountSettings",
     "ApprovalStep",
     "ConfigError",

@@ -9,7 +9,10 @@ from datetime import time
 from typing import Any, Literal
 
 from bot.config.reader import Reader
-from bot.config.values import check_cron, is_channel_id
+from bot.config.values import LocalizedText, check_cron, is_channel_id
+
+#: At most this many questions open the monthly digest's thread (two or three read best).
+QUESTIONS_MAX = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,8 @@ class MonthlyDigestSettings:
     at: time = time(9, 0)
     best_posts: int = 3
     when_empty: Literal["post", "skip"] = "post"
+    #: Questions that open the digest's thread; ``None``: the catalog's defaults, ``()``: none.
+    questions: tuple[LocalizedText, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,7 @@ def _weekly(r: Reader, t: Mapping[str, Any]) -> WeeklyDigestSettings:
 
 def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
     m = r.table(t, "monthly", "digest")
-    r.known(m, "digest.monthly", ("channels", "cron", "at", "best_posts", "when_empty"))
+    r.known(m, "digest.monthly", ("channels", "cron", "at", "best_posts", "when_empty", "questions"))
     m_cron = r.get(m, "cron", "digest.monthly", str, None)
     if m_cron is not None and (why := check_cron(m_cron)) is not None:
         r.add("digest.monthly.cron", "bad_cron", value=m_cron, reason=why)
@@ -100,4 +105,23 @@ def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
         at=r.hhmm(m, "at", "digest.monthly", time(9)),
         best_posts=best,
         when_empty=r.choice(m, "when_empty", "digest.monthly", ("post", "skip"), "post"),
+        questions=_questions(r, m),
     )
+
+
+def _questions(r: Reader, m: Mapping[str, Any]) -> tuple[LocalizedText, ...] | None:
+    """``questions = ["…", { ja = "…", en = "…" }]``: up to :data:`QUESTIONS_MAX`, each a text for
+    both languages or one per language; ``[]`` asks none."""
+    if "questions" not in m:
+        return None
+    items = r.get(m, "questions", "digest.monthly", list, [])
+    if len(items) > QUESTIONS_MAX:
+        r.add("digest.monthly.questions", "too_many", max=QUESTIONS_MAX)
+    out: list[LocalizedText] = []
+    for i, item in enumerate(items[:QUESTIONS_MAX]):
+        name = f"questions[{i}]"
+        if isinstance(item, str) and not item.strip():
+            r.add(f"digest.monthly.{name}", "missing")
+            continue
+        out.append(r.localized({name: item}, name, "digest.monthly", required=True))
+    return tuple(out)

@@ -25,7 +25,25 @@ _KPI_KEYS = (
     "why",
     "accounts",
     "decimals",
+    "glossary",
 )
+#: The four parts of a KPI's glossary entry (``[kpis.glossary]``), in the order they are shown.
+GLOSSARY_PARTS = ("what", "how", "good", "move")
+
+
+@dataclass(frozen=True, slots=True)
+class KpiGlossary:
+    """A KPI's own glossary entry from ``[kpis.glossary]``; a part left out is ``None`` (a derived
+    KPI then shows the built-in text of its derivation, :mod:`bot.kpi.glossary`)."""
+
+    what: LocalizedText | None = None
+    how: LocalizedText | None = None
+    good: LocalizedText | None = None
+    move: LocalizedText | None = None
+
+    def part(self, name: str) -> LocalizedText | None:
+        value: LocalizedText | None = getattr(self, name)
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +60,8 @@ class KpiSettings:
     accounts: tuple[str, ...] = ()
     #: Decimal places shown.
     decimals: int = 0
+    #: What it is, how it is measured, a good range, what moves it (overrides the built-in entry).
+    glossary: KpiGlossary = KpiGlossary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +147,24 @@ def _kpi(
     if not 0 <= decimals <= 4:
         r.add(f"{path}.decimals", "bad_choice", value=str(decimals), choices="0 … 4")
         decimals = default_decimals
-    return KpiSettings(key, name, unit, aggregate, better, target, why, derive, kpi_accounts, decimals)
+    glossary = _glossary(r, item, path)
+    return KpiSettings(
+        key, name, unit, aggregate, better, target, why, derive, kpi_accounts, decimals, glossary
+    )
+
+
+def _glossary(r: Reader, item: Mapping[str, Any], path: str) -> KpiGlossary:
+    """``[kpis.glossary]``: any of ``what``/``how``/``good``/``move``, each ``{ ja = …, en = … }``."""
+    if "glossary" not in item:
+        return KpiGlossary()
+    table = r.table(item, "glossary", path)
+    full = f"{path}.glossary"
+    r.known(table, full, GLOSSARY_PARTS)
+    parts = {
+        part: r.localized(table, part, full, required=False) if part in table else None
+        for part in GLOSSARY_PARTS
+    }
+    return KpiGlossary(**parts)
 
 
 def read_search_console(

@@ -35,6 +35,7 @@ from bot.home.records import (
     ReviewItem,
 )
 from bot.i18n import Translator
+from bot.kpi.glossary_ui import glossary_button
 from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.rules import recordable_kpis
 from bot.kpi.status import KpiStatus
@@ -190,7 +191,12 @@ def _kpis(data: HomeData, *, settings: Settings, t: Translator) -> list[Block]:
         blocks.append(context(t("home.kpis.none")))
         return blocks
     for status in data.kpis[:KPIS_SHOWN]:
-        blocks.append(mrkdwn(f"{status_line(status, t)}\n{pace_signal(status, t)}"))
+        blocks.append(
+            mrkdwn(
+                f"{status_line(status, t)}\n{pace_signal(status, t)}",
+                accessory=glossary_button(status.kpi.key, t),
+            )
+        )
     hidden = len(data.kpis) - KPIS_SHOWN
     footer = t("home.kpis.footer", cmd=settings.slack.kpi_command)
     if hidden > 0:

@@ -22,10 +22,13 @@ class ActionId(StrEnum):
     KPI = "home.input.kpi"
     VALUE = "home.input.value"
     MONTH = "home.input.month"
+    #: "What does this mean?" next to a KPI (digest, /sns-kpi, App Home, welcome); value: the KPI key.
+    GLOSSARY = "kpi.glossary"
 
 
 class CallbackId(StrEnum):
     RECORD = "home.record_kpi_modal"
+    GLOSSARY = "kpi.glossary_modal"
 
 
 class BlockId(StrEnum):

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.keys import claim_key
-from bot.kpi import rules, ui
+from bot.kpi import glossary, glossary_ui, rules, ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
 from bot.kpi.queries import kpi_months, this_month
@@ -59,6 +59,8 @@ class KpiListeners:
         user_id = command["user_id"]
         if not words:
             await self._status(respond)
+        elif sub == "help" and len(words) == 2:
+            await self._glossary(words[1], respond=respond)
         elif sub == "help":
             await respond(
                 response_type="ephemeral", **ui.build_help(self._deps.settings, self._deps.t).kwargs()
@@ -70,6 +72,29 @@ class KpiListeners:
         else:
             message = ui.build_help(self._deps.settings, self._deps.t, not_understood=" ".join(words))
             await respond(response_type="ephemeral", **message.kwargs())
+
+    async def _glossary(self, key: str, *, respond: AsyncRespond) -> None:
+        """``/sns-kpi help KEY``: the KPI's glossary entry (an unknown key is refused as for ``KEY``)."""
+        settings = self._deps.settings
+        kpi = rules.require_kpi(settings, escape(key))
+        message = glossary_ui.build_help_entry(kpi, self._deps.t, cmd=settings.slack.kpi_command)
+        await respond(response_type="ephemeral", **message.kwargs())
+
+    async def handle_glossary_action(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """"What does this mean?": the clicked KPI's entry in a modal, for whoever clicked."""
+        await ack()
+        settings, t = self._deps.settings, self._deps.t
+        cmd = settings.slack.kpi_command
+        key = str(action.get("value") or "")
+        kpi = glossary.find(settings, key)
+        view = (
+            glossary_ui.build_modal(kpi, t, cmd=cmd)
+            if kpi is not None
+            else glossary_ui.build_unknown_modal(key, t, cmd=cmd)
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def _status(self, respond: AsyncRespond) -> None:
         settings, now = self._deps.settings, self._deps.clock.now()
@@ -238,4 +263,5 @@ def register(app: Router, deps: Deps) -> None:
     track = deps.listener
     app.command(deps.settings.slack.kpi_command)(track(listeners.handle_kpi_command))
     app.action(ActionId.RECORD.value)(track(listeners.handle_record_action, opens_modal=True))
+    app.action(ActionId.GLOSSARY.value)(track(listeners.handle_glossary_action, opens_modal=True))
     app.view(CallbackId.RECORD.value)(track(listeners.handle_record_submission))

@@ -13,6 +13,7 @@ from slack_sdk.models.views import View
 from bot.config import KpiSettings, Settings
 from bot.i18n import Translator
 from bot.kpi.charts import Series
+from bot.kpi.glossary_ui import glossary_button
 from bot.kpi.ids import ActionId, BlockId, CallbackId
 from bot.kpi.numbers import format_change, format_percent, format_value
 from bot.kpi.rules import recordable_kpis
@@ -49,6 +50,7 @@ def build_help(settings: Settings, t: Translator, *, not_understood: str | None 
     if lines:
         blocks.append(mrkdwn(t("kpi.help.kpis_title") + "\n" + "\n".join(lines)))
     blocks.append(context(t("kpi.help.reading")))
+    blocks.append(context(t("glossary.ui.help_hint", cmd=cmd)))
     return Message(text=t("kpi.help.title"), blocks=fit_blocks(blocks))
 
 
@@ -118,7 +120,7 @@ def build_status(
         line = status_line(status, t)
         detail = _signal(status, t) if status.value is not None else ""
         lines.append(line + ("\n" + detail if detail else ""))
-        blocks.append(mrkdwn(lines[-1]))
+        blocks.append(mrkdwn(lines[-1], accessory=glossary_button(status.kpi.key, t)))
     blocks.append(context(t("kpi.status.footer", cmd=cmd)))
     text = "\n".join([title, summary, *lines])
     return Message(text=text, blocks=fit_blocks(blocks))
@@ -158,7 +160,7 @@ def build_detail(
     signal = _signal(status, t) if status.value is not None else ""
     blocks: list[Block] = [
         header(title),
-        mrkdwn(current + ("\n" + signal if signal else "")),
+        mrkdwn(current + ("\n" + signal if signal else ""), accessory=glossary_button(kpi.key, t)),
         mrkdwn("\n".join(rows)),
         context(t("kpi.detail.why", why=kpi.why.get(t.locale))),
     ]

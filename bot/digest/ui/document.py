@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from slack_sdk.models.blocks import ButtonElement
+
 from bot.config import Settings
 from bot.digest.compose import TopPost
 from bot.digest.ui.numbers import fmt_number
@@ -40,6 +42,8 @@ class Section:
     fields: tuple[str, ...] = ()
     note: str | None = None
     max_items: int | None = None
+    #: A button beside the section's text (the KPI glossary's "What does this mean?"); Slack only.
+    accessory: ButtonElement | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,8 @@ class DigestDoc:
     sections: tuple[Section, ...]
     closing: str | None
     fallback: str
+    #: Buttons under the sections (the monthly review's "Add an action item"); Slack only.
+    buttons: tuple[ButtonElement, ...] = ()
 
 
 def period_range(period: Period, t: Translator) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
+from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, MarkdownTextObject
 
 from bot.digest.ui.document import MORE_RESERVE, DigestDoc, Section, shown_lines
 from bot.i18n import Translator
@@ -16,7 +16,7 @@ def _section_blocks(section: Section, t: Translator) -> list[Block]:
     if section.lines or section.title:
         lines = shown_lines(section, t, bk.SECTION_MAX)
         head = [f"*{section.title}*"] if section.title else []
-        out.append(bk.mrkdwn("\n".join(head + lines)))
+        out.append(bk.mrkdwn("\n".join(head + lines), accessory=section.accessory))
     for start in range(0, len(section.fields), 10):  # Slack: at most 10 fields a section
         out.append(bk.fields(section.fields[start : start + 10]))
     if section.note:
@@ -32,6 +32,8 @@ def to_message(doc: DigestDoc, *, metadata: dict[str, Any] | None, t: Translator
     """
     head: list[Block] = [bk.header(doc.title), bk.context(doc.subtitle)]
     tail: list[Block] = [bk.divider(), bk.context(doc.closing)] if doc.closing else []
+    if doc.buttons:  # Slack: an actions block holds at most 25 elements
+        tail.append(ActionsBlock(block_id="digest_actions", elements=list(doc.buttons[:25])))
     budget = (
         bk.MESSAGE_TEXT_BUDGET - MORE_RESERVE - sum(bk.block_text_length(b.to_dict()) for b in head + tail)
     )

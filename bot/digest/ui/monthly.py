@@ -9,6 +9,7 @@ from bot.digest.ui.document import DigestDoc, Section, people, period_range, pos
 from bot.digest.ui.message import to_message
 from bot.digest.ui.numbers import fmt_abs_delta, fmt_change, fmt_hours, fmt_number, fmt_pct, fmt_value
 from bot.i18n import Translator
+from bot.kpi.glossary_ui import glossary_button
 from bot.periods import PeriodKind
 from bot.slack import blocks as bk
 
@@ -66,6 +67,7 @@ def _kpi_section(summary: KpiSummary, t: Translator) -> Section:
         title=f"{_signal(summary)} {name}",
         lines=(bk.escape(narrative(summary, t)), numbers),
         note=t("digest.monthly.why", why=bk.escape(why)) if why else None,
+        accessory=glossary_button(kpi.key, t),
     )
 
 
