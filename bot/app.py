@@ -40,6 +40,7 @@ from bot.slack.posting import make_respond_middleware
 from bot.slack.router import Router
 from bot.slack.verify import SignatureCheck
 from bot.slack.web import quiet_malformed_requests, verified_only
+from bot.welcome.greeting import Greeter
 
 if TYPE_CHECKING:
     from bot.runtime.platforms import PlatformClient
@@ -94,6 +95,7 @@ def build_deps(
         platforms=platforms or {},
         inflight=inflight,
         home=HomePublisher(publish, inflight=inflight, debounce=home_debounce),
+        welcome=Greeter(lambda: built[0]),
     )
     built.append(deps)
     return deps
@@ -101,17 +103,21 @@ def build_deps(
 
 def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     """Each feature package registers its own listeners; adding a feature is one line here."""
+    from bot.actions import listeners as action_listeners
     from bot.away import listeners as away_listeners
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
     from bot.review import listeners as review_listeners
+    from bot.welcome import listeners as welcome_listeners
 
     return [
         review_listeners.register,
         kpi_listeners.register,
         digest_listeners.register,
+        action_listeners.register,
         away_listeners.register,
+        welcome_listeners.register,
         home_listeners.register,
     ]
 

@@ -1,5 +1,6 @@
 """Every feature's ORM models in one import, so ``Base.metadata`` is complete for Alembic and tests."""
 
+from bot.actions.models import ActionItem
 from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
@@ -7,15 +8,18 @@ from bot.keys import ProcessedKey
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem
+from bot.welcome.models import ManagerWelcome
 
 __all__ = [
     "Account",
+    "ActionItem",
     "AccountSnapshot",
     "Base",
     "CollectorRun",
     "DigestRun",
     "KpiTarget",
     "KpiValue",
+    "ManagerWelcome",
     "MetricSnapshot",
     "OutboxItem",
     "Post",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.actions.records import ReviewMemory
 from bot.config import KpiSettings
 from bot.periods import Period
 
@@ -243,11 +244,14 @@ class MonthlyDigest:
     median_cycle_hours: float | None
     wins: tuple[WinFact, ...]
     top_reasons: tuple[tuple[str, int], ...]
+    #: Last month's action items and those carried over (the review's memory; bot.actions).
+    memory: ReviewMemory | None = None
 
     @property
     def empty(self) -> bool:
         has_values = any(k.value is not None for k in self.kpis)
-        return not (has_values or self.posts_published or self.reviews_completed or self.wins)
+        remembers = self.memory is not None and not self.memory.empty
+        return not (has_values or self.posts_published or self.reviews_completed or self.wins or remembers)
 
 
 def _delta(value: float | None, earlier: float | None) -> float | None:

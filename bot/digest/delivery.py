@@ -46,6 +46,7 @@ from bot.digest.posting import (
 from bot.digest.render import Rendered, render
 from bot.digest.schedule import channels_for
 from bot.periods import Period, PeriodKind
+from bot.slack.posting import post_once
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -203,10 +204,22 @@ async def _deliver(
                 log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
         await notices.tell_out_if_late(deps, kind=kind, period=label, channel=channel, found=found)
         outcome = Outcome.RECOVERED if found else Outcome.POSTED
-        uploads = (await digest()).uploads if kind == PeriodKind.MONTHLY else ()
-        if uploads:
+        thread = await digest() if kind == PeriodKind.MONTHLY else None
+        uploads = thread.uploads if thread is not None else ()
+        questions = thread.questions if thread is not None else None
+        if uploads or questions is not None:
             try:
-                await attach(deps, channel=channel, ts=ts, uploads=uploads, look=found)
+                if questions is not None:  # the review's questions open the thread, once
+                    await post_once(
+                        deps.slack,
+                        channel=channel,
+                        message=questions,
+                        thread_ts=ts,
+                        key=f"digest_questions:{label}:{channel}",
+                        look_first=found,
+                    )
+                if uploads:
+                    await attach(deps, channel=channel, ts=ts, uploads=uploads, look=found)
             except (Unverifiable, *SLACK_ERRORS) as exc:
                 error = f"files: {error_text(exc)}"
                 if isinstance(exc, Unverifiable) or not is_transient(exc):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Float, and_, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.actions.queries import review_memory
 from bot.config import Settings
 from bot.digest.compose import (
     DECISION_EVENTS,
@@ -221,10 +222,11 @@ async def build_weekly(session: AsyncSession, *, period: Period, settings: Setti
 async def build_monthly(session: AsyncSession, *, period: Period, settings: Settings) -> MonthlyDigest:
     facts = await fetch_facts(session, period=period, settings=settings)
     history = await fetch_kpi_history(session, period=period, settings=settings)
-    return compose_monthly(
+    digest = compose_monthly(
         facts,
         kpis=settings.kpis,
         history=history,
         min_impressions=settings.digest.weekly.min_impressions,
         best_n=settings.digest.monthly.best_posts,
     )
+    return replace(digest, memory=await review_memory(session, period=period))

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.actions.ui import questions_message
 from bot.config import Settings
 from bot.db import unit_of_work
 from bot.digest.compose import MonthlyDigest, WeeklyDigest
@@ -35,6 +36,8 @@ class Rendered:
 
     digest: WeeklyDigest | MonthlyDigest
     uploads: tuple[Upload, ...]
+    #: The monthly review's questions, the first reply in the digest's thread.
+    questions: Message | None = None
 
     @property
     def empty(self) -> bool:
@@ -66,9 +69,12 @@ async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
         if kind == PeriodKind.WEEKLY:
             return Rendered(await build_weekly(session, period=period, settings=deps.settings), ())
         digest = await build_monthly(session, period=period, settings=deps.settings)
-    if digest.empty or not digest.kpis:
+    if digest.empty:
         return Rendered(digest, ())
     t = deps.t
+    questions = questions_message(deps.settings, t)
+    if not digest.kpis:
+        return Rendered(digest, (), questions)
     png = await asyncio.to_thread(render_chart, digest, settings=deps.settings)
     uploads = (
         Upload(f"sns-kpi-{period.label}.png", t("digest.monthly.chart_title", period=period.label), png),
@@ -78,4 +84,4 @@ async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
             build_kpi_csv(digest, t=t),
         ),
     )
-    return Rendered(digest, uploads)
+    return Rendered(digest, uploads, questions)

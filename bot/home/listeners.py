@@ -47,6 +47,8 @@ class HomeListeners:
         # Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
         if event.get("tab") == "home" and event.get("user"):
             self.publisher.show(str(event["user"]))
+            # A manager opening the Home for the first time is introduced once (bot.welcome).
+            self._deps.welcome.greet([str(event["user"])], via="home")
 
 
 def register(app: Router, deps: Deps) -> None:

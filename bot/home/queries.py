@@ -15,6 +15,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.actions import queries as action_queries
 from bot.away import queries as away_queries
 from bot.config import Settings
 from bot.digest.models import DigestRun
@@ -230,8 +231,11 @@ async def load_home(
             digests=await digest_states(session, settings=settings, now=now),
             collectors=await collector_states(session),
         )
+    actions, actions_total = await action_queries.open_for_owner(session, owner_id=user_id)
     return HomeData(
         user_id=user_id,
+        actions=tuple(actions),
+        actions_total=actions_total,
         now=now,
         is_manager=is_manager,
         is_admin=is_admin,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.actions.records import ItemView
 from bot.kpi.status import KpiStatus
 from bot.periods import Period, PeriodKind
 
@@ -105,3 +106,6 @@ class HomeData:
     admin: AdminData | None
     #: Who decides for this user while they are away (shown next to away mode).
     delegate_id: str | None = None
+    #: The user's open action items from monthly reviews (the first few) and how many there are.
+    actions: tuple[ItemView, ...] = ()
+    actions_total: int = 0

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.actions import ui as actions_ui
 from bot.away import ui as away_ui
 from bot.config import Settings
 from bot.digest.ids import ActionId as DigestActionId
@@ -56,6 +57,7 @@ from bot.slack.blocks import (
     truncate,
     user,
 )
+from bot.welcome.ui import reopen_button
 
 #: Characters of a draft shown on a Home line.
 EXCERPT_MAX = 140
@@ -304,6 +306,8 @@ def _actions(data: HomeData, *, settings: Settings, t: Translator) -> ActionsBlo
             action_id=DigestActionId.HOME_SHARE_WIN, text=plain(t("home.buttons.share_win")), value="win"
         )
     )
+    if data.is_manager:  # the introduction a manager got once, opened again (bot.welcome)
+        buttons.append(reopen_button(t))
     return ActionsBlock(block_id=BlockId.ACTIONS, elements=buttons)
 
 
@@ -328,6 +332,10 @@ def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
         divider(),
     ]
     blocks += _reviews(data, settings=settings, t=t)
+    # Action items are judged against the month that ended (the one the last digest reviewed).
+    reviewed = data.month.previous()
+    if mine := actions_ui.home_section(data.actions, data.actions_total, month=reviewed, t=t):
+        blocks += [divider(), *mine]
     blocks += [divider(), *_kpis(data, settings=settings, t=t)]
     blocks += [divider(), *_digests(data.digests, t)]
     if data.is_manager:

@@ -85,13 +85,10 @@ def glossary_warnings(settings: Settings) -> list[Problem]:
     out: list[Problem] = []
     for i, kpi in enumerate(settings.kpis):
         if missing := missing_parts(kpi):
-            out.append(
-                Problem(f"kpis[{i}] ({kpi.key})", "glossary_missing", {"parts": " / ".join(missing)})
-            )
+            out.append(Problem(f"kpis[{i}] ({kpi.key})", "glossary_missing", {"parts": " / ".join(missing)}))
     return out
 
 
 def find(settings: Settings, key: str) -> KpiSettings | None:
     """The configured KPI ``key`` names (a button value or a typed key), or ``None``."""
     return settings.kpi_def(key.strip()) if key else None
-

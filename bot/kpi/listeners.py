@@ -83,7 +83,7 @@ class KpiListeners:
     async def handle_glossary_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """"What does this mean?": the clicked KPI's entry in a modal, for whoever clicked."""
+        """ "What does this mean?": the clicked KPI's entry in a modal, for whoever clicked."""
         await ack()
         settings, t = self._deps.settings, self._deps.t
         cmd = settings.slack.kpi_command
@@ -94,7 +94,10 @@ class KpiListeners:
             if kpi is not None
             else glossary_ui.build_unknown_modal(key, t, cmd=cmd)
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        if (body.get("view") or {}).get("type") == "modal":  # Slack: over an open modal, push
+            await client.views_push(trigger_id=body["trigger_id"], view=view)
+        else:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def _status(self, respond: AsyncRespond) -> None:
         settings, now = self._deps.settings, self._deps.clock.now()

@@ -253,6 +253,9 @@ class ReviewDelivery:
         await self._dm(
             snapshot.requester_id, build_created_dm(snapshot, settings=deps.settings, t=deps.t), done=done
         )
+        # A manager whom a first review reaches is introduced to the bot once (bot.welcome).
+        step = snapshot.step
+        deps.welcome.greet([*(step.approvers if step else ()), *snapshot.invitees], via="review")
 
     async def deliver_decided(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         deps, key = self._deps, str(payload["key"])

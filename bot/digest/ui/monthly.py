@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.actions import ui as actions_ui
 from bot.config import Settings
 from bot.digest.compose import KpiSummary, MonthlyDigest
 from bot.digest.ids import digest_metadata
@@ -79,7 +80,11 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
     if digest.empty:
         line = t("digest.monthly.empty", period=period.label)
         return DigestDoc(title, subtitle, (Section(lines=(line,)),), None, fallback=line)
-    sections: list[Section] = [Section(title=t("digest.monthly.kpis_title"))]
+    sections: list[Section] = []
+    if digest.memory is not None and not digest.memory.empty:  # the review opens with last month's actions
+        memory = actions_ui.memory_lines(digest.memory, t)
+        sections.append(Section(title=memory.title, lines=memory.lines, note=memory.note))
+    sections.append(Section(title=t("digest.monthly.kpis_title")))
     sections += [_kpi_section(summary, t) for summary in digest.kpis]
     if digest.best_posts:
         best = tuple(
@@ -121,7 +126,14 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
         sections.append(Section(title=t("digest.monthly.reasons_title"), lines=reasons))
     fallback_lines = [t("digest.monthly.fallback", period=period.label)]
     fallback_lines += [narrative(summary, t) for summary in digest.kpis]
-    return DigestDoc(title, subtitle, tuple(sections), t("digest.monthly.closing"), "\n".join(fallback_lines))
+    return DigestDoc(
+        title,
+        subtitle,
+        tuple(sections),
+        t("digest.monthly.closing"),
+        "\n".join(fallback_lines),
+        buttons=(actions_ui.add_button(period, t),),
+    )
 
 
 def monthly_message(digest: MonthlyDigest, *, settings: Settings, t: Translator, channel: str) -> bk.Message:
