@@ -87,13 +87,20 @@ async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
     clock.set(jst(2026, 12, 1, 9))
     await run_digest_job(deps, "monthly")
 
-    (post,) = fake_slack.calls_to("chat.postMessage")
+    post, questions = fake_slack.calls_to("chat.postMessage")
     params = post.params
     assert params["metadata"]["event_payload"] == {
         "kind": "monthly",
         "period": "2026-11",
         "channel": MGMT_CHANNEL,
     }
+    # The review's questions open the thread (the catalog's defaults), before the files.
+    assert questions.params["thread_ts"] == fake_slack.messages(MGMT_CHANNEL)[0]["ts"]
+    assert questions.params["text"].splitlines()[1:] == [
+        "1. もっと増やしたい投稿はどれですか？うまくいった理由は何でしょう？",
+        "2. 気になる指標はどれですか？来月に向けて何ができそうですか？",
+        "3. 今月、管理職としてアカウントを後押しできることは何でしょう？",
+    ]
     assert params["text"].splitlines() == [
         "SNS 月次 KPI レポート 2026-11",
         "採用エントリー数は前月から 6 増えて 34（目標比 113%）となりました。",
@@ -144,8 +151,8 @@ async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
     csv_lines = uploaded["sns-kpi-2026-11.csv"].decode("utf-8-sig").splitlines()
     assert csv_lines[1] == "recruiting_entries,採用エントリー数,2026-11,34,30,113.3,6,21.4,20,70.0,"
     assert csv_lines[2] == "engagement_rate,エンゲージメント率,2026-11,3.4,3.0,113.3,0.4,13.3,2.8,21.4,%"
-    # The thread holds the two files; the channel top level only the digest.
-    assert [m.get("thread_ts") for m in fake_slack.messages(MGMT_CHANNEL)] == [ts, ts]
+    # The thread holds the questions and the two files; the channel top level only the digest.
+    assert [m.get("thread_ts") for m in fake_slack.messages(MGMT_CHANNEL)] == [ts, ts, ts]
 
 
 async def test_monthly_digest_in_english(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
@@ -155,7 +162,10 @@ async def test_monthly_digest_in_english(deps: Deps, clock: FixedClock, fake_sla
     english = replace(deps, settings=replace(deps.settings, locale="en"))
     clock.set(jst(2026, 12, 1, 9))
     await run_digest_job(english, "monthly")
-    (post,) = fake_slack.calls_to("chat.postMessage")
+    post, questions = fake_slack.calls_to("chat.postMessage")
+    assert questions.params["text"].splitlines()[0] == (
+        ":speech_balloon: *Questions for this month's review* — reply in this thread:"
+    )
     assert post.params["text"].splitlines()[1:] == [
         "Recruiting entries rose 6 to 34, 113 % of target.",
         "Engagement rate rose 0.4 pt to 3.4 %, 113 % of target.",

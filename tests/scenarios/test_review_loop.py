@@ -165,7 +165,18 @@ async def test_the_whole_review_loop(
         submission(CallbackId.REQUEST, view, request_values(view, text=DRAFT), OPERATOR)
     )
     assert (done.status, done.body) == (200, b"")
-    await nth(fake_slack, "chat.postMessage", 2)  # the channel message, then the requester's DM
+    # The channel message, the requester's DM, and a welcome for each manager the request reaches
+    # for the first time (the group's member included).
+    await nth(fake_slack, "chat.postMessage", 5)
+    assert sorted(
+        c.params["channel"]
+        for c in fake_slack.calls_to("chat.postMessage")
+        if c.params.get("text")
+        in (
+            "ようこそ: 管理職の皆さまにお願いしたいことと、チームで共有している指標のご案内です。",
+            "Welcome: how SNS Team Bot works for managers, and the KPIs the team shares.",
+        )
+    ) == sorted([MANAGER, MANAGER2, GROUP_MEMBER])
     posted = channel_message(fake_slack)
     raw = json.dumps(posted, ensure_ascii=False)
     for ping in ("<!channel>", "<@U0EVIL001>", "<https://evil.example", "<!here>"):
@@ -207,7 +218,7 @@ async def test_the_whole_review_loop(
     }
     accepted = await sender.interactive(submission(CallbackId.FEEDBACK, feedback_view, with_reasons, MANAGER))
     assert (accepted.status, accepted.body) == (200, b"")
-    await nth(fake_slack, "chat.postMessage", 4)  # thread reply + DM
+    await nth(fake_slack, "chat.postMessage", 7)  # thread reply + DM
     await nth(fake_slack, "chat.update", 1)
     updated = channel_message(fake_slack)
     updated_raw = json.dumps(updated["blocks"], ensure_ascii=False)
@@ -249,7 +260,7 @@ async def test_the_whole_review_loop(
     )
     assert (again.status, again.body) == (200, b"")
     await nth(fake_slack, "chat.update", 2)
-    await nth(fake_slack, "chat.postMessage", 5)
+    await nth(fake_slack, "chat.postMessage", 8)
     diff = thread(fake_slack, posted["ts"])[-1]
     assert texts["diff"] in diff
     assert "- 二行目です\n+ 二行目を直しました" in diff
@@ -276,7 +287,7 @@ async def test_the_whole_review_loop(
     )
     assert (approved.status, approved.body) == (200, b"")
     await nth(fake_slack, "chat.update", 3)
-    await nth(fake_slack, "chat.postMessage", 7)
+    await nth(fake_slack, "chat.postMessage", 10)
     final = channel_message(fake_slack)
     assert texts["approved_status"] in json.dumps(final["blocks"], ensure_ascii=False)
     approved_dm = fake_slack.messages("D0ALICE01")[-1]
@@ -304,7 +315,7 @@ async def test_the_whole_review_loop(
     )
     assert (recorded.status, recorded.body) == (200, b"")
     await nth(fake_slack, "chat.update", 4)
-    await nth(fake_slack, "chat.postMessage", 8)
+    await nth(fake_slack, "chat.postMessage", 11)
     assert texts["published_status"] in json.dumps(channel_message(fake_slack)["blocks"], ensure_ascii=False)
 
     async with deps.sessions() as session:

@@ -32,8 +32,8 @@ def to_message(doc: DigestDoc, *, metadata: dict[str, Any] | None, t: Translator
     """
     head: list[Block] = [bk.header(doc.title), bk.context(doc.subtitle)]
     tail: list[Block] = [bk.divider(), bk.context(doc.closing)] if doc.closing else []
-    if doc.buttons:  # Slack: an actions block holds at most 25 elements
-        tail.append(ActionsBlock(block_id="digest_actions", elements=list(doc.buttons[:25])))
+    if doc.buttons:  # above the closing line; Slack: an actions block holds at most 25 elements
+        tail.insert(0, ActionsBlock(block_id="digest_actions", elements=list(doc.buttons[:25])))
     budget = (
         bk.MESSAGE_TEXT_BUDGET - MORE_RESERVE - sum(bk.block_text_length(b.to_dict()) for b in head + tail)
     )
