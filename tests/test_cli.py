@@ -53,3 +53,20 @@ def test_migrate_creates_the_database(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["migrate", "--config", str(config)], environ={}) == 0
     assert (tmp_path / "sns_bot.db").exists()
     assert "データベースは最新の状態です。" in capsys.readouterr().out
+
+
+def test_check_config_warns_about_kpis_without_a_glossary_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = Path(EXAMPLE).read_text(encoding="utf-8")
+    start = text.index("[kpis.glossary]\nwhat")  # recruiting_entries' entry
+    end = text.index("\n\n", start)
+    config = tmp_path / "config.toml"
+    config.write_text(text[:start] + text[end + 2 :], encoding="utf-8")
+    assert main(["check-config", "--config", str(config)], environ=SECRETS) == 0  # a warning, not a problem
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("設定に問題はありません")
+    assert out[1:] == [
+        "  - kpis[0] (recruiting_entries): 警告: 用語集の what / how / good / move がありません。"
+        "管理職が指標を読み解けるよう [kpis.glossary] の what / how / good / move を追加してください"
+    ]

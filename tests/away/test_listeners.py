@@ -81,6 +81,8 @@ async def test_away_mode_refuses_past_days_and_non_managers_and_changes_nothing(
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:
     await open_home(sender, fake_slack, MANAGER)
+    (welcome,) = await fake_slack.wait_for("chat.postMessage")  # a manager's first visit (bot.welcome)
+    assert welcome.params["channel"] == MANAGER
     past = payloads.block_action(
         "home.away_until",
         user_id=MANAGER,
@@ -88,9 +90,9 @@ async def test_away_mode_refuses_past_days_and_non_managers_and_changes_nothing(
         action={"type": "datepicker", "selected_date": "2026-11-17"},
     )
     assert (await sender.interactive(past)).status == 200
-    told = await fake_slack.wait_for("chat.postMessage")
-    assert told[0].params["channel"] == MANAGER
-    assert told[0].params["text"] == "2026-11-17 はすでに過ぎています。今日以降の日付を選んでください。"
+    told = await fake_slack.wait_for("chat.postMessage", count=2)
+    assert told[1].params["channel"] == MANAGER
+    assert told[1].params["text"] == "2026-11-17 はすでに過ぎています。今日以降の日付を選んでください。"
 
     forged = payloads.block_action(
         "home.away_until",
@@ -99,10 +101,10 @@ async def test_away_mode_refuses_past_days_and_non_managers_and_changes_nothing(
         action={"type": "datepicker", "selected_date": "2026-11-30"},
     )
     assert (await sender.interactive(forged)).status == 200
-    told = await fake_slack.wait_for("chat.postMessage", count=2)
-    assert told[1].params["channel"] == OPERATOR
+    told = await fake_slack.wait_for("chat.postMessage", count=3)
+    assert told[2].params["channel"] == OPERATOR
     assert (
-        told[1]
+        told[2]
         .params["text"]
         .startswith("不在設定は、リマインドを他の方に回せる管理職と管理者のための機能です。")
     )
