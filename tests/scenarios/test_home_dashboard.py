@@ -100,7 +100,7 @@ async def test_manager_sees_reviews_oldest_first_and_approve_on_the_home_works_l
     assert body.index("古い方") < body.index("新しい方")
     assert "他の人宛て" not in body
     assert "<@U0ALICE01>・*X 公式*・投稿予定 <!date^" in body
-    assert buttons(view)[:6] == [
+    assert buttons(view)[:7] == [
         (ReviewActionId.START.value, "review"),
         ("home.record_kpi", "kpi"),
         ("home.share_win", "win"),
@@ -108,6 +108,7 @@ async def test_manager_sees_reviews_oldest_first_and_approve_on_the_home_works_l
         ("welcome.reopen", "welcome"),
         (ReviewActionId.APPROVE.value, f"{older.id}:1:1"),
         (ReviewActionId.REQUEST_CHANGES.value, f"{older.id}:1:1"),
+        (ReviewActionId.APPROVE.value, f"{newer.id}:1:1"),
     ]
     assert "*不在設定*" in body
 
