@@ -54,6 +54,7 @@ RETENTION: tuple[tuple[str, timedelta | None], ...] = (
     # and a view id is never submitted again once its modal has closed.
     ("review:view:", timedelta(days=1)),
     ("home:kpi_view:", timedelta(days=1)),
+    ("actions:view:", timedelta(days=1)),
     # Reminders and escalations: the request's counters move on in the same transaction, so the key
     # only guards against sweeps running at the same moment (replicas).
     ("review:", timedelta(days=30)),

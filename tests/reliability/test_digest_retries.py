@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from bot.actions.ui import questions_message
 from bot.app import build_deps, build_scheduler
 from bot.clock import FixedClock
 from bot.db import make_engine
@@ -37,6 +38,7 @@ from bot.models import Base
 from bot.periods import parse_period
 from bot.runtime.deps import Deps
 from bot.slack.client import build_web_client
+from bot.slack.posting import post_once
 from tests.conftest import (
     ADMIN,
     BOT_TOKEN,
@@ -474,9 +476,50 @@ async def test_a_monthly_digest_found_after_a_crash_gets_its_chart_and_csv_once(
         f["name"] for m in replies(fake_slack, MGMT_CHANNEL, posted["ts"]) for f in m.get("files", [])
     )
     assert names == ["sns-kpi-2026-11.csv", "sns-kpi-2026-11.png"]
-    assert len(fake_slack.calls_to("chat.postMessage")) == 1  # nothing posted again
+    # The digest is not posted again; the review's questions it still owed open its thread.
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert [p.params.get("thread_ts") for p in posts] == [None, posted["ts"]]
     assert len(fake_slack.calls_to("conversations.history")) == (0 if recorded else 1)
     assert (await run_row(deps, "monthly", "2026-11")).status == "posted"
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["found", "recorded"])
+async def test_the_questions_of_a_digest_found_after_a_crash_are_not_asked_twice(
+    deps: Deps, clock: FixedClock, fake_slack: AfterFaultSlack, recorded: bool
+) -> None:
+    """The poster died after the questions went into the digest's thread: the next attempt finds them
+    there (by their key, this bot's own reply) and only shares the files."""
+    async with deps.sessions.begin() as session:
+        await add_kpi(session, kpi="recruiting_entries", month="2026-11", value=34)
+    clock.set(jst(2026, 12, 1, 9, 10))
+    posted = await deps.slack.chat_postMessage(
+        channel=MGMT_CHANNEL,
+        text="digest",
+        metadata=digest_metadata(kind="monthly", period="2026-11", channel=MGMT_CHANNEL),
+    )
+    await crashed_claim(
+        deps, attempted=True, kind="monthly", period="2026-11", ts=posted["ts"] if recorded else None
+    )
+    questions = questions_message(deps.settings, deps.t)
+    assert questions is not None
+    await post_once(
+        deps.slack,
+        channel=MGMT_CHANNEL,
+        message=questions,
+        thread_ts=posted["ts"],
+        key=f"digest_questions:2026-11:{MGMT_CHANNEL}",
+    )
+
+    (result,) = await send_digest(deps, kind="monthly", period=NOV)
+
+    assert (result.outcome, result.message_ts) == ("recovered", posted["ts"])
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2  # the digest and the questions, once each
+    replies_ = replies(fake_slack, MGMT_CHANNEL, posted["ts"])
+    assert sum(1 for m in replies_ if m.get("text") == questions.text) == 1
+    assert sorted(f["name"] for m in replies_ for f in m.get("files", [])) == [
+        "sns-kpi-2026-11.csv",
+        "sns-kpi-2026-11.png",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
