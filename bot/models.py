@@ -6,7 +6,7 @@ from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import OutboxItem
+from bot.slack.models import OutboxItem, UserLocale
 
 __all__ = [
     "Account",
@@ -24,6 +24,7 @@ __all__ = [
     "ReviewEvent",
     "ReviewRequest",
     "ReviewRevision",
+    "UserLocale",
     "UserState",
     "Win",
 ]

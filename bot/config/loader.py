@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.accounts import read_accounts
 from bot.config.digest import read_digest
+from bot.config.i18n import read_i18n
 from bot.config.kpis import read_kpi_command, read_kpis, read_search_console
 from bot.config.reader import Problem, Reader
 from bot.config.review import read_review
@@ -42,6 +43,7 @@ TOP_KEYS = (
     "logging",
     "accounts",
     "kpis",
+    "i18n",
 )
 
 
@@ -105,6 +107,7 @@ def settings_from_mapping(
     logging_settings = read_logging(r, raw)
     secrets = read_secrets(r, environ)
     api_url = read_slack_api_url(r, environ)
+    i18n = read_i18n(r, raw)
     if problems:
         raise ConfigError(problems, locale)
     return Settings(
@@ -125,6 +128,7 @@ def settings_from_mapping(
         kpis=kpis,
         secrets=secrets,
         slack_api_url=api_url,
+        i18n=i18n,
     )
 
 

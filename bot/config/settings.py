@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config.accounts import AccountSettings
 from bot.config.digest import DigestSettings
+from bot.config.i18n import I18nSettings
 from bot.config.kpis import KpiCommandSettings, KpiSettings, SearchConsoleSettings
 from bot.config.review import ReviewSettings
 from bot.config.roles import RoleSettings
@@ -42,6 +43,8 @@ class Settings:
     kpis: tuple[KpiSettings, ...]
     secrets: Secrets
     slack_api_url: str = DEFAULT_API_URL
+    #: ``[i18n]``: per-person language (bot.slack.locales).
+    i18n: I18nSettings = I18nSettings()
 
     @property
     def tz(self) -> ZoneInfo:
