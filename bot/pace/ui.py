@@ -4,6 +4,8 @@ remaining business day, the KPI's "why", a button that opens ``/sns-kpi KEY``) a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.config import Settings
@@ -26,7 +28,9 @@ def _need(pace: Pace, t: Translator) -> str:
         key = "pace.alert.level_lower" if kpi.better == "lower" else "pace.alert.level_higher"
         return t(key, target=target, days=pace.remaining_days)
     key = "pace.alert.per_day_lower" if kpi.better == "lower" else "pace.alert.per_day_higher"
-    return t(key, days=pace.remaining_days, per_day=format_value(kpi, pace.per_day))
+    # One decimal more than the KPI shows: 2.4 entries a day must not read as 2.
+    finer = replace(kpi, decimals=min(4, kpi.decimals + 1))
+    return t(key, days=pace.remaining_days, per_day=format_value(finer, pace.per_day, compact=True))
 
 
 def build_alert(pace: Pace, *, month: Period, settings: Settings, t: Translator) -> bk.Message:
