@@ -113,3 +113,15 @@ def test_a_bad_section_stops_the_load_with_every_problem() -> None:
         ("milestones.announce_channel", "bad_id"),
         ("pace.day", "bad_choice"),
     ]
+
+
+def test_every_key_is_documented_in_the_example() -> None:
+    from pathlib import Path
+
+    from bot.config.celebrate import _MILESTONE_KEYS, _PACE_KEYS
+
+    example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text(encoding="utf-8")
+    milestones = example.split("[milestones]", 1)[1].split("\n[pace]", 1)[0]
+    pace = example.split("\n[pace]", 1)[1].split("\n[scheduler]", 1)[0]
+    assert [k for k in _MILESTONE_KEYS if f"{k} =" not in milestones] == []
+    assert [k for k in _PACE_KEYS if f"{k} =" not in pace] == []
