@@ -3,7 +3,7 @@ configured channel, exactly once per month (I/O: store, Slack through the outbox
 :mod:`bot.kpi.pace`, the day :mod:`bot.pace.schedule`).
 
 The job runs hourly at ``[pace] at``'s minute in every scheduling replica; it acts only on the alert
-day from ``at`` on, so a process (re)started later that day still sends it. The month's check is
+day from ``at`` on and within working hours, so a process (re)started later that day still sends it. The month's check is
 claimed with an exactly-once key in the transaction that owes the alerts in the outbox: one replica,
 one time; an alert Slack refused is retried by the outbox sweep.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.calendars import business_days
+from bot.calendars import business_days, working_hours_calendar
 from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.keys import claim_key
@@ -89,7 +89,10 @@ async def run_pace_check(deps: Deps) -> list[str]:
     now = deps.clock.now()
     calendar = business_days(settings)
     month = due_month(calendar, now, tz=settings.tz, day=config.day, at=config.at)
-    if month is None:
+    hours = working_hours_calendar(settings.review.working_hours, settings.tz)
+    if (
+        month is None or hours.next_opening(now) != now
+    ):  # not today, or not now: after closing, nobody reads it
         return []
     try:
         async with unit_of_work(deps.sessions) as session:

@@ -193,3 +193,12 @@ async def test_a_button_for_a_kpi_no_longer_configured_answers_clearly(
     (answer,) = await fake_slack.wait_for("response_url")
     assert answer.params["response_type"] == "ephemeral"
     assert "<!channel>" not in str(answer.params)
+
+
+async def test_nothing_after_closing_time_on_the_alert_day(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    await seed_september(deps, entries=6, cost=40, branded=12_500)
+    clock.set(jst(2025, 9, 16, 18, 30))  # working hours end at 18:00: nobody would read it tonight
+    assert await run_pace_check(deps) == []
+    assert alerts(fake_slack) == []
