@@ -23,7 +23,8 @@ from bot.periods import Period, months_back
 MAX_HISTORY_MONTHS = 120
 
 
-def _utc(day: date, tz: ZoneInfo) -> datetime:
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    """Local midnight of ``day`` (the store converts it to UTC)."""
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
@@ -95,8 +96,8 @@ async def best_post_of(
                 Post.engagements,
             )
             .where(
-                Post.published_at >= _utc(quarter.start, tz),
-                Post.published_at < _utc(quarter.end, tz),
+                Post.published_at >= _midnight(quarter.start, tz),
+                Post.published_at < _midnight(quarter.end, tz),
                 Post.impressions > 0,
                 Post.impressions >= max(1, min_impressions),
                 Post.engagements.is_not(None),

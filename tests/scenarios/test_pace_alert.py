@@ -5,6 +5,7 @@ the KPI's ``/sns-kpi`` answer to the clicker only."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -202,3 +203,25 @@ async def test_nothing_after_closing_time_on_the_alert_day(
     clock.set(jst(2025, 9, 16, 18, 30))  # working hours end at 18:00: nobody would read it tonight
     assert await run_pace_check(deps) == []
     assert alerts(fake_slack) == []
+
+
+async def test_two_replicas_checking_at_once_alert_once(
+    deps: Deps, db_url: str, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    await seed_september(deps, entries=6, cost=80)
+    clock.set(jst(2025, 9, 16, 10))
+    other = build_deps(
+        deps.settings,
+        clock=clock,
+        engine=make_engine(db_url),
+        slack=build_web_client(token=BOT_TOKEN, base_url=fake_slack.api_url),
+    )
+    try:
+        results = await asyncio.gather(run_pace_check(deps), run_pace_check(other), run_pace_check(deps))
+    finally:
+        await other.engine.dispose()
+    assert sorted(key for keys in results for key in keys) == [
+        "pace:2025-09:cost_per_hire",
+        "pace:2025-09:recruiting_entries",
+    ]
+    assert len(alerts(fake_slack)) == 2
