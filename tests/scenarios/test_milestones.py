@@ -5,6 +5,7 @@ digest's "🎉 達成したこと" section, and their button opens the KPI for w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -40,6 +41,14 @@ def _celebrate(raw: dict[str, Any]) -> None:
 @pytest.fixture
 def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
     return make_settings(db_url=db_url, api_url=fake_slack.api_url, change=_celebrate)
+
+
+@pytest.fixture(autouse=True)
+async def _owed_work_finished(deps: Deps) -> AsyncIterator[None]:
+    """Delivered outbox items are marked done by a background write: let it finish before the store
+    closes (else it would open a connection on a disposed engine)."""
+    yield
+    await deps.inflight.drain(10)
 
 
 async def seed_record_streak(deps: Deps) -> None:
@@ -115,6 +124,7 @@ async def test_a_record_and_a_streak_are_announced_once_across_a_restart(
         clock.advance(days=1)
         assert await run_detection(restarted) == []
     finally:
+        await restarted.inflight.drain(10)
         await restarted.engine.dispose()
     assert len(announcements(fake_slack)) == 2
     assert len(await stored(deps)) == 2
@@ -129,6 +139,7 @@ async def test_two_replicas_detecting_at_once_announce_once(
     try:
         results = await asyncio.gather(run_detection(deps), run_detection(other), run_detection(deps))
     finally:
+        await other.inflight.drain(10)
         await other.engine.dispose()
     assert sum(len(r) for r in results) == 2
     assert len(announcements(fake_slack)) == 2

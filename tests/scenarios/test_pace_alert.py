@@ -6,6 +6,7 @@ the KPI's ``/sns-kpi`` answer to the clicker only."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -48,6 +49,14 @@ def _with_pace(raw: dict[str, Any]) -> None:
 @pytest.fixture
 def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
     return make_settings(db_url=db_url, api_url=fake_slack.api_url, change=_with_pace)
+
+
+@pytest.fixture(autouse=True)
+async def _owed_work_finished(deps: Deps) -> AsyncIterator[None]:
+    """Delivered outbox items are marked done by a background write: let it finish before the store
+    closes (else it would open a connection on a disposed engine)."""
+    yield
+    await deps.inflight.drain(10)
 
 
 async def seed_september(deps: Deps, *, entries: float, cost: float, branded: float = 11_900) -> None:
@@ -115,6 +124,7 @@ async def test_one_alert_per_kpi_behind_on_the_right_business_day_only(
         clock.set(jst(2025, 9, 16, 15))
         assert await run_pace_check(restarted) == []
     finally:
+        await restarted.inflight.drain(10)
         await restarted.engine.dispose()
     clock.set(jst(2025, 9, 17, 10))
     assert await run_pace_check(deps) == []
@@ -219,6 +229,7 @@ async def test_two_replicas_checking_at_once_alert_once(
     try:
         results = await asyncio.gather(run_pace_check(deps), run_pace_check(other), run_pace_check(deps))
     finally:
+        await other.inflight.drain(10)
         await other.engine.dispose()
     assert sorted(key for keys in results for key in keys) == [
         "pace:2025-09:cost_per_hire",
