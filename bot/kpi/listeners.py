@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import KpiSettings
 from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.i18n import Translator
@@ -25,10 +26,10 @@ from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
 from bot.kpi.queries import kpi_months, this_month
 from bot.kpi.rules import KpiWrite
-from bot.kpi.status import assess
+from bot.kpi.status import KpiMonth, assess
 from bot.kpi.values import record_entry, set_target
-from bot.periods import elapsed_share, month_of, months_back
-from bot.slack.blocks import escape
+from bot.periods import Period, elapsed_share, month_of, months_back
+from bot.slack.blocks import Message, escape
 from bot.slack.locales import MODAL_WAIT
 
 if TYPE_CHECKING:
@@ -91,16 +92,10 @@ class KpiListeners:
     async def _detail(
         self, key: str, *, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        settings, now = self._deps.settings, self._deps.clock.now()
+        settings = self._deps.settings
         t = await self._deps.locales.for_user(command["user_id"])
-        kpi = rules.require_kpi(settings, escape(key))
-        periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
-        async with unit_of_work(self._deps.sessions) as session:
-            values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
-        status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
-        await respond(
-            response_type="ephemeral", **ui.build_detail(kpi, values, periods, status, t=t).kwargs()
-        )
+        kpi, values, periods, message = await self._detail_answer(key, t=t)
+        await respond(response_type="ephemeral", **message.kwargs())
         channel = str(command.get("channel_id") or "")
         shared = channel in settings.kpi.chart_channels
         # The chart: in the channel's language when everyone there sees it, else in the asker's.
@@ -145,6 +140,29 @@ class KpiListeners:
         await upload(dm_id, ct)
         if dm_id != channel:  # asked in the DM with the bot: the chart is right there
             await respond(response_type="ephemeral", text=t(note))
+
+    async def _detail_answer(
+        self, key: str, *, t: Translator
+    ) -> tuple[KpiSettings, list[KpiMonth], list[Period], Message]:
+        """``/sns-kpi KEY``'s answer in ``t``: the KPI, its 12 months and the message (unknown key: BotError)."""
+        settings, now = self._deps.settings, self._deps.clock.now()
+        kpi = rules.require_kpi(settings, escape(key))
+        periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
+        async with unit_of_work(self._deps.sessions) as session:
+            values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
+        status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
+        return kpi, values, periods, ui.build_detail(kpi, values, periods, status, t=t)
+
+    async def handle_open_detail_action(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """An "open /sns-kpi KEY" button on a bot post: the same answer as the command, shown only to
+        the person who clicked (the chart stays with the command)."""
+        await ack()
+        key = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        t = await self._deps.locales.for_user(_user(body))
+        _kpi, _values, _periods, message = await self._detail_answer(key, t=t)
+        await respond(response_type="ephemeral", replace_original=False, **message.kwargs())
 
     async def _write(
         self, write: KpiWrite, args: list[str], *, user_id: str, respond: AsyncRespond, client: AsyncWebClient
@@ -250,4 +268,5 @@ def register(app: Router, deps: Deps) -> None:
     track = deps.listener
     app.command(deps.settings.slack.kpi_command)(track(listeners.handle_kpi_command))
     app.action(ActionId.RECORD.value)(track(listeners.handle_record_action, opens_modal=True))
+    app.action(ActionId.OPEN_DETAIL.value)(track(listeners.handle_open_detail_action))
     app.view(CallbackId.RECORD.value)(track(listeners.handle_record_submission))
