@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.kpi.permalinks import canonical_permalink, instagram_shortcode, is_url_key, platform_post_id, post_key
+from bot.kpi.permalinks import (
+    canonical_permalink,
+    instagram_shortcode,
+    is_url_key,
+    platform_post_id,
+    post_key,
+)
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,9 @@ async def test_an_import_after_publishing_refreshes_the_reviews_row(
     published = await _publish(sessions, url=STATUS_URL)
     assert published is not None
     async with sessions.begin() as session:
-        result = await upsert_posts(session, [_x_export_row(impressions=1200, likes=30)], source="import", now=NOW)
+        result = await upsert_posts(
+            session, [_x_export_row(impressions=1200, likes=30)], source="import", now=NOW
+        )
     assert result == UpsertResult(0, 1, 0)
     (post,) = await _posts(sessions)
     assert (post.external_id, post.author, post.review_request_id, post.impressions, post.likes) == (
@@ -78,13 +80,22 @@ async def test_an_import_after_publishing_refreshes_the_reviews_row(
     )
 
 
-async def test_publishing_a_post_already_imported_claims_it(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_publishing_a_post_already_imported_claims_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessions.begin() as session:
         await upsert_posts(session, [_x_export_row(impressions=900)], source="import", now=NOW)
-    published = await _publish(sessions, url="https://mobile.twitter.com/example_corp/status/1860000000000000001")
+    published = await _publish(
+        sessions, url="https://mobile.twitter.com/example_corp/status/1860000000000000001"
+    )
     assert published is not None and published.existed
     (post,) = await _posts(sessions)
-    assert (post.author, post.review_request_id, post.impressions, post.text) == (OPERATOR, 7, 900, "冬の新商品です！")
+    assert (post.author, post.review_request_id, post.impressions, post.text) == (
+        OPERATOR,
+        7,
+        900,
+        "冬の新商品です！",
+    )
     # Another review cannot take the same post.
     assert await _publish(sessions, url=STATUS_URL, review=8) is None
     assert (await _posts(sessions))[0].review_request_id == 7
@@ -107,7 +118,12 @@ async def test_an_instagram_post_is_matched_by_permalink_at_the_next_import(
     async with sessions.begin() as session:
         assert await upsert_posts(session, [meta_row], source="import", now=NOW) == UpsertResult(0, 1, 0)
     (post,) = await _posts(sessions)
-    assert (post.external_id, post.author, post.review_request_id, post.reach) == (MEDIA_ID, OPERATOR, 7, 4000)
+    assert (post.external_id, post.author, post.review_request_id, post.reach) == (
+        MEDIA_ID,
+        OPERATOR,
+        7,
+        4000,
+    )
 
 
 async def test_publishing_an_instagram_post_already_imported_claims_it_by_permalink(
