@@ -142,4 +142,8 @@ class CollectorRun(Base):
     #: A :class:`bot.kpi.kinds.RunStatus`: ``running``, then ``ok`` | ``partial`` | ``failed``.
     status: Mapped[str] = mapped_column(String(20), default="running")
     posts_updated: Mapped[int] = mapped_column(Integer, default=0)
+    #: Posts the platform reported on in this run (measured), and of those, posts it found that
+    #: the store did not know yet (discovered from the account's recent posts).
+    posts_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    posts_new: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
