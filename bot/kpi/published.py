@@ -110,6 +110,6 @@ async def _find(
         )
     )
     for post_id, external_id, owner, text, url in nearby:
-        if canonical_permalink(url) == key:
+        if url and canonical_permalink(url) == key:
             return post_id, external_id, owner, text
     return None
