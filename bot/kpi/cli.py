@@ -287,6 +287,8 @@ async def collect_command(deps: Deps, *, account: str | None) -> int:
                 platform=t(name_key) if t.has(name_key) else outcome.platform,
                 status=t(f"kpi.collect.status.{outcome.status}"),
                 posts=outcome.posts_updated,
+                seen=outcome.posts_seen,
+                new=outcome.posts_new,
                 followers=outcome.followers_stored,
             )
         )
