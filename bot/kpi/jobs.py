@@ -174,17 +174,24 @@ async def _collect_platform(
         run_id = await start_collector_run(session, platform=platform, now=now)
     errors: list[BotError] = []
     # 1. Each account's recent posts (a review's post keyed by its URL is matched by permalink).
+    # A listing that carries every metric (X) is stored as the posts' metrics; any other listing
+    # only makes the posts known (insights follow below; its counts are the fallback).
     listed: list[PostRecord] = []
     measured: set[str] = set()  # listed with every metric already: no second call this run
+    fallback: dict[str, Metrics] = {}
     for acc in accounts:
         if acc.platform_id:
             found = await _discover(client, acc, since=since, errors=errors)
-            listed += [_as_record(platform, acc.key, post) for post in found.posts]
-            if found.measured:
-                measured.update(post.external_id for post in found.posts)
+            for post in found.posts:
+                listed.append(_as_record(platform, acc.key, post, with_metrics=found.measured))
+                if found.measured:
+                    measured.add(post.external_id)
+                elif not post.metrics.is_empty():
+                    fallback[post.external_id] = post.metrics
     async with unit_of_work(sessions) as session:
         discovered = await upsert_posts(session, listed, source=SOURCE, now=now)
         recent = await recent_posts(session, platform=platform, since=since)
+    listed_measured = discovered.new + discovered.updated if measured else 0
     # 2. Metrics of every recent post, and follower counts.
     keys = {a.key for a in accounts}
     metrics: dict[str, Metrics] = {}
@@ -213,6 +220,8 @@ async def _collect_platform(
                 errors.append(_as_bot_error(exc))
     snapshots = [s for s in snapshots if s.account_key in keys]
     t = translator(settings.locale)
+    for ext, counts in fallback.items():
+        metrics.setdefault(ext, counts)  # no insights for it (too few viewers, an error): the listing's
     seen = len(set(metrics) | {record.external_id for record in listed})
     async with unit_of_work(sessions) as session:
         stored = await store_metrics(session, platform=platform, metrics=metrics, source=SOURCE, now=now)
@@ -225,7 +234,7 @@ async def _collect_platform(
             status = RunStatus.OK
         else:
             status = RunStatus.PARTIAL if collected else RunStatus.FAILED
-        updated = discovered.new + discovered.updated + stored.new + stored.updated
+        updated = listed_measured + stored.new + stored.updated
         await finish_collector_run(
             session,
             run_id=run_id,
@@ -256,7 +265,7 @@ async def _discover(
     return result
 
 
-def _as_record(platform: str, account_key: str, post: DiscoveredPost) -> PostRecord:
+def _as_record(platform: str, account_key: str, post: DiscoveredPost, *, with_metrics: bool) -> PostRecord:
     return PostRecord(
         platform=platform,
         external_id=post.external_id,
@@ -264,7 +273,7 @@ def _as_record(platform: str, account_key: str, post: DiscoveredPost) -> PostRec
         url=post.url or None,
         text=post.text,
         account_key=account_key,
-        metrics=post.metrics,
+        metrics=post.metrics if with_metrics else Metrics(),
     )
 
 

@@ -239,7 +239,7 @@ class XClient:
         """The account's posts since ``since`` from its user timeline (retweets left out), page by
         page until the timeline reaches ``since``, X says the rate limit window is used up
         (``x-rate-limit-remaining: 0``; the rest waits for the next run), or the page cap."""
-        result = DiscoverResult()
+        result = DiscoverResult(measured=True)  # the timeline carries the same public metrics
         user_id = account.platform_user_id
         if not user_id or not user_id.isascii() or not user_id.isdigit():
             result.errors.append(

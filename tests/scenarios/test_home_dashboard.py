@@ -192,8 +192,12 @@ async def test_admin_sees_digest_schedule_and_collectors_and_gets_a_preview_in_d
     assert "次回: <!date^1796083200^{date_short_pretty} {time}|2026-12-01 09:00>" in body
     assert "    _エラー:_ `not_in_channel`" in body
     # The data-freshness line: when each platform was last collected and how many posts it measured.
-    assert ":white_check_mark: *X*: <!date^1794952840^" in body and "更新・投稿 42 件（新規 3 件）・正常" in body
-    assert ":x: *Instagram*: <!date^" in body and "・失敗" in body and "`OAuthException: token expired`" in body
+    assert (
+        ":white_check_mark: *X*: <!date^1794952840^" in body and "更新・投稿 42 件（新規 3 件）・正常" in body
+    )
+    assert (
+        ":x: *Instagram*: <!date^" in body and "・失敗" in body and "`OAuthException: token expired`" in body
+    )
     assert ("home.digest_preview", "weekly") in buttons(view)
 
     click = payloads.block_action(
