@@ -1,5 +1,6 @@
 """A post published through a review is one post (issue 14 items 2 and 3): posts that "Mark as
-published" keyed by their URL get the platform's id the URL carries (X status id, YouTube video id);
+published" (or a generic import, for X and YouTube) keyed by their URL get the platform's id the URL
+carries (X status id, YouTube video id);
 where the store also holds the same post from an export or a collector (same id, or the same
 canonical permalink within a few days), the two rows become one: the measured row stays with its
 metrics and history and takes the review's author (the requester) and review link. Collector runs
@@ -49,9 +50,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("posts_seen", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("posts_new", sa.Integer(), server_default="0", nullable=False))
     bind = op.get_bind()
+    # Review posts of every platform, and X/YouTube posts a generic import keyed by URL (which the
+    # store now keys by the id in the URL, so a re-import of that file finds them).
     pending = bind.execute(
         sa.select(_post).where(
-            _post.c.review_request_id.is_not(None),
+            sa.or_(_post.c.review_request_id.is_not(None), _post.c.platform.in_(["x", "youtube"])),
             sa.or_(_post.c.external_id.like("https://%"), _post.c.external_id.like("http://%")),
         )
     ).all()
@@ -70,17 +73,20 @@ def _make_one(bind: Any, row: Any) -> None:
         if key != row.external_id
         else None
     )
-    if same is None:
+    if same is None and row.review_request_id is not None:
         same = _same_permalink(bind, row)
     if same is not None:
-        if same.review_request_id is not None:
+        if same.review_request_id is not None and row.review_request_id is not None:
             return  # two reviews of one post: leave both as they are
         bind.execute(sa.update(_snapshot).where(_snapshot.c.post_id == row.id).values(post_id=same.id))
         bind.execute(sa.delete(_post).where(_post.c.id == row.id))
-        values: dict[str, Any] = {"author": row.author, "review_request_id": row.review_request_id}
+        values: dict[str, Any] = {}
+        if row.review_request_id is not None:
+            values = {"author": row.author, "review_request_id": row.review_request_id}
         if not same.text and row.text:
             values["text"] = row.text
-        bind.execute(sa.update(_post).where(_post.c.id == same.id).values(**values))
+        if values:
+            bind.execute(sa.update(_post).where(_post.c.id == same.id).values(**values))
     elif key != row.external_id:
         bind.execute(sa.update(_post).where(_post.c.id == row.id).values(external_id=key))
 

@@ -82,6 +82,35 @@ async def _seed(url: str) -> None:
                     review=9,
                     source="review",
                 ),
+                # A generic import keyed an X post by its URL; the X export stored it again by id.
+                _post(
+                    id=5,
+                    account="x_corp",
+                    platform="x",
+                    ext="https://x.com/example_corp/status/1870000000000000005",
+                    url="https://x.com/example_corp/status/1870000000000000005",
+                    source="import",
+                    likes=1,
+                ),
+                _post(
+                    id=6,
+                    account="x_corp",
+                    platform="x",
+                    ext="1870000000000000005",
+                    url="https://x.com/example_corp/status/1870000000000000005",
+                    author="example_corp",
+                    source="import",
+                    likes=2,
+                ),
+                # …and another it keyed by URL only.
+                _post(
+                    id=7,
+                    account="x_corp",
+                    platform="x",
+                    ext="https://x.com/example_corp/status/1870000000000000007",
+                    url="https://x.com/example_corp/status/1870000000000000007",
+                    source="import",
+                ),
             ]
             for row in rows:
                 await conn.execute(text(_POST), row)
@@ -123,5 +152,7 @@ def test_duplicates_become_one_post_with_the_requester(unmigrated_db_url: str) -
         (2, "18182686576415017", ALICE, 7, 40, "冬"),
         (3, "1860000000000000001", ALICE, 8, None, ""),
         (4, "https://note.com/e/n/n1", ALICE, 9, None, ""),
+        (6, "1870000000000000005", "example_corp", None, 2, ""),
+        (7, "1870000000000000007", None, None, None, ""),
     ]
     assert snapshots == [(2, 40)]
