@@ -105,11 +105,13 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
+    from bot.kpi import uploads as kpi_uploads
     from bot.review import listeners as review_listeners
 
     return [
         review_listeners.register,
         kpi_listeners.register,
+        kpi_uploads.register,
         digest_listeners.register,
         away_listeners.register,
         home_listeners.register,

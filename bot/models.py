@@ -4,7 +4,16 @@ from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
-from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.kpi.models import (
+    Account,
+    AccountSnapshot,
+    CollectorRun,
+    KpiTarget,
+    KpiUpload,
+    KpiValue,
+    MetricSnapshot,
+    Post,
+)
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem
 
@@ -15,6 +24,7 @@ __all__ = [
     "CollectorRun",
     "DigestRun",
     "KpiTarget",
+    "KpiUpload",
     "KpiValue",
     "MetricSnapshot",
     "OutboxItem",

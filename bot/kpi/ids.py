@@ -22,6 +22,9 @@ class ActionId(StrEnum):
     KPI = "home.input.kpi"
     VALUE = "home.input.value"
     MONTH = "home.input.month"
+    #: The buttons of the preview of an export dropped into the bot's DM (value: the upload id).
+    UPLOAD_IMPORT = "kpi.upload.import"
+    UPLOAD_CANCEL = "kpi.upload.cancel"
 
 
 class CallbackId(StrEnum):
