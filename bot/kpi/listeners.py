@@ -23,7 +23,7 @@ from bot.kpi import rules, ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
 from bot.kpi.kinds import ValueSource
-from bot.kpi.queries import kpi_months, this_month
+from bot.kpi.queries import kpi_months, last_recorded, this_month
 from bot.kpi.rules import KpiWrite
 from bot.kpi.status import assess
 from bot.kpi.values import record_entry, set_target
@@ -94,10 +94,10 @@ class KpiListeners:
         periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
         async with unit_of_work(self._deps.sessions) as session:
             values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
+            recorded = await last_recorded(session, kpi=kpi.key, months=periods)
         status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
-        await respond(
-            response_type="ephemeral", **ui.build_detail(kpi, values, periods, status, t=t).kwargs()
-        )
+        message = ui.build_detail(kpi, values, periods, status, t=t, recorded=recorded)
+        await respond(response_type="ephemeral", **message.kwargs())
         name = kpi.name.get(t.locale)
         # Drawing takes a few hundred ms of CPU: keep it off the event loop.
         png = await asyncio.to_thread(
