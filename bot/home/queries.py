@@ -64,6 +64,7 @@ def _page_statement(where: ColumnElement[bool]) -> _Page:
             ReviewRequest.waiting_since,
             ReviewRequest.channel_id,
             ReviewRequest.message_ts,
+            ReviewRequest.due_at,
             func.count().over().label("total"),
         )
         .outerjoin(
@@ -103,6 +104,7 @@ async def _page(session: AsyncSession, statement: _Page, *, user_id: str, limit:
             waiting_since=r.waiting_since,
             channel_id=r.channel_id,
             message_ts=r.message_ts,
+            due_at=r.due_at,
         )
         for r in rows
     )

@@ -31,6 +31,8 @@ class ReviewItem:
     waiting_since: datetime
     channel_id: str | None
     message_ts: str | None
+    #: The review's due time (the planned publish time unless the requester chose one).
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,8 @@ def _waiting_item(item: ReviewItem, *, settings: Settings, t: Translator) -> lis
         account=_account(settings, item.account_key),
         planned=planned,
     )
+    if item.due_at is not None and item.due_at != item.planned_at:
+        head += t("home.reviews.due", due=_when(item.due_at, settings))
     since = t("home.reviews.waiting_since", since=_when(item.waiting_since, settings)) + _thread_link(item, t)
     text = f"{head}\n&gt; {_excerpt(item.text)}\n{since}"
     return [mrkdwn(text), decision_buttons(item, t)]
@@ -147,6 +149,8 @@ def _mine_item(item: ReviewItem, *, settings: Settings, t: Translator) -> Block:
     emoji = _STATUS_EMOJI.get(item.status, ":grey_question:")
     status = t(f"home.mine.status_{item.status}") if item.status in _STATUS_EMOJI else escape(item.status)
     head = t("home.mine.line", emoji=emoji, status=status, account=_account(settings, item.account_key))
+    if item.status == "pending" and item.due_at is not None and item.due_at != item.planned_at:
+        head += t("home.reviews.due", due=_when(item.due_at, settings))
     return mrkdwn(f"{head}{_thread_link(item, t)}\n&gt; {_excerpt(item.text)}")
 
 
