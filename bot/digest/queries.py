@@ -76,3 +76,16 @@ async def latest_period_runs(session: AsyncSession, *, kind: PeriodKind) -> list
         select(DigestRun).where(DigestRun.kind == kind, DigestRun.period == latest).order_by(DigestRun.id)
     )
     return list(rows)
+
+
+async def posted_periods(session: AsyncSession, *, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Which of the (kind, period) pairs ``wanted`` were posted to at least one channel (in order)."""
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(DigestRun.kind, DigestRun.period)
+        .where(DigestRun.status == "posted", DigestRun.period.in_([p for _, p in wanted]))
+        .distinct()
+    )
+    found = {(k, p) for k, p in rows}
+    return [pair for pair in wanted if pair in found]
