@@ -40,6 +40,7 @@ class Router:
             "shortcut": {},
             "event": {},
         }
+        self._events: dict[str, list[Handler]] = {}
 
     def _register(self, kind: str, key: str) -> Callable[[Handler], Handler]:
         key = str(key)
@@ -67,10 +68,18 @@ class Router:
         return self._register("shortcut", callback_id)
 
     def event(self, event_type: str) -> Callable[[Handler], Handler]:
-        return self._register("event", event_type)
+        """An Events API event type. Several features may listen to one type (e.g. ``message``: files
+        dropped into the bot's DM, replies in a thread): each gets every event, in registration order."""
+        key = str(event_type)
+
+        def add(handler: Handler) -> Handler:
+            self._events.setdefault(key, []).append(handler)
+            return handler
+
+        return add
 
     def ids(self, kind: str) -> frozenset[str]:
-        return frozenset(self._kinds[kind])
+        return frozenset(self._events if kind == "event" else self._kinds[kind])
 
     def install(self, app: AsyncApp) -> None:
         """Give ``app`` one listener per kind that has handlers (events by exact type)."""
@@ -90,8 +99,38 @@ class Router:
             app.shortcut(_exactly(list(shortcuts)))(
                 _dispatch(shortcuts, lambda body: body.get("callback_id"))
             )
-        for event_type, handler in self._kinds["event"].items():
-            app.event(event_type)(handler)  # Bolt matches events by type with a dict lookup of its own
+        for event_type, handlers in self._events.items():
+            # Bolt matches events by type with a dict lookup of its own.
+            app.event(event_type)(handlers[0] if len(handlers) == 1 else _fan_out(handlers))
+
+
+def _fan_out(handlers: list[Handler]) -> Handler:
+    """One Bolt listener handing an event to each feature that listens to its type, in turn (each
+    handler is guarded: one feature's failure does not keep the event from the next)."""
+
+    async def fan_out(
+        ack: Any,
+        body: dict[str, Any],
+        client: Any,
+        respond: Any,
+        context: Any,
+        logger: Any,
+        request: Any,
+        payload: Any,
+        command: Any,
+        action: Any,
+        view: Any,
+        shortcut: Any,
+        event: Any,
+        message: Any,
+        say: Any,
+    ) -> None:
+        arguments = dict(locals())
+        arguments.pop("handlers", None)
+        for handler in handlers:
+            await handler(**arguments)
+
+    return fan_out
 
 
 def _dispatch(table: dict[str, Handler], key: Callable[[dict[str, Any]], Any]) -> Handler:
