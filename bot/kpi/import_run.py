@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import db
@@ -129,13 +130,48 @@ async def run_import(
     Raises:
         BotError: ``imports.errors.*`` found while reading (a malformed CSV mid-file).
     """
-    settings = deps.settings
     report = ImportReport(opened.kind, opened.format_key, opened.encoding, dry_run)
-    derived = {k.key for k in settings.kpis if is_derived(k)}
     now = deps.clock.now()
+    # In the running bot, other writers of this process wait for the import instead of meeting
+    # SQLite's lock in its busy handler (see bot.db.unit_of_work).
+    lock = db.writer_lock(deps.sessions)
+    async with contextlib.AsyncExitStack() as held:
+        if lock is not None:
+            await lock.acquire()
+            held.callback(lock.release)
+        return await _write(
+            deps,
+            opened,
+            report,
+            dry_run=dry_run,
+            source=source,
+            user_id=user_id,
+            progress=progress,
+            now=now,
+            locked=lock is not None,
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _write(
+    deps: Deps,
+    opened: OpenedFile,
+    report: ImportReport,
+    *,
+    dry_run: bool,
+    source: ValueSource,
+    user_id: str | None,
+    progress: Progress | None,
+    now: datetime,
+    locked: bool,
+) -> ImportReport:
+    settings = deps.settings
+    derived = {k.key for k in settings.kpis if is_derived(k)}
     async with deps.sessions() as session:
         transaction = await session.begin()
         try:
+            if locked:
+                await session.execute(text("BEGIN IMMEDIATE"))
             await sync_accounts(session, accounts=settings.accounts)
             while (chunk := await asyncio.to_thread(next, opened.chunks, None)) is not None:
                 report.rows += chunk.rows
