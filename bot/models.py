@@ -14,6 +14,7 @@ from bot.kpi.models import (
     MetricSnapshot,
     Post,
 )
+from bot.milestones.models import Milestone
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem
 
@@ -27,6 +28,7 @@ __all__ = [
     "KpiUpload",
     "KpiValue",
     "MetricSnapshot",
+    "Milestone",
     "OutboxItem",
     "Post",
     "ProcessedKey",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.config.accounts import AccountSettings
+from bot.config.celebrate import MilestoneSettings, PaceSettings
 from bot.config.digest import DigestSettings
 from bot.config.kpis import KpiCommandSettings, KpiSettings, SearchConsoleSettings
 from bot.config.review import ReviewSettings
@@ -42,6 +43,10 @@ class Settings:
     kpis: tuple[KpiSettings, ...]
     secrets: Secrets
     slack_api_url: str = DEFAULT_API_URL
+    #: What the bot celebrates by itself (issue 16).
+    milestones: MilestoneSettings = MilestoneSettings()
+    #: The mid-month alert of KPIs behind their pace (issue 16).
+    pace: PaceSettings = PaceSettings()
 
     @property
     def tz(self) -> ZoneInfo:
