@@ -4,6 +4,7 @@ from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
+from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem
@@ -18,6 +19,9 @@ __all__ = [
     "KpiValue",
     "MetricSnapshot",
     "OutboxItem",
+    "ParticipationMark",
+    "ParticipationNudge",
+    "ParticipationPrefs",
     "Post",
     "ProcessedKey",
     "ReviewApprover",

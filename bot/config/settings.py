@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.config.accounts import AccountSettings
 from bot.config.digest import DigestSettings
 from bot.config.kpis import KpiCommandSettings, KpiSettings, SearchConsoleSettings
+from bot.config.participation import ParticipationSettings
 from bot.config.review import ReviewSettings
 from bot.config.roles import RoleSettings
 from bot.config.secrets import Secrets
@@ -42,6 +43,7 @@ class Settings:
     kpis: tuple[KpiSettings, ...]
     secrets: Secrets
     slack_api_url: str = DEFAULT_API_URL
+    participation: ParticipationSettings = ParticipationSettings()
 
     @property
     def tz(self) -> ZoneInfo:
