@@ -68,6 +68,8 @@ def build_deps(
     The App Home publisher is built here too: it only ever republishes Homes this process has shown,
     so a process that serves no Slack app (the CLI) never publishes anything.
     """
+    from bot.digest.queries import StoredWins
+
     clock = clock or SystemClock()
     engine = engine or db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
@@ -94,6 +96,7 @@ def build_deps(
         platforms=platforms or {},
         inflight=inflight,
         home=HomePublisher(publish, inflight=inflight, debounce=home_debounce),
+        wins=StoredWins(sessions),
     )
     built.append(deps)
     return deps
@@ -105,6 +108,7 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
+    from bot.participation import listeners as participation_listeners
     from bot.review import listeners as review_listeners
 
     return [
@@ -112,6 +116,7 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
         kpi_listeners.register,
         digest_listeners.register,
         away_listeners.register,
+        participation_listeners.register,
         home_listeners.register,
     ]
 
@@ -119,12 +124,14 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
 def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     from bot.digest import jobs as digest_jobs
     from bot.kpi import jobs as kpi_jobs
+    from bot.participation import jobs as participation_jobs
     from bot.review import jobs as review_jobs
     from bot.runtime import jobs as runtime_jobs
 
     return [
         digest_jobs.register_jobs,
         kpi_jobs.register_jobs,
+        participation_jobs.register_jobs,
         review_jobs.register_jobs,
         runtime_jobs.register_jobs,
     ]

@@ -4,8 +4,8 @@ from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
-from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem
 

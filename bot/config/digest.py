@@ -103,7 +103,5 @@ def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
         at=r.hhmm(m, "at", "digest.monthly", time(9)),
         best_posts=best,
         when_empty=r.choice(m, "when_empty", "digest.monthly", ("post", "skip"), "post"),
-        participation=r.choice(
-            m, "participation", "digest.monthly", ("named", "counts", "off"), "named"
-        ),
+        participation=r.choice(m, "participation", "digest.monthly", ("named", "counts", "off"), "named"),
     )

@@ -31,6 +31,7 @@ from bot.digest.ui.wins import (
 )
 from bot.digest.wins import save_win
 from bot.errors import BotError, NotAllowed
+from bot.participation import roster as participation
 from bot.periods import PeriodKind, last_finished
 from bot.slack.errors import tell_user
 
@@ -136,8 +137,9 @@ class DigestListeners:
             await tell_user(client, body, error.render(t))
             return
         period = last_finished(PeriodKind.WEEKLY, deps.clock.now(), settings.tz)
+        managers = await participation.managers(deps)
         async with unit_of_work(deps.sessions) as session:
-            weekly = await build_weekly(session, period=period, settings=settings)
+            weekly = await build_weekly(session, period=period, settings=settings, managers=managers)
         doc = weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
         # No digest metadata: a preview must never be taken for the channel post by recovery.
         message = to_message(doc, metadata=None, t=t)

@@ -39,6 +39,7 @@ from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.rules import recordable_kpis
 from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
+from bot.participation import ui as participation_ui
 from bot.review import messages as review_messages
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import Decision, RequestRef
@@ -327,6 +328,8 @@ def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
     if data.is_manager:
         away = away_ui.build_home_section(away_until=data.away_until, delegate_id=data.delegate_id, t=t)
         blocks += [divider(), *away]
+    if data.participation is not None:
+        blocks += [divider(), *participation_ui.home_section(data.participation, t)]
     if data.admin is not None:
         blocks += [divider(), *_admin(data.admin, settings=settings, t=t)]
     return View(type="home", blocks=cap_blocks(blocks, more=t("home.cut")))

@@ -49,21 +49,22 @@ class ParticipationPrefs(Base):
 
     user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     nudges_off: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: No nudge before this local date ("remind me next week").
-    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    #: "Remind me next week": no nudge before this local date, and one on it (or after) while still silent.
+    remind_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ParticipationNudge(Base):
-    """One nudge to one manager: claimed (unique per user and window) before the DM is sent, so
-    restarts and replicas never send two; ``window_index`` is the index of the ``nudge_after_weeks`` window."""
+    """One nudge to one manager: claimed (unique per user and slot) before the DM is sent, so restarts
+    and replicas never send two. ``slot`` is ``w<N>`` for the N-th ``nudge_after_weeks`` window, or
+    ``r<YYYY-MM-DD>`` for the reminder a manager asked for with "Remind me next week"."""
 
     __tablename__ = "participation_nudge"
-    __table_args__ = (UniqueConstraint("user_id", "window_index"), Index("ix_participation_nudge_user", "user_id"))
+    __table_args__ = (UniqueConstraint("user_id", "slot"), Index("ix_participation_nudge_user", "user_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[str] = mapped_column(String(40))
-    window_index: Mapped[int] = mapped_column(Integer)
+    slot: Mapped[str] = mapped_column(String(20))
     #: A :class:`bot.participation.ids.NudgeStatus`.
     status: Mapped[str] = mapped_column(String(10))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

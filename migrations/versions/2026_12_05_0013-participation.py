@@ -46,7 +46,7 @@ def upgrade() -> None:
         "participation_prefs",
         sa.Column("user_id", sa.String(length=40), nullable=False),
         sa.Column("nudges_off", sa.Boolean(), nullable=False),
-        sa.Column("snoozed_until", sa.Date(), nullable=True),
+        sa.Column("remind_on", sa.Date(), nullable=True),
         sa.Column("updated_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_participation_prefs")),
     )
@@ -54,12 +54,12 @@ def upgrade() -> None:
         "participation_nudge",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
-        sa.Column("window_index", sa.Integer(), nullable=False),
+        sa.Column("slot", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("claimed_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", bot.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participation_nudge")),
-        sa.UniqueConstraint("user_id", "window_index", name=op.f("uq_participation_nudge_user_id_window_index")),
+        sa.UniqueConstraint("user_id", "slot", name=op.f("uq_participation_nudge_user_id_slot")),
     )
     op.create_index("ix_participation_nudge_user", "participation_nudge", ["user_id"], unique=False)
 

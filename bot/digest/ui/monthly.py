@@ -9,6 +9,8 @@ from bot.digest.ui.document import DigestDoc, Section, people, period_range, pos
 from bot.digest.ui.message import to_message
 from bot.digest.ui.numbers import fmt_abs_delta, fmt_change, fmt_hours, fmt_number, fmt_pct, fmt_value
 from bot.i18n import Translator
+from bot.participation.ids import SectionMode
+from bot.participation.ui import digest_section
 from bot.periods import PeriodKind
 from bot.slack import blocks as bk
 
@@ -106,6 +108,12 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
         t("digest.monthly.team_wins", count=fmt_number(len(digest.wins))),
     ]
     sections.append(Section(title=t("digest.monthly.team_title"), lines=tuple(team)))
+    if digest.participation is not None:
+        part = digest_section(
+            digest.participation, mode=SectionMode(settings.digest.monthly.participation), t=t
+        )
+        if part is not None:
+            sections.append(Section(title=part[0], lines=part[1]))
     if digest.top_reasons:
         reasons = tuple(
             t(

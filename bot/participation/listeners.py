@@ -1,0 +1,124 @@
+"""Participation's listeners: reactions and thread replies on the bot's posts (Events API, both modes),
+the nudge's "remind me next week" and link buttons, and the App Home's nudge switch (Slack I/O).
+
+Events are acknowledged by Bolt before these run. A delivery Slack repeats (same ``event_id``) is
+dropped by the de-duplication middleware; whatever still arrives twice (a redelivery through the other
+mode, a second replica) lands on the mark's natural key and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db import unit_of_work, with_retry
+from bot.errors import NotAllowed
+from bot.participation import commands
+from bot.participation.ids import ActionId
+from bot.participation.policy import Mark, next_week, reaction_mark, reply_mark
+from bot.participation.ui import snoozed_message
+from bot.slack.errors import tell_user
+
+if TYPE_CHECKING:
+    from bot.runtime.deps import Deps
+    from bot.slack.router import Router
+
+log = logging.getLogger(__name__)
+
+
+def _user(body: dict[str, Any]) -> str:
+    user = body.get("user") or {}
+    return str(user.get("id") or body.get("user_id") or "")
+
+
+def _event_time(body: dict[str, Any]) -> int:
+    value = body.get("event_time")
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _bot_user(context: Any) -> str | None:
+    value = context.get("bot_user_id") if context is not None else None
+    return str(value) if value else None
+
+
+class ParticipationListeners:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def _record(self, mark: Mark | None) -> None:
+        if mark is None:
+            return
+
+        async def write() -> None:
+            async with unit_of_work(self._deps.sessions, write=True) as session:
+                await commands.record_mark(session, mark)
+
+        await with_retry(write)
+        log.info(
+            "participation: %s %s by %s", mark.kind, "removed" if mark.removed else "recorded", mark.user_id
+        )
+        self._deps.home.refresh([mark.user_id])
+
+    # -- events -------------------------------------------------------------------------------
+
+    async def handle_reaction_event(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        """``reaction_added`` / ``reaction_removed`` on one of the bot's messages."""
+        await self._record(reaction_mark(event, bot_user_id=_bot_user(context), event_time=_event_time(body)))
+
+    async def handle_message_event(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        """A ``message`` in a channel the bot is in: only a reply in one of the bot's threads counts."""
+        await self._record(reply_mark(event, bot_user_id=_bot_user(context), event_time=_event_time(body)))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    async def handle_snooze_action(self, ack: AsyncAck, body: dict[str, Any], respond: Any) -> None:
+        """The nudge's "Remind me next week": no nudge before next Monday, then one while still silent."""
+        await ack()
+        deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
+        day = next_week(now.astimezone(deps.settings.tz).date())
+        async with unit_of_work(deps.sessions, write=True) as session:
+            await commands.remind_on(session, user_id=user_id, day=day, now=now)
+        message = snoozed_message(day=day, t=deps.t)
+        await respond(replace_original=True, **message.kwargs())
+
+    async def handle_open_wins_action(self, ack: AsyncAck) -> None:
+        """The nudge's link button: Slack opens the URL and still sends the click, which needs an answer."""
+        await ack()
+
+    async def _set_nudges(self, body: dict[str, Any], client: AsyncWebClient, *, on: bool) -> None:
+        deps, user_id, now = self._deps, _user(body), self._deps.clock.now()
+        if not await deps.directory.is_manager(client, user_id):
+            error = NotAllowed("participation.errors.managers_only")
+            log.info("participation switch refused: %s", error.key)
+            await tell_user(client, body, error.render(deps.t))
+            return
+        async with unit_of_work(deps.sessions, write=True) as session:
+            await commands.set_nudges(session, user_id=user_id, on=on, now=now)
+        deps.home.show(user_id)
+
+    async def handle_nudges_off_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await self._set_nudges(body, client, on=False)
+
+    async def handle_nudges_on_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await self._set_nudges(body, client, on=True)
+
+
+def register(app: Router, deps: Deps) -> None:
+    listeners = ParticipationListeners(deps)
+    track = deps.listener
+    app.event("reaction_added")(track(listeners.handle_reaction_event))
+    app.event("reaction_removed")(track(listeners.handle_reaction_event))
+    app.event("message")(track(listeners.handle_message_event))
+    app.action(ActionId.SNOOZE.value)(track(listeners.handle_snooze_action))
+    app.action(ActionId.OPEN_WINS.value)(track(listeners.handle_open_wins_action))
+    app.action(ActionId.NUDGES_OFF.value)(track(listeners.handle_nudges_off_action))
+    app.action(ActionId.NUDGES_ON.value)(track(listeners.handle_nudges_on_action))
