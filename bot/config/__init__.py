@@ -15,7 +15,6 @@ from bot.config.loader import (
     resolve_config_path,
     settings_from_mapping,
 )
-from bot.config.participation import ParticipationSettings
 from bot.config.reader import Problem
 from bot.config.review import ReviewSettings, WorkingHours
 from bot.config.secrets import Secret, mask_database_url
@@ -32,7 +31,6 @@ __all__ = [
     "ConfigError",
     "KpiCommandSettings",
     "KpiSettings",
-    "ParticipationSettings",
     "Problem",
     "ReviewSettings",
     "SearchConsoleSettings",

@@ -108,12 +108,6 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
         t("digest.monthly.team_wins", count=fmt_number(len(digest.wins))),
     ]
     sections.append(Section(title=t("digest.monthly.team_title"), lines=tuple(team)))
-    if digest.participation is not None:
-        part = digest_section(
-            digest.participation, mode=SectionMode(settings.digest.monthly.participation), t=t
-        )
-        if part is not None:
-            sections.append(Section(title=part[0], lines=part[1]))
     if digest.top_reasons:
         reasons = tuple(
             t(
@@ -125,6 +119,12 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
             for i, (key, n) in enumerate(digest.top_reasons, start=1)
         )
         sections.append(Section(title=t("digest.monthly.reasons_title"), lines=reasons))
+    if digest.participation is not None:
+        part = digest_section(
+            digest.participation, mode=SectionMode(settings.digest.monthly.participation), t=t
+        )
+        if part is not None:
+            sections.append(Section(title=part[0], lines=part[1]))
     fallback_lines = [t("digest.monthly.fallback", period=period.label)]
     fallback_lines += [narrative(summary, t) for summary in digest.kpis]
     return DigestDoc(title, subtitle, tuple(sections), t("digest.monthly.closing"), "\n".join(fallback_lines))
