@@ -26,11 +26,18 @@ RATE_KPI = {
 
 
 def participation_settings(
-    db_url: str, api_url: str, *, mode: str = "named", **participation: Any
+    db_url: str,
+    api_url: str,
+    *,
+    mode: str = "named",
+    working_hours: dict[str, Any] | None = None,
+    **participation: Any,
 ) -> Settings:
     def change(raw: dict[str, Any]) -> None:
         raw["kpis"].append(dict(RATE_KPI))
         raw["digest"]["monthly"]["participation"] = mode
+        if working_hours is not None:
+            raw["review"]["working_hours"] = working_hours
         if participation:
             raw["participation"] = participation
 
