@@ -159,7 +159,9 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
     app.middleware(reparse_command_body)
     # After the reparse, which rebuilds the context.
     app.middleware(make_respond_middleware(api_url=deps.settings.slack_api_url))
-    app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
+    from bot.participation.ids import EVENTS as PARTICIPATION_EVENTS
+
+    app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock, after_ack=PARTICIPATION_EVENTS))
     router = Router()
     for register in _feature_registrars():
         register(router, deps)

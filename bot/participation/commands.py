@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
 from bot.config import KpiSettings
+from bot.keys import claim_key, event_key
 from bot.kpi.models import KpiValue
 from bot.kpi.values import record_value
 from bot.participation.ids import NudgeStatus
@@ -22,10 +23,15 @@ from bot.participation.policy import Mark
 RATE_SOURCE = "derived"
 
 
-async def record_mark(session: AsyncSession, mark: Mark) -> None:
+async def record_mark(
+    session: AsyncSession, mark: Mark, *, event_id: str | None = None, now: datetime | None = None
+) -> bool:
     """Store ``mark`` under its natural key: the same reaction or reply delivered again (Slack's
     retries, the other mode, another replica) changes nothing; a removal, or an add after it, applies
-    when its event is not older than the one stored."""
+    when its event is not older than the one stored. With ``event_id``, the delivery is claimed first
+    (:func:`bot.keys.claim_key`) and a delivery seen before changes nothing (False)."""
+    if event_id and not await claim_key(session, key=event_key(event_id), now=now or mark.at):
+        return False
     insert = db.dialect_insert(session)
     stmt = insert(ParticipationMark).values(
         kind=mark.kind.value,
@@ -47,6 +53,7 @@ async def record_mark(session: AsyncSession, mark: Mark) -> None:
         where=ParticipationMark.event_time <= stmt.excluded.event_time,
     )
     await session.execute(stmt)
+    return True
 
 
 async def _prefs(session: AsyncSession, user_id: str, now: datetime) -> ParticipationPrefs:

@@ -15,6 +15,11 @@ class ActionId(StrEnum):
     OPEN_WINS = "participation.open_wins"
 
 
+#: Events whose listeners claim the ``event_id`` themselves after the ack, only for the deliveries that
+#: are participation (every message of a channel the bot is in arrives as a ``message`` event).
+EVENTS = ("reaction_added", "reaction_removed", "message")
+
+
 class MarkKind(StrEnum):
     """What a person did on one of the bot's posts (``participation_mark.kind``)."""
 

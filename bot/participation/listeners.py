@@ -1,9 +1,10 @@
 """Participation's listeners: reactions and thread replies on the bot's posts (Events API, both modes),
 the nudge's "remind me next week" and link buttons, and the App Home's nudge switch (Slack I/O).
 
-Events are acknowledged by Bolt before these run. A delivery Slack repeats (same ``event_id``) is
-dropped by the de-duplication middleware; whatever still arrives twice (a redelivery through the other
-mode, a second replica) lands on the mark's natural key and changes nothing.
+Events are acknowledged by Bolt before these run, with no store work before the ack: a delivery that is
+participation claims its ``event_id`` in the transaction that stores the mark (a repeat is dropped), and
+the mark's natural key makes whatever still arrives twice change nothing. Every other message of a
+channel the bot is in is dropped without touching the store.
 """
 
 from __future__ import annotations
@@ -48,15 +49,27 @@ class ParticipationListeners:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    async def _record(self, mark: Mark | None) -> None:
+    async def _record(self, mark: Mark | None, body: dict[str, Any]) -> None:
+        """Store ``mark`` once: this delivery's ``event_id`` is claimed in the same transaction (the
+        de-duplication middleware leaves these events to us, so that the many messages that are not
+        participation cost no write before their ack)."""
         if mark is None:
             return
+        event_id = body.get("event_id")
+        deps = self._deps
 
-        async def write() -> None:
-            async with unit_of_work(self._deps.sessions, write=True) as session:
-                await commands.record_mark(session, mark)
+        async def write() -> bool:
+            async with unit_of_work(deps.sessions, write=True) as session:
+                return await commands.record_mark(
+                    session,
+                    mark,
+                    event_id=event_id if isinstance(event_id, str) else None,
+                    now=deps.clock.now(),
+                )
 
-        await with_retry(write)
+        if not await with_retry(write):
+            log.info("duplicate event delivery ignored: %s", event_id)
+            return
         log.info(
             "participation: %s %s by %s", mark.kind, "removed" if mark.removed else "recorded", mark.user_id
         )
@@ -66,11 +79,15 @@ class ParticipationListeners:
 
     async def handle_reaction_event(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         """``reaction_added`` / ``reaction_removed`` on one of the bot's messages."""
-        await self._record(reaction_mark(event, bot_user_id=_bot_user(context), event_time=_event_time(body)))
+        await self._record(
+            reaction_mark(event, bot_user_id=_bot_user(context), event_time=_event_time(body)), body
+        )
 
     async def handle_message_event(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         """A ``message`` in a channel the bot is in: only a reply in one of the bot's threads counts."""
-        await self._record(reply_mark(event, bot_user_id=_bot_user(context), event_time=_event_time(body)))
+        await self._record(
+            reply_mark(event, bot_user_id=_bot_user(context), event_time=_event_time(body)), body
+        )
 
     # -- actions ------------------------------------------------------------------------------
 

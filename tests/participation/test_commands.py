@@ -48,6 +48,19 @@ async def test_marks_are_idempotent_and_the_later_event_wins(engine: AsyncEngine
     assert counts.reactions == {"U1": 2}
 
 
+async def test_a_delivery_is_claimed_by_its_event_id_in_the_same_transaction(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as session:
+        assert await commands.record_mark(session, _mark(), event_id="Ev1", now=T0)
+        # The same event_id again (Slack's retry) is dropped, even with a later event time.
+        assert not await commands.record_mark(
+            session, _mark(removed=True, event_time=900), event_id="Ev1", now=T0
+        )
+    async with sessions() as session:
+        rows = (await session.scalars(select(ParticipationMark))).all()
+    assert [(r.removed, r.event_time) for r in rows] == [(False, 100)]
+
+
 async def test_time_to_decide_starts_when_the_step_started_waiting(engine: AsyncEngine) -> None:
     sessions = make_sessionmaker(engine)
     async with sessions.begin() as session:

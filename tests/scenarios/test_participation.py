@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.digest.jobs import run_digest_job
+from bot.keys import ProcessedKey
 from bot.participation.models import ParticipationMark
 from bot.periods import PeriodKind
 from bot.runtime.deps import Deps
@@ -83,6 +84,10 @@ async def test_a_reaction_and_a_reply_on_a_digest_show_in_the_next_monthly_diges
         assert (await sender.event(envelope(inner, event_id=f"Ev0OTHER{n}", at=at))).status == 200
     assert await deps.inflight.drain(10)
     assert await _marks(deps) == 3  # the manager's reaction and reply, the operator's reaction
+    # Deliveries that are not participation cost no store write at all (not even their event_id).
+    async with deps.sessions() as session:
+        keys = set((await session.scalars(select(ProcessedKey.key))).all())
+    assert keys == {"event:Ev0TADA01", "event:Ev0TADA02", "event:Ev0REPLY01", "event:Ev0OTHER0"}
 
     async with deps.sessions.begin() as session:
         await add_post(session, n=1, at=jst(2026, 11, 17, 12), impressions=1000, engagements=40)
