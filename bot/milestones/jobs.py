@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The first detection after start-up (not at once: start-up has its own work).
+FIRST_RUN_AFTER = timedelta(minutes=2)
+
 
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     """The detection job (when ``[milestones] enabled``) and the announcements' outbox delivery."""
@@ -46,9 +49,12 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     every = timedelta(minutes=settings.check_minutes)
     scheduler.add_job(
         deps.inflight.track(run_detection),
-        # From the injected clock, not the wall clock (the interval trigger's default start).
+        # From the injected clock, not the wall clock (the interval trigger's default start); the first
+        # run soon after start-up, so a bot restarted more often than every interval still looks.
         IntervalTrigger(
-            minutes=settings.check_minutes, start_date=deps.clock.now() + every, timezone=deps.settings.tz
+            minutes=settings.check_minutes,
+            start_date=deps.clock.now() + FIRST_RUN_AFTER,
+            timezone=deps.settings.tz,
         ),
         args=[deps],
         id=str(JobId.DETECT),
