@@ -25,7 +25,7 @@ from bot.milestones import detection
 from bot.milestones.commands import record
 from bot.milestones.delivery import Announcer, owe
 from bot.milestones.ids import TEAM, JobId, MilestoneKind
-from bot.milestones.queries import best_post_of, followers_at, kpi_history, posts_published
+from bot.milestones.queries import best_post_of, followers_at, kpi_history, posts_published, recorded
 from bot.milestones.records import Achieved, Found
 from bot.slack import outbox
 
@@ -109,6 +109,9 @@ async def detect_and_record(deps: Deps) -> list[Achieved]:
     settings, now = deps.settings, deps.clock.now()
     async with unit_of_work(deps.sessions) as session:
         found = await find_milestones(session, settings=settings, now=now)
+        known = await recorded(session, found=found)
+    # Most runs find only what is recorded already: no write transaction for those.
+    found = [f for f in found if (f.kind.value, f.subject, f.mark) not in known]
     if not found:
         return []
     channel = settings.milestones.announce_channel if settings.milestones.announces else None
