@@ -7,7 +7,7 @@ from bot.keys import ProcessedKey
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
 from bot.milestones.models import Milestone
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import OutboxItem
+from bot.slack.models import OutboxItem, UserLocale
 
 __all__ = [
     "Account",
@@ -26,6 +26,7 @@ __all__ = [
     "ReviewEvent",
     "ReviewRequest",
     "ReviewRevision",
+    "UserLocale",
     "UserState",
     "Win",
 ]

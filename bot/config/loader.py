@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.config.accounts import read_accounts
 from bot.config.celebrate import read_milestones, read_pace
 from bot.config.digest import read_digest
+from bot.config.i18n import read_i18n
 from bot.config.kpis import read_kpi_command, read_kpis, read_search_console
 from bot.config.reader import Problem, Reader
 from bot.config.review import read_review
@@ -45,6 +46,7 @@ TOP_KEYS = (
     "kpis",
     "milestones",
     "pace",
+    "i18n",
 )
 
 
@@ -110,6 +112,7 @@ def settings_from_mapping(
     api_url = read_slack_api_url(r, environ)
     milestones = read_milestones(r, raw)
     pace = read_pace(r, raw)
+    i18n = read_i18n(r, raw)
     if problems:
         raise ConfigError(problems, locale)
     return Settings(
@@ -132,6 +135,7 @@ def settings_from_mapping(
         slack_api_url=api_url,
         milestones=milestones,
         pace=pace,
+        i18n=i18n,
     )
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.config.accounts import AccountSettings
 from bot.config.celebrate import MilestoneSettings, PaceSettings
 from bot.config.digest import DigestSettings
+from bot.config.i18n import I18nSettings
 from bot.config.kpis import KpiCommandSettings, KpiSettings, SearchConsoleSettings
 from bot.config.review import ReviewSettings
 from bot.config.roles import RoleSettings
@@ -47,6 +48,8 @@ class Settings:
     milestones: MilestoneSettings = MilestoneSettings()
     #: The mid-month alert of KPIs behind their pace (issue 16).
     pace: PaceSettings = PaceSettings()
+    #: ``[i18n]``: per-person language (bot.slack.locales).
+    i18n: I18nSettings = I18nSettings()
 
     @property
     def tz(self) -> ZoneInfo:
