@@ -5,9 +5,10 @@ from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.milestones.models import Milestone
 from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import OutboxItem
+from bot.slack.models import OutboxItem, UserLocale
 
 __all__ = [
     "Account",
@@ -18,6 +19,7 @@ __all__ = [
     "KpiTarget",
     "KpiValue",
     "MetricSnapshot",
+    "Milestone",
     "OutboxItem",
     "ParticipationMark",
     "ParticipationNudge",
@@ -28,6 +30,7 @@ __all__ = [
     "ReviewEvent",
     "ReviewRequest",
     "ReviewRevision",
+    "UserLocale",
     "UserState",
     "Win",
 ]

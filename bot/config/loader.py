@@ -15,7 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.accounts import read_accounts
+from bot.config.celebrate import read_milestones, read_pace
 from bot.config.digest import read_digest
+from bot.config.i18n import read_i18n
 from bot.config.kpis import read_kpi_command, read_kpis, read_search_console
 from bot.config.participation import read_participation
 from bot.config.reader import Problem, Reader
@@ -44,6 +46,9 @@ TOP_KEYS = (
     "logging",
     "accounts",
     "kpis",
+    "milestones",
+    "pace",
+    "i18n",
 )
 
 
@@ -108,6 +113,9 @@ def settings_from_mapping(
     logging_settings = read_logging(r, raw)
     secrets = read_secrets(r, environ)
     api_url = read_slack_api_url(r, environ)
+    milestones = read_milestones(r, raw)
+    pace = read_pace(r, raw)
+    i18n = read_i18n(r, raw)
     if problems:
         raise ConfigError(problems, locale)
     return Settings(
@@ -129,6 +137,9 @@ def settings_from_mapping(
         secrets=secrets,
         slack_api_url=api_url,
         participation=participation,
+        milestones=milestones,
+        pace=pace,
+        i18n=i18n,
     )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.config import KpiSettings
+from bot.milestones.records import Found
 from bot.participation.records import ParticipationSummary
 from bot.periods import Period
 from bot.workdays import WorkCalendar
@@ -159,10 +160,14 @@ class WeeklyDigest:
     #: How many of the managers reacted to the bot's posts in the week (``None``: not counted).
     managers_reacted: int | None = None
     managers_total: int = 0
+    #: What the bot noticed the team achieved this week (:mod:`bot.milestones`), in detection order.
+    milestones: tuple[Found, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.posts_published or self.reviews_completed or self.wins or self.waiting)
+        return not (
+            self.posts_published or self.reviews_completed or self.wins or self.waiting or self.milestones
+        )
 
 
 @dataclass(frozen=True, slots=True)

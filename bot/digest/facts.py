@@ -34,6 +34,7 @@ from bot.digest.compose import (
 )
 from bot.digest.models import Win
 from bot.kpi.models import Post
+from bot.milestones.queries import milestones_in
 from bot.participation import queries as participation
 from bot.periods import Period, months_back
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
@@ -226,6 +227,9 @@ async def build_weekly(
     digest = compose_weekly(
         facts, min_impressions=weekly.min_impressions, top_n=weekly.top_posts, calendar=calendar
     )
+    if settings.milestones.enabled:
+        found = await milestones_in(session, period=period, tz=settings.tz)
+        digest = replace(digest, milestones=tuple(m.found for m in found))
     if not managers:
         return digest
     start, end = period.bounds_utc(settings.tz)

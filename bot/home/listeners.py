@@ -40,7 +40,8 @@ async def publish_home(deps: Deps, user_id: str) -> None:
             now=now,
             managers=managers,
         )
-    view = ui.build_home(data, settings=settings, t=deps.t)
+    t, language = await deps.locales.for_user(user_id), await deps.locales.choice(user_id)
+    view = ui.build_home(data, settings=settings, t=t, language=language if deps.locales.per_user else None)
     await deps.slack.views_publish(user_id=user_id, view=view)
 
 

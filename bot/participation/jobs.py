@@ -100,7 +100,8 @@ async def run_nudges(deps: Deps, *, now: datetime | None = None) -> NudgeReport:
         if not await db.with_retry(claim):
             log.info("participation: nudge %s for %s was already claimed", slot, user_id)
             continue
-        message = nudge_message(user_id=user_id, wins=wins, slot=slot, t=deps.t)
+        # A DM reads in its reader's language (their App Home choice, else their Slack locale).
+        message = nudge_message(user_id=user_id, wins=wins, slot=slot, t=await deps.locales.for_user(user_id))
         try:
             await deps.slack.chat_postMessage(channel=user_id, **message.kwargs())
         except Exception:  # one refused DM must not stop the others

@@ -98,7 +98,7 @@ class ParticipationListeners:
         day = next_week(now.astimezone(deps.settings.tz).date())
         async with unit_of_work(deps.sessions, write=True) as session:
             await commands.remind_on(session, user_id=user_id, day=day, now=now)
-        message = snoozed_message(day=day, t=deps.t)
+        message = snoozed_message(day=day, t=await deps.locales.for_user(user_id))
         await respond(replace_original=True, **message.kwargs())
 
     async def handle_open_wins_action(self, ack: AsyncAck) -> None:
@@ -110,7 +110,7 @@ class ParticipationListeners:
         if not await deps.directory.is_manager(client, user_id):
             error = NotAllowed("participation.errors.managers_only")
             log.info("participation switch refused: %s", error.key)
-            await tell_user(client, body, error.render(deps.t))
+            await tell_user(client, body, error.render(await deps.locales.for_user(user_id)))
             return
         async with unit_of_work(deps.sessions, write=True) as session:
             await commands.set_nudges(session, user_id=user_id, on=on, now=now)
