@@ -15,8 +15,9 @@ from bot.kpi.models import (
     Post,
 )
 from bot.milestones.models import Milestone
+from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import OutboxItem
+from bot.slack.models import OutboxItem, UserLocale
 
 __all__ = [
     "Account",
@@ -30,12 +31,16 @@ __all__ = [
     "MetricSnapshot",
     "Milestone",
     "OutboxItem",
+    "ParticipationMark",
+    "ParticipationNudge",
+    "ParticipationPrefs",
     "Post",
     "ProcessedKey",
     "ReviewApprover",
     "ReviewEvent",
     "ReviewRequest",
     "ReviewRevision",
+    "UserLocale",
     "UserState",
     "Win",
 ]

@@ -82,7 +82,7 @@ class Router:
         return frozenset(self._events if kind == "event" else self._kinds[kind])
 
     def install(self, app: AsyncApp) -> None:
-        """Give ``app`` one listener per kind that has handlers (events by exact type)."""
+        """Give ``app`` one listener per kind that has handlers (events matched by exact type)."""
         commands, actions = self._kinds["command"], self._kinds["action"]
         views, shortcuts = self._kinds["view"], self._kinds["shortcut"]
         if commands:
@@ -99,34 +99,19 @@ class Router:
             app.shortcut(_exactly(list(shortcuts)))(
                 _dispatch(shortcuts, lambda body: body.get("callback_id"))
             )
-        for event_type, handlers in self._events.items():
-            # Bolt matches events by type with a dict lookup of its own.
-            app.event(event_type)(handlers[0] if len(handlers) == 1 else _fan_out(handlers))
+        if self._events:
+            # One handler per type; several features listening to one type get it in turn.
+            events = {t: hs[0] if len(hs) == 1 else _fan_out(hs) for t, hs in self._events.items()}
+            app.event(_exactly(list(events)))(
+                _dispatch(events, lambda body: (body.get("event") or {}).get("type"))
+            )
 
 
 def _fan_out(handlers: list[Handler]) -> Handler:
-    """One Bolt listener handing an event to each feature that listens to its type, in turn (each
-    handler is guarded: one feature's failure does not keep the event from the next)."""
+    """One handler handing an event to each feature that listens to its type, in turn (each handler
+    is guarded: one feature's failure does not keep the event from the next)."""
 
-    async def fan_out(
-        ack: Any,
-        body: dict[str, Any],
-        client: Any,
-        respond: Any,
-        context: Any,
-        logger: Any,
-        request: Any,
-        payload: Any,
-        command: Any,
-        action: Any,
-        view: Any,
-        shortcut: Any,
-        event: Any,
-        message: Any,
-        say: Any,
-    ) -> None:
-        arguments = dict(locals())
-        arguments.pop("handlers", None)
+    async def fan_out(**arguments: Any) -> None:
         for handler in handlers:
             await handler(**arguments)
 

@@ -3,7 +3,7 @@ bot's DM), and on ``digest_run`` when a posted digest was last updated in place 
 update now.
 
 Revision ID: 0012
-Revises: 0014
+Revises: 0013
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bot.db
 
 revision: str = "0012"
-down_revision: str | None = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
