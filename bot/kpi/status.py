@@ -94,11 +94,18 @@ class KpiStatus:
 
 #: Derived KPIs whose month value accumulates over the month (every one but a rate).
 _ACCUMULATING = frozenset(
-    {Derivation.IMPRESSIONS, Derivation.ENGAGEMENTS, Derivation.POSTS_PUBLISHED, Derivation.FOLLOWER_GROWTH}
+    {
+        Derivation.IMPRESSIONS,
+        Derivation.ENGAGEMENTS,
+        Derivation.POSTS_PUBLISHED,
+        Derivation.FOLLOWER_GROWTH,
+        # More managers have taken part as the month goes on.
+        Derivation.MANAGER_PARTICIPATION,
+    }
 )
 
 
-def _grows_with_time(kpi: KpiSettings) -> bool:
+def grows_with_time(kpi: KpiSettings) -> bool:
     """True when the month's value accumulates over the month (so pace scales the target)."""
     if aggregate(kpi) is Aggregate.SUM:
         return True
@@ -114,7 +121,7 @@ def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, el
     expected: float | None = None
     on_track: bool | None = None
     if target is not None:
-        expected = target * elapsed if _grows_with_time(kpi) else target
+        expected = target * elapsed if grows_with_time(kpi) else target
         if value is not None:
             on_track = value >= expected if higher else value <= expected
     change = value - prev if value is not None and prev is not None else None

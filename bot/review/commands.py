@@ -88,6 +88,7 @@ async def insert_request(
     chain: Sequence[ResolvedStep],
     now: datetime,
     invitees: Sequence[str] = (),
+    due_at: datetime | None = None,
 ) -> int:
     """Store a new request waiting on the first step of ``chain``; its id. Only writes, so that a
     submission's transaction (before its ack, holding SQLite's write lock) stays short.
@@ -105,7 +106,7 @@ async def insert_request(
         feedback_wanted=feedback_wanted,
         next_reminder_at=now,
         reminders_sent=0,
-        **{**first_state(planned_at=planned_at, now=now), "status": Status.PENDING.value},
+        **{**first_state(planned_at=planned_at, now=now, due_at=due_at), "status": Status.PENDING.value},
     )
     session.add(row)
     await session.flush()
@@ -318,6 +319,7 @@ async def resubmit(
     link_url: str | None,
     note: str,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> ResubmitResult:
     """Store a new revision after changes were requested; the chain starts again at its first step.
 
@@ -337,7 +339,7 @@ async def resubmit(
             revision=revision,
             current_step=0,
             planned_at=planned_at,
-            due_at=planned_at,
+            due_at=due_at or planned_at,
             link_url=link_url,
             feedback_wanted=note or row.feedback_wanted,
             waiting_since=now,

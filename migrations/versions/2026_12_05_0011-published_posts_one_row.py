@@ -10,7 +10,7 @@ The merge is not undone by the downgrade (it only drops the two counters): the m
 duplicates of one post.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from bot.kpi.permalinks import canonical_permalink, post_key
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
