@@ -69,6 +69,8 @@ def build_deps(
     The App Home publisher is built here too: it only ever republishes Homes this process has shown,
     so a process that serves no Slack app (the CLI) never publishes anything.
     """
+    from bot.digest.queries import StoredWins
+
     clock = clock or SystemClock()
     engine = engine or db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
@@ -96,6 +98,7 @@ def build_deps(
         platforms=platforms or {},
         inflight=inflight,
         home=HomePublisher(publish, inflight=inflight, debounce=home_debounce),
+        wins=StoredWins(sessions),
     )
     built.append(deps)
     return deps
@@ -107,15 +110,19 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
+    from bot.kpi import uploads as kpi_uploads
     from bot.language import listeners as language_listeners
+    from bot.participation import listeners as participation_listeners
     from bot.review import listeners as review_listeners
 
     return [
         review_listeners.register,
         kpi_listeners.register,
+        kpi_uploads.register,
         digest_listeners.register,
         away_listeners.register,
         language_listeners.register,
+        participation_listeners.register,
         home_listeners.register,
     ]
 
@@ -125,12 +132,14 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     from bot.kpi import jobs as kpi_jobs
     from bot.milestones import jobs as milestone_jobs
     from bot.pace import jobs as pace_jobs
+    from bot.participation import jobs as participation_jobs
     from bot.review import jobs as review_jobs
     from bot.runtime import jobs as runtime_jobs
 
     return [
         digest_jobs.register_jobs,
         kpi_jobs.register_jobs,
+        participation_jobs.register_jobs,
         review_jobs.register_jobs,
         milestone_jobs.register_jobs,
         pace_jobs.register_jobs,
@@ -160,7 +169,9 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
     app.middleware(reparse_command_body)
     # After the reparse, which rebuilds the context.
     app.middleware(make_respond_middleware(api_url=deps.settings.slack_api_url))
-    app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
+    from bot.participation.ids import EVENTS as PARTICIPATION_EVENTS
+
+    app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock, after_ack=PARTICIPATION_EVENTS))
     router = Router()
     for register in _feature_registrars():
         register(router, deps)

@@ -4,8 +4,18 @@ from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
-from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.kpi.models import (
+    Account,
+    AccountSnapshot,
+    CollectorRun,
+    KpiTarget,
+    KpiUpload,
+    KpiValue,
+    MetricSnapshot,
+    Post,
+)
 from bot.milestones.models import Milestone
+from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem, UserLocale
 
@@ -16,10 +26,14 @@ __all__ = [
     "CollectorRun",
     "DigestRun",
     "KpiTarget",
+    "KpiUpload",
     "KpiValue",
     "MetricSnapshot",
     "Milestone",
     "OutboxItem",
+    "ParticipationMark",
+    "ParticipationNudge",
+    "ParticipationPrefs",
     "Post",
     "ProcessedKey",
     "ReviewApprover",

@@ -19,6 +19,7 @@ from bot.config.celebrate import read_milestones, read_pace
 from bot.config.digest import read_digest
 from bot.config.i18n import read_i18n
 from bot.config.kpis import read_kpi_command, read_kpis, read_search_console
+from bot.config.participation import read_participation
 from bot.config.reader import Problem, Reader
 from bot.config.review import read_review
 from bot.config.roles import read_roles
@@ -37,6 +38,7 @@ TOP_KEYS = (
     "review",
     "kpi",
     "digest",
+    "participation",
     "scheduler",
     "collectors",
     "search_console",
@@ -101,6 +103,7 @@ def settings_from_mapping(
     review = read_review(r, raw)
     kpi = read_kpi_command(r, raw)
     digest = read_digest(r, raw)
+    participation = read_participation(r, raw)
     scheduler = read_scheduler(r, raw)
     collectors = read_collectors(r, raw)
     accounts = read_accounts(r, raw)
@@ -133,6 +136,7 @@ def settings_from_mapping(
         kpis=kpis,
         secrets=secrets,
         slack_api_url=api_url,
+        participation=participation,
         milestones=milestones,
         pace=pace,
         i18n=i18n,

@@ -11,6 +11,7 @@ from bot.config.celebrate import MilestoneSettings, PaceSettings
 from bot.config.digest import DigestSettings
 from bot.config.i18n import I18nSettings
 from bot.config.kpis import KpiCommandSettings, KpiSettings, SearchConsoleSettings
+from bot.config.participation import ParticipationSettings
 from bot.config.review import ReviewSettings
 from bot.config.roles import RoleSettings
 from bot.config.secrets import Secrets
@@ -50,6 +51,8 @@ class Settings:
     pace: PaceSettings = PaceSettings()
     #: ``[i18n]``: per-person language (bot.slack.locales).
     i18n: I18nSettings = I18nSettings()
+    #: Managers taking part: nudges to the silent (issue 16).
+    participation: ParticipationSettings = ParticipationSettings()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -24,7 +24,8 @@ from bot.keys import claim_key
 from bot.kpi import rules, ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
-from bot.kpi.queries import kpi_months, this_month
+from bot.kpi.kinds import ValueSource
+from bot.kpi.queries import kpi_months, last_recorded, this_month
 from bot.kpi.rules import KpiWrite
 from bot.kpi.status import KpiMonth, assess
 from bot.kpi.values import record_entry, set_target
@@ -150,8 +151,9 @@ class KpiListeners:
         periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
         async with unit_of_work(self._deps.sessions) as session:
             values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
+            recorded = await last_recorded(session, kpi=kpi.key, months=periods)
         status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
-        return kpi, values, periods, ui.build_detail(kpi, values, periods, status, t=t)
+        return kpi, values, periods, ui.build_detail(kpi, values, periods, status, t=t, recorded=recorded)
 
     async def handle_open_detail_action(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
@@ -193,7 +195,9 @@ class KpiListeners:
         async with unit_of_work(deps.sessions) as session:
             before = (await kpi_months(session, settings=settings, months=[month]))[kpi.key][0]
             if write is KpiWrite.SET:
-                await record_entry(session, entry=entry, user_id=user_id, now=now)
+                await record_entry(
+                    session, entry=entry, user_id=user_id, now=now, source=ValueSource.SLACK_COMMAND
+                )
                 message = ui.build_recorded(kpi, month=month, value=entry.value, previous=before.value, t=t)
             else:
                 await set_target(
@@ -252,7 +256,7 @@ class KpiListeners:
             if not await claim_key(session, key=claim_record_key(view.get("id"), view.get("hash")), now=now):
                 log.info("KPI modal %s submitted twice; the second one is ignored", view.get("id"))
                 return
-            await record_entry(session, entry=entry, user_id=user_id, now=now)
+            await record_entry(session, entry=entry, user_id=user_id, now=now, source=ValueSource.HOME)
         # A KPI value is on everybody's Home.
         deps.home.refresh()
         deps.home.show(user_id)

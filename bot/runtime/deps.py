@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.runtime.platforms import PlatformClient
-from bot.runtime.ports import HomeRefresh, NoHome
+from bot.runtime.ports import HomeRefresh, NoHome, NoWins, WinsReader
 from bot.slack.authorization import SlackAuthorization
 from bot.slack.directory import Directory
 from bot.slack.errors import guard
@@ -47,6 +47,8 @@ class Deps:
     platforms: Mapping[str, PlatformClient] = field(default_factory=dict)
     #: The App Home, republished after changes (:class:`~bot.runtime.ports.NoHome` in the CLI).
     home: HomeRefresh = field(default_factory=NoHome)
+    #: The wins the team shared (the digest feature's store), for features below it.
+    wins: WinsReader = field(default_factory=NoWins)
 
     @property
     def t(self) -> Translator:
