@@ -5,9 +5,20 @@ from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
-from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.kpi.models import (
+    Account,
+    AccountSnapshot,
+    CollectorRun,
+    KpiTarget,
+    KpiUpload,
+    KpiValue,
+    MetricSnapshot,
+    Post,
+)
+from bot.milestones.models import Milestone
+from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import OutboxItem
+from bot.slack.models import OutboxItem, UserLocale
 from bot.welcome.models import ManagerWelcome
 
 __all__ = [
@@ -18,16 +29,22 @@ __all__ = [
     "CollectorRun",
     "DigestRun",
     "KpiTarget",
+    "KpiUpload",
     "KpiValue",
     "ManagerWelcome",
     "MetricSnapshot",
+    "Milestone",
     "OutboxItem",
+    "ParticipationMark",
+    "ParticipationNudge",
+    "ParticipationPrefs",
     "Post",
     "ProcessedKey",
     "ReviewApprover",
     "ReviewEvent",
     "ReviewRequest",
     "ReviewRevision",
+    "UserLocale",
     "UserState",
     "Win",
 ]

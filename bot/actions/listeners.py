@@ -22,6 +22,7 @@ from bot.actions.ids import ActionId, AddTarget, CallbackId, DeliveryKind, claim
 from bot.errors import BotError
 from bot.keys import claim_key
 from bot.periods import Period, month_of
+from bot.slack.locales import MODAL_WAIT
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -48,7 +49,8 @@ class ActionListeners:
         await ack()
         container = body.get("container") or {}
         target = AddTarget.of(action.get("value"), container.get("channel_id"), container.get("message_ts"))
-        view = ui.build_add_modal(target, current=self._current(), t=self._deps.t)
+        t = await self._deps.locales.for_user(_user(body), wait=MODAL_WAIT)  # a modal: the clicker's language
+        view = ui.build_add_modal(target, current=self._current(), t=t)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def handle_add_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -56,8 +58,9 @@ class ActionListeners:
         try:
             item = ui.parse_add_modal(view, current=self._current())
         except BotError as error:
-            if error.block_id:
-                await ack(response_action="errors", errors={error.block_id: error.render(deps.t)})
+            if error.block_id:  # before the ack: the language this process already knows for them
+                t = deps.locales.known(_user(body))
+                await ack(response_action="errors", errors={error.block_id: error.render(t)})
                 return
             raise
         await ack()

@@ -35,6 +35,9 @@ class MonthlyDigestSettings:
     when_empty: Literal["post", "skip"] = "post"
     #: Questions that open the digest's thread; ``None``: the catalog's defaults, ``()``: none.
     questions: tuple[LocalizedText, ...] | None = None
+    #: The managers' participation section: thank by name those who took part (the rest only counted),
+    #: totals only, or no section.
+    participation: Literal["named", "counts", "off"] = "named"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,11 @@ def _weekly(r: Reader, t: Mapping[str, Any]) -> WeeklyDigestSettings:
 
 def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
     m = r.table(t, "monthly", "digest")
-    r.known(m, "digest.monthly", ("channels", "cron", "at", "best_posts", "when_empty", "questions"))
+    r.known(
+        m,
+        "digest.monthly",
+        ("channels", "cron", "at", "best_posts", "when_empty", "participation", "questions"),
+    )
     m_cron = r.get(m, "cron", "digest.monthly", str, None)
     if m_cron is not None and (why := check_cron(m_cron)) is not None:
         r.add("digest.monthly.cron", "bad_cron", value=m_cron, reason=why)
@@ -106,6 +113,7 @@ def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
         best_posts=best,
         when_empty=r.choice(m, "when_empty", "digest.monthly", ("post", "skip"), "post"),
         questions=_questions(r, m),
+        participation=r.choice(m, "participation", "digest.monthly", ("named", "counts", "off"), "named"),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from bot.actions.records import ItemView
 from bot.kpi.status import KpiStatus
+from bot.participation.records import HomePart
 from bot.periods import Period, PeriodKind
 
 DigestKind = PeriodKind
@@ -32,6 +33,8 @@ class ReviewItem:
     waiting_since: datetime
     channel_id: str | None
     message_ts: str | None
+    #: The review's due time (the planned publish time unless the requester chose one).
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,9 @@ class CollectorState:
     finished_at: datetime | None
     posts_updated: int
     error: str | None
+    #: Posts the platform reported on in the run, and those of them that were new to the store.
+    posts_seen: int = 0
+    posts_new: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +115,5 @@ class HomeData:
     #: The user's open action items from monthly reviews (the first few) and how many there are.
     actions: tuple[ItemView, ...] = ()
     actions_total: int = 0
+    #: A manager's part this month next to the team's rate, and their nudge setting.
+    participation: HomePart | None = None

@@ -28,7 +28,7 @@ from bot import db
 from bot.errors import BotError
 from bot.i18n import Translator
 from bot.kpi.jobs import collect_all
-from bot.kpi.kinds import RunStatus, is_derived
+from bot.kpi.kinds import RunStatus, ValueSource, is_derived
 from bot.kpi.records import KpiRecord, RecordResult, RowProblem, UpsertResult
 from bot.kpi.values import record_values, sync_accounts, upsert_posts
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_REFUSED = 1
 #: ``post.source`` / ``kpi_value.source`` of what an import wrote.
-SOURCE = "import"
+SOURCE = ValueSource.IMPORT_CLI
 
 
 def _print_problem(t: Translator, problem: RowProblem, out: TextIO) -> None:
@@ -278,6 +278,7 @@ async def collect_command(deps: Deps, *, account: str | None) -> int:
         slack=deps.slack if settings.secrets.slack_bot_token else None,
         now=deps.clock.now(),
         account=account,
+        locales=deps.locales,
     )
     for outcome in outcomes:
         name_key = f"platforms.names.{outcome.platform}"
@@ -287,6 +288,8 @@ async def collect_command(deps: Deps, *, account: str | None) -> int:
                 platform=t(name_key) if t.has(name_key) else outcome.platform,
                 status=t(f"kpi.collect.status.{outcome.status}"),
                 posts=outcome.posts_updated,
+                seen=outcome.posts_seen,
+                new=outcome.posts_new,
                 followers=outcome.followers_stored,
             )
         )

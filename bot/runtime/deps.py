@@ -14,12 +14,13 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.runtime.platforms import PlatformClient
-from bot.runtime.ports import HomeRefresh, NoHome, NoWelcome, Welcome
+from bot.runtime.ports import HomeRefresh, NoHome, NoWelcome, NoWins, Welcome, WinsReader
 from bot.slack.authorization import SlackAuthorization
 from bot.slack.directory import Directory
 from bot.slack.errors import guard
 from bot.slack.gate import AfterAck
 from bot.slack.inflight import InFlight
+from bot.slack.locales import Locales
 from bot.slack.outbox import Outbox
 
 
@@ -37,6 +38,9 @@ class Deps:
     outbox: Outbox
     #: Bolt's ``authorize``: the bot token and identity (``auth.test`` at start-up, not before an ack).
     authorization: SlackAuthorization
+    #: Who reads which language: ``await deps.locales.for_user(user_id)`` for what one person reads
+    #: (DMs, ephemeral answers, modals, the App Home); ``deps.t`` for channel posts (bot.slack.locales).
+    locales: Locales
     inflight: InFlight = field(default_factory=InFlight)
     #: Turns for listener work after the ack (``[server] max_concurrent_work``).
     after_ack: AfterAck = field(default_factory=AfterAck)
@@ -45,9 +49,12 @@ class Deps:
     home: HomeRefresh = field(default_factory=NoHome)
     #: The manager introduction (:class:`~bot.runtime.ports.NoWelcome` in the CLI).
     welcome: Welcome = field(default_factory=NoWelcome)
+    #: The wins the team shared (the digest feature's store), for features below it.
+    wins: WinsReader = field(default_factory=NoWins)
 
     @property
     def t(self) -> Translator:
+        """The configured language: what channels read (digests, review requests, alerts)."""
         return translator(self.settings.locale)
 
     def listener(
@@ -60,4 +67,6 @@ class Deps:
         after the ack waiting for a turn (:mod:`bot.slack.gate`; ``opens_modal``: its answer is a
         modal, which must open within Slack's 3 s, so it goes first; or a test of the request body)."""
         # Tracked outside the guard: the error answer is work in progress too (SIGTERM waits for it).
-        return self.inflight.track(guard(func, t=self.t, gate=self.after_ack, opens_modal=opens_modal))
+        return self.inflight.track(
+            guard(func, t=self.t, locales=self.locales, gate=self.after_ack, opens_modal=opens_modal)
+        )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.locales import MODAL_WAIT
 from bot.welcome import ui
 from bot.welcome.ids import ActionId, DeliveryKind
 
@@ -26,13 +27,17 @@ class WelcomeListeners:
     async def deliver_dm(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         if _SENT in done:
             return
-        message = ui.build_welcome(self._deps.settings, self._deps.t)
-        await self._deps.slack.chat_postMessage(channel=str(payload["user_id"]), **message.kwargs())
+        user_id = str(payload["user_id"])
+        t = await self._deps.locales.for_user(user_id)  # a DM: the manager's own language
+        message = ui.build_welcome(self._deps.settings, t)
+        await self._deps.slack.chat_postMessage(channel=user_id, **message.kwargs())
         done.add(_SENT)
 
     async def handle_reopen_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        view = ui.build_modal(self._deps.settings, self._deps.t)
+        user_id = str((body.get("user") or {}).get("id") or "")
+        t = await self._deps.locales.for_user(user_id, wait=MODAL_WAIT)
+        view = ui.build_modal(self._deps.settings, t)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

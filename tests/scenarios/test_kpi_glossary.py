@@ -52,6 +52,9 @@ def locale(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(db_url: str, fake_slack: FakeSlack, locale: str) -> Settings:
+    # The people who ask and click read ``locale`` in Slack; the channel posts are in it too.
+    for user in (OPERATOR, MANAGER):
+        fake_slack.users[user] = {"locale": {"ja": "ja-JP", "en": "en-US"}[locale]}
     return make_settings(
         db_url=db_url, api_url=fake_slack.api_url, change=lambda raw: raw.update(locale=locale)
     )
@@ -198,3 +201,12 @@ async def test_a_config_entry_overrides_the_built_in_part(fake_slack: FakeSlack,
     )
     assert en.part(Part.WHAT) == translator("en")("glossary.derived.engagement_rate.what")  # the rest stays
     assert replace(kpi, glossary=replace(kpi.glossary, good=None)) != kpi
+
+
+async def test_the_modal_is_in_the_language_of_whoever_clicks(
+    sender: SlackSender, fake_slack: FakeSlack, locale: str
+) -> None:
+    other = {"ja": "en", "en": "ja"}[locale]
+    fake_slack.users[OPERATOR] = {"locale": {"ja": "ja-JP", "en": "en-US"}[other]}
+    view = await _click_glossary(sender, fake_slack, "engagement_rate", user=OPERATOR, channel_id=CHANNEL)
+    _assert_entry(view["blocks"], other)

@@ -27,6 +27,7 @@ from tests.fakes.slack import FakeSlack
 from tests.home.home_seed import buttons, home_envelope, open_home, texts
 
 WELCOME = "ようこそ: 管理職の皆さまにお願いしたいことと、チームで共有している指標のご案内です。"
+WELCOME_EN = "Welcome: how SNS Team Bot works for managers, and the KPIs the team shares."
 
 
 def welcomes(fake_slack: FakeSlack, user_id: str) -> list[dict[str, Any]]:
@@ -34,7 +35,7 @@ def welcomes(fake_slack: FakeSlack, user_id: str) -> list[dict[str, Any]]:
     return [
         c.params
         for c in fake_slack.calls_to("chat.postMessage")
-        if c.params["channel"] == user_id and c.params["text"] == WELCOME
+        if c.params["channel"] == user_id and c.params["text"] in (WELCOME, WELCOME_EN)
     ]
 
 
@@ -163,3 +164,14 @@ async def test_the_home_opens_the_introduction_again(
     operator_home = await open_home(sender, fake_slack, OPERATOR)
     assert ("welcome.reopen", "welcome") not in buttons(operator_home)  # for managers only
     await settle(deps)
+
+
+async def test_the_welcome_is_in_the_managers_own_language(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.users[MANAGER2] = {"locale": "en-US"}  # the workspace posts in Japanese
+    await open_home(sender, fake_slack, MANAGER2)
+    await settle(deps)
+    (dm,) = welcomes(fake_slack, MANAGER2)
+    assert dm["text"] == WELCOME_EN
+    assert "Useful feedback in two minutes" in json.dumps(dm["blocks"])
