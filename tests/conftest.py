@@ -257,7 +257,9 @@ def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-async def deps(settings: Settings, clock: FixedClock, engine: AsyncEngine, fake_slack: FakeSlack) -> Deps:
+async def deps(
+    settings: Settings, clock: FixedClock, engine: AsyncEngine, fake_slack: FakeSlack
+) -> AsyncIterator[Deps]:
     from bot.kpi.values import sync_accounts
 
     deps = build_deps(
@@ -268,7 +270,10 @@ async def deps(settings: Settings, clock: FixedClock, engine: AsyncEngine, fake_
     )
     async with deps.sessions.begin() as session:
         await sync_accounts(session, accounts=settings.accounts)
-    return deps
+    yield deps
+    # Work a test started but did not wait for (a welcome after a review request) ends before the
+    # store closes.
+    await deps.inflight.drain(10)
 
 
 @pytest.fixture
