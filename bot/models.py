@@ -4,7 +4,16 @@ from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
-from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.kpi.models import (
+    Account,
+    AccountSnapshot,
+    CollectorRun,
+    DailyMetric,
+    KpiTarget,
+    KpiValue,
+    MetricSnapshot,
+    Post,
+)
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem
 
@@ -13,6 +22,7 @@ __all__ = [
     "AccountSnapshot",
     "Base",
     "CollectorRun",
+    "DailyMetric",
     "DigestRun",
     "KpiTarget",
     "KpiValue",

@@ -12,7 +12,20 @@ from bot.config.reader import Reader
 from bot.config.values import KEY_RE, LocalizedText, is_channel_id
 
 AGGREGATES = ("sum", "last", "mean", "derived")
-DERIVATIONS = ("engagement_rate", "impressions", "engagements", "posts_published", "follower_growth")
+DERIVATIONS = (
+    "engagement_rate",
+    "impressions",
+    "engagements",
+    "posts_published",
+    "follower_growth",
+    # Sums of the daily values of time-series exports (X daily, YouTube Totals, Search Console Chart).
+    "daily_impressions",
+    "daily_views",
+    "daily_follows",
+    "daily_engagements",
+    "search_clicks",
+    "search_impressions",
+)
 
 _KPI_KEYS = (
     "key",

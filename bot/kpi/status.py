@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.config import KpiSettings
-from bot.kpi.kinds import Aggregate, Better, Derivation, aggregate, better, derivation
+from bot.kpi.kinds import DAILY_SUMS, Aggregate, Better, Derivation, aggregate, better, derivation
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,13 @@ class KpiStatus:
 
 #: Derived KPIs whose month value accumulates over the month (every one but a rate).
 _ACCUMULATING = frozenset(
-    {Derivation.IMPRESSIONS, Derivation.ENGAGEMENTS, Derivation.POSTS_PUBLISHED, Derivation.FOLLOWER_GROWTH}
+    {
+        Derivation.IMPRESSIONS,
+        Derivation.ENGAGEMENTS,
+        Derivation.POSTS_PUBLISHED,
+        Derivation.FOLLOWER_GROWTH,
+        *DAILY_SUMS,
+    }
 )
 
 
