@@ -147,10 +147,12 @@ def _plan(
         return _Plan(header, lambda rows: (_NO_POSTS, summer.read(rows), []), summer.finish, summer.totals)
     if fmt.kind == "kpi":
         return _Plan(header, lambda rows: (_NO_POSTS, read_generic_kpis(rows, kpis=kpis), []), list)
+    # Rows are matched to accounts only when there is a choice (several accounts of the platform).
+    several = sum(1 for platform in accounts.values() if platform == fmt.platform) > 1
     own = {
         identity_key(ident): key
         for key, idents in identities.items()
-        if accounts.get(key) == fmt.platform
+        if several and accounts.get(key) == fmt.platform
         for ident in idents
         if identity_key(ident)
     }
