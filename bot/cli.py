@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--preview", action="store_true", help="print the digest; post nothing")
     action.add_argument("--post", action="store_true", help="post it (exactly once per period and channel)")
     digest.add_argument("--chart", metavar="PNG", help="with --preview: write the chart image here")
+    digest.add_argument(
+        "--update",
+        action="store_true",
+        help="with --post: edit the digest already posted for the period in place with today's data",
+    )
 
     imp = add("import", "import a CSV export (posts or KPI values)")
     imp.add_argument("kind", choices=("posts", "kpi"))
@@ -202,6 +207,7 @@ async def _digest(args: argparse.Namespace, settings: Settings) -> int:
             period=args.period,
             post=args.post,
             chart=Path(args.chart) if args.chart else None,
+            update=args.update,
         )
     finally:
         await deps.engine.dispose()

@@ -10,12 +10,15 @@ from bot.kpi.models import (
     CollectorRun,
     DailyMetric,
     KpiTarget,
+    KpiUpload,
     KpiValue,
     MetricSnapshot,
     Post,
 )
+from bot.milestones.models import Milestone
+from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
-from bot.slack.models import OutboxItem
+from bot.slack.models import OutboxItem, UserLocale
 
 __all__ = [
     "Account",
@@ -25,15 +28,21 @@ __all__ = [
     "DailyMetric",
     "DigestRun",
     "KpiTarget",
+    "KpiUpload",
     "KpiValue",
     "MetricSnapshot",
+    "Milestone",
     "OutboxItem",
+    "ParticipationMark",
+    "ParticipationNudge",
+    "ParticipationPrefs",
     "Post",
     "ProcessedKey",
     "ReviewApprover",
     "ReviewEvent",
     "ReviewRequest",
     "ReviewRevision",
+    "UserLocale",
     "UserState",
     "Win",
 ]

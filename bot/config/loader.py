@@ -15,8 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.accounts import read_accounts
+from bot.config.celebrate import read_milestones, read_pace
 from bot.config.digest import read_digest
+from bot.config.i18n import read_i18n
 from bot.config.kpis import read_kpi_command, read_kpis, read_search_console
+from bot.config.participation import read_participation
 from bot.config.reader import Problem, Reader
 from bot.config.review import read_review
 from bot.config.roles import read_roles
@@ -35,6 +38,7 @@ TOP_KEYS = (
     "review",
     "kpi",
     "digest",
+    "participation",
     "scheduler",
     "collectors",
     "search_console",
@@ -42,6 +46,9 @@ TOP_KEYS = (
     "logging",
     "accounts",
     "kpis",
+    "milestones",
+    "pace",
+    "i18n",
 )
 
 
@@ -96,6 +103,7 @@ def settings_from_mapping(
     review = read_review(r, raw)
     kpi = read_kpi_command(r, raw)
     digest = read_digest(r, raw)
+    participation = read_participation(r, raw)
     scheduler = read_scheduler(r, raw)
     collectors = read_collectors(r, raw)
     accounts = read_accounts(r, raw)
@@ -105,6 +113,9 @@ def settings_from_mapping(
     logging_settings = read_logging(r, raw)
     secrets = read_secrets(r, environ)
     api_url = read_slack_api_url(r, environ)
+    milestones = read_milestones(r, raw)
+    pace = read_pace(r, raw)
+    i18n = read_i18n(r, raw)
     if problems:
         raise ConfigError(problems, locale)
     return Settings(
@@ -125,6 +136,10 @@ def settings_from_mapping(
         kpis=kpis,
         secrets=secrets,
         slack_api_url=api_url,
+        participation=participation,
+        milestones=milestones,
+        pace=pace,
+        i18n=i18n,
     )
 
 

@@ -15,7 +15,11 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.config import KpiSettings
+from bot.kpi.status import achievement, meets_target
+from bot.milestones.records import Found
+from bot.participation.records import ParticipationSummary
 from bot.periods import Period
+from bot.workdays import WorkCalendar
 
 #: Statuses of a request whose review is over (a published request was approved first).
 FINISHED_STATUSES = ("approved", "rejected", "published")
@@ -154,10 +158,17 @@ class WeeklyDigest:
     authors: tuple[str, ...]
     reviewers: tuple[str, ...]
     waiting: tuple[WaitingFact, ...]
+    #: How many of the managers reacted to the bot's posts in the week (``None``: not counted).
+    managers_reacted: int | None = None
+    managers_total: int = 0
+    #: What the bot noticed the team achieved this week (:mod:`bot.milestones`), in detection order.
+    milestones: tuple[Found, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.posts_published or self.reviews_completed or self.wins or self.waiting)
+        return not (
+            self.posts_published or self.reviews_completed or self.wins or self.waiting or self.milestones
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +186,7 @@ class KpiSummary:
 
     Attributes:
         history: the 12 months ending with the digest's month, oldest first (the chart).
-        achievement: percent of target; for a lower-is-better KPI, target ÷ value.
+        achievement: percent of target, as :func:`bot.kpi.status.achievement` decides it everywhere.
         mom_delta / yoy_delta: the difference to last month / the same month last year.
         mom_pct / yoy_pct: the same as a percentage of the earlier value.
     """
@@ -190,11 +201,7 @@ class KpiSummary:
 
     @property
     def achievement(self) -> float | None:
-        if self.value is None or self.target is None:
-            return None
-        if self.kpi.better == "lower":
-            return None if self.value == 0 else self.target / self.value * 100
-        return None if self.target == 0 else self.value / self.target * 100
+        return achievement(self.value, self.target, self.kpi.better)
 
     @property
     def mom_delta(self) -> float | None:
@@ -215,9 +222,7 @@ class KpiSummary:
     @property
     def on_target(self) -> bool | None:
         """Whether the month met its target in the KPI's good direction (``None``: nothing to compare)."""
-        if self.value is None or self.target is None:
-            return None
-        return self.value >= self.target if self.kpi.better == "higher" else self.value <= self.target
+        return meets_target(self.value, self.target, self.kpi.better)
 
     def direction(self) -> Literal["up", "down", "flat"] | None:
         """How the value moved since last month, at the precision it is shown with."""
@@ -243,6 +248,8 @@ class MonthlyDigest:
     median_cycle_hours: float | None
     wins: tuple[WinFact, ...]
     top_reasons: tuple[tuple[str, int], ...]
+    #: The managers' part in the month (``None``: ``[digest.monthly] participation = "off"``).
+    participation: ParticipationSummary | None = None
 
     @property
     def empty(self) -> bool:
@@ -271,9 +278,14 @@ def top_posts(posts: Iterable[PostFact], *, min_impressions: int, limit: int) ->
     return tuple(TopPost(post, post.rate or 0.0) for post in ranked[:limit])
 
 
-def median_hours(reviews: Iterable[ReviewFact]) -> float | None:
-    """Median time from request to decision, in hours (``None`` without reviews)."""
-    hours = [review.cycle / timedelta(hours=1) for review in reviews]
+def median_hours(reviews: Iterable[ReviewFact], calendar: WorkCalendar | None = None) -> float | None:
+    """Median time from request to decision, in hours (``None`` without reviews): working hours of
+    ``calendar`` (the reminders' calendar: nights, weekends and holidays left out), or wall-clock
+    hours without one."""
+    if calendar is None:
+        hours = [review.cycle / timedelta(hours=1) for review in reviews]
+    else:
+        hours = [calendar.business_hours_between(r.created_at, r.decided_at) for r in reviews]
     return statistics.median(hours) if hours else None
 
 
@@ -303,15 +315,17 @@ def shout_outs(authors: Iterable[AuthorFact], requesters: Iterable[str]) -> tupl
     return tuple(sorted(counts, key=lambda person: -counts[person]))  # stable: first seen wins ties
 
 
-def compose_weekly(facts: ActivityFacts, *, min_impressions: int, top_n: int) -> WeeklyDigest:
-    """The weekly wins digest for ``facts.period``."""
+def compose_weekly(
+    facts: ActivityFacts, *, min_impressions: int, top_n: int, calendar: WorkCalendar | None = None
+) -> WeeklyDigest:
+    """The weekly wins digest for ``facts.period`` (review times in ``calendar``'s working hours)."""
     # Authors get a shout-out for published posts and for drafts that made it through review.
     requesters_of_finished = [r.requester_id for r in facts.completed if r.status != "rejected"]
     return WeeklyDigest(
         period=facts.period,
         posts_published=facts.posts_published,
         reviews_completed=len(facts.completed),
-        median_cycle_hours=median_hours(facts.completed),
+        median_cycle_hours=median_hours(facts.completed, calendar),
         top_posts=top_posts(facts.best_posts, min_impressions=min_impressions, limit=top_n),
         min_impressions=min_impressions,
         wins=tuple(sorted(facts.wins, key=lambda w: w.created_at)),
@@ -350,6 +364,7 @@ def compose_monthly(
     min_impressions: int,
     best_n: int,
     reasons_n: int = 5,
+    calendar: WorkCalendar | None = None,
 ) -> MonthlyDigest:
     """The monthly KPI digest for ``facts.period``; ``history`` holds 13 months per KPI key."""
     reason_counts = Counter(facts.reasons)
@@ -363,7 +378,7 @@ def compose_monthly(
         requesters=_distinct(facts.requesters),
         reviewers=_distinct(facts.reviewers),
         reviews_completed=len(facts.completed),
-        median_cycle_hours=median_hours(facts.completed),
+        median_cycle_hours=median_hours(facts.completed, calendar),
         wins=tuple(sorted(facts.wins, key=lambda w: w.created_at)),
         top_reasons=tuple(top_reasons),
     )

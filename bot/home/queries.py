@@ -8,7 +8,7 @@ away mode from :mod:`bot.away.queries`; every button the Home shows is handled b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -32,6 +32,8 @@ from bot.home.records import (
 from bot.kpi.collector_runs import latest_collector_runs
 from bot.kpi.models import CollectorRun
 from bot.kpi.queries import this_month
+from bot.participation import queries as participation
+from bot.participation.roster import working_hours
 from bot.periods import last_finished
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.queries import open_for_clause, waiting_on_clause
@@ -64,6 +66,7 @@ def _page_statement(where: ColumnElement[bool]) -> _Page:
             ReviewRequest.waiting_since,
             ReviewRequest.channel_id,
             ReviewRequest.message_ts,
+            ReviewRequest.due_at,
             func.count().over().label("total"),
         )
         .outerjoin(
@@ -103,6 +106,7 @@ async def _page(session: AsyncSession, statement: _Page, *, user_id: str, limit:
             waiting_since=r.waiting_since,
             channel_id=r.channel_id,
             message_ts=r.message_ts,
+            due_at=r.due_at,
         )
         for r in rows
     )
@@ -201,7 +205,16 @@ def _worst(statuses: Iterable[str]) -> str:
 async def collector_states(session: AsyncSession) -> tuple[CollectorState, ...]:
     runs: list[CollectorRun] = await latest_collector_runs(session)
     return tuple(
-        CollectorState(r.platform, r.status, r.started_at, r.finished_at, r.posts_updated, r.error)
+        CollectorState(
+            r.platform,
+            r.status,
+            r.started_at,
+            r.finished_at,
+            r.posts_updated,
+            r.error,
+            posts_seen=r.posts_seen,
+            posts_new=r.posts_new,
+        )
         for r in runs
     )
 
@@ -219,8 +232,10 @@ async def load_home(
     is_manager: bool,
     can_record: bool,
     now: datetime,
+    managers: Sequence[str] | None = None,
 ) -> HomeData:
-    """Everything ``user_id``'s Home shows (the admin part only for admins)."""
+    """Everything ``user_id``'s Home shows (the admin part only for admins; a manager's part this month
+    next to the team's, given the ``managers`` with user groups expanded)."""
     today = now.astimezone(settings.tz).date()
     kpis = await this_month(session, settings=settings, now=now)
     is_admin = settings.is_admin(user_id)
@@ -247,4 +262,15 @@ async def load_home(
         kpis=kpis.statuses,
         digests=await latest_digests(session),
         admin=admin,
+        participation=await participation.home_part(
+            session,
+            user_id=user_id,
+            period=kpis.month,
+            tz=settings.tz,
+            managers=managers,
+            calendar=working_hours(settings),
+            feature_on=settings.participation.nudges,
+        )
+        if is_manager and managers is not None
+        else None,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.kpi.status import KpiStatus
+from bot.participation.records import HomePart
 from bot.periods import Period, PeriodKind
 
 DigestKind = PeriodKind
@@ -31,6 +32,8 @@ class ReviewItem:
     waiting_since: datetime
     channel_id: str | None
     message_ts: str | None
+    #: The review's due time (the planned publish time unless the requester chose one).
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,9 @@ class CollectorState:
     finished_at: datetime | None
     posts_updated: int
     error: str | None
+    #: Posts the platform reported on in the run, and those of them that were new to the store.
+    posts_seen: int = 0
+    posts_new: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +111,5 @@ class HomeData:
     admin: AdminData | None
     #: Who decides for this user while they are away (shown next to away mode).
     delegate_id: str | None = None
+    #: A manager's part this month next to the team's rate, and their nudge setting.
+    participation: HomePart | None = None

@@ -39,6 +39,8 @@ from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.rules import recordable_kpis
 from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
+from bot.language import ui as language_ui
+from bot.participation import ui as participation_ui
 from bot.review import messages as review_messages
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import Decision, RequestRef
@@ -55,6 +57,7 @@ from bot.slack.blocks import (
     truncate,
     user,
 )
+from bot.slack.locales import Choice
 
 #: Characters of a draft shown on a Home line.
 EXCERPT_MAX = 140
@@ -138,6 +141,8 @@ def _waiting_item(item: ReviewItem, *, settings: Settings, t: Translator) -> lis
         account=_account(settings, item.account_key),
         planned=planned,
     )
+    if item.due_at is not None and item.due_at != item.planned_at:
+        head += t("home.reviews.due", due=_when(item.due_at, settings))
     since = t("home.reviews.waiting_since", since=_when(item.waiting_since, settings)) + _thread_link(item, t)
     text = f"{head}\n&gt; {_excerpt(item.text)}\n{since}"
     return [mrkdwn(text), decision_buttons(item, t)]
@@ -147,6 +152,8 @@ def _mine_item(item: ReviewItem, *, settings: Settings, t: Translator) -> Block:
     emoji = _STATUS_EMOJI.get(item.status, ":grey_question:")
     status = t(f"home.mine.status_{item.status}") if item.status in _STATUS_EMOJI else escape(item.status)
     head = t("home.mine.line", emoji=emoji, status=status, account=_account(settings, item.account_key))
+    if item.status == "pending" and item.due_at is not None and item.due_at != item.planned_at:
+        head += t("home.reviews.due", due=_when(item.due_at, settings))
     return mrkdwn(f"{head}{_thread_link(item, t)}\n&gt; {_excerpt(item.text)}")
 
 
@@ -244,14 +251,17 @@ def _digest_state_line(state: DigestState, *, settings: Settings, t: Translator)
 
 
 def _collector_line(run: CollectorState, *, settings: Settings, t: Translator) -> str:
+    """The data-freshness line of one platform: "X: updated 06:30 · 42 posts (3 new) · OK"."""
     status = t(f"home.admin.collector_{run.status}") if run.status in _COLLECTOR_EMOJI else escape(run.status)
+    name_key = f"platforms.names.{run.platform}"
     line = t(
         "home.admin.collector_line",
         emoji=_COLLECTOR_EMOJI.get(run.status, ":grey_question:"),
-        platform=escape(run.platform),
+        platform=t(name_key) if t.has(name_key) else escape(run.platform),
         status=status,
         at=_when(run.finished_at or run.started_at, settings),
-        posts=run.posts_updated,
+        posts=run.posts_seen,
+        new=run.posts_new,
     )
     if run.error:
         line += "\n" + t("home.admin.error", error=escape(truncate(run.error, 300)))
@@ -307,8 +317,9 @@ def _role(data: HomeData, t: Translator) -> str:
     return t("home.roles.manager") if data.is_manager else t("home.roles.operator")
 
 
-def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
-    """The user's Home tab: what waits on them first, then their requests, the KPIs and the digests."""
+def build_home(data: HomeData, *, settings: Settings, t: Translator, language: Choice | None = None) -> View:
+    """The user's Home tab: what waits on them first, then their requests, the KPIs and the digests;
+    with ``language`` (their pick, :mod:`bot.slack.locales`), the language selector last."""
     today = data.now.astimezone(settings.tz).date()
     as_of = t(
         "home.as_of",
@@ -327,8 +338,15 @@ def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
     if data.is_manager:
         away = away_ui.build_home_section(away_until=data.away_until, delegate_id=data.delegate_id, t=t)
         blocks += [divider(), *away]
+    if data.participation is not None:
+        blocks += [divider(), *participation_ui.home_section(data.participation, t)]
     if data.admin is not None:
         blocks += [divider(), *_admin(data.admin, settings=settings, t=t)]
+    if language is not None:
+        blocks += [
+            divider(),
+            *language_ui.build_home_section(choice=language, team_locale=settings.locale, t=t),
+        ]
     return View(type="home", blocks=cap_blocks(blocks, more=t("home.cut")))
 
 

@@ -105,6 +105,7 @@ async def collect_command(deps: Deps, *, account: str | None) -> int:
         slack=deps.slack if settings.secrets.slack_bot_token else None,
         now=deps.clock.now(),
         account=account,
+        locales=deps.locales,
     )
     for outcome in outcomes:
         name_key = f"platforms.names.{outcome.platform}"
@@ -114,6 +115,8 @@ async def collect_command(deps: Deps, *, account: str | None) -> int:
                 platform=t(name_key) if t.has(name_key) else outcome.platform,
                 status=t(f"kpi.collect.status.{outcome.status}"),
                 posts=outcome.posts_updated,
+                seen=outcome.posts_seen,
+                new=outcome.posts_new,
                 followers=outcome.followers_stored,
             )
         )

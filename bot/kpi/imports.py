@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.config import AccountSettings
 from bot.errors import BotError
 from bot.kpi.import_report import ImportProgress, ImportReport, Note
-from bot.kpi.kinds import is_derived
+from bot.kpi.kinds import ValueSource, is_derived
 from bot.kpi.records import (
     BrandedTotals,
     DailyResult,
@@ -46,8 +46,9 @@ if TYPE_CHECKING:
     from bot.kpi.import_worker import ParseJob, Recognised
     from bot.runtime.deps import Deps
 
-#: ``post.source`` / ``kpi_value.source`` / ``daily_metric.source`` of what an import wrote.
-SOURCE = "import"
+#: ``post.source`` / ``kpi_value.source`` / ``daily_metric.source`` of what an import wrote (the import
+#: from Slack passes ``ValueSource.IMPORT_SLACK``).
+SOURCE = ValueSource.IMPORT_CLI
 #: The format name reported for Search Console's performance export as downloaded.
 SEARCH_CONSOLE_ZIP = "search_console_zip"
 

@@ -36,6 +36,9 @@ class Derivation(StrEnum):
     DAILY_ENGAGEMENTS = "daily_engagements"
     SEARCH_CLICKS = "search_clicks"
     SEARCH_IMPRESSIONS = "search_impressions"
+    #: The share of managers who took part in the month (reviews, reactions, replies), in percent;
+    #: written as the month's value by :mod:`bot.participation` and read like a recorded value.
+    MANAGER_PARTICIPATION = "manager_participation"
 
 
 #: Derivations that sum the month's daily values (``daily_metric``): the metric summed, and the
@@ -67,6 +70,55 @@ class Setters(StrEnum):
     EVERYONE = "everyone"
 
 
+class ValueSource(StrEnum):
+    """How a KPI value (``kpi_value.source``) or a post (``post.source``) came in: who typed it where,
+    which import, or a collector. Rows stored before these existed say ``slack``, ``import`` or
+    ``api`` (see :data:`LEGACY_SOURCES`)."""
+
+    SLACK_COMMAND = "slack_command"
+    HOME = "home"
+    IMPORT_SLACK = "import_slack"
+    IMPORT_CLI = "import_cli"
+    COLLECTOR = "collector"
+    REVIEW = "review"
+    DEMO = "demo"
+
+
+#: Sources written by earlier versions, read as the closest current one.
+LEGACY_SOURCES = {
+    "slack": ValueSource.SLACK_COMMAND,
+    "import": ValueSource.IMPORT_CLI,
+    "api": ValueSource.COLLECTOR,
+}
+
+
+def value_source(stored: str) -> ValueSource | None:
+    """The :class:`ValueSource` of a stored ``source`` (``None``: unknown to this version)."""
+    if stored in LEGACY_SOURCES:
+        return LEGACY_SOURCES[stored]
+    try:
+        return ValueSource(stored)
+    except ValueError:
+        return None
+
+
+class UploadStatus(StrEnum):
+    """``kpi_upload.status``: a file dropped into the bot's DM, from its first event to its end."""
+
+    #: Claimed by the first event; being downloaded and previewed.
+    RECEIVED = "received"
+    #: The preview with Import / Cancel is shown; nothing is written yet.
+    PREVIEWED = "previewed"
+    #: Import was clicked: this row's import is running (only one click gets here).
+    IMPORTING = "importing"
+    IMPORTED = "imported"
+    CANCELLED = "cancelled"
+    #: The uploader may not record KPI values (told politely).
+    REFUSED = "refused"
+    #: Too large, unknown format, rejected rows, a failed download or import (the person was told).
+    FAILED = "failed"
+
+
 class RunStatus(StrEnum):
     """How a collector run ended (``collector_run.status``); ``running`` until it does."""
 
@@ -88,6 +140,12 @@ def is_derived(kpi: KpiSettings) -> bool:
 def derivation(kpi: KpiSettings) -> Derivation | None:
     """What a derived KPI is computed from; ``None`` for a recorded KPI."""
     return Derivation(kpi.derive or "") if is_derived(kpi) else None
+
+
+def is_stored(kpi: KpiSettings) -> bool:
+    """True when the KPI's month values are rows of ``kpi_value``: recorded KPIs, and the derived
+    ``manager_participation``, whose value the bot itself writes (people never type it)."""
+    return not is_derived(kpi) or derivation(kpi) is Derivation.MANAGER_PARTICIPATION
 
 
 def better(kpi: KpiSettings) -> Better:

@@ -109,8 +109,11 @@ class KpiValue(Base):
     month: Mapped[str] = mapped_column(String(7))
     day: Mapped[date | None] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
-    #: ``slack`` | ``import`` | ``api`` | ``demo``
+    #: How it was recorded: a :class:`bot.kpi.kinds.ValueSource` (``slack_command``, ``home``,
+    #: ``import_slack``, ``import_cli``, ``collector``, ``demo``; rows written before 0012 say
+    #: ``slack`` or ``import``).
     source: Mapped[str] = mapped_column(String(20))
+    #: Who recorded it: a Slack user id (``None``: the command line, a collector).
     recorded_by: Mapped[str | None] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -169,4 +172,32 @@ class CollectorRun(Base):
     #: A :class:`bot.kpi.kinds.RunStatus`: ``running``, then ``ok`` | ``partial`` | ``failed``.
     status: Mapped[str] = mapped_column(String(20), default="running")
     posts_updated: Mapped[int] = mapped_column(Integer, default=0)
+    #: Posts the platform reported on in this run (measured), and of those, posts it found that
+    #: the store did not know yet (discovered from the account's recent posts).
+    posts_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    posts_new: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class KpiUpload(Base):
+    """An export file someone dropped into the bot's DM: one row per Slack file, so the two events
+    of one upload (and their retries, on any replica) give one preview, and Import runs once.
+
+    ``status`` moves forward only, by conditional updates (see :class:`bot.kpi.kinds.UploadStatus`).
+    """
+
+    __tablename__ = "kpi_upload"
+    __table_args__ = (UniqueConstraint("file_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    #: The bot's message in the DM that shows the preview, then the progress and the report.
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    filename: Mapped[str | None] = mapped_column(String(300))
+    #: SHA-256 of the previewed bytes: Import imports exactly what was previewed.
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

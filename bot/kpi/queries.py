@@ -33,8 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import KpiSettings, Settings
-from bot.kpi.kinds import DAILY_SUMS, SEARCH_CONSOLE, Aggregate, Derivation, aggregate, derivation, is_derived
+from bot.kpi.kinds import DAILY_SUMS, SEARCH_CONSOLE, Aggregate, Derivation, aggregate, derivation, is_stored
 from bot.kpi.models import Account, AccountSnapshot, DailyMetric, KpiTarget, KpiValue, Post
+from bot.kpi.records import Recorded
 from bot.kpi.status import (
     BEFORE,
     NO_POSTS,
@@ -72,11 +73,12 @@ async def kpi_months(
     if not months or not settings.kpis:
         return {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
     tz = settings.tz
-    recorded = [k for k in settings.kpis if not is_derived(k)]
+    recorded = [k for k in settings.kpis if is_stored(k)]
     from_posts = [
         (k, d)
         for k in settings.kpis
-        if (d := derivation(k)) not in (None, Derivation.FOLLOWER_GROWTH) and d not in DAILY_SUMS
+        if (d := derivation(k)) not in (None, Derivation.FOLLOWER_GROWTH, Derivation.MANAGER_PARTICIPATION)
+        and d not in DAILY_SUMS
     ]
     from_days = [(k, d) for k in settings.kpis if (d := derivation(k)) in DAILY_SUMS]
     from_followers = [k for k in settings.kpis if derivation(k) is Derivation.FOLLOWER_GROWTH]
@@ -411,3 +413,25 @@ async def recent_posts(
     if account is not None:
         stmt = stmt.where(Post.account_key == account)
     return [(ext, acc) for ext, acc in await session.execute(stmt.order_by(Post.published_at.desc()))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Who recorded what
+# ---------------------------------------------------------------------------------------------
+
+
+async def last_recorded(session: AsyncSession, *, kpi: str, months: Sequence[Period]) -> dict[str, Recorded]:
+    """Month label → the latest value row recorded for ``kpi`` in that month (month or day level)."""
+    labels = [m.label for m in months]
+    latest = (
+        select(func.max(KpiValue.id).label("id"))
+        .where(KpiValue.kpi_key == kpi, KpiValue.month.in_(labels))
+        .group_by(KpiValue.month)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(KpiValue.month, KpiValue.recorded_by, KpiValue.source, KpiValue.recorded_at).join(
+            latest, KpiValue.id == latest.c.id
+        )
+    )
+    return {month: Recorded(by, source, at) for month, by, source, at in rows}

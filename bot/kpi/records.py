@@ -135,3 +135,13 @@ class RecordResult:
 
     recorded: int = 0
     unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The latest recorded row of a KPI's month: who (a Slack user id; ``None`` from the command
+    line or a collector), how (``kpi_value.source``, see :class:`bot.kpi.kinds.ValueSource`) and when."""
+
+    by: str | None
+    source: str
+    at: datetime

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings
 from bot.db import dialect_insert
+from bot.kpi.kinds import ValueSource
 from bot.kpi.models import Account, AccountSnapshot, DailyMetric, KpiTarget, KpiValue, Post
 from bot.kpi.records import DailyRecord, DailyResult, KpiRecord, PostRecord, RecordResult, UpsertResult
 from bot.kpi.rules import KpiEntry
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 #: Rows per ``IN (…)`` lookup: far below SQLite's and asyncpg's bound-parameter limits.
 LOOKUP_BATCH = 2_000
-#: ``kpi_value.source`` of a value a person typed in Slack (``/sns-kpi set``, the App Home's modal).
-FROM_SLACK = "slack"
 
 
 async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSettings]) -> None:
@@ -96,15 +95,18 @@ async def set_target(
     await session.flush()
 
 
-async def record_entry(session: AsyncSession, *, entry: KpiEntry, user_id: str, now: datetime) -> None:
-    """Append the month value a person typed (``/sns-kpi set``, the App Home's modal)."""
+async def record_entry(
+    session: AsyncSession, *, entry: KpiEntry, user_id: str, now: datetime, source: ValueSource
+) -> None:
+    """Append the month value a person typed (``/sns-kpi set``: ``slack_command``; the App Home's
+    modal: ``home``), with who typed it."""
     await record_value(
         session,
         kpi=entry.kpi.key,
         month=entry.month.label,
         day=None,
         value=entry.value,
-        source=FROM_SLACK,
+        source=source,
         user_id=user_id,
         now=now,
     )

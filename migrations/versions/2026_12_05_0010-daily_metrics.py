@@ -2,7 +2,7 @@
 exports (X's daily account export, YouTube's Totals.csv and Chart data.csv, Search Console's Chart.csv).
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db
 
 revision: str = "0010"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
