@@ -293,7 +293,7 @@ class UploadListeners:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                opened = await asyncio.to_thread(open_export, self._deps, path)
+                opened = await asyncio.to_thread(open_export, self._deps, path, name=name)
                 return await run_import(
                     self._deps,
                     opened,
