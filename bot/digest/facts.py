@@ -255,13 +255,14 @@ async def build_monthly(
     )
     if not managers or settings.digest.monthly.participation == "off":
         return digest
+    team = set(managers)  # the operators' line counts what the others did
     summary = await participation.period_summary(
         session,
         period=period,
         tz=settings.tz,
         managers=managers,
         calendar=calendar,
-        requesters=facts.requesters,
-        wins=len(facts.wins),
+        requesters=[r for r in facts.requesters if r not in team],
+        wins=sum(1 for w in facts.wins if w.nominated_by not in team),
     )
     return replace(digest, participation=summary)
