@@ -19,10 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.keys import claim_key
-from bot.kpi import rules, ui
+from bot.kpi import fiscal_ui, rules, ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
-from bot.kpi.queries import kpi_months, this_month
+from bot.kpi.queries import kpi_figures, kpi_months, this_month
 from bot.kpi.rules import KpiWrite
 from bot.kpi.status import assess
 from bot.kpi.values import record_entry, set_target
@@ -91,12 +91,24 @@ class KpiListeners:
         settings, t, now = self._deps.settings, self._deps.t, self._deps.clock.now()
         kpi = rules.require_kpi(settings, escape(key))
         periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
+        # The fiscal year's months too: its spans add up the targets of months still to come.
+        fiscal_year = fiscal_ui.months_needed(now, settings.tz, settings.fiscal_year_start)
+        wanted = sorted(set(periods) | set(fiscal_year))
         async with unit_of_work(self._deps.sessions) as session:
-            values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
+            found, rate_stats = await kpi_figures(session, settings=settings, months=wanted)
+        by_label = {m.month: m for m in found[kpi.key]}
+        values = [by_label[p.label] for p in periods]
         status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
-        await respond(
-            response_type="ephemeral", **ui.build_detail(kpi, values, periods, status, t=t).kwargs()
+        spans = fiscal_ui.span_lines(
+            kpi,
+            found[kpi.key],
+            stats=rate_stats.get(kpi.key),
+            now=now,
+            tz=settings.tz,
+            fiscal_start=settings.fiscal_year_start,
         )
+        message = fiscal_ui.with_fiscal(ui.build_detail(kpi, values, periods, status, t=t), spans, t)
+        await respond(response_type="ephemeral", **message.kwargs())
         name = kpi.name.get(t.locale)
         # Drawing takes a few hundred ms of CPU: keep it off the event loop.
         png = await asyncio.to_thread(
