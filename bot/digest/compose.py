@@ -232,6 +232,8 @@ class KpiSummary:
 
 @dataclass(frozen=True, slots=True)
 class MonthlyDigest:
+    """The KPI digest of a month, or of a fiscal quarter (``period.kind``; see ``bot.digest.quarterly``)."""
+
     period: Period
     kpis: tuple[KpiSummary, ...]
     posts_published: int
@@ -243,6 +245,11 @@ class MonthlyDigest:
     median_cycle_hours: float | None
     wins: tuple[WinFact, ...]
     top_reasons: tuple[tuple[str, int], ...]
+
+    @property
+    def history_end(self) -> str:
+        """The last month of the chart's 12 months (``YYYY-MM``): the digest's month, or its quarter's last."""
+        return self.period.months()[-1].label
 
     @property
     def empty(self) -> bool:

@@ -31,6 +31,7 @@ from bot.digest.compose import (
     compose_weekly,
 )
 from bot.digest.models import Win
+from bot.digest.quarterly import HISTORY_MONTHS, compose_quarterly
 from bot.kpi.models import Post
 from bot.periods import Period, months_back
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
@@ -141,7 +142,7 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
         {
             **bounds,
             "min_impressions": digest.weekly.min_impressions,  # both digests use the weekly floor
-            "best": max(digest.weekly.top_posts, digest.monthly.best_posts),
+            "best": max(digest.weekly.top_posts, digest.monthly.best_posts, digest.quarterly.best_posts),
         },
     )
     requests = (await session.execute(_REQUESTS, bounds)).all()
@@ -216,6 +217,25 @@ async def build_weekly(session: AsyncSession, *, period: Period, settings: Setti
     facts = await fetch_facts(session, period=period, settings=settings)
     weekly = settings.digest.weekly
     return compose_weekly(facts, min_impressions=weekly.min_impressions, top_n=weekly.top_posts)
+
+
+async def build_quarterly(session: AsyncSession, *, period: Period, settings: Settings) -> MonthlyDigest:
+    """The quarterly digest of ``period`` (a fiscal quarter): the quarter's facts, and 15 months of
+    KPI history with the engagement rate's post sums, rolled up by ``bot.digest.quarterly``."""
+    from bot.kpi.queries import kpi_figures
+
+    facts = await fetch_facts(session, period=period, settings=settings)
+    months = months_back(period.months()[-1], HISTORY_MONTHS)
+    found, stats = await kpi_figures(session, settings=settings, months=months)
+    history = {key: [KpiPoint(m.month, m.value, m.target) for m in items] for key, items in found.items()}
+    return compose_quarterly(
+        facts,
+        kpis=settings.kpis,
+        history=history,
+        stats=stats,
+        min_impressions=settings.digest.weekly.min_impressions,
+        best_n=settings.digest.quarterly.best_posts,
+    )
 
 
 async def build_monthly(session: AsyncSession, *, period: Period, settings: Settings) -> MonthlyDigest:

@@ -1,5 +1,6 @@
-"""A digest rendered for posting: the composed digest, its message per channel, and the monthly
-digest's chart and CSV for the thread (I/O: reads the store; the chart renders in a thread)."""
+"""A digest rendered for posting: the composed digest, its message per channel, and the monthly (or
+quarterly) digest's chart, CSV and one-page PDF for the thread (I/O: reads the store; the chart and
+the PDF render in a thread)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 from bot.db import unit_of_work
 from bot.digest.compose import MonthlyDigest, WeeklyDigest
-from bot.digest.facts import build_monthly, build_weekly
+from bot.digest.facts import build_monthly, build_quarterly, build_weekly
 from bot.digest.ui.attachments import build_kpi_csv, chart_series
-from bot.digest.ui.monthly import monthly_message
+from bot.digest.ui.monthly import monthly_message, period_title
 from bot.digest.ui.weekly import weekly_message
 from bot.i18n import translator
 from bot.periods import Period, PeriodKind
@@ -48,34 +49,56 @@ class Rendered:
 
 
 def render_chart(digest: MonthlyDigest, *, settings: Settings) -> bytes:
-    """The monthly chart PNG (CPU-bound: callers run it in a thread)."""
+    """The monthly (or quarterly) chart PNG (CPU-bound: callers run it in a thread)."""
     from bot.kpi.charts import render_trend_chart
 
     t = translator(settings.locale)
     return render_trend_chart(
         chart_series(digest, locale=settings.locale),
-        title=t("digest.monthly.chart_title", period=digest.period.label),
+        title=t("digest.monthly.chart_title", period=digest.history_end),
         locale=settings.locale,
         target_label=t("digest.monthly.chart_target"),
     )
 
 
+def render_pdf(digest: MonthlyDigest, *, settings: Settings) -> bytes:
+    """The digest as a one-page A4 PDF (CPU-bound: callers run it in a thread)."""
+    from bot.digest.pdf import render_page
+
+    return render_page(digest, settings=settings, t=translator(settings.locale))
+
+
+def wants_pdf(settings: Settings, kind: PeriodKind) -> bool:
+    """Whether the ``kind`` digest carries its PDF page (``[digest.monthly|quarterly] pdf``)."""
+    if kind == PeriodKind.QUARTERLY:
+        return settings.digest.quarterly.pdf
+    return kind == PeriodKind.MONTHLY and settings.digest.monthly.pdf
+
+
 async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
-    """The ``kind`` digest of ``period``, with the monthly attachments when there is something to chart."""
+    """The ``kind`` digest of ``period``, with the monthly or quarterly attachments when there is
+    something to chart."""
     async with unit_of_work(deps.sessions) as session:
         if kind == PeriodKind.WEEKLY:
             return Rendered(await build_weekly(session, period=period, settings=deps.settings), ())
-        digest = await build_monthly(session, period=period, settings=deps.settings)
+        build = build_quarterly if kind == PeriodKind.QUARTERLY else build_monthly
+        digest = await build(session, period=period, settings=deps.settings)
     if digest.empty or not digest.kpis:
         return Rendered(digest, ())
     t = deps.t
+    named = period_title(period, t)
     png = await asyncio.to_thread(render_chart, digest, settings=deps.settings)
-    uploads = (
-        Upload(f"sns-kpi-{period.label}.png", t("digest.monthly.chart_title", period=period.label), png),
+    uploads = [
+        Upload(
+            f"sns-kpi-{period.label}.png", t("digest.monthly.chart_title", period=digest.history_end), png
+        ),
         Upload(
             f"sns-kpi-{period.label}.csv",
-            t("digest.monthly.csv_title", period=period.label),
+            t("digest.monthly.csv_title", period=named),
             build_kpi_csv(digest, t=t),
         ),
-    )
-    return Rendered(digest, uploads)
+    ]
+    if wants_pdf(deps.settings, kind):
+        pdf = await asyncio.to_thread(render_pdf, digest, settings=deps.settings)
+        uploads.append(Upload(f"sns-kpi-{period.label}.pdf", t("pdf.upload_title", period=named), pdf))
+    return Rendered(digest, tuple(uploads))
