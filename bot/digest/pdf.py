@@ -49,6 +49,8 @@ _CHART_ROW_IN = 1.75
 _CHART_MAX_IN = 3.6
 #: Slack emoji codes (``:trophy:``): the page's font has no emoji, so they are left out.
 _EMOJI_RE = re.compile(r":[a-z0-9_+-]+:\s?")
+#: A labelled link: on paper the label is what reads (the Slack thread keeps the links).
+_LINK_RE = re.compile(r"<(?:https?|mailto):[^|>]+\|([^>]*)>")
 # matplotlib's rcParams are process-wide; the PDF font type is set only around a save, one at a time.
 _SAVE_LOCK = threading.Lock()
 
@@ -115,7 +117,7 @@ def kpi_rows(digest: MonthlyDigest, t: Translator) -> list[KpiRow]:
 
 def _plain(mrkdwn: str, names: Mapping[str, str] | None = None) -> str:
     """mrkdwn as the page prints it: no markup, no emoji."""
-    return plain_text(_EMOJI_RE.sub("", mrkdwn), names=names).strip()
+    return plain_text(_LINK_RE.sub(r"\1", _EMOJI_RE.sub("", mrkdwn)), names=names).strip()
 
 
 def text_sections(
@@ -182,7 +184,7 @@ def _signal(page: _Page, x_in: float, on_target: bool | None) -> None:
 def _kpi_table(page: _Page, digest: MonthlyDigest, t: Translator, words: str) -> None:
     width = PAGE_W - 2 * _MARGIN
     # Columns (inches from the left edge): name, value, target, achievement, change, vs last year.
-    cols = [_MARGIN + 0.2, _MARGIN + 2.45, _MARGIN + 3.35, _MARGIN + 4.25, _MARGIN + 4.95, _MARGIN + 6.0]
+    cols = [_MARGIN + 0.2, _MARGIN + 2.4, _MARGIN + 3.3, _MARGIN + 4.2, _MARGIN + 5.0, _MARGIN + 6.1]
     heads = [
         t("pdf.col.kpi"),
         t("pdf.col.value"),

@@ -5,15 +5,21 @@ the PDF render in a thread)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.db import unit_of_work
 from bot.digest.compose import MonthlyDigest, WeeklyDigest
 from bot.digest.facts import build_monthly, build_quarterly, build_weekly
 from bot.digest.ui.attachments import build_kpi_csv, chart_series
-from bot.digest.ui.monthly import monthly_message, period_title
+from bot.digest.ui.monthly import monthly_doc, monthly_message, period_title
 from bot.digest.ui.weekly import weekly_message
 from bot.i18n import translator
 from bot.periods import Period, PeriodKind
@@ -21,6 +27,13 @@ from bot.slack.blocks import Message
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
+
+log = logging.getLogger(__name__)
+
+#: ``<@U…>`` in a digest's text: on paper a mention does not resolve, so the page prints names.
+_MENTION_RE = re.compile(r"<@([UW][A-Z0-9]{2,39})>")
+#: People looked up for one page at most (a digest thanks a team, not a company).
+_NAMES_MAX = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +74,33 @@ def render_chart(digest: MonthlyDigest, *, settings: Settings) -> bytes:
     )
 
 
-def render_pdf(digest: MonthlyDigest, *, settings: Settings) -> bytes:
+def render_pdf(digest: MonthlyDigest, *, settings: Settings, names: Mapping[str, str] | None = None) -> bytes:
     """The digest as a one-page A4 PDF (CPU-bound: callers run it in a thread)."""
     from bot.digest.pdf import render_page
 
-    return render_page(digest, settings=settings, t=translator(settings.locale))
+    return render_page(digest, settings=settings, t=translator(settings.locale), names=names)
+
+
+async def people_names(deps: Deps, digest: MonthlyDigest) -> dict[str, str]:
+    """Slack display names of the people the digest mentions, for its PDF page (best effort: whoever
+    Slack does not tell about, or every one when Slack is away, stays a user ID)."""
+    doc = monthly_doc(digest, settings=deps.settings, t=deps.t)
+    text = "\n".join(line for section in doc.sections for line in (*section.lines, *section.fields))
+    ids = sorted(set(_MENTION_RE.findall(text)))[:_NAMES_MAX]
+
+    async def one(user_id: str) -> tuple[str, str] | None:
+        try:
+            response = await deps.slack.users_info(user=user_id)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.info("digest PDF: no name for %s (%s)", user_id, type(exc).__name__)
+            return None
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+        return (user_id, str(name)) if name else None
+
+    found = await asyncio.gather(*(one(user_id) for user_id in ids))
+    return dict(pair for pair in found if pair is not None)
 
 
 def wants_pdf(settings: Settings, kind: PeriodKind) -> bool:
@@ -99,6 +134,7 @@ async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
         ),
     ]
     if wants_pdf(deps.settings, kind):
-        pdf = await asyncio.to_thread(render_pdf, digest, settings=deps.settings)
+        names = await people_names(deps, digest)
+        pdf = await asyncio.to_thread(render_pdf, digest, settings=deps.settings, names=names)
         uploads.append(Upload(f"sns-kpi-{period.label}.pdf", t("pdf.upload_title", period=named), pdf))
     return Rendered(digest, tuple(uploads))

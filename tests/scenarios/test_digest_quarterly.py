@@ -103,6 +103,7 @@ async def test_a_quarter_is_posted_once_with_summed_targets_and_a_pdf_in_its_thr
     deps: Deps, clock: FixedClock, fake_slack: FakeSlack
 ) -> None:
     await seed_quarters(deps)
+    fake_slack.users[MANAGER] = {"profile": {"display_name": "佐藤部長", "real_name": "佐藤 花子"}}
     clock.set(jst(2026, 10, 1, 9))  # Thursday: the first business day after the quarter
     await run_digest_job(deps, Q)
     await run_digest_job(deps, Q)  # a second run (another replica, a retry) changes nothing
@@ -149,6 +150,8 @@ async def test_a_quarter_is_posted_once_with_summed_targets_and_a_pdf_in_its_thr
     ):
         assert expected in page, expected
     assert "前四半期比" in page
+    # On paper a mention does not resolve: the page names the reviewer as Slack does.
+    assert "佐藤部長" in page and MANAGER not in page
     assert any("IPAexGothic" in name for name in embedded_fonts(pdf))
 
 
