@@ -31,6 +31,7 @@ from bot.periods import PeriodKind
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 #: A4 portrait, in inches.
 PAGE_W, PAGE_H = 8.27, 11.69
@@ -47,6 +48,10 @@ _LINE = {16: 0.30, 10: 0.19, 9: 0.17, 8: 0.155}
 _CHART_COLUMNS = 3
 _CHART_ROW_IN = 1.75
 _CHART_MAX_IN = 3.6
+#: Charts on the page at most (three rows of three); the rest are counted.
+_CHARTS_MAX = 9
+#: The KPI table stops where it would leave less than this for the charts and the sections.
+_TABLE_RESERVE_IN = 5.2
 #: Slack emoji codes (``:trophy:``): the page's font has no emoji, so they are left out.
 _EMOJI_RE = re.compile(r":[a-z0-9_+-]+:\s?")
 #: A labelled link: on paper the label is what reads (the Slack thread keeps the links).
@@ -148,7 +153,8 @@ class _Page:
 
     @property
     def left(self) -> float:
-        return PAGE_H - _MARGIN - self.y
+        """Inches left above the footer."""
+        return PAGE_H - _MARGIN - 2 * _LINE[8] - self.y
 
     def text(self, x_in: float, text: str, *, size: int, color: str = _TEXT) -> None:
         self.figure.text(
@@ -168,7 +174,9 @@ class _Page:
         )
 
 
-def _line(figure: Figure, xs: tuple[float, float], ys: tuple[float, float], *, color: str, width: float):  # type: ignore[no-untyped-def]
+def _line(
+    figure: Figure, xs: tuple[float, float], ys: tuple[float, float], *, color: str, width: float
+) -> Line2D:
     from matplotlib.lines import Line2D
 
     return Line2D(xs, ys, transform=figure.transFigure, color=color, linewidth=width)
@@ -198,23 +206,37 @@ def _kpi_table(page: _Page, digest: MonthlyDigest, t: Translator, words: str) ->
     page.y += _LINE[8]
     page.rule()
     page.y += 0.05
-    for row in kpi_rows(digest, t):
+    rows = kpi_rows(digest, t)
+    for index, row in enumerate(rows):
+        narrative_lines = wrap(row.narrative, size=8, width_in=width - 0.2)
+        height = _LINE[9] + _LINE[8] * len(narrative_lines) + 0.04
+        if index and page.left - height < _TABLE_RESERVE_IN:
+            more = t("pdf.more_kpis", count=len(rows) - index)
+            page.text(
+                cols[0],
+                t("common.words.and_more", count=len(rows) - index) + " " + more,
+                size=8,
+                color=_MUTED,
+            )
+            page.y += _LINE[8]
+            return
         _signal(page, _MARGIN, row.on_target)
         name = wrap(row.name, size=9, width_in=cols[1] - cols[0] - 0.1)[0]
         cells = [name, row.value, row.target, row.achievement, row.change, row.year]
         for i, (x, cell) in enumerate(zip(cols, cells, strict=True)):
             page.text(x, cell, size=9, color=_TEXT if i in (0, 1) else _MUTED)
         page.y += _LINE[9]
-        for line in wrap(row.narrative, size=8, width_in=width - 0.2):
+        for line in narrative_lines:
             page.text(cols[0], line, size=8, color=_MUTED)
             page.y += _LINE[8]
         page.y += 0.04
 
 
-def _charts(page: _Page, digest: MonthlyDigest, settings: Settings, t: Translator) -> None:
+def _charts(page: _Page, digest: MonthlyDigest, t: Translator) -> None:
     from bot.kpi.charts import draw_series
 
-    series = chart_series(digest, locale=settings.locale)
+    every = chart_series(digest, locale=t.locale)
+    series = every[:_CHARTS_MAX]
     if not series:
         return
     page.text(_MARGIN, t("digest.monthly.chart_title", period=digest.history_end), size=10)
@@ -231,8 +253,13 @@ def _charts(page: _Page, digest: MonthlyDigest, settings: Settings, t: Translato
         top = page.y + r * row_in + top_pad
         w, h = cell_w - left_pad - right_pad, row_in - top_pad - bottom_pad
         ax = page.figure.add_axes((x0 / PAGE_W, 1 - (top + h) / PAGE_H, w / PAGE_W, h / PAGE_H))
-        draw_series(ax, one, locale=settings.locale, axes_width_in=w)
-        ax.title.set_fontsize(8)
+        draw_series(ax, one, locale=t.locale, axes_width_in=w)
+        # The chart's heading (drawn on the left), smaller and cut to its chart's width.
+        heading = ax.get_title(loc="left")
+        fitted = wrap(heading, size=8, width_in=w - 0.1)[0]
+        if fitted != heading:
+            fitted = fitted[:-1].rstrip() + "…"
+        ax.set_title(fitted, loc="left", fontsize=8, color=_TEXT, y=1.0, pad=4)
         ax.tick_params(labelsize=6)
         # Three month labels at most (the newest always): six overlap in a chart this narrow.
         count = len(one.labels)
@@ -242,26 +269,38 @@ def _charts(page: _Page, digest: MonthlyDigest, settings: Settings, t: Translato
             )
             ax.set_xticks(shown, [one.labels[k] for k in shown])
     page.y += rows * row_in + 0.05
+    if len(every) > len(series):
+        more = len(every) - len(series)
+        page.text(
+            _MARGIN, t("common.words.and_more", count=more) + " " + t("pdf.more_charts"), size=8, color=_MUTED
+        )
+        page.y += _LINE[8]
 
 
 def _sections(page: _Page, sections: Sequence[tuple[str, list[str]]], t: Translator) -> None:
+    """The document's other sections, each cut with "…and N more" where the page ends; sections that
+    find no room for a line are counted in one last "…and N more"."""
     width = PAGE_W - 2 * _MARGIN
+    more_line = _LINE[8]
     for index, (title, lines) in enumerate(sections):
-        room = page.left - _LINE[8]  # keep a line for "…and N more"
-        if room < _LINE[10] + _LINE[8]:
-            page.text(_MARGIN, t("common.words.and_more", count=len(sections) - index), size=8, color=_MUTED)
-            page.y += _LINE[8]
+        first = wrap(lines[0], size=8, width_in=width - 0.15) if lines else []
+        need = (_LINE[10] if title else 0) + _LINE[8] * len(first) + more_line
+        if page.left < need + more_line:
+            if page.left >= more_line:
+                left = len(sections) - index
+                page.text(_MARGIN, t("common.words.and_more", count=left), size=8, color=_MUTED)
+                page.y += more_line
             return
         if title:
             page.text(_MARGIN, title, size=10)
             page.y += _LINE[10]
         for shown, line in enumerate(lines):
             wrapped = wrap(line, size=8, width_in=width - 0.15)
-            if page.left - _LINE[8] * (len(wrapped) + 1) < _LINE[8] * 2 and shown < len(lines):
-                page.text(
-                    _MARGIN + 0.15, t("common.words.and_more", count=len(lines) - shown), size=8, color=_MUTED
-                )
-                page.y += _LINE[8]
+            last = shown == len(lines) - 1
+            if page.left < _LINE[8] * len(wrapped) + (0 if last else more_line) + more_line:
+                left = len(lines) - shown
+                page.text(_MARGIN + 0.15, t("common.words.and_more", count=left), size=8, color=_MUTED)
+                page.y += more_line
                 break
             for part in wrapped:
                 page.text(_MARGIN + 0.15, part, size=8)
@@ -296,7 +335,7 @@ def build_page(
         page.y += _LINE[10] + 0.04
         _kpi_table(page, digest, t, words)
         page.y += 0.1
-        _charts(page, digest, settings, t)
+        _charts(page, digest, t)
         page.y += 0.1
     _sections(page, text_sections(doc, t, names), t)
     page.y = PAGE_H - _MARGIN - _LINE[8]
