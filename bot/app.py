@@ -119,6 +119,8 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
 def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     from bot.digest import jobs as digest_jobs
     from bot.kpi import jobs as kpi_jobs
+    from bot.milestones import jobs as milestone_jobs
+    from bot.pace import jobs as pace_jobs
     from bot.review import jobs as review_jobs
     from bot.runtime import jobs as runtime_jobs
 
@@ -126,6 +128,8 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
         digest_jobs.register_jobs,
         kpi_jobs.register_jobs,
         review_jobs.register_jobs,
+        milestone_jobs.register_jobs,
+        pace_jobs.register_jobs,
         runtime_jobs.register_jobs,
     ]
 

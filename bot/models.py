@@ -5,6 +5,7 @@ from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
 from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.milestones.models import Milestone
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
 from bot.slack.models import OutboxItem
 
@@ -17,6 +18,7 @@ __all__ = [
     "KpiTarget",
     "KpiValue",
     "MetricSnapshot",
+    "Milestone",
     "OutboxItem",
     "Post",
     "ProcessedKey",

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.accounts import read_accounts
+from bot.config.celebrate import read_milestones, read_pace
 from bot.config.digest import read_digest
 from bot.config.kpis import read_kpi_command, read_kpis, read_search_console
 from bot.config.reader import Problem, Reader
@@ -44,6 +45,8 @@ TOP_KEYS = (
     "logging",
     "accounts",
     "kpis",
+    "milestones",
+    "pace",
 )
 
 
@@ -108,6 +111,8 @@ def settings_from_mapping(
     logging_settings = read_logging(r, raw)
     secrets = read_secrets(r, environ)
     api_url = read_slack_api_url(r, environ)
+    milestones = read_milestones(r, raw)
+    pace = read_pace(r, raw)
     if problems:
         raise ConfigError(problems, locale)
     return Settings(
@@ -129,6 +134,8 @@ def settings_from_mapping(
         secrets=secrets,
         slack_api_url=api_url,
         fiscal_year_start=fiscal_year_start,
+        milestones=milestones,
+        pace=pace,
     )
 
 

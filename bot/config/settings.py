@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.config.accounts import AccountSettings
+from bot.config.celebrate import MilestoneSettings, PaceSettings
 from bot.config.digest import DigestSettings
 from bot.config.kpis import KpiCommandSettings, KpiSettings, SearchConsoleSettings
 from bot.config.review import ReviewSettings
@@ -45,6 +46,10 @@ class Settings:
     slack_api_url: str = DEFAULT_API_URL
     #: The month (1-12) the fiscal year starts in: quarters, halves and years roll up from it.
     fiscal_year_start: int = DEFAULT_FISCAL_YEAR_START
+    #: What the bot celebrates by itself (issue 16).
+    milestones: MilestoneSettings = MilestoneSettings()
+    #: The mid-month alert of KPIs behind their pace (issue 16).
+    pace: PaceSettings = PaceSettings()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.config import KpiSettings
+from bot.milestones.records import Found
 from bot.periods import Period
 
 #: Statuses of a request whose review is over (a published request was approved first).
@@ -154,10 +155,14 @@ class WeeklyDigest:
     authors: tuple[str, ...]
     reviewers: tuple[str, ...]
     waiting: tuple[WaitingFact, ...]
+    #: What the bot noticed the team achieved this week (:mod:`bot.milestones`), in detection order.
+    milestones: tuple[Found, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.posts_published or self.reviews_completed or self.wins or self.waiting)
+        return not (
+            self.posts_published or self.reviews_completed or self.wins or self.waiting or self.milestones
+        )
 
 
 @dataclass(frozen=True, slots=True)

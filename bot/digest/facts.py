@@ -33,6 +33,7 @@ from bot.digest.compose import (
 from bot.digest.models import Win
 from bot.digest.quarterly import HISTORY_MONTHS, compose_quarterly
 from bot.kpi.models import Post
+from bot.milestones.queries import milestones_in
 from bot.periods import Period, months_back
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
 
@@ -216,7 +217,11 @@ async def fetch_kpi_history(
 async def build_weekly(session: AsyncSession, *, period: Period, settings: Settings) -> WeeklyDigest:
     facts = await fetch_facts(session, period=period, settings=settings)
     weekly = settings.digest.weekly
-    return compose_weekly(facts, min_impressions=weekly.min_impressions, top_n=weekly.top_posts)
+    digest = compose_weekly(facts, min_impressions=weekly.min_impressions, top_n=weekly.top_posts)
+    if not settings.milestones.enabled:
+        return digest
+    found = await milestones_in(session, period=period, tz=settings.tz)
+    return replace(digest, milestones=tuple(m.found for m in found))
 
 
 async def build_quarterly(session: AsyncSession, *, period: Period, settings: Settings) -> MonthlyDigest:

@@ -22,6 +22,9 @@ class ActionId(StrEnum):
     KPI = "home.input.kpi"
     VALUE = "home.input.value"
     MONTH = "home.input.month"
+    #: "Open /sns-kpi KEY" on a bot post (a pace alert, a milestone): the KPI's answer, shown only
+    #: to the person who clicked. The button's value is the KPI key.
+    OPEN_DETAIL = "kpi.open_detail"
 
 
 class CallbackId(StrEnum):

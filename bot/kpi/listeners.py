@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import KpiSettings
 from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.keys import claim_key
@@ -24,10 +25,10 @@ from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
 from bot.kpi.queries import kpi_figures, kpi_months, this_month
 from bot.kpi.rules import KpiWrite
-from bot.kpi.status import assess
+from bot.kpi.status import KpiMonth, assess
 from bot.kpi.values import record_entry, set_target
-from bot.periods import elapsed_share, month_of, months_back
-from bot.slack.blocks import escape
+from bot.periods import Period, elapsed_share, month_of, months_back
+from bot.slack.blocks import Message, escape
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -88,26 +89,8 @@ class KpiListeners:
     async def _detail(
         self, key: str, *, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        settings, t, now = self._deps.settings, self._deps.t, self._deps.clock.now()
-        kpi = rules.require_kpi(settings, escape(key))
-        periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
-        # The fiscal year's months too: its spans add up the targets of months still to come.
-        fiscal_year = fiscal_ui.months_needed(now, settings.tz, settings.fiscal_year_start)
-        wanted = sorted(set(periods) | set(fiscal_year))
-        async with unit_of_work(self._deps.sessions) as session:
-            found, rate_stats = await kpi_figures(session, settings=settings, months=wanted)
-        by_label = {m.month: m for m in found[kpi.key]}
-        values = [by_label[p.label] for p in periods]
-        status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
-        spans = fiscal_ui.span_lines(
-            kpi,
-            found[kpi.key],
-            stats=rate_stats.get(kpi.key),
-            now=now,
-            tz=settings.tz,
-            fiscal_start=settings.fiscal_year_start,
-        )
-        message = fiscal_ui.with_fiscal(ui.build_detail(kpi, values, periods, status, t=t), spans, t)
+        settings, t = self._deps.settings, self._deps.t
+        kpi, values, periods, message = await self._detail_answer(key)
         await respond(response_type="ephemeral", **message.kwargs())
         name = kpi.name.get(t.locale)
         # Drawing takes a few hundred ms of CPU: keep it off the event loop.
@@ -150,6 +133,40 @@ class KpiListeners:
         await upload(dm_id)
         if dm_id != channel:  # asked in the DM with the bot: the chart is right there
             await respond(response_type="ephemeral", text=t(note))
+
+    async def _detail_answer(self, key: str) -> tuple[KpiSettings, list[KpiMonth], list[Period], Message]:
+        """``/sns-kpi KEY``'s answer: the KPI, its 12 months and the message (unknown key: BotError)."""
+        settings, t, now = self._deps.settings, self._deps.t, self._deps.clock.now()
+        kpi = rules.require_kpi(settings, escape(key))
+        periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
+        # The fiscal year's months too: its spans add up the targets of months still to come.
+        fiscal_year = fiscal_ui.months_needed(now, settings.tz, settings.fiscal_year_start)
+        wanted = sorted(set(periods) | set(fiscal_year))
+        async with unit_of_work(self._deps.sessions) as session:
+            found, rate_stats = await kpi_figures(session, settings=settings, months=wanted)
+        by_label = {m.month: m for m in found[kpi.key]}
+        values = [by_label[p.label] for p in periods]
+        status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
+        spans = fiscal_ui.span_lines(
+            kpi,
+            found[kpi.key],
+            stats=rate_stats.get(kpi.key),
+            now=now,
+            tz=settings.tz,
+            fiscal_start=settings.fiscal_year_start,
+        )
+        message = fiscal_ui.with_fiscal(ui.build_detail(kpi, values, periods, status, t=t), spans, t)
+        return kpi, values, periods, message
+
+    async def handle_open_detail_action(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """An "open /sns-kpi KEY" button on a bot post: the same answer as the command, shown only to
+        the person who clicked (the chart stays with the command)."""
+        await ack()
+        key = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        _kpi, _values, _periods, message = await self._detail_answer(key)
+        await respond(response_type="ephemeral", replace_original=False, **message.kwargs())
 
     async def _write(
         self, write: KpiWrite, args: list[str], *, user_id: str, respond: AsyncRespond, client: AsyncWebClient
@@ -250,4 +267,5 @@ def register(app: Router, deps: Deps) -> None:
     track = deps.listener
     app.command(deps.settings.slack.kpi_command)(track(listeners.handle_kpi_command))
     app.action(ActionId.RECORD.value)(track(listeners.handle_record_action, opens_modal=True))
+    app.action(ActionId.OPEN_DETAIL.value)(track(listeners.handle_open_detail_action))
     app.view(CallbackId.RECORD.value)(track(listeners.handle_record_submission))

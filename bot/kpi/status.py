@@ -67,7 +67,7 @@ _ACCUMULATING = frozenset(
 )
 
 
-def _grows_with_time(kpi: KpiSettings) -> bool:
+def grows_with_time(kpi: KpiSettings) -> bool:
     """True when the month's value accumulates over the month (so pace scales the target)."""
     if aggregate(kpi) is Aggregate.SUM:
         return True
@@ -83,7 +83,7 @@ def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, el
     expected: float | None = None
     on_track: bool | None = None
     if target is not None:
-        expected = target * elapsed if _grows_with_time(kpi) else target
+        expected = target * elapsed if grows_with_time(kpi) else target
         if value is not None:
             on_track = value >= expected if higher else value <= expected
     change = value - prev if value is not None and prev is not None else None

@@ -20,6 +20,11 @@ _EMOJI = {
     ":raised_hands:": "🙌",
     ":bar_chart:": "📊",
     ":memo:": "📝",
+    # Milestones (bot.milestones.ui).
+    ":fire:": "🔥",
+    ":star:": "⭐",
+    ":mega:": "📣",
+    ":balloon:": "🎈",
 }
 _LINK_RE = re.compile(r"<((?:https?|mailto):[^|>]+)\|([^>]*)>")
 _BARE_LINK_RE = re.compile(r"<((?:https?|mailto):[^|>]+)>")

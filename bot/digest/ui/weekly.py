@@ -19,6 +19,7 @@ from bot.digest.ui.document import (
 from bot.digest.ui.message import to_message
 from bot.digest.ui.numbers import fmt_hours, fmt_number
 from bot.i18n import Translator
+from bot.milestones import ui as milestones_ui
 from bot.periods import PeriodKind
 from bot.slack import blocks as bk
 
@@ -84,6 +85,16 @@ def weekly_doc(digest: WeeklyDigest, *, settings: Settings, t: Translator, tz: Z
             )
         )
     ]
+    if digest.milestones:
+        sections.append(
+            Section(
+                title=milestones_ui.digest_title(t),
+                lines=tuple(
+                    milestones_ui.milestone_line(m, settings=settings, t=t) for m in digest.milestones
+                ),
+                max_items=LIST_MAX,
+            )
+        )
     if digest.top_posts:
         lines = tuple(
             post_line(i, top, settings=settings, t=t) for i, top in enumerate(digest.top_posts, start=1)
