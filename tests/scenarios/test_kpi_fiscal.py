@@ -108,9 +108,10 @@ async def _ask(sender: SlackSender, fake_slack: FakeSlack, text: str) -> dict[st
         payloads.slash_command("/sns-kpi", text, user_id=OPERATOR, channel_id=CHANNEL, response_url=url)
     )
     assert response.status == 200
-    (call,) = await fake_slack.wait_for("response_url", count=1)
-    await fake_slack.wait_for("files.completeUploadExternal")  # the chart goes out after the answer
-    return call.params
+    # The answer, then (after the chart went to the asker's DM) a note saying so.
+    answer, note = await fake_slack.wait_for("response_url", count=2)
+    assert "blocks" not in note.params
+    return answer.params
 
 
 def _fiscal(answer: dict[str, Any]) -> list[str]:
