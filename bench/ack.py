@@ -5,7 +5,9 @@ baseline (I/O; a dev tool: ``python -m bench.ack --help``).
 Each interaction is one entry of :data:`INTERACTIONS`: how to build its signed request and which call
 at the fake is its full answer. Interactions that need existing review requests take their seeds
 from the review channel as the fake holds it (requests created by ``review_submit`` just before).
-An interaction whose probe gets no answer (e.g. not implemented yet) is reported and skipped.
+An interaction whose probe gets no answer (e.g. not implemented yet) is reported and skipped. Events
+API deliveries (a reaction, a thread reply on the bot's post) have no answer at Slack: only their ack
+is measured (Bolt acks them before the listener records the mark).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from bench.common import (
     workdir,
 )
 from tests.fakes import payloads
-from tests.fakes.signing import FORM, interactivity_body, slash_command_body
+from tests.fakes.signing import FORM, JSON, event_body, interactivity_body, slash_command_body
 from tests.fakes.slack import Call
 
 BARE = "bare-bolt"
@@ -159,6 +161,8 @@ class Interaction:
     answer: str
     build: Callable[[Build], Request]
     seeded: bool = False  # needs review requests waiting for approval (see ``pending_reviews``)
+    #: An Events API delivery: nothing answers it at Slack, so only the ack is measured.
+    ack_only: bool = False
 
 
 def _approve_value(blocks: Sequence[dict[str, Any]]) -> str | None:
@@ -311,6 +315,45 @@ def _approve_submit(b: Build) -> Request:
     return Request("approve_submit", interactivity_body(payload), FORM, ("ts:" + seed.ts,))
 
 
+def _event(interaction: str, inner: Callable[[Build], dict[str, Any]]) -> Callable[[Build], Request]:
+    def build(b: Build) -> Request:
+        # Each delivery has its own event_id (a repeated one is dropped before any listener runs).
+        envelope = payloads.event(
+            inner(b), event_id=f"Ev0{b.tag.upper()}X{b.index:07d}", event_time=int(time.time())
+        )
+        return Request(interaction, event_body(envelope), JSON, ())
+
+    return build
+
+
+def _reaction(b: Build) -> dict[str, Any]:
+    """A manager's reaction on one of the bot's posts (``item_user`` is the bot: it is recorded)."""
+    return {
+        "type": "reaction_added",
+        "user": MANAGER,
+        "reaction": "tada",
+        "item_user": payloads.BOT_USER_ID,
+        "item": {"type": "message", "channel": REVIEW_CHANNEL, "ts": f"1767225601.{b.index:06d}"},
+        "event_ts": f"{int(time.time())}.{b.index:06d}",
+    }
+
+
+def _reply(b: Build) -> dict[str, Any]:
+    """A manager's reply in the thread of one of the bot's posts (recorded)."""
+    ts = f"{int(time.time())}.{b.index:06d}"
+    return {
+        "type": "message",
+        "user": MANAGER,
+        "text": f"いいですね {b.name}",
+        "ts": ts,
+        "thread_ts": f"1767225601.{b.index:06d}",
+        "parent_user_id": payloads.BOT_USER_ID,
+        "channel": REVIEW_CHANNEL,
+        "event_ts": ts,
+        "channel_type": "channel",
+    }
+
+
 #: The benchmarked interactions, in run order (``review_submit`` creates what the approvals use).
 INTERACTIONS: tuple[Interaction, ...] = (
     Interaction("kpi_help", "response_url", _command("kpi_help", "/sns-kpi", "help", opens_modal=False)),
@@ -325,6 +368,9 @@ INTERACTIONS: tuple[Interaction, ...] = (
     ),
     Interaction("approve_click", "views.open", _approve_click, seeded=True),
     Interaction("approve_submit", "chat.update", _approve_submit, seeded=True),
+    # Events API (participation): acked by Bolt before the listener stores the mark.
+    Interaction("reaction_event", "ack", _event("reaction_event", _reaction), ack_only=True),
+    Interaction("reply_event", "ack", _event("reply_event", _reply), ack_only=True),
 )
 
 
@@ -382,6 +428,8 @@ async def probe(bench: Bench, server: Server, interaction: Interaction) -> str |
     status = result.samples[0].status
     if status != 200:
         return f"HTTP {status} (no listener?)"
+    if interaction.ack_only:
+        return None
     await bench.answers.wait(requests, timeout=10, idle=10)
     if bench.answers.arrival(requests[0]) is None:
         return f"acked, but no {interaction.answer} within 10 s (not implemented yet?)"
@@ -406,12 +454,26 @@ async def measure(
         return None
     cpu = server.cpu_seconds()
     load = await drive(server.events_url, requests, concurrency=concurrency)
-    if not with_answers:
+    if interaction.ack_only:
+        await _settle(server)  # the marks are written after the acks: their CPU counts, here
+    if not with_answers or interaction.ack_only:
         return RunResult(server.name, interaction, concurrency, load, cpu_seconds=server.cpu_seconds() - cpu)
     await bench.answers.wait(requests, timeout=60 + count / 20)
     cpu = server.cpu_seconds() - cpu
     delays = [t - s.started for s in load.samples if (t := bench.answers.arrival(s.request)) is not None]
     return RunResult(server.name, interaction, concurrency, load, tuple(delays), len(delays), cpu)
+
+
+async def _settle(server: Server, *, quiet: float = 0.3, timeout: float = 60.0) -> None:
+    """Until the server used (almost) no CPU for ``quiet`` seconds: its work after the acks is done."""
+    deadline = time.monotonic() + timeout
+    last = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(quiet)
+        now = server.cpu_seconds()
+        if now - last < 0.01:
+            return
+        last = now
 
 
 async def warm_up(bench: Bench, server: Server, count: int) -> None:
@@ -524,7 +586,7 @@ def report(results: Sequence[RunResult], notes: Sequence[str]) -> bool:
 
     rows = []
     for r in results:
-        if r.target == BARE:
+        if r.target == BARE or r.interaction.ack_only:
             continue
         s = summarize(r.answers)
         rows.append(

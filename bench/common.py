@@ -332,6 +332,9 @@ def serve_bare_bolt() -> None:
     async def only_ack(ack: AsyncAck) -> None:
         await ack()
 
+    async def nothing() -> None:  # Bolt acks Events API deliveries itself
+        return None
+
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -343,6 +346,7 @@ def serve_bare_bolt() -> None:
         app.command(everything)(only_ack)
         app.action(everything)(only_ack)
         app.view(everything)(only_ack)
+        app.event(everything)(nothing)
         web_app = app.web_app(path=EVENTS_PATH, port=port)
         web_app.router.add_get("/healthz", healthz)
         runner = web.AppRunner(web_app, access_log=None)

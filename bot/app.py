@@ -35,6 +35,7 @@ from bot.slack.errors import make_error_handler
 from bot.slack.gate import AfterAck
 from bot.slack.idempotency import make_event_dedupe_middleware
 from bot.slack.inflight import InFlight
+from bot.slack.locales import Locales
 from bot.slack.outbox import Outbox
 from bot.slack.posting import make_respond_middleware
 from bot.slack.router import Router
@@ -68,6 +69,8 @@ def build_deps(
     The App Home publisher is built here too: it only ever republishes Homes this process has shown,
     so a process that serves no Slack app (the CLI) never publishes anything.
     """
+    from bot.digest.queries import StoredWins
+
     clock = clock or SystemClock()
     engine = engine or db.make_engine(settings.database.url)
     token = settings.secrets.slack_bot_token.get() if settings.secrets.slack_bot_token else None
@@ -90,10 +93,12 @@ def build_deps(
         slack=slack,
         directory=Directory(settings=settings, clock=clock),
         authorization=SlackAuthorization(slack),
+        locales=Locales(settings=settings, clock=clock, sessions=sessions, slack=slack),
         after_ack=AfterAck(settings.server.max_concurrent_work),
         platforms=platforms or {},
         inflight=inflight,
         home=HomePublisher(publish, inflight=inflight, debounce=home_debounce),
+        wins=StoredWins(sessions),
     )
     built.append(deps)
     return deps
@@ -105,6 +110,8 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
+    from bot.language import listeners as language_listeners
+    from bot.participation import listeners as participation_listeners
     from bot.review import listeners as review_listeners
 
     return [
@@ -112,6 +119,8 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
         kpi_listeners.register,
         digest_listeners.register,
         away_listeners.register,
+        language_listeners.register,
+        participation_listeners.register,
         home_listeners.register,
     ]
 
@@ -121,12 +130,14 @@ def _job_registrars() -> list[Callable[[AsyncIOScheduler, Deps], None]]:
     from bot.kpi import jobs as kpi_jobs
     from bot.milestones import jobs as milestone_jobs
     from bot.pace import jobs as pace_jobs
+    from bot.participation import jobs as participation_jobs
     from bot.review import jobs as review_jobs
     from bot.runtime import jobs as runtime_jobs
 
     return [
         digest_jobs.register_jobs,
         kpi_jobs.register_jobs,
+        participation_jobs.register_jobs,
         review_jobs.register_jobs,
         milestone_jobs.register_jobs,
         pace_jobs.register_jobs,
@@ -152,11 +163,13 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None, **bolt_overri
         name=deps.settings.slack.app_name,
         **bolt_overrides,
     )
-    app.error(make_error_handler(deps.t, check=signature_check(deps.settings)))
+    app.error(make_error_handler(deps.t, check=signature_check(deps.settings), locales=deps.locales))
     app.middleware(reparse_command_body)
     # After the reparse, which rebuilds the context.
     app.middleware(make_respond_middleware(api_url=deps.settings.slack_api_url))
-    app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock))
+    from bot.participation.ids import EVENTS as PARTICIPATION_EVENTS
+
+    app.middleware(make_event_dedupe_middleware(deps.sessions, deps.clock, after_ack=PARTICIPATION_EVENTS))
     router = Router()
     for register in _feature_registrars():
         register(router, deps)
@@ -260,6 +273,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         )
         stack.push_async_callback(deps.engine.dispose)
         stack.push_async_callback(deps.directory.aclose)
+        stack.push_async_callback(deps.locales.aclose)
         stack.push_async_callback(deps.authorization.aclose)
         identity = asyncio.create_task(deps.authorization.load(), name="auth.test")  # while the store starts
         await on_start(deps)

@@ -29,6 +29,11 @@ class ProcessedKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+def event_key(event_id: str) -> str:
+    """The exactly-once key of one Events API delivery (its ``event_id``)."""
+    return f"event:{event_id}"
+
+
 async def claim_key(session: AsyncSession, *, key: str, now: datetime) -> bool:
     """Insert ``key``; True when this call claimed it, False when it was claimed before.
 

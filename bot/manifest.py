@@ -21,8 +21,21 @@ BOT_SCOPES = (
     "usergroups:read",
     "users:read",
     "reactions:write",
+    # Participation (bot.participation): reactions on the bot's own posts.
+    "reactions:read",
 )
-BOT_EVENTS = ("app_home_opened",)
+#: ``reaction_*``: reactions on the bot's posts (scope ``reactions:read``). ``message.channels`` /
+#: ``message.groups``: thread replies on the bot's posts; they need ``channels:history`` /
+#: ``groups:history``, which the bot already holds to find its own digests after an ambiguous post.
+#: Slack has no subscription for "replies in my threads" only, so every message of a channel the bot
+#: was invited to arrives, and all but replies whose ``parent_user_id`` is the bot are dropped unread.
+BOT_EVENTS = (
+    "app_home_opened",
+    "reaction_added",
+    "reaction_removed",
+    "message.channels",
+    "message.groups",
+)
 
 
 def build_manifest(settings: Settings, *, socket_mode: bool | None = None) -> dict[str, Any]:

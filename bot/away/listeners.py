@@ -47,7 +47,8 @@ class AwayListeners:
         error handler, but Bolt (async, ack already sent) resets its ack record when a listener raises
         within its 10 ms poll, and Slack then gets no answer to the click."""
         log.info("away action refused: %s", error.key)
-        await tell_user(client, body, error.render(self._deps.t))
+        t = await self._deps.locales.for_user(_user(body))
+        await tell_user(client, body, error.render(t))
 
     async def _check_manager(self, client: AsyncWebClient, user_id: str) -> None:
         if not await self._deps.directory.is_manager(client, user_id):

@@ -7,6 +7,7 @@ each section has its own schema module (``roles``, ``review``, ``accounts``, ``k
 """
 
 from bot.config.accounts import DEFAULT_MAX_LENGTH, AccountSettings, ApprovalStep
+from bot.config.i18n import I18nSettings
 from bot.config.kpis import AGGREGATES, DERIVATIONS, KpiCommandSettings, KpiSettings, SearchConsoleSettings
 from bot.config.loader import (
     ConfigError,
@@ -29,6 +30,7 @@ __all__ = [
     "AccountSettings",
     "ApprovalStep",
     "ConfigError",
+    "I18nSettings",
     "KpiCommandSettings",
     "KpiSettings",
     "Problem",

@@ -30,6 +30,9 @@ class MonthlyDigestSettings:
     at: time = time(9, 0)
     best_posts: int = 3
     when_empty: Literal["post", "skip"] = "post"
+    #: The managers' participation section: thank by name those who took part (the rest only counted),
+    #: totals only, or no section.
+    participation: Literal["named", "counts", "off"] = "named"
     #: Attach the digest as a one-page A4 PDF in its thread (for people who read it on paper).
     pdf: bool = True
 
@@ -115,7 +118,9 @@ def _weekly(r: Reader, t: Mapping[str, Any]) -> WeeklyDigestSettings:
 
 def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
     m = r.table(t, "monthly", "digest")
-    r.known(m, "digest.monthly", ("channels", "cron", "at", "best_posts", "when_empty", "pdf"))
+    r.known(
+        m, "digest.monthly", ("channels", "cron", "at", "best_posts", "when_empty", "participation", "pdf")
+    )
     m_cron = r.get(m, "cron", "digest.monthly", str, None)
     if m_cron is not None and (why := check_cron(m_cron)) is not None:
         r.add("digest.monthly.cron", "bad_cron", value=m_cron, reason=why)
@@ -129,6 +134,7 @@ def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
         at=r.hhmm(m, "at", "digest.monthly", time(9)),
         best_posts=best,
         when_empty=r.choice(m, "when_empty", "digest.monthly", ("post", "skip"), "post"),
+        participation=r.choice(m, "participation", "digest.monthly", ("named", "counts", "off"), "named"),
         pdf=r.get(m, "pdf", "digest.monthly", bool, True),
     )
 

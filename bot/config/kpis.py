@@ -12,7 +12,14 @@ from bot.config.reader import Reader
 from bot.config.values import KEY_RE, LocalizedText, is_channel_id
 
 AGGREGATES = ("sum", "last", "mean", "derived")
-DERIVATIONS = ("engagement_rate", "impressions", "engagements", "posts_published", "follower_growth")
+DERIVATIONS = (
+    "engagement_rate",
+    "impressions",
+    "engagements",
+    "posts_published",
+    "follower_growth",
+    "manager_participation",
+)
 
 _KPI_KEYS = (
     "key",

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.config.accounts import read_accounts
 from bot.config.celebrate import read_milestones, read_pace
 from bot.config.digest import read_digest
+from bot.config.i18n import read_i18n
 from bot.config.kpis import read_kpi_command, read_kpis, read_search_console
+from bot.config.participation import read_participation
 from bot.config.reader import Problem, Reader
 from bot.config.review import read_review
 from bot.config.roles import read_roles
@@ -38,6 +40,7 @@ TOP_KEYS = (
     "review",
     "kpi",
     "digest",
+    "participation",
     "scheduler",
     "collectors",
     "search_console",
@@ -47,6 +50,7 @@ TOP_KEYS = (
     "kpis",
     "milestones",
     "pace",
+    "i18n",
 )
 
 
@@ -102,6 +106,7 @@ def settings_from_mapping(
     review = read_review(r, raw)
     kpi = read_kpi_command(r, raw)
     digest = read_digest(r, raw)
+    participation = read_participation(r, raw)
     scheduler = read_scheduler(r, raw)
     collectors = read_collectors(r, raw)
     accounts = read_accounts(r, raw)
@@ -113,6 +118,7 @@ def settings_from_mapping(
     api_url = read_slack_api_url(r, environ)
     milestones = read_milestones(r, raw)
     pace = read_pace(r, raw)
+    i18n = read_i18n(r, raw)
     if problems:
         raise ConfigError(problems, locale)
     return Settings(
@@ -134,8 +140,10 @@ def settings_from_mapping(
         secrets=secrets,
         slack_api_url=api_url,
         fiscal_year_start=fiscal_year_start,
+        participation=participation,
         milestones=milestones,
         pace=pace,
+        i18n=i18n,
     )
 
 

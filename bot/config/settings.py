@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from bot.config.accounts import AccountSettings
 from bot.config.celebrate import MilestoneSettings, PaceSettings
 from bot.config.digest import DigestSettings
+from bot.config.i18n import I18nSettings
 from bot.config.kpis import KpiCommandSettings, KpiSettings, SearchConsoleSettings
+from bot.config.participation import ParticipationSettings
 from bot.config.review import ReviewSettings
 from bot.config.roles import RoleSettings
 from bot.config.secrets import Secrets
@@ -50,6 +52,10 @@ class Settings:
     milestones: MilestoneSettings = MilestoneSettings()
     #: The mid-month alert of KPIs behind their pace (issue 16).
     pace: PaceSettings = PaceSettings()
+    #: ``[i18n]``: per-person language (bot.slack.locales).
+    i18n: I18nSettings = I18nSettings()
+    #: Managers taking part: nudges to the silent (issue 16).
+    participation: ParticipationSettings = ParticipationSettings()
 
     @property
     def tz(self) -> ZoneInfo:

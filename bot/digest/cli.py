@@ -28,6 +28,7 @@ from bot.digest.ui.monthly import monthly_doc
 from bot.digest.ui.text import to_text
 from bot.digest.ui.weekly import weekly_doc
 from bot.errors import BotError
+from bot.participation import roster as participation
 from bot.periods import Period, PeriodKind
 
 if TYPE_CHECKING:
@@ -53,13 +54,14 @@ async def build_preview(
 ) -> Preview:
     """The digest of ``period`` as terminal text (``names`` shows user ids as names)."""
     settings, t = deps.settings, deps.t
+    managers = await participation.managers(deps)
     async with unit_of_work(deps.sessions) as session:
         if kind == PeriodKind.WEEKLY:
-            weekly = await build_weekly(session, period=period, settings=settings)
+            weekly = await build_weekly(session, period=period, settings=settings, managers=managers)
             doc = weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
             return Preview(weekly, to_text(doc, t=t, names=names))
         build = build_quarterly if kind == PeriodKind.QUARTERLY else build_monthly
-        monthly = await build(session, period=period, settings=settings)
+        monthly = await build(session, period=period, settings=settings, managers=managers)
     doc = monthly_doc(monthly, settings=settings, t=t)
     return Preview(monthly, to_text(doc, t=t, names=names))
 

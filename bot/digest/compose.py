@@ -16,7 +16,9 @@ from typing import Literal
 
 from bot.config import KpiSettings
 from bot.milestones.records import Found
+from bot.participation.records import ParticipationSummary
 from bot.periods import Period
+from bot.workdays import WorkCalendar
 
 #: Statuses of a request whose review is over (a published request was approved first).
 FINISHED_STATUSES = ("approved", "rejected", "published")
@@ -155,6 +157,9 @@ class WeeklyDigest:
     authors: tuple[str, ...]
     reviewers: tuple[str, ...]
     waiting: tuple[WaitingFact, ...]
+    #: How many of the managers reacted to the bot's posts in the week (``None``: not counted).
+    managers_reacted: int | None = None
+    managers_total: int = 0
     #: What the bot noticed the team achieved this week (:mod:`bot.milestones`), in detection order.
     milestones: tuple[Found, ...] = ()
 
@@ -250,6 +255,8 @@ class MonthlyDigest:
     median_cycle_hours: float | None
     wins: tuple[WinFact, ...]
     top_reasons: tuple[tuple[str, int], ...]
+    #: The managers' part in the month (``None``: ``[digest.monthly] participation = "off"``).
+    participation: ParticipationSummary | None = None
 
     @property
     def history_end(self) -> str:
@@ -283,9 +290,14 @@ def top_posts(posts: Iterable[PostFact], *, min_impressions: int, limit: int) ->
     return tuple(TopPost(post, post.rate or 0.0) for post in ranked[:limit])
 
 
-def median_hours(reviews: Iterable[ReviewFact]) -> float | None:
-    """Median time from request to decision, in hours (``None`` without reviews)."""
-    hours = [review.cycle / timedelta(hours=1) for review in reviews]
+def median_hours(reviews: Iterable[ReviewFact], calendar: WorkCalendar | None = None) -> float | None:
+    """Median time from request to decision, in hours (``None`` without reviews): working hours of
+    ``calendar`` (the reminders' calendar: nights, weekends and holidays left out), or wall-clock
+    hours without one."""
+    if calendar is None:
+        hours = [review.cycle / timedelta(hours=1) for review in reviews]
+    else:
+        hours = [calendar.business_hours_between(r.created_at, r.decided_at) for r in reviews]
     return statistics.median(hours) if hours else None
 
 
@@ -315,15 +327,17 @@ def shout_outs(authors: Iterable[AuthorFact], requesters: Iterable[str]) -> tupl
     return tuple(sorted(counts, key=lambda person: -counts[person]))  # stable: first seen wins ties
 
 
-def compose_weekly(facts: ActivityFacts, *, min_impressions: int, top_n: int) -> WeeklyDigest:
-    """The weekly wins digest for ``facts.period``."""
+def compose_weekly(
+    facts: ActivityFacts, *, min_impressions: int, top_n: int, calendar: WorkCalendar | None = None
+) -> WeeklyDigest:
+    """The weekly wins digest for ``facts.period`` (review times in ``calendar``'s working hours)."""
     # Authors get a shout-out for published posts and for drafts that made it through review.
     requesters_of_finished = [r.requester_id for r in facts.completed if r.status != "rejected"]
     return WeeklyDigest(
         period=facts.period,
         posts_published=facts.posts_published,
         reviews_completed=len(facts.completed),
-        median_cycle_hours=median_hours(facts.completed),
+        median_cycle_hours=median_hours(facts.completed, calendar),
         top_posts=top_posts(facts.best_posts, min_impressions=min_impressions, limit=top_n),
         min_impressions=min_impressions,
         wins=tuple(sorted(facts.wins, key=lambda w: w.created_at)),
@@ -362,6 +376,7 @@ def compose_monthly(
     min_impressions: int,
     best_n: int,
     reasons_n: int = 5,
+    calendar: WorkCalendar | None = None,
 ) -> MonthlyDigest:
     """The monthly KPI digest for ``facts.period``; ``history`` holds 13 months per KPI key."""
     reason_counts = Counter(facts.reasons)
@@ -375,7 +390,7 @@ def compose_monthly(
         requesters=_distinct(facts.requesters),
         reviewers=_distinct(facts.reviewers),
         reviews_completed=len(facts.completed),
-        median_cycle_hours=median_hours(facts.completed),
+        median_cycle_hours=median_hours(facts.completed, calendar),
         wins=tuple(sorted(facts.wins, key=lambda w: w.created_at)),
         top_reasons=tuple(top_reasons),
     )

@@ -7,12 +7,14 @@ wins and waiting requests are read from the review and digest tables (read-only)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import BindParameter, Float, and_, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.calendars import working_hours_calendar
 from bot.config import Settings
 from bot.digest.compose import (
     DECISION_EVENTS,
@@ -34,6 +36,7 @@ from bot.digest.models import Win
 from bot.digest.quarterly import HISTORY_MONTHS, compose_quarterly
 from bot.kpi.models import Post
 from bot.milestones.queries import milestones_in
+from bot.participation import queries as participation
 from bot.periods import Period, months_back
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest
 
@@ -214,42 +217,90 @@ async def fetch_kpi_history(
     return {key: [KpiPoint(m.month, m.value, m.target) for m in items] for key, items in found.items()}
 
 
-async def build_weekly(session: AsyncSession, *, period: Period, settings: Settings) -> WeeklyDigest:
+async def build_weekly(
+    session: AsyncSession, *, period: Period, settings: Settings, managers: Sequence[str] = ()
+) -> WeeklyDigest:
+    """The weekly digest; with ``managers`` (user groups expanded), its invitation line says how
+    many of them reacted to the bot's posts in the week."""
     facts = await fetch_facts(session, period=period, settings=settings)
     weekly = settings.digest.weekly
-    digest = compose_weekly(facts, min_impressions=weekly.min_impressions, top_n=weekly.top_posts)
-    if not settings.milestones.enabled:
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
+    digest = compose_weekly(
+        facts, min_impressions=weekly.min_impressions, top_n=weekly.top_posts, calendar=calendar
+    )
+    if settings.milestones.enabled:
+        found = await milestones_in(session, period=period, tz=settings.tz)
+        digest = replace(digest, milestones=tuple(m.found for m in found))
+    if not managers:
         return digest
-    found = await milestones_in(session, period=period, tz=settings.tz)
-    return replace(digest, milestones=tuple(m.found for m in found))
+    start, end = period.bounds_utc(settings.tz)
+    reacted = await participation.managers_who_reacted(session, start=start, end=end, managers=managers)
+    return replace(digest, managers_reacted=reacted, managers_total=len(set(managers)))
 
 
-async def build_quarterly(session: AsyncSession, *, period: Period, settings: Settings) -> MonthlyDigest:
+async def build_quarterly(
+    session: AsyncSession, *, period: Period, settings: Settings, managers: Sequence[str] = ()
+) -> MonthlyDigest:
     """The quarterly digest of ``period`` (a fiscal quarter): the quarter's facts, and 15 months of
-    KPI history with the engagement rate's post sums, rolled up by ``bot.digest.quarterly``."""
+    KPI history with the engagement rate's post sums, rolled up by ``bot.digest.quarterly``; with
+    ``managers``, the quarter's participation section (as the monthly digest's)."""
     from bot.kpi.queries import kpi_figures
 
     facts = await fetch_facts(session, period=period, settings=settings)
     months = months_back(period.months()[-1], HISTORY_MONTHS)
     found, stats = await kpi_figures(session, settings=settings, months=months)
     history = {key: [KpiPoint(m.month, m.value, m.target) for m in items] for key, items in found.items()}
-    return compose_quarterly(
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
+    digest = compose_quarterly(
         facts,
         kpis=settings.kpis,
         history=history,
         stats=stats,
         min_impressions=settings.digest.weekly.min_impressions,
         best_n=settings.digest.quarterly.best_posts,
+        calendar=calendar,
     )
+    return await _with_participation(session, digest, facts=facts, settings=settings, managers=managers)
 
 
-async def build_monthly(session: AsyncSession, *, period: Period, settings: Settings) -> MonthlyDigest:
+async def build_monthly(
+    session: AsyncSession, *, period: Period, settings: Settings, managers: Sequence[str] = ()
+) -> MonthlyDigest:
+    """The monthly digest; with ``managers`` (user groups expanded) and ``[digest.monthly]
+    participation`` not ``off``, its participation section."""
     facts = await fetch_facts(session, period=period, settings=settings)
     history = await fetch_kpi_history(session, period=period, settings=settings)
-    return compose_monthly(
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
+    digest = compose_monthly(
         facts,
         kpis=settings.kpis,
         history=history,
         min_impressions=settings.digest.weekly.min_impressions,
         best_n=settings.digest.monthly.best_posts,
+        calendar=calendar,
     )
+    return await _with_participation(session, digest, facts=facts, settings=settings, managers=managers)
+
+
+async def _with_participation(
+    session: AsyncSession,
+    digest: MonthlyDigest,
+    *,
+    facts: ActivityFacts,
+    settings: Settings,
+    managers: Sequence[str],
+) -> MonthlyDigest:
+    """The digest with its period's participation section (none without ``managers`` or with
+    ``[digest.monthly] participation = "off"``, which the quarterly digest follows too)."""
+    if not managers or settings.digest.monthly.participation == "off":
+        return digest
+    summary = await participation.period_summary(
+        session,
+        period=digest.period,
+        tz=settings.tz,
+        managers=managers,
+        calendar=working_hours_calendar(settings.review.working_hours, settings.tz),
+        requesters=facts.requesters,
+        wins=len(facts.wins),
+    )
+    return replace(digest, participation=summary)

@@ -31,8 +31,11 @@ from bot.digest.ui.wins import (
 )
 from bot.digest.wins import save_win
 from bot.errors import BotError, NotAllowed
+from bot.i18n import Translator
+from bot.participation import roster as participation
 from bot.periods import PeriodKind, last_finished
 from bot.slack.errors import tell_user
+from bot.slack.locales import MODAL_WAIT
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -50,10 +53,8 @@ class DigestListeners:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def _win_modal(self, target: WinTarget, *, message_text: str) -> View:
-        return build_win_modal(
-            target=target, message_text=message_text, settings=self._deps.settings, t=self._deps.t
-        )
+    def _win_modal(self, target: WinTarget, *, message_text: str, t: Translator) -> View:
+        return build_win_modal(target=target, message_text=message_text, settings=self._deps.settings, t=t)
 
     # -- share a win ------------------------------------------------------------------------
 
@@ -67,7 +68,8 @@ class DigestListeners:
             message_ts=shortcut.get("message_ts") or message["ts"],
             author=message.get("user"),
         )
-        view = self._win_modal(target, message_text=message.get("text") or "")
+        t = await self._deps.locales.for_user(_user(shortcut), wait=MODAL_WAIT)
+        view = self._win_modal(target, message_text=message.get("text") or "", t=t)
         await client.views_open(trigger_id=shortcut["trigger_id"], view=view)
 
     async def handle_share_win_action(
@@ -75,20 +77,24 @@ class DigestListeners:
     ) -> None:
         """The Home's button: the Home knows no message, so ask for its link first."""
         await ack()
-        await client.views_open(trigger_id=body["trigger_id"], view=build_win_link_modal(t=self._deps.t))
+        t = await self._deps.locales.for_user(_user(body), wait=MODAL_WAIT)
+        await client.views_open(trigger_id=body["trigger_id"], view=build_win_link_modal(t=t))
 
-    async def handle_win_link_submission(self, ack: AsyncAck, view: dict[str, Any]) -> None:
+    async def handle_win_link_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
         """The link names the message: go on to the win modal, as the shortcut does."""
         target = parse_message_link(parse_win_link_modal(view))
         if target is None:
             raise BotError("home.errors.bad_link", block_id=BlockId.WIN_LINK)
-        await ack(response_action="update", view=self._win_modal(target, message_text=""))
+        t = self._deps.locales.known(_user(body))  # before the ack: no Slack call
+        await ack(response_action="update", view=self._win_modal(target, message_text="", t=t))
 
     async def handle_win_submission(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         deps = self._deps
-        t = deps.t
+        t = deps.locales.known(_user(body))  # before the ack: no Slack call
         try:  # before the ack: a refused target is shown in the modal and nothing is saved
             target = WinTarget.decode(view.get("private_metadata"))
         except BotError as error:
@@ -128,21 +134,23 @@ class DigestListeners:
         await ack()
         deps, user_id = self._deps, _user(body)
         settings, t = deps.settings, deps.t
+        mine = await deps.locales.for_user(user_id)  # what the admin reads; the preview is the post's
         if not settings.is_admin(user_id):
             # Told, not raised: Bolt (async, ack already sent) resets its ack record when a listener
             # raises within its 10 ms poll, and Slack then gets no answer to the click.
             error = NotAllowed("common.errors.not_admin")
             log.info("digest preview refused: %s", error.key)
-            await tell_user(client, body, error.render(t))
+            await tell_user(client, body, error.render(mine))
             return
         period = last_finished(PeriodKind.WEEKLY, deps.clock.now(), settings.tz)
+        managers = await participation.managers(deps)
         async with unit_of_work(deps.sessions) as session:
-            weekly = await build_weekly(session, period=period, settings=settings)
+            weekly = await build_weekly(session, period=period, settings=settings, managers=managers)
         doc = weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
         # No digest metadata: a preview must never be taken for the channel post by recovery.
         message = to_message(doc, metadata=None, t=t)
         await client.chat_postMessage(
-            channel=user_id, text=t("home.admin.preview_intro", period=period.label)
+            channel=user_id, text=mine("home.admin.preview_intro", period=period.label)
         )
         await client.chat_postMessage(channel=user_id, **message.kwargs())
 

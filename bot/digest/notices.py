@@ -10,6 +10,7 @@ and whoever posts afterwards sees that it was sent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from bot.db import unit_of_work
 from bot.digest.ui import admin as admin_ui
+from bot.i18n import Translator
 from bot.keys import ProcessedKey, claim_key
 
 if TYPE_CHECKING:
@@ -47,11 +49,13 @@ def _detail(exc: Exception) -> str:
     return type(exc).__name__
 
 
-async def _dm_admins(deps: Deps, text: str, *, about: str) -> bool:
-    """DM every admin (the client's own retries); True when at least one DM went out."""
+async def _dm_admins(deps: Deps, render: Callable[[Translator], str], *, about: str) -> bool:
+    """DM every admin, each in their language (the client's own retries); True when at least one DM
+    went out."""
     sent = False
     for admin in deps.settings.roles.admins:
         try:
+            text = render(await deps.locales.for_user(admin))
             await deps.slack.chat_postMessage(channel=admin, text=text)
             sent = True
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
@@ -63,8 +67,13 @@ async def tell_failed(deps: Deps, *, kind: str, period: str, channel: str, error
     """A digest that cannot be posted for a reason retrying will not fix (recorded first: at most once)."""
     if not await _claim(deps, _key("failed", kind=kind, period=period, channel=channel)):
         return
-    text = admin_ui.build_admin_failure_text(kind=kind, period=period, channel=channel, error=error, t=deps.t)
-    await _dm_admins(deps, text, about=f"the failed digest {kind} {period}")
+    await _dm_admins(
+        deps,
+        lambda t: admin_ui.build_admin_failure_text(
+            kind=kind, period=period, channel=channel, error=error, t=t
+        ),
+        about=f"the failed digest {kind} {period}",
+    )
 
 
 async def tell_late(
@@ -81,15 +90,18 @@ async def tell_late(
     key = _key("unverified", kind=kind, period=period, channel=channel) if unverified else late
     if await _seen(deps, key):
         return
-    text = admin_ui.build_admin_late_text(
-        kind=kind,
-        period=period,
-        channel=channel,
-        error=error,
-        days=deps.settings.digest.catch_up_days,
-        unverified=unverified,
-        t=deps.t,
-    )
+
+    def text(t: Translator) -> str:
+        return admin_ui.build_admin_late_text(
+            kind=kind,
+            period=period,
+            channel=channel,
+            error=error,
+            days=deps.settings.digest.catch_up_days,
+            unverified=unverified,
+            t=t,
+        )
+
     if not await _dm_admins(deps, text, about=f"the late digest {kind} {period}"):
         return
     await _claim(deps, key)
@@ -103,5 +115,8 @@ async def tell_out_if_late(deps: Deps, *, kind: str, period: str, channel: str, 
         return
     if not await _claim(deps, _key("out", kind=kind, period=period, channel=channel)):
         return
-    text = admin_ui.build_admin_out_text(kind=kind, period=period, channel=channel, found=found, t=deps.t)
-    await _dm_admins(deps, text, about=f"the digest {kind} {period} that went out")
+    await _dm_admins(
+        deps,
+        lambda t: admin_ui.build_admin_out_text(kind=kind, period=period, channel=channel, found=found, t=t),
+        about=f"the digest {kind} {period} that went out",
+    )

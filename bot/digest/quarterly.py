@@ -21,6 +21,7 @@ from bot.digest.compose import (
 )
 from bot.kpi.rollup import roll_up
 from bot.kpi.status import PostStats
+from bot.workdays import WorkCalendar
 
 #: Months of KPI history a quarterly digest reads: the same quarter last year … this quarter.
 HISTORY_MONTHS = 15
@@ -57,10 +58,13 @@ def compose_quarterly(
     stats: Mapping[str, Mapping[str, PostStats]],
     min_impressions: int,
     best_n: int,
+    calendar: WorkCalendar | None = None,
 ) -> MonthlyDigest:
     """The quarterly KPI digest for ``facts.period`` (a quarter); ``history`` holds 15 months per KPI,
-    ``stats`` the engagement-rate KPIs' post sums per month."""
-    digest = compose_monthly(facts, kpis=(), history={}, min_impressions=min_impressions, best_n=best_n)
+    ``stats`` the engagement-rate KPIs' post sums per month; review times in ``calendar``'s working hours."""
+    digest = compose_monthly(
+        facts, kpis=(), history={}, min_impressions=min_impressions, best_n=best_n, calendar=calendar
+    )
     summaries = tuple(
         summarize_quarter(kpi, history[kpi.key], stats=stats.get(kpi.key))
         for kpi in kpis

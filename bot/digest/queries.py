@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.digest.models import DigestRun, RunStatus
+from bot.db import unit_of_work
+from bot.digest.models import DigestRun, RunStatus, Win
 from bot.periods import PeriodKind
+from bot.runtime.ports import RecentWins, WinBrief
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +78,39 @@ async def latest_period_runs(session: AsyncSession, *, kind: PeriodKind) -> list
         select(DigestRun).where(DigestRun.kind == kind, DigestRun.period == latest).order_by(DigestRun.id)
     )
     return list(rows)
+
+
+def message_url(channel: str, ts: str) -> str:
+    """Slack's archive URL of a message (it redirects to the message in the reader's workspace)."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+async def recent_wins(session: AsyncSession, *, start: datetime, end: datetime, limit: int) -> RecentWins:
+    """Wins shared in ``[start, end)`` (oldest first, at most ``limit``), how many, and where to read
+    them: the newest posted weekly digest, else the first win's message."""
+    total = await session.scalar(
+        select(func.count()).select_from(Win).where(Win.created_at >= start, Win.created_at < end)
+    )
+    rows = await session.execute(
+        select(Win.what_happened, Win.permalink)
+        .where(Win.created_at >= start, Win.created_at < end)
+        .order_by(Win.created_at, Win.id)
+        .limit(limit)
+    )
+    wins = tuple(WinBrief(what, link) for what, link in rows)
+    weekly = next((p for p in await latest_posted(session) if p.kind == PeriodKind.WEEKLY), None)
+    url = message_url(weekly.channel_id, weekly.message_ts) if weekly and weekly.message_ts else None
+    if url is None:
+        url = next((w.permalink for w in wins if w.permalink), None)
+    return RecentWins(wins=wins, total=int(total or 0), url=url)
+
+
+class StoredWins:
+    """:class:`bot.runtime.ports.WinsReader` over the digest store."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def recent(self, *, start: datetime, end: datetime, limit: int) -> RecentWins:
+        async with unit_of_work(self._sessions) as session:
+            return await recent_wins(session, start=start, end=end, limit=limit)

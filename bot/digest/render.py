@@ -22,6 +22,7 @@ from bot.digest.ui.attachments import build_kpi_csv, chart_series
 from bot.digest.ui.monthly import monthly_doc, monthly_message, period_title
 from bot.digest.ui.weekly import weekly_message
 from bot.i18n import translator
+from bot.participation import roster as participation
 from bot.periods import Period, PeriodKind
 from bot.slack.blocks import Message
 
@@ -113,11 +114,16 @@ def wants_pdf(settings: Settings, kind: PeriodKind) -> bool:
 async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
     """The ``kind`` digest of ``period``, with the monthly or quarterly attachments when there is
     something to chart."""
+    managers = await participation.managers(deps)
+    if kind == PeriodKind.MONTHLY:
+        # The month's final participation rate becomes the manager_participation KPI's value first.
+        await participation.refresh_rate(deps, period=period, roster=managers)
     async with unit_of_work(deps.sessions) as session:
         if kind == PeriodKind.WEEKLY:
-            return Rendered(await build_weekly(session, period=period, settings=deps.settings), ())
+            weekly = await build_weekly(session, period=period, settings=deps.settings, managers=managers)
+            return Rendered(weekly, ())
         build = build_quarterly if kind == PeriodKind.QUARTERLY else build_monthly
-        digest = await build(session, period=period, settings=deps.settings)
+        digest = await build(session, period=period, settings=deps.settings, managers=managers)
     if digest.empty or not digest.kpis:
         return Rendered(digest, ())
     t = deps.t

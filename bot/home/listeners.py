@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.db import unit_of_work
 from bot.home import queries, ui
 from bot.kpi import rules as kpi_rules
+from bot.participation import roster
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -28,11 +29,19 @@ async def publish_home(deps: Deps, user_id: str) -> None:
     settings, now = deps.settings, deps.clock.now()
     is_manager = await deps.directory.is_manager(deps.slack, user_id)
     can_record = kpi_rules.may_record(settings, user_id=user_id, is_manager=is_manager)
+    managers = await roster.managers(deps) if is_manager else None
     async with unit_of_work(deps.sessions) as session:
         data = await queries.load_home(
-            session, settings=settings, user_id=user_id, is_manager=is_manager, can_record=can_record, now=now
+            session,
+            settings=settings,
+            user_id=user_id,
+            is_manager=is_manager,
+            can_record=can_record,
+            now=now,
+            managers=managers,
         )
-    view = ui.build_home(data, settings=settings, t=deps.t)
+    t, language = await deps.locales.for_user(user_id), await deps.locales.choice(user_id)
+    view = ui.build_home(data, settings=settings, t=t, language=language if deps.locales.per_user else None)
     await deps.slack.views_publish(user_id=user_id, view=view)
 
 

@@ -8,7 +8,7 @@ away mode from :mod:`bot.away.queries`; every button the Home shows is handled b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -32,6 +32,8 @@ from bot.home.records import (
 from bot.kpi.collector_runs import latest_collector_runs
 from bot.kpi.models import CollectorRun
 from bot.kpi.queries import this_month
+from bot.participation import queries as participation
+from bot.participation.roster import working_hours
 from bot.periods import last_finished
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.queries import open_for_clause, waiting_on_clause
@@ -219,8 +221,10 @@ async def load_home(
     is_manager: bool,
     can_record: bool,
     now: datetime,
+    managers: Sequence[str] | None = None,
 ) -> HomeData:
-    """Everything ``user_id``'s Home shows (the admin part only for admins)."""
+    """Everything ``user_id``'s Home shows (the admin part only for admins; a manager's part this month
+    next to the team's, given the ``managers`` with user groups expanded)."""
     today = now.astimezone(settings.tz).date()
     kpis = await this_month(session, settings=settings, now=now)
     is_admin = settings.is_admin(user_id)
@@ -247,4 +251,15 @@ async def load_home(
         kpis=kpis.statuses,
         digests=await latest_digests(session),
         admin=admin,
+        participation=await participation.home_part(
+            session,
+            user_id=user_id,
+            period=kpis.month,
+            tz=settings.tz,
+            managers=managers,
+            calendar=working_hours(settings),
+            feature_on=settings.participation.nudges,
+        )
+        if is_manager and managers is not None
+        else None,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.kpi.status import KpiStatus
+from bot.participation.records import HomePart
 from bot.periods import Period, PeriodKind
 
 DigestKind = PeriodKind
@@ -105,3 +106,5 @@ class HomeData:
     admin: AdminData | None
     #: Who decides for this user while they are away (shown next to away mode).
     delegate_id: str | None = None
+    #: A manager's part this month next to the team's rate, and their nudge setting.
+    participation: HomePart | None = None

@@ -39,6 +39,8 @@ from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.rules import recordable_kpis
 from bot.kpi.status import KpiStatus
 from bot.kpi.ui import month_label, status_line
+from bot.language import ui as language_ui
+from bot.participation import ui as participation_ui
 from bot.review import messages as review_messages
 from bot.review.ids import ActionId as ReviewActionId
 from bot.review.ids import Decision, RequestRef
@@ -55,6 +57,7 @@ from bot.slack.blocks import (
     truncate,
     user,
 )
+from bot.slack.locales import Choice
 
 #: Characters of a draft shown on a Home line.
 EXCERPT_MAX = 140
@@ -307,8 +310,9 @@ def _role(data: HomeData, t: Translator) -> str:
     return t("home.roles.manager") if data.is_manager else t("home.roles.operator")
 
 
-def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
-    """The user's Home tab: what waits on them first, then their requests, the KPIs and the digests."""
+def build_home(data: HomeData, *, settings: Settings, t: Translator, language: Choice | None = None) -> View:
+    """The user's Home tab: what waits on them first, then their requests, the KPIs and the digests;
+    with ``language`` (their pick, :mod:`bot.slack.locales`), the language selector last."""
     today = data.now.astimezone(settings.tz).date()
     as_of = t(
         "home.as_of",
@@ -327,8 +331,15 @@ def build_home(data: HomeData, *, settings: Settings, t: Translator) -> View:
     if data.is_manager:
         away = away_ui.build_home_section(away_until=data.away_until, delegate_id=data.delegate_id, t=t)
         blocks += [divider(), *away]
+    if data.participation is not None:
+        blocks += [divider(), *participation_ui.home_section(data.participation, t)]
     if data.admin is not None:
         blocks += [divider(), *_admin(data.admin, settings=settings, t=t)]
+    if language is not None:
+        blocks += [
+            divider(),
+            *language_ui.build_home_section(choice=language, team_locale=settings.locale, t=t),
+        ]
     return View(type="home", blocks=cap_blocks(blocks, more=t("home.cut")))
 
 

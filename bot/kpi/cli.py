@@ -278,6 +278,7 @@ async def collect_command(deps: Deps, *, account: str | None) -> int:
         slack=deps.slack if settings.secrets.slack_bot_token else None,
         now=deps.clock.now(),
         account=account,
+        locales=deps.locales,
     )
     for outcome in outcomes:
         name_key = f"platforms.names.{outcome.platform}"

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import AccountSettings, Settings
 from bot.db import unit_of_work
 from bot.errors import BotError
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from bot.keys import claim_key
 from bot.kpi.collector_runs import finish_collector_run, start_collector_run
 from bot.kpi.ids import JobId, claim_auth_key
@@ -38,6 +38,7 @@ from bot.runtime.platforms import AccountRef, PlatformClient, PlatformError, Pla
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
+    from bot.slack.locales import Locales
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ async def run_collectors(deps: Deps, account: str | None = None) -> list[Collect
         slack=deps.slack,
         now=deps.clock.now(),
         account=account,
+        locales=deps.locales,
     )
     deps.home.refresh()  # KPI values and admins' collector status changed
     return outcomes
@@ -106,6 +108,7 @@ async def collect_all(
     slack: AsyncWebClient | None,
     now: datetime,
     account: str | None = None,
+    locales: Locales | None = None,
 ) -> list[CollectOutcome]:
     """Collect metrics of posts published in the last ``lookback_days`` and follower counts.
 
@@ -113,6 +116,7 @@ async def collect_all(
         platforms: platform name → client (platforms without a token have none).
         slack: for the admins' DM about a rejected token; ``None`` skips it.
         account: only this configured account.
+        locales: each admin's language for that DM (default: the configured one).
     """
     outcomes = []
     for platform, client in sorted(platforms.items()):
@@ -138,7 +142,9 @@ async def collect_all(
                 )
         outcomes.append(outcome)
         if slack is not None:
-            await _report_token_problems(sessions, settings=settings, slack=slack, outcome=outcome, now=now)
+            await _report_token_problems(
+                sessions, settings=settings, slack=slack, outcome=outcome, now=now, locales=locales
+            )
     return outcomes
 
 
@@ -217,6 +223,7 @@ async def _report_token_problems(
     slack: AsyncWebClient,
     outcome: CollectOutcome,
     now: datetime,
+    locales: Locales | None = None,
 ) -> None:
     auth = next(
         (e for e in outcome.errors if isinstance(e, PlatformError) and e.kind == PlatformErrorKind.AUTH), None
@@ -225,20 +232,24 @@ async def _report_token_problems(
         return
     token = platform_tokens(settings).get(outcome.platform) or ""
     fingerprint = hashlib.sha256(token.encode()).hexdigest()[:16]
-    t = translator(settings.locale)
-    name = (
-        t(f"platforms.names.{outcome.platform}")
-        if t.has(f"platforms.names.{outcome.platform}")
-        else outcome.platform
-    )
-    text = t("kpi.collect.auth_dm", platform=name, message=auth.render(t))
+
+    def text_in(t: Translator) -> str:
+        key = f"platforms.names.{outcome.platform}"
+        name = t(key) if t.has(key) else outcome.platform
+        return t("kpi.collect.auth_dm", platform=name, message=auth.render(t))
+
+    # Each admin's language, asked before the claim's transaction opens (it may ask Slack).
+    texts = {
+        admin: text_in(await locales.for_user(admin) if locales else translator(settings.locale))
+        for admin in settings.roles.admins
+    }
     try:
         # The claim and the DMs share a transaction: if Slack refuses, the claim is rolled back
         # and the next run tries again.
         async with unit_of_work(sessions) as session:
             if not await claim_key(session, key=claim_auth_key(outcome.platform, fingerprint), now=now):
                 return
-            for admin in settings.roles.admins:
+            for admin, text in texts.items():
                 await slack.chat_postMessage(channel=admin, text=text)
     except SlackApiError as exc:
         log.warning(

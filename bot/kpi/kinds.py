@@ -29,6 +29,9 @@ class Derivation(StrEnum):
     ENGAGEMENTS = "engagements"
     POSTS_PUBLISHED = "posts_published"
     FOLLOWER_GROWTH = "follower_growth"
+    #: The share of managers who took part in the month (reviews, reactions, replies), in percent;
+    #: written as the month's value by :mod:`bot.participation` and read like a recorded value.
+    MANAGER_PARTICIPATION = "manager_participation"
 
 
 class Better(StrEnum):
@@ -67,6 +70,12 @@ def is_derived(kpi: KpiSettings) -> bool:
 def derivation(kpi: KpiSettings) -> Derivation | None:
     """What a derived KPI is computed from; ``None`` for a recorded KPI."""
     return Derivation(kpi.derive or "") if is_derived(kpi) else None
+
+
+def is_stored(kpi: KpiSettings) -> bool:
+    """True when the KPI's month values are rows of ``kpi_value``: recorded KPIs, and the derived
+    ``manager_participation``, whose value the bot itself writes (people never type it)."""
+    return not is_derived(kpi) or derivation(kpi) is Derivation.MANAGER_PARTICIPATION
 
 
 def better(kpi: KpiSettings) -> Better:

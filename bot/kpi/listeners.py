@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import KpiSettings
 from bot.db import unit_of_work
 from bot.errors import BotError
+from bot.i18n import Translator
 from bot.keys import claim_key
 from bot.kpi import fiscal_ui, rules, ui
 from bot.kpi.charts import render_trend_chart
@@ -29,6 +30,7 @@ from bot.kpi.status import KpiMonth, assess
 from bot.kpi.values import record_entry, set_target
 from bot.periods import Period, elapsed_share, month_of, months_back
 from bot.slack.blocks import Message, escape
+from bot.slack.locales import MODAL_WAIT
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -59,21 +61,22 @@ class KpiListeners:
         sub = words[0].lower() if words else ""
         user_id = command["user_id"]
         if not words:
-            await self._status(respond)
+            await self._status(respond, user_id=user_id)
         elif sub == "help":
-            await respond(
-                response_type="ephemeral", **ui.build_help(self._deps.settings, self._deps.t).kwargs()
-            )
+            t = await self._deps.locales.for_user(user_id)
+            await respond(response_type="ephemeral", **ui.build_help(self._deps.settings, t).kwargs())
         elif sub in (KpiWrite.SET, KpiWrite.TARGET):
             await self._write(KpiWrite(sub), words[1:], user_id=user_id, respond=respond, client=client)
         elif len(words) == 1:
             await self._detail(words[0], command=command, respond=respond, client=client)
         else:
-            message = ui.build_help(self._deps.settings, self._deps.t, not_understood=" ".join(words))
+            t = await self._deps.locales.for_user(user_id)
+            message = ui.build_help(self._deps.settings, t, not_understood=" ".join(words))
             await respond(response_type="ephemeral", **message.kwargs())
 
-    async def _status(self, respond: AsyncRespond) -> None:
+    async def _status(self, respond: AsyncRespond, *, user_id: str) -> None:
         settings, now = self._deps.settings, self._deps.clock.now()
+        t = await self._deps.locales.for_user(user_id)
         async with unit_of_work(self._deps.sessions) as session:
             current = await this_month(session, settings=settings, now=now)
         message = ui.build_status(
@@ -82,40 +85,44 @@ class KpiListeners:
             today=now.astimezone(settings.tz).date(),
             elapsed=current.elapsed,
             cmd=settings.slack.kpi_command,
-            t=self._deps.t,
+            t=t,
         )
         await respond(response_type="ephemeral", **message.kwargs())
 
     async def _detail(
         self, key: str, *, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        settings, t = self._deps.settings, self._deps.t
-        kpi, values, periods, message = await self._detail_answer(key)
+        settings = self._deps.settings
+        t = await self._deps.locales.for_user(command["user_id"])
+        kpi, values, periods, message = await self._detail_answer(key, t=t)
         await respond(response_type="ephemeral", **message.kwargs())
-        name = kpi.name.get(t.locale)
+        channel = str(command.get("channel_id") or "")
+        shared = channel in settings.kpi.chart_channels
+        # The chart: in the channel's language when everyone there sees it, else in the asker's.
+        ct = self._deps.t if shared else t
+        name = kpi.name.get(ct.locale)
         # Drawing takes a few hundred ms of CPU: keep it off the event loop.
         png = await asyncio.to_thread(
             render_trend_chart,
-            [ui.chart_series(kpi, values, t=t)],
-            title=t("kpi.detail.chart_title", name=name),
-            locale=t.locale,
-            target_label=t("kpi.detail.target_label"),
+            [ui.chart_series(kpi, values, t=ct)],
+            title=ct("kpi.detail.chart_title", name=name),
+            locale=ct.locale,
+            target_label=ct("kpi.detail.target_label"),
         )
 
-        async def upload(to: str) -> None:
+        async def upload(to: str, ut: Translator) -> None:
             await client.files_upload_v2(
                 channel=to,
                 file=png,
                 filename=f"{kpi.key}-{periods[-1].label}.png",
-                title=t("kpi.detail.chart_title", name=name),
-                initial_comment=t("kpi.detail.chart_comment", name=name, user=command["user_id"]),
+                title=ut("kpi.detail.chart_title", name=name),
+                initial_comment=ut("kpi.detail.chart_comment", name=name, user=command["user_id"]),
                 request_file_info=False,
             )
 
-        channel = str(command.get("channel_id") or "")
-        if channel in settings.kpi.chart_channels:  # a channel the config names for KPIs: for everyone
+        if shared:  # a channel the config names for KPIs: for everyone
             try:
-                await upload(channel)
+                await upload(channel, ct)
                 return
             except SlackApiError as exc:
                 error = str(exc.response.get("error"))
@@ -130,13 +137,15 @@ class KpiListeners:
             note = "kpi.detail.chart_private"
         dm = await client.conversations_open(users=command["user_id"])
         dm_id = dm["channel"]["id"]
-        await upload(dm_id)
+        await upload(dm_id, ct)
         if dm_id != channel:  # asked in the DM with the bot: the chart is right there
             await respond(response_type="ephemeral", text=t(note))
 
-    async def _detail_answer(self, key: str) -> tuple[KpiSettings, list[KpiMonth], list[Period], Message]:
-        """``/sns-kpi KEY``'s answer: the KPI, its 12 months and the message (unknown key: BotError)."""
-        settings, t, now = self._deps.settings, self._deps.t, self._deps.clock.now()
+    async def _detail_answer(
+        self, key: str, *, t: Translator
+    ) -> tuple[KpiSettings, list[KpiMonth], list[Period], Message]:
+        """``/sns-kpi KEY``'s answer in ``t``: the KPI, its 12 months and the message (unknown key: BotError)."""
+        settings, now = self._deps.settings, self._deps.clock.now()
         kpi = rules.require_kpi(settings, escape(key))
         periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
         # The fiscal year's months too: its spans add up the targets of months still to come.
@@ -165,14 +174,16 @@ class KpiListeners:
         the person who clicked (the chart stays with the command)."""
         await ack()
         key = str(((body.get("actions") or [{}])[0]).get("value") or "")
-        _kpi, _values, _periods, message = await self._detail_answer(key)
+        t = await self._deps.locales.for_user(_user(body))
+        _kpi, _values, _periods, message = await self._detail_answer(key, t=t)
         await respond(response_type="ephemeral", replace_original=False, **message.kwargs())
 
     async def _write(
         self, write: KpiWrite, args: list[str], *, user_id: str, respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         """``/sns-kpi set|target KEY VALUE [YYYY-MM]``: who may, then what was typed, then the write."""
-        deps, now, t = self._deps, self._deps.clock.now(), self._deps.t
+        deps, now = self._deps, self._deps.clock.now()
+        t = await deps.locales.for_user(user_id)
         settings = deps.settings
         if len(args) not in (2, 3):
             example = settings.kpis[0].key if settings.kpis else "recruiting_entries"
@@ -214,7 +225,8 @@ class KpiListeners:
         await ack()
         settings = self._deps.settings
         current = month_of(self._deps.clock.now().astimezone(settings.tz).date())
-        view = ui.build_record_modal(settings=settings, t=self._deps.t, current=current)
+        t = await self._deps.locales.for_user(_user(body), wait=MODAL_WAIT)
+        view = ui.build_record_modal(settings=settings, t=t, current=current)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def handle_record_submission(
@@ -240,7 +252,10 @@ class KpiListeners:
             )
             rules.check_writer(settings, user_id=user_id, write=KpiWrite.SET, is_manager=is_manager)
         except BotError as error:
-            await ack(response_action="errors", errors={BlockId.KPI: error.render(deps.t)})
+            # Before the ack: the asker's language as far as this process knows it (no Slack call).
+            await ack(
+                response_action="errors", errors={BlockId.KPI: error.render(deps.locales.known(user_id))}
+            )
             if error.key == "kpi.errors.role_unknown":  # ready for the next try
                 deps.directory.refresh(client, deps.directory.configured_groups())
             return

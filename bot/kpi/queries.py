@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import KpiSettings, Settings
-from bot.kpi.kinds import Aggregate, Derivation, aggregate, derivation, is_derived
+from bot.kpi.kinds import Aggregate, Derivation, aggregate, derivation, is_stored
 from bot.kpi.models import Account, AccountSnapshot, KpiTarget, KpiValue, Post
 from bot.kpi.status import (
     BEFORE,
@@ -88,9 +88,11 @@ async def kpi_figures(
         empty = {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
         return empty, {}
     tz = settings.tz
-    recorded = [k for k in settings.kpis if not is_derived(k)]
+    recorded = [k for k in settings.kpis if is_stored(k)]
     from_posts = [
-        (k, d) for k in settings.kpis if (d := derivation(k)) not in (None, Derivation.FOLLOWER_GROWTH)
+        (k, d)
+        for k in settings.kpis
+        if (d := derivation(k)) not in (None, Derivation.FOLLOWER_GROWTH, Derivation.MANAGER_PARTICIPATION)
     ]
     from_followers = [k for k in settings.kpis if derivation(k) is Derivation.FOLLOWER_GROWTH]
     values: dict[tuple[str, str], float | None] = {}

@@ -63,7 +63,14 @@ class KpiStatus:
 
 #: Derived KPIs whose month value accumulates over the month (every one but a rate).
 _ACCUMULATING = frozenset(
-    {Derivation.IMPRESSIONS, Derivation.ENGAGEMENTS, Derivation.POSTS_PUBLISHED, Derivation.FOLLOWER_GROWTH}
+    {
+        Derivation.IMPRESSIONS,
+        Derivation.ENGAGEMENTS,
+        Derivation.POSTS_PUBLISHED,
+        Derivation.FOLLOWER_GROWTH,
+        # More managers have taken part as the month goes on.
+        Derivation.MANAGER_PARTICIPATION,
+    }
 )
 
 

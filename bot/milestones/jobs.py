@@ -25,7 +25,7 @@ from bot.milestones import detection
 from bot.milestones.commands import record
 from bot.milestones.delivery import Announcer, owe
 from bot.milestones.ids import TEAM, JobId, MilestoneKind
-from bot.milestones.queries import best_post_of, followers_at, kpi_history, posts_published
+from bot.milestones.queries import best_post_of, followers_at, kpi_history, posts_published, recorded
 from bot.milestones.records import Achieved, Found
 from bot.slack import outbox
 
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from bot.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
+
+#: The first detection after start-up (not at once: start-up has its own work).
+FIRST_RUN_AFTER = timedelta(minutes=2)
 
 
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
@@ -46,9 +49,12 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     every = timedelta(minutes=settings.check_minutes)
     scheduler.add_job(
         deps.inflight.track(run_detection),
-        # From the injected clock, not the wall clock (the interval trigger's default start).
+        # From the injected clock, not the wall clock (the interval trigger's default start); the first
+        # run soon after start-up, so a bot restarted more often than every interval still looks.
         IntervalTrigger(
-            minutes=settings.check_minutes, start_date=deps.clock.now() + every, timezone=deps.settings.tz
+            minutes=settings.check_minutes,
+            start_date=deps.clock.now() + FIRST_RUN_AFTER,
+            timezone=deps.settings.tz,
         ),
         args=[deps],
         id=str(JobId.DETECT),
@@ -103,6 +109,9 @@ async def detect_and_record(deps: Deps) -> list[Achieved]:
     settings, now = deps.settings, deps.clock.now()
     async with unit_of_work(deps.sessions) as session:
         found = await find_milestones(session, settings=settings, now=now)
+        known = await recorded(session, found=found)
+    # Most runs find only what is recorded already: no write transaction for those.
+    found = [f for f in found if (f.kind.value, f.subject, f.mark) not in known]
     if not found:
         return []
     channel = settings.milestones.announce_channel if settings.milestones.announces else None

@@ -3,6 +3,7 @@ post) and the milestones recorded in a period (I/O through a passed-in AsyncSess
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -122,6 +123,20 @@ def _achieved(row: Milestone) -> Achieved:
         detail=dict(row.detail or {}),
     )
     return Achieved(row.id, found, row.detected_at, row.announced_at)
+
+
+async def recorded(session: AsyncSession, *, found: Sequence[Found]) -> set[tuple[str, str, str]]:
+    """Which of ``found`` are recorded already, as ``(kind, subject, mark)``."""
+    if not found:
+        return set()
+    rows = await session.execute(
+        select(Milestone.kind, Milestone.subject, Milestone.mark).where(
+            Milestone.kind.in_({f.kind.value for f in found}),
+            Milestone.subject.in_({f.subject for f in found}),
+            Milestone.mark.in_({f.mark for f in found}),
+        )
+    )
+    return {(kind, subject, mark) for kind, subject, mark in rows}
 
 
 async def get_milestone(session: AsyncSession, *, milestone_id: int) -> Achieved | None:

@@ -245,14 +245,17 @@ class ReviewDelivery:
                 log.error(
                     "review %s: could not post to %s: %s", snapshot.id, deps.settings.review.channel, error
                 )
+                t = await deps.locales.for_user(snapshot.requester_id)
                 await deps.slack.chat_postMessage(
-                    channel=snapshot.requester_id, text=deps.t("review.errors.channel_failed", error=error)
+                    channel=snapshot.requester_id, text=t("review.errors.channel_failed", error=error)
                 )
                 return
         done.add(_Done.MESSAGE)
-        await self._dm(
-            snapshot.requester_id, build_created_dm(snapshot, settings=deps.settings, t=deps.t), done=done
-        )
+        if _Done.DM not in done:
+            t = await deps.locales.for_user(snapshot.requester_id)  # a DM: the requester's language
+            await self._dm(
+                snapshot.requester_id, build_created_dm(snapshot, settings=deps.settings, t=t), done=done
+            )
 
     async def deliver_decided(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         deps, key = self._deps, str(payload["key"])
@@ -278,9 +281,13 @@ class ReviewDelivery:
             step=int(payload.get("step") or 0),
             on_behalf_of=tuple(str(u) for u in payload.get("on_behalf_of") or ()),
         )
-        settings, t = deps.settings, deps.t
+        settings, t = deps.settings, deps.t  # the thread: the channel's language
         await self._thread(snapshot, build_decision_reply(result, settings=settings, t=t), key=key, done=done)
-        await self._dm(snapshot.requester_id, build_decision_dm(result, settings=settings, t=t), done=done)
+        if _Done.DM not in done:
+            mine = await deps.locales.for_user(snapshot.requester_id)  # the DM: the requester's
+            await self._dm(
+                snapshot.requester_id, build_decision_dm(result, settings=settings, t=mine), done=done
+            )
 
     async def deliver_resubmitted(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         key = str(payload["key"])
@@ -305,8 +312,7 @@ class ReviewDelivery:
         if await self._deps.outbox.deliver(owed) or tell is None:
             return
         try:
-            await self._deps.slack.chat_postMessage(
-                channel=tell, text=self._deps.t("review.delivery.saved_later")
-            )
+            t = await self._deps.locales.for_user(tell)
+            await self._deps.slack.chat_postMessage(channel=tell, text=t("review.delivery.saved_later"))
         except outbox.FAILURES as exc:  # Slack is still away; the sweep delivers the rest
             log.warning("could not tell %s that Slack will be updated later: %r", tell, exc)

@@ -59,12 +59,16 @@ class ReviewEdge:
 
         return await db.with_retry(unit)
 
-    async def _refuse_submission(self, ack: AsyncAck, error: BotError, *, block_id: str) -> None:
+    async def _refuse_submission(
+        self, ack: AsyncAck, error: BotError, *, block_id: str, user_id: str
+    ) -> None:
         """Answer a refused modal submission: inline on ``block_id`` when retrying can help (the
-        database was down; the text stays), otherwise the modal turns into the explanation."""
-        text = error.render(self._deps.t)
+        database was down; the text stays), otherwise the modal turns into the explanation; in the
+        language of ``user_id`` as far as known before the ack."""
+        t = self._deps.locales.known(user_id)
+        text = error.render(t)
         log.info("review submission refused: %s", error.key)
         if isinstance(error, Unavailable) or error.block_id:
             await ack(response_action="errors", errors={error.block_id or block_id: text})
             return
-        await ack(response_action="update", view=build_refusal_view(text, t=self._deps.t).to_dict())
+        await ack(response_action="update", view=build_refusal_view(text, t=t).to_dict())

@@ -26,6 +26,7 @@ from bot.review.messages import draft_error
 from bot.review.modals import build_publish_modal, build_resubmit_modal
 from bot.review.publishing import check_post_url
 from bot.review.queries import get_request
+from bot.slack.locales import MODAL_WAIT
 from bot.slack.outbox import Owed
 
 if TYPE_CHECKING:
@@ -45,14 +46,16 @@ class FollowUpListeners(ReviewEdge):
         snapshot = await self._in_store(
             lambda s: check_requester(s, ref=ref, actor_id=actor, expected=Status.CHANGES_REQUESTED)
         )
-        modal = build_resubmit_modal(snapshot, settings=self._settings, t=self._deps.t)
+        t = await self._deps.locales.for_user(actor, wait=MODAL_WAIT)
+        modal = build_resubmit_modal(snapshot, settings=self._settings, t=t)
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     async def handle_resubmit_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         view: dict[str, Any] = body.get("view") or {}
-        t, now, actor = self._deps.t, self._deps.clock.now(), user_of(body)
+        now, actor = self._deps.clock.now(), user_of(body)
+        t = self._deps.locales.known(actor)  # before the ack: no Slack call
         meta = ModalMeta.decode(view.get("private_metadata"))
         if meta.ref is None:
             raise BotError("review.errors.bad_reference")
@@ -106,7 +109,7 @@ class FollowUpListeners(ReviewEdge):
         try:
             result = await self._in_store(check_and_resubmit, write=True, before_ack=True)
         except BotError as error:
-            await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
+            await self._refuse_submission(ack, error, block_id=BlockId.DRAFT, user_id=actor)
             return
         if isinstance(result, dict):
             await ack(response_action="errors", errors=result)
@@ -127,16 +130,16 @@ class FollowUpListeners(ReviewEdge):
                 s, ref=ref, actor_id=actor, expected=Status.APPROVED, is_admin=self._settings.is_admin(actor)
             )
         )
-        modal = build_publish_modal(
-            snapshot, settings=self._settings, t=self._deps.t, now=self._deps.clock.now()
-        )
+        t = await self._deps.locales.for_user(actor, wait=MODAL_WAIT)
+        modal = build_publish_modal(snapshot, settings=self._settings, t=t, now=self._deps.clock.now())
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     async def handle_publish_submission(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         view: dict[str, Any] = body.get("view") or {}
-        t, now, actor = self._deps.t, self._deps.clock.now(), user_of(body)
+        now, actor = self._deps.clock.now(), user_of(body)
+        t = self._deps.locales.known(actor)  # before the ack: no Slack call
         meta = ModalMeta.decode(view.get("private_metadata"))
         if meta.ref is None:
             raise BotError("review.errors.bad_reference")
@@ -172,7 +175,7 @@ class FollowUpListeners(ReviewEdge):
         try:
             owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
-            await self._refuse_submission(ack, error, block_id=BlockId.POST_URL)
+            await self._refuse_submission(ack, error, block_id=BlockId.POST_URL, user_id=actor)
             return
         await ack()
         await self._delivery.deliver_now(owed, tell=actor)

@@ -48,6 +48,7 @@ from bot.review.policy import ResolvedStep, build_chain, invitees
 from bot.review.queries import list_for
 from bot.review.records import Decider, RequestSnapshot, StepView
 from bot.review.refusals import ReviewNotAllowed
+from bot.slack.locales import MODAL_WAIT
 from bot.slack.outbox import Owed
 
 if TYPE_CHECKING:
@@ -171,7 +172,8 @@ class ReviewListeners(ReviewEdge):
         text = command.get("text") or ""
         word = text.strip().lower()
         if word == Subcommand.HELP:
-            await respond(response_type="ephemeral", **build_help(self._settings, self._deps.t).kwargs())
+            t = await self._deps.locales.for_user(command.get("user_id"))
+            await respond(response_type="ephemeral", **build_help(self._settings, t).kwargs())
             return
         if word == Subcommand.LIST:
             await self._answer_list(command, respond)
@@ -196,7 +198,7 @@ class ReviewListeners(ReviewEdge):
         reviewers = await self._initial_reviewers(client, first, requester)
         view = build_request_modal(
             settings=self._settings,
-            t=self._deps.t,
+            t=await self._deps.locales.for_user(requester, wait=MODAL_WAIT),
             draft=draft,
             reviewers=reviewers,
             now=self._deps.clock.now(),
@@ -206,7 +208,7 @@ class ReviewListeners(ReviewEdge):
     async def _answer_list(self, command: dict[str, Any], respond: AsyncRespond) -> None:
         user_id = str(command.get("user_id") or "")
         result = await self._in_store(lambda session: list_for(session, user_id=user_id))
-        message = build_list(result, settings=self._settings, t=self._deps.t)
+        message = build_list(result, settings=self._settings, t=await self._deps.locales.for_user(user_id))
         await respond(response_type="ephemeral", **message.kwargs())
 
     async def handle_account_action(
@@ -223,7 +225,7 @@ class ReviewListeners(ReviewEdge):
         reviewers = await self._initial_reviewers(client, account_key, user_of(body))
         new_view = build_request_modal(
             settings=self._settings,
-            t=self._deps.t,
+            t=await self._deps.locales.for_user(user_of(body)),
             draft=form.text,
             reviewers=reviewers,
             now=self._deps.clock.now(),
@@ -239,7 +241,8 @@ class ReviewListeners(ReviewEdge):
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         view: dict[str, Any] = body.get("view") or {}
-        t, now, requester = self._deps.t, self._deps.clock.now(), user_of(body)
+        now, requester = self._deps.clock.now(), user_of(body)
+        t = self._deps.locales.known(requester)  # before the ack: no Slack call
         form = parse_request_modal((view.get("state") or {}).get("values") or {})
         errors = validate_request(form, settings=self._settings, t=t, now=now, requester=requester)
         if errors:
@@ -292,7 +295,7 @@ class ReviewListeners(ReviewEdge):
         try:
             created = await self._in_store(create, write=True, before_ack=True)
         except BotError as error:
-            await self._refuse_submission(ack, error, block_id=BlockId.DRAFT)
+            await self._refuse_submission(ack, error, block_id=BlockId.DRAFT, user_id=requester)
             return
         await ack()
         if created is None:
@@ -346,10 +349,11 @@ class ReviewListeners(ReviewEdge):
                 )
                 if resolved:
                     snapshot = await self._in_store(check)
+        t = await self._deps.locales.for_user(actor, wait=MODAL_WAIT)
         if decision is Decision.APPROVE:
-            modal = build_approve_modal(snapshot, settings=self._settings, t=self._deps.t)
+            modal = build_approve_modal(snapshot, settings=self._settings, t=t)
         else:
-            modal = build_feedback_modal(snapshot, decision=decision, settings=self._settings, t=self._deps.t)
+            modal = build_feedback_modal(snapshot, decision=decision, settings=self._settings, t=t)
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
         if resolved:  # the channel message still showed the group; it now shows its members
             await self._delivery.refresh_message(ref.request_id)
@@ -358,7 +362,8 @@ class ReviewListeners(ReviewEdge):
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         view: dict[str, Any] = body.get("view") or {}
-        t, now, actor = self._deps.t, self._deps.clock.now(), user_of(body)
+        now, actor = self._deps.clock.now(), user_of(body)
+        t = self._deps.locales.known(actor)  # before the ack: no Slack call
         meta = ModalMeta.decode(view.get("private_metadata"))
         if meta.ref is None or meta.decision is None:
             raise BotError("review.errors.bad_reference")
@@ -388,7 +393,7 @@ class ReviewListeners(ReviewEdge):
             is_manager = await self._is_manager(client, actor, before_ack=True)
             owed = await self._in_store(record, write=True, before_ack=True)
         except BotError as error:
-            await self._refuse_submission(ack, error, block_id=BlockId.COMMENT)
+            await self._refuse_submission(ack, error, block_id=BlockId.COMMENT, user_id=actor)
             if error.key == "review.errors.roles_slow":  # after the ack: ready for the next try
                 self._deps.directory.refresh(client, self._deps.directory.configured_groups())
             return

@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import BotError
 from bot.i18n import Translator
 from bot.slack.gate import AfterAck
+from bot.slack.locales import Locales
 from bot.slack.posting import RetryingRespond
 from bot.slack.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureCheck
 
@@ -79,12 +80,36 @@ async def tell_user(
         log.warning("could not deliver an error message: %s", exc.response.get("error"))
 
 
+async def reader_t(
+    t: Translator, locales: Locales | None, body: dict[str, Any], *, acked: bool
+) -> Translator:
+    """The language of whoever triggered ``body``: before the ack from memory only (no Slack call),
+    after it their own (bot.slack.locales, briefly); ``t`` (the configured one) without a resolver."""
+    if locales is None:
+        return t
+    user_id = _user_id(body)
+    if not acked:
+        return locales.known(user_id)
+    return await locales.for_user(user_id, wait=_ANSWER_WAIT)
+
+
+#: How long an error answer after the ack waits for the person's Slack locale.
+_ANSWER_WAIT = 1.0
+
+
 async def answer_error(
-    error: Exception, *, t: Translator, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    error: Exception,
+    *,
+    t: Translator,
+    ack: Any,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: Any,
+    locales: Locales | None = None,
 ) -> None:
-    """Acknowledge (if not yet) and tell the user what went wrong, in the configured language."""
-    text = render_error(error, t)
+    """Acknowledge (if not yet) and tell the user what went wrong, in their language."""
     acked = ack is None or getattr(ack, "response", None) is not None
+    text = render_error(error, await reader_t(t, locales, body, acked=acked))
     if not acked:
         if body.get("type") == "view_submission" and isinstance(error, BotError) and error.block_id:
             await ack(response_action="errors", errors={error.block_id: text})
@@ -120,12 +145,14 @@ def guard(
     func: Callable[..., Awaitable[Any]],
     *,
     t: Translator,
+    locales: Locales | None = None,
     gate: AfterAck | None = None,
     opens_modal: bool | Callable[[dict[str, Any]], bool] = False,
 ) -> Callable[..., Awaitable[None]]:
     """Wrap a listener so that no exception escapes into Bolt (see the module docstring); with
     ``gate``, its work after the ack waits for a turn (:mod:`bot.slack.gate`), urgently when it
-    answers by opening a modal (``opens_modal``)."""
+    answers by opening a modal (``opens_modal``). Errors are told in the reader's language
+    (``locales``), else in ``t``."""
     wanted = [a for a in inspect.getfullargspec(inspect.unwrap(func)).args if a not in ("self", "cls")]
     unknown = set(wanted) - set(_BOLT_ARGS)
     if unknown:
@@ -158,7 +185,9 @@ def guard(
                 await gated.take_turn()  # Bolt acked before calling (Events API)
             await func(**{name: available[name] for name in wanted})
         except Exception as error:
-            await answer_error(error, t=t, ack=available["ack"], body=body, client=client, respond=respond)
+            await answer_error(
+                error, t=t, ack=available["ack"], body=body, client=client, respond=respond, locales=locales
+            )
         finally:
             if gated is not None:
                 gated.release()
@@ -186,7 +215,9 @@ def _proven(request: Any, check: SignatureCheck) -> bool:
     )
 
 
-def make_error_handler(t: Translator, *, check: SignatureCheck) -> ErrorHandler:
+def make_error_handler(
+    t: Translator, *, check: SignatureCheck, locales: Locales | None = None
+) -> ErrorHandler:
     """The ``app.error`` fallback for failures outside listeners (e.g. middleware).
 
     It answers only a request proven to come from Slack, and only through a ``respond`` the
@@ -205,9 +236,9 @@ def make_error_handler(t: Translator, *, check: SignatureCheck) -> ErrorHandler:
         if not _proven(request, check):
             log.warning("refused a request not signed by Slack after %s", type(error).__name__)
             return BoltResponse(status=401, body=json.dumps({"error": "invalid request"}))
-        text = render_error(error, t)
         ack = context.get("ack")
         acked = ack is not None and getattr(ack, "response", None) is not None
+        text = render_error(error, await reader_t(t, locales, body, acked=acked))
         kind = body.get("type")
         if kind == "view_submission" and not acked and isinstance(error, BotError) and error.block_id:
             payload = {"response_action": "errors", "errors": {error.block_id: text}}

@@ -1,4 +1,5 @@
-"""ORM: Slack work owed for changes already stored (the outbox; see :mod:`bot.slack.outbox`)."""
+"""ORM: Slack work owed for changes already stored (the outbox; see :mod:`bot.slack.outbox`) and each
+person's choice of language (:mod:`bot.slack.locales`)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,14 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserLocale(Base):
+    """A person's own choice of language on the App Home (``ja`` or ``en``); no row means "follow my
+    Slack locale" (:mod:`bot.slack.locales`)."""
+
+    __tablename__ = "user_locale"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

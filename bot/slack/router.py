@@ -73,7 +73,7 @@ class Router:
         return frozenset(self._kinds[kind])
 
     def install(self, app: AsyncApp) -> None:
-        """Give ``app`` one listener per kind that has handlers (events by exact type)."""
+        """Give ``app`` one listener per kind that has handlers (events matched by exact type)."""
         commands, actions = self._kinds["command"], self._kinds["action"]
         views, shortcuts = self._kinds["view"], self._kinds["shortcut"]
         if commands:
@@ -90,8 +90,11 @@ class Router:
             app.shortcut(_exactly(list(shortcuts)))(
                 _dispatch(shortcuts, lambda body: body.get("callback_id"))
             )
-        for event_type, handler in self._kinds["event"].items():
-            app.event(event_type)(handler)  # Bolt matches events by type with a dict lookup of its own
+        events = self._kinds["event"]
+        if events:
+            app.event(_exactly(list(events)))(
+                _dispatch(events, lambda body: (body.get("event") or {}).get("type"))
+            )
 
 
 def _dispatch(table: dict[str, Handler], key: Callable[[dict[str, Any]], Any]) -> Handler:

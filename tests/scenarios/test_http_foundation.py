@@ -81,6 +81,8 @@ async def test_help_in_english(fake_slack: FakeSlack, clock: Any, tmp_path: Any)
         change=lambda raw: raw.update(locale="en"),
     )
     deps = build_deps(settings, clock=clock)
+    # The asker's own language is English too (each person reads theirs: bot.slack.locales).
+    fake_slack.users[payloads.USER_ID] = {"locale": "en-US"}
     client = TestClient(TestServer(build_web_app(build_app(deps), deps)))
     await client.start_server()
     try:

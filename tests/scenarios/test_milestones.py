@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -250,3 +251,33 @@ async def test_the_announcements_button_shows_the_kpi_to_the_clicker(
     assert answer.params["replace_original"] in (False, "false")
     assert "採用エントリー数" in answer.params["text"]
     assert "2026年10月" in answer.params["text"] and "35" in answer.params["text"]
+
+
+async def test_two_scheduling_replicas_over_days_announce_each_once_when_october_settles(
+    deps: Deps, db_url: str, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """The jobs `sns-bot run` schedules, in two replicas, from Monday 11-02 to Thursday 11-05: October
+    is judged from Wednesday 11-04 (11-03 is Culture Day), and each milestone is announced once."""
+    from bot.app import build_scheduler
+    from tests.fakes.scheduler import SimulatedScheduler
+
+    await seed_record_streak(deps)
+    clock.set(jst(2026, 11, 2, 8))
+    other = other_process(deps, db_url, fake_slack, clock)
+    try:
+        bots = SimulatedScheduler(
+            [build_scheduler(deps), build_scheduler(other)],
+            clock,
+            only=lambda job_id: job_id == "milestones.detect",
+        )
+        await bots.run_until(jst(2026, 11, 5, 12), step=timedelta(minutes=5))
+    finally:
+        await other.inflight.drain(10)
+        await other.engine.dispose()
+    assert len(bots.runs_of("milestones.detect")) > 2 * 24 * 3  # hourly, both replicas, every day
+    assert len(announcements(fake_slack)) == 2
+    async with deps.sessions() as session:
+        rows = (await session.scalars(select(Milestone))).all()
+    # Found at the first run in working hours of the first day October was ripe (one 5-minute step).
+    (found_at,) = {row.detected_at for row in rows}
+    assert jst(2026, 11, 4, 9) <= found_at <= jst(2026, 11, 4, 9, 10)

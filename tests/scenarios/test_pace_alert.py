@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from bot.app import build_deps
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.db import make_engine
+from bot.keys import ProcessedKey
 from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.values import record_value
 from bot.pace.jobs import run_pace_check
@@ -236,3 +237,36 @@ async def test_two_replicas_checking_at_once_alert_once(
         "pace:2025-09:recruiting_entries",
     ]
     assert len(alerts(fake_slack)) == 2
+
+
+async def test_two_scheduling_replicas_over_four_days_alert_once_on_the_alert_day(
+    deps: Deps, db_url: str, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """The jobs `sns-bot run` schedules, in two replicas, stepped from Friday 09-12 to Wednesday 09-17:
+    the alerts go out once, at 10:00 on Tuesday 09-16 (Monday 09-15 is a public holiday)."""
+    from bot.app import build_scheduler
+    from tests.fakes.scheduler import SimulatedScheduler
+
+    await seed_september(deps, entries=6, cost=80)
+    clock.set(jst(2025, 9, 12, 8))
+    other = build_deps(
+        deps.settings,
+        clock=clock,
+        engine=make_engine(db_url),
+        slack=build_web_client(token=BOT_TOKEN, base_url=fake_slack.api_url),
+    )
+    try:
+        bots = SimulatedScheduler(
+            [build_scheduler(deps), build_scheduler(other)], clock, only=lambda job_id: job_id == "pace.check"
+        )
+        await bots.run_until(jst(2025, 9, 17, 19), step=timedelta(minutes=5))
+    finally:
+        await other.inflight.drain(10)
+        await other.engine.dispose()
+    # Hourly in both replicas (Friday 08:00 … Wednesday 18:00: 131 runs each).
+    assert len(bots.runs_of("pace.check")) == 2 * 131
+    assert len(alerts(fake_slack)) == 2
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+    async with deps.sessions() as session:
+        claimed = await session.get(ProcessedKey, "pace:2025-09")
+    assert claimed is not None and claimed.created_at == jst(2025, 9, 16, 10)

@@ -62,6 +62,9 @@ def locale(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(db_url: str, fake_slack: FakeSlack, locale: str) -> Settings:
+    # Everyone here reads the team's language in Slack too (each person reads theirs: bot.slack.locales).
+    for user in (OPERATOR, MANAGER, MANAGER2, GROUP_MEMBER):
+        fake_slack.users[user] = {"locale": "en-US" if locale == "en" else "ja-JP"}
     return make_settings(
         db_url=db_url, api_url=fake_slack.api_url, change=lambda raw: raw.update(locale=locale)
     )

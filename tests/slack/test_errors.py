@@ -86,3 +86,22 @@ async def test_unexpected_errors_are_logged_with_a_reference_the_user_sees(
     ref = text.split("`")[1]
     assert text.startswith(":warning: ボット側で問題が発生しました")
     assert any(ref in r.getMessage() for r in caplog.records)
+
+
+async def test_errors_are_told_in_the_askers_language_and_never_ask_slack_before_the_ack(
+    boundary_sender: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    fake_slack.users[payloads.USER_ID] = {"locale": "en-US"}
+    # Before the ack nothing is asked: a person the process has not met reads the configured language.
+    early = await boundary_sender.command(payloads.slash_command("/early-fail", ""))
+    assert json.loads(early.body)["text"] == "この操作を行う権限がありません。"
+    assert fake_slack.calls_to("users.info") == []
+    # After the ack their Slack language is asked (once) and the answer is theirs.
+    url = fake_slack.response_url("en")
+    await boundary_sender.command(payloads.slash_command("/fast-fail", "", response_url=url))
+    (answer,) = await fake_slack.wait_for("response_url")
+    assert answer.params["text"] == "Only admins can do this."
+    # Now the process knows it, so even an answer before the ack is in English.
+    early = await boundary_sender.command(payloads.slash_command("/early-fail", ""))
+    assert json.loads(early.body)["text"] == "You are not allowed to do this."
+    assert len(fake_slack.calls_to("users.info")) == 1

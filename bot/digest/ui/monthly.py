@@ -10,6 +10,8 @@ from bot.digest.ui.document import DigestDoc, Section, people, period_range, pos
 from bot.digest.ui.message import to_message
 from bot.digest.ui.numbers import fmt_abs_delta, fmt_change, fmt_hours, fmt_number, fmt_pct, fmt_value
 from bot.i18n import Translator
+from bot.participation.ids import SectionMode
+from bot.participation.ui import digest_section
 from bot.periods import Period, PeriodKind, quarter_label
 from bot.slack import blocks as bk
 
@@ -132,6 +134,12 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
             for i, (key, n) in enumerate(digest.top_reasons, start=1)
         )
         sections.append(Section(title=t("digest.monthly.reasons_title"), lines=reasons))
+    if digest.participation is not None:
+        part = digest_section(
+            digest.participation, mode=SectionMode(settings.digest.monthly.participation), t=t
+        )
+        if part is not None:
+            sections.append(Section(title=part[0], lines=part[1]))
     fallback_lines = [t(f"{words}.fallback", period=named)]
     quarter = period.kind == PeriodKind.QUARTERLY
     fallback_lines += [narrative(summary, t, quarter=quarter) for summary in digest.kpis]

@@ -20,6 +20,7 @@ from bot.digest.ui.message import to_message
 from bot.digest.ui.numbers import fmt_hours, fmt_number
 from bot.i18n import Translator
 from bot.milestones import ui as milestones_ui
+from bot.participation.ui import weekly_note
 from bot.periods import PeriodKind
 from bot.slack import blocks as bk
 
@@ -135,7 +136,11 @@ def weekly_doc(digest: WeeklyDigest, *, settings: Settings, t: Translator, tz: Z
         median=median,
         wins=fmt_number(len(digest.wins)),
     )
-    return DigestDoc(title, subtitle, tuple(sections), t("digest.weekly.closing"), fallback)
+    closing = t("digest.weekly.closing")
+    if digest.managers_reacted is not None:
+        note = weekly_note(reacted=digest.managers_reacted, total=digest.managers_total, t=t)
+        closing = f"{closing} {note}" if note else closing
+    return DigestDoc(title, subtitle, tuple(sections), closing, fallback)
 
 
 def weekly_message(digest: WeeklyDigest, *, settings: Settings, t: Translator, channel: str) -> bk.Message:

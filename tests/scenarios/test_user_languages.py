@@ -1,0 +1,194 @@
+"""Each person reads their own language (issue 17, item 4), through signed requests: in one workspace
+configured in Japanese, an English operator asks for a review and a Japanese manager decides it. The
+operator's modal, ephemeral answers, error answers and DMs are English; the manager's modals and App
+Home are Japanese until he picks English on his Home; the request message and the thread stay in the
+configured language; a Slack locale without a catalog (fr-FR) reads the configured one; users.info is
+asked once per person."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from typing import Any
+
+from bot.language.ids import ActionId as LanguageActionId
+from bot.language.ids import BlockId as LanguageBlockId
+from bot.review.ids import ActionId, BlockId, CallbackId
+from bot.runtime.deps import Deps
+from bot.slack.locales import Choice
+from tests.conftest import MANAGER, MANAGER2, OPERATOR, REVIEW_CHANNEL
+from tests.fakes import payloads
+from tests.fakes.signing import SlackSender
+from tests.fakes.slack import FakeSlack
+from tests.home.home_seed import home_envelope, next_home, open_home, texts
+from tests.scenarios.test_review_loop import (
+    button,
+    channel_message,
+    nth,
+    request_values,
+    submission,
+    texts_of,
+    thread,
+)
+
+DRAFT = "冬の限定ブレンドが登場しました。詳しくはサイトで"
+OPERATOR_DM = "D" + OPERATOR[1:]
+
+
+async def _answer(fake_slack: FakeSlack, name: str) -> dict[str, Any]:
+    """What the bot said through the ``response_url`` named ``name`` (an ephemeral answer)."""
+    for _ in range(100):
+        found = [c for c in fake_slack.calls_to("response_url") if c.path.endswith("/" + name)]
+        if found:
+            return found[-1].params
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no answer at {name}")
+
+
+def _language_section(view: dict[str, Any]) -> dict[str, Any]:
+    (block,) = [b for b in view["blocks"] if b.get("block_id") == LanguageBlockId.LANGUAGE]
+    return block
+
+
+async def test_a_japanese_manager_and_an_english_operator_each_read_their_own_language(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    assert deps.settings.locale == "ja"  # the workspace's configured language: channel posts
+    fake_slack.users[OPERATOR] = {"locale": "en-US"}
+    fake_slack.users[MANAGER] = {"locale": "ja-JP"}
+    fake_slack.users[MANAGER2] = {"locale": "fr-FR"}
+
+    # 1. The operator's /sns-review opens the request modal in English.
+    await sender.command(
+        payloads.slash_command(
+            "/sns-review", DRAFT, user_id=OPERATOR, response_url=fake_slack.response_url("c1")
+        )
+    )
+    opened = (await nth(fake_slack, "views.open", 1)).params["view"]
+    assert opened["title"]["text"] == "Request a post review"
+    view = {**opened, "id": "V0REQ0001"}
+
+    # A form error before the ack is answered from what this process knows of him: English.
+    too_long = await sender.interactive(
+        submission(CallbackId.REQUEST, view, request_values(view, text="あ" * 141), OPERATOR)
+    )
+    assert too_long.json()["errors"] == {
+        BlockId.DRAFT: "X allows 280 (Japanese characters count 2, links 23); this draft counts 282 (2 too many)."
+    }
+
+    # 2. Submitted: the request message in the review channel is in the configured Japanese; the
+    #    operator's DM that it was posted is in English.
+    done = await sender.interactive(
+        submission(CallbackId.REQUEST, view, request_values(view, text=DRAFT), OPERATOR)
+    )
+    assert (done.status, done.body) == (200, b"")
+    await nth(fake_slack, "chat.postMessage", 2)
+    posted = channel_message(fake_slack)
+    labels = [e["text"]["text"] for b in posted["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {"承認", "差し戻す", "却下", "コメント"} <= set(labels)
+    created_dm = texts_of(fake_slack.messages(OPERATOR_DM)[-1]["blocks"])
+    assert "Your review request for X 公式 (@example_corp) was posted." in created_dm
+
+    # 3. The Japanese manager asks for changes: his modal is Japanese.
+    click = payloads.block_action(
+        ActionId.REQUEST_CHANGES,
+        button(posted, ActionId.REQUEST_CHANGES),
+        user_id=MANAGER,
+        channel_id=REVIEW_CHANNEL,
+        message=posted,
+        response_url=fake_slack.response_url("changes"),
+    )
+    assert (await sender.interactive(click)).status == 200
+    feedback = {**(await nth(fake_slack, "views.open", 2)).params["view"], "id": "V0FB0001"}
+    assert feedback["title"]["text"] == "修正を依頼"
+    values = {
+        BlockId.REASONS: {ActionId.REASONS: {"type": "checkboxes", "selected_options": []}},
+        BlockId.WHAT_WORKS: {ActionId.WHAT_WORKS: payloads.text_input("導入が良いです")},
+        BlockId.WHAT_TO_CHANGE: {ActionId.WHAT_TO_CHANGE: payloads.text_input("二行目を直してください")},
+        BlockId.COMMENT: {ActionId.FEEDBACK_COMMENT: payloads.text_input(None)},
+    }
+    # A form error before the ack is in his language too.
+    refused = await sender.interactive(submission(CallbackId.FEEDBACK, feedback, values, MANAGER))
+    assert refused.json()["errors"] == {BlockId.REASONS: "理由を 1 つ以上選択してください。"}
+    values[BlockId.REASONS] = {
+        ActionId.REASONS: {"type": "checkboxes", "selected_options": [{"value": "tone"}]}
+    }
+    accepted = await sender.interactive(submission(CallbackId.FEEDBACK, feedback, values, MANAGER))
+    assert (accepted.status, accepted.body) == (200, b"")
+    await nth(fake_slack, "chat.postMessage", 4)  # the thread reply, then the requester's DM
+    await nth(fake_slack, "chat.update", 1)
+
+    # 4. The channel keeps the configured language; the operator's DM is English.
+    assert ":arrows_counterclockwise: *差し戻し* — <@U0MANAGER1> さん" in json.dumps(
+        channel_message(fake_slack)["blocks"], ensure_ascii=False
+    )
+    assert "二行目を直してください" in thread(fake_slack, posted["ts"])[-1]
+    assert "さんが修正を依頼しました（第 1 版）" in thread(fake_slack, posted["ts"])[-1]
+    changes_dm = fake_slack.messages(OPERATOR_DM)[-1]
+    assert "Changes requested on your draft for X 公式 (@example_corp)" in texts_of(changes_dm["blocks"])
+    assert [
+        e["text"]["text"] for b in changes_dm["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ] == ["Resubmit"]
+
+    # 5. The operator's ephemeral answers, and an error answer, are English.
+    await sender.command(
+        payloads.slash_command(
+            "/sns-review", "list", user_id=OPERATOR, response_url=fake_slack.response_url("list")
+        )
+    )
+    assert "Your reviews" in texts_of((await _answer(fake_slack, "list"))["blocks"])
+    await sender.command(
+        payloads.slash_command(
+            "/sns-kpi",
+            "set recruiting_entries 5",
+            user_id=OPERATOR,
+            response_url=fake_slack.response_url("set"),
+        )
+    )
+    assert (await _answer(fake_slack, "set"))["text"] == "Only managers and admins can record KPI values."
+
+    # 6. The manager's App Home is Japanese, with the language selector on "Auto".
+    home = await open_home(sender, fake_slack, MANAGER)
+    assert home["blocks"][0]["text"]["text"] == "SNS ダッシュボード"
+    selector = _language_section(home)["accessory"]
+    assert selector["action_id"] == LanguageActionId.CHOOSE
+    assert selector["initial_option"]["value"] == Choice.AUTO
+    assert [o["text"]["text"] for o in selector["options"]] == [
+        "自動（Slack の言語設定に合わせる）",
+        "日本語",
+        "English（英語）",
+    ]
+
+    # 7. He picks English there: his Home is drawn again in English, and from now on what he reads
+    #    alone is English although Slack says ja-JP; the channel does not change.
+    published = len(fake_slack.calls_to("views.publish"))
+    pick = payloads.block_action(
+        LanguageActionId.CHOOSE,
+        user_id=MANAGER,
+        block_id=LanguageBlockId.LANGUAGE,
+        view=home_envelope(fake_slack, MANAGER),
+        action={
+            "type": "static_select",
+            "selected_option": {"value": "en", "text": {"type": "plain_text", "text": "English"}},
+        },
+    )
+    assert (await sender.interactive(pick)).status == 200
+    english_home = await next_home(fake_slack, MANAGER, after=published)
+    assert english_home["blocks"][0]["text"]["text"] == "Your SNS dashboard"
+    assert _language_section(english_home)["accessory"]["initial_option"]["value"] == Choice.EN
+    assert "Posts in channels stay in the team's language (日本語 (Japanese))." in texts(english_home)
+    await sender.command(
+        payloads.slash_command("/sns-kpi", "", user_id=MANAGER, response_url=fake_slack.response_url("kpi"))
+    )
+    assert texts_of((await _answer(fake_slack, "kpi"))["blocks"]).startswith("SNS KPIs — ")
+    assert await deps.locales.choice(MANAGER) is Choice.EN
+
+    # 8. A Slack locale the bot has no catalog for reads the configured language.
+    other = await open_home(sender, fake_slack, MANAGER2)
+    assert other["blocks"][0]["text"]["text"] == "SNS ダッシュボード"
+    assert _language_section(other)["accessory"]["initial_option"]["value"] == Choice.AUTO
+
+    # 9. users.info was asked once per person, with include_locale, whatever they did.
+    asked = fake_slack.calls_to("users.info")
+    assert Counter(c.params["user"] for c in asked) == {OPERATOR: 1, MANAGER: 1, MANAGER2: 1}
