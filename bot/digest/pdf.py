@@ -46,8 +46,8 @@ _NONE = "#8c959f"
 _LINE = {16: 0.30, 10: 0.19, 9: 0.17, 8: 0.155}
 #: Chart grid: columns, and the height of one row of charts (inches), at most ``_CHART_MAX_IN`` in all.
 _CHART_COLUMNS = 3
-_CHART_ROW_IN = 1.75
-_CHART_MAX_IN = 3.6
+_CHART_ROW_IN = 1.5
+_CHART_MAX_IN = 3.1
 #: Charts on the page at most (three rows of three); the rest are counted.
 _CHARTS_MAX = 9
 #: The KPI table stops where it would leave less than this for the charts and the sections.
@@ -63,7 +63,7 @@ _SAVE_LOCK = threading.Lock()
 def _width(text: str, size: float) -> float:
     """A generous estimate of ``text``'s width in inches at ``size`` points (wide glyphs are 1 em)."""
     em = size / 72
-    return sum(em if unicodedata.east_asian_width(ch) in "WF" else 0.56 * em for ch in text)
+    return sum(em if unicodedata.east_asian_width(ch) in "WF" else 0.5 * em for ch in text)
 
 
 def wrap(text: str, *, size: float, width_in: float) -> list[str]:
