@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the monthly or quarterly digest as a one-page A4 PDF; post nothing",
     )
     digest.add_argument("--chart", metavar="PNG", help="with --preview: write the chart image here")
+    digest.add_argument(
+        "--update",
+        action="store_true",
+        help="with --post: edit the digest already posted for the period in place with today's data",
+    )
 
     imp = add("import", "import a CSV export (posts or KPI values)")
     imp.add_argument("kind", choices=("posts", "kpi"))
@@ -211,6 +216,7 @@ async def _digest(args: argparse.Namespace, settings: Settings) -> int:
             post=args.post,
             chart=Path(args.chart) if args.chart else None,
             pdf=Path(args.pdf) if args.pdf else None,
+            update=args.update,
         )
     finally:
         await deps.engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from bot.digest.schedule import channels_for, last_due, period_named
 from bot.digest.ui.monthly import monthly_doc
 from bot.digest.ui.text import to_text
 from bot.digest.ui.weekly import weekly_doc
+from bot.digest.updates import UpdateOutcome, update_digest
 from bot.errors import BotError
 from bot.participation import roster as participation
 from bot.periods import Period, PeriodKind
@@ -88,6 +90,7 @@ async def digest_command(
     pdf: Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    update: bool = False,
 ) -> int:
     """Run the ``digest`` command; returns the exit code (0 also when already posted).
 
@@ -96,6 +99,9 @@ async def digest_command(
     out = out or sys.stdout
     err = err or sys.stderr
     settings, t = deps.settings, deps.t
+    if update and not post:
+        err.write(t("digest_updates.cli.needs_post") + "\n")
+        return EXIT_REFUSED
     try:
         chosen = (
             period_named(settings, kind, period) if period else last_due(settings, kind, deps.clock.now())
@@ -132,6 +138,8 @@ async def digest_command(
         if not channels_for(settings, kind):
             err.write(t("digest.cli.no_channels", kind=t(f"digest.kinds.{kind}")) + "\n")
             return EXIT_REFUSED
+        if update:
+            return await _update(deps, kind=kind, period=chosen, out=out)
         results = await send_digest(deps, kind=kind, period=chosen, take_over=True)
         for result in results:
             out.write(
@@ -149,3 +157,44 @@ async def digest_command(
     except BotError as exc:
         err.write(exc.render(t) + "\n")
         return EXIT_REFUSED
+
+
+async def _update(deps: Deps, *, kind: PeriodKind, period: Period, out: TextIO) -> int:
+    """``--post --update``: edit the posted digest in place; a channel not posted yet gets it posted."""
+    t = deps.t
+    updates = await update_digest(deps, kind=kind, period=period, request=f"cli:{uuid.uuid4().hex}")
+    code = EXIT_OK
+    for item in updates:
+        if item.outcome is UpdateOutcome.NOT_POSTED:
+            continue
+        out.write(
+            t(
+                f"digest_updates.outcome.{item.outcome}",
+                kind=t(f"digest.kinds.{kind}"),
+                period=period.label,
+                channel=item.channel,
+                error=item.error or "",
+            )
+            + "\n"
+        )
+        if item.outcome is UpdateOutcome.FAILED:
+            code = EXIT_REFUSED
+    if any(item.outcome is UpdateOutcome.NOT_POSTED for item in updates):
+        posted = {i.channel for i in updates if i.outcome is UpdateOutcome.NOT_POSTED}
+        for result in await send_digest(deps, kind=kind, period=period, take_over=True):
+            if result.channel not in posted:
+                continue
+            out.write(
+                t(
+                    f"digest.cli.outcome.{result.outcome}",
+                    kind=t(f"digest.kinds.{kind}"),
+                    period=period.label,
+                    channel=result.channel,
+                    ts=result.message_ts or "",
+                    error=result.error or "",
+                )
+                + "\n"
+            )
+            if result.outcome not in _DONE:
+                code = EXIT_REFUSED
+    return code

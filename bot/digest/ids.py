@@ -46,6 +46,8 @@ class ActionId(StrEnum):
     #: Home buttons.
     HOME_SHARE_WIN = "home.share_win"
     HOME_PREVIEW = "home.digest_preview"
+    #: On the admin's preview DM: edit a posted digest in place (value: ``kind:period``).
+    UPDATE_POSTED = "digest.update_posted"
 
 
 class JobId(StrEnum):

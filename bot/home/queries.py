@@ -65,6 +65,7 @@ def _page_statement(where: ColumnElement[bool]) -> _Page:
             ReviewRequest.waiting_since,
             ReviewRequest.channel_id,
             ReviewRequest.message_ts,
+            ReviewRequest.due_at,
             func.count().over().label("total"),
         )
         .outerjoin(
@@ -104,6 +105,7 @@ async def _page(session: AsyncSession, statement: _Page, *, user_id: str, limit:
             waiting_since=r.waiting_since,
             channel_id=r.channel_id,
             message_ts=r.message_ts,
+            due_at=r.due_at,
         )
         for r in rows
     )
@@ -204,7 +206,16 @@ def _worst(statuses: Iterable[str]) -> str:
 async def collector_states(session: AsyncSession) -> tuple[CollectorState, ...]:
     runs: list[CollectorRun] = await latest_collector_runs(session)
     return tuple(
-        CollectorState(r.platform, r.status, r.started_at, r.finished_at, r.posts_updated, r.error)
+        CollectorState(
+            r.platform,
+            r.status,
+            r.started_at,
+            r.finished_at,
+            r.posts_updated,
+            r.error,
+            posts_seen=r.posts_seen,
+            posts_new=r.posts_new,
+        )
         for r in runs
     )
 

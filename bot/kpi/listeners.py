@@ -24,7 +24,8 @@ from bot.keys import claim_key
 from bot.kpi import fiscal_ui, rules, ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
-from bot.kpi.queries import kpi_figures, kpi_months, this_month
+from bot.kpi.kinds import ValueSource
+from bot.kpi.queries import kpi_figures, kpi_months, last_recorded, this_month
 from bot.kpi.rules import KpiWrite
 from bot.kpi.status import KpiMonth, assess
 from bot.kpi.values import record_entry, set_target
@@ -153,6 +154,7 @@ class KpiListeners:
         wanted = sorted(set(periods) | set(fiscal_year))
         async with unit_of_work(self._deps.sessions) as session:
             found, rate_stats = await kpi_figures(session, settings=settings, months=wanted)
+            recorded = await last_recorded(session, kpi=kpi.key, months=periods)
         by_label = {m.month: m for m in found[kpi.key]}
         values = [by_label[p.label] for p in periods]
         status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
@@ -164,8 +166,8 @@ class KpiListeners:
             tz=settings.tz,
             fiscal_start=settings.fiscal_year_start,
         )
-        message = fiscal_ui.with_fiscal(ui.build_detail(kpi, values, periods, status, t=t), spans, t)
-        return kpi, values, periods, message
+        detail = ui.build_detail(kpi, values, periods, status, t=t, recorded=recorded)
+        return kpi, values, periods, fiscal_ui.with_fiscal(detail, spans, t)
 
     async def handle_open_detail_action(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
@@ -207,7 +209,9 @@ class KpiListeners:
         async with unit_of_work(deps.sessions) as session:
             before = (await kpi_months(session, settings=settings, months=[month]))[kpi.key][0]
             if write is KpiWrite.SET:
-                await record_entry(session, entry=entry, user_id=user_id, now=now)
+                await record_entry(
+                    session, entry=entry, user_id=user_id, now=now, source=ValueSource.SLACK_COMMAND
+                )
                 message = ui.build_recorded(kpi, month=month, value=entry.value, previous=before.value, t=t)
             else:
                 await set_target(
@@ -266,7 +270,7 @@ class KpiListeners:
             if not await claim_key(session, key=claim_record_key(view.get("id"), view.get("hash")), now=now):
                 log.info("KPI modal %s submitted twice; the second one is ignored", view.get("id"))
                 return
-            await record_entry(session, entry=entry, user_id=user_id, now=now)
+            await record_entry(session, entry=entry, user_id=user_id, now=now, source=ValueSource.HOME)
         # A KPI value is on everybody's Home.
         deps.home.refresh()
         deps.home.show(user_id)

@@ -82,7 +82,7 @@ class FollowUpListeners(ReviewEdge):
                 before,
                 text=form.text,
                 planned_at=form.planned_at,
-                due_at=form.planned_at,
+                due_at=form.due,
                 link_url=form.link_url,
                 feedback_wanted=form.wanted or before.feedback_wanted,
                 revision=before.revision + 1,
@@ -102,6 +102,7 @@ class FollowUpListeners(ReviewEdge):
                 link_url=form.link_url,
                 note=form.wanted,
                 now=now,
+                due_at=form.due_at,
             )
             payload = delivery.resubmit_payload(result)
             return await delivery.owe(session, kind=DeliveryKind.RESUBMITTED, payload=payload, now=now)
