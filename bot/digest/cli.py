@@ -74,8 +74,11 @@ async def write_chart(digest: MonthlyDigest, *, settings: Settings, path: Path) 
     path.write_bytes(png)
 
 
-async def write_pdf(digest: MonthlyDigest, *, settings: Settings, path: Path) -> None:
-    data = await asyncio.to_thread(render_pdf, digest, settings=settings)
+async def write_pdf(
+    digest: MonthlyDigest, *, settings: Settings, path: Path, names: Mapping[str, str] | None = None
+) -> None:
+    """The digest's one-page PDF into ``path`` (``names`` prints user ids as names)."""
+    data = await asyncio.to_thread(render_pdf, digest, settings=settings, names=names)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 
