@@ -110,6 +110,7 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     from bot.digest import listeners as digest_listeners
     from bot.home import listeners as home_listeners
     from bot.kpi import listeners as kpi_listeners  # import features at build time
+    from bot.kpi import uploads as kpi_uploads
     from bot.language import listeners as language_listeners
     from bot.participation import listeners as participation_listeners
     from bot.review import listeners as review_listeners
@@ -117,6 +118,7 @@ def _feature_registrars() -> list[Callable[[Router, Deps], None]]:
     return [
         review_listeners.register,
         kpi_listeners.register,
+        kpi_uploads.register,
         digest_listeners.register,
         away_listeners.register,
         language_listeners.register,

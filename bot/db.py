@@ -203,6 +203,12 @@ def _sqlite_writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.L
     return lock
 
 
+def writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    """This process's SQLite writer lock (see :func:`unit_of_work`), for a long transaction that
+    manages its own commit (an import from Slack); ``None`` on PostgreSQL."""
+    return _sqlite_writer_lock(sessions)
+
+
 @asynccontextmanager
 async def unit_of_work(
     sessions: async_sessionmaker[AsyncSession], *, write: bool = False, start_within: float | None = None

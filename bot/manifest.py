@@ -20,21 +20,27 @@ BOT_SCOPES = (
     "groups:history",
     "usergroups:read",
     "users:read",
-    "reactions:write",
     # Participation (bot.participation): reactions on the bot's own posts.
     "reactions:read",
+    # Import from Slack: export files dropped into the bot's DM (files.info and the download; the
+    # DM's messages, which carry the files).
+    "files:read",
+    "im:history",
 )
 #: ``reaction_*``: reactions on the bot's posts (scope ``reactions:read``). ``message.channels`` /
 #: ``message.groups``: thread replies on the bot's posts; they need ``channels:history`` /
 #: ``groups:history``, which the bot already holds to find its own digests after an ambiguous post.
 #: Slack has no subscription for "replies in my threads" only, so every message of a channel the bot
 #: was invited to arrives, and all but replies whose ``parent_user_id`` is the bot are dropped unread.
+#: ``message.im``/``file_shared``: the two events of one file dropped into the bot's DM.
 BOT_EVENTS = (
     "app_home_opened",
     "reaction_added",
     "reaction_removed",
     "message.channels",
     "message.groups",
+    "message.im",
+    "file_shared",
 )
 
 
@@ -80,7 +86,8 @@ def build_manifest(settings: Settings, *, socket_mode: bool | None = None) -> di
             "app_home": {
                 "home_tab_enabled": True,
                 "messages_tab_enabled": True,
-                "messages_tab_read_only_enabled": True,
+                # People drop export files into the bot's DM: they must be able to write there.
+                "messages_tab_read_only_enabled": False,
             },
             "bot_user": {"display_name": _display_name(settings.slack.app_name), "always_online": True},
             "shortcuts": [

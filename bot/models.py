@@ -4,7 +4,17 @@ from bot.away.models import UserState
 from bot.db import Base
 from bot.digest.models import DigestRun, Win
 from bot.keys import ProcessedKey
-from bot.kpi.models import Account, AccountSnapshot, CollectorRun, KpiTarget, KpiValue, MetricSnapshot, Post
+from bot.kpi.models import (
+    Account,
+    AccountSnapshot,
+    CollectorRun,
+    DailyMetric,
+    KpiTarget,
+    KpiUpload,
+    KpiValue,
+    MetricSnapshot,
+    Post,
+)
 from bot.milestones.models import Milestone
 from bot.participation.models import ParticipationMark, ParticipationNudge, ParticipationPrefs
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
@@ -15,8 +25,10 @@ __all__ = [
     "AccountSnapshot",
     "Base",
     "CollectorRun",
+    "DailyMetric",
     "DigestRun",
     "KpiTarget",
+    "KpiUpload",
     "KpiValue",
     "MetricSnapshot",
     "Milestone",

@@ -61,6 +61,14 @@ def test_http_mode_manifest_has_request_urls_and_everything_the_bot_listens_to()
     scopes = manifest["oauth_config"]["scopes"]["bot"]
     for scope in ("commands", "chat:write", "im:write", "files:write", "usergroups:read"):
         assert scope in scopes
+    # Import from Slack: files dropped into the bot's DM (both events of one upload, files.info and
+    # the download, people can write in the DM); nothing asked that nothing uses.
+    assert {"files:read", "im:history"} <= set(scopes)
+    assert {"message.im", "file_shared"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    assert "reactions:write" not in scopes
+    assert len(scopes) == len(set(scopes))
     assert _parse_yaml(to_yaml(manifest)) == manifest
 
 

@@ -19,6 +19,13 @@ DERIVATIONS = (
     "posts_published",
     "follower_growth",
     "manager_participation",
+    # Sums of the daily values of time-series exports (X daily, YouTube Totals, Search Console Chart).
+    "daily_impressions",
+    "daily_views",
+    "daily_follows",
+    "daily_engagements",
+    "search_clicks",
+    "search_impressions",
 )
 
 _KPI_KEYS = (
@@ -53,11 +60,19 @@ class KpiSettings:
 
 @dataclass(frozen=True, slots=True)
 class KpiCommandSettings:
-    #: Who may record values with ``/sns-kpi set``: admins, managers (and admins) or everyone.
-    setters: Literal["admins", "managers", "everyone"] = "admins"
+    #: Who may record values (``/sns-kpi set``, the App Home, an export dropped into the bot's DM):
+    #: everyone (operators record their numbers; the default), managers (and admins) or admins.
+    #: Targets are always set by admins.
+    setters: Literal["admins", "managers", "everyone"] = "everyone"
     #: Channels where ``/sns-kpi KEY`` shares its chart with everyone; anywhere else the chart goes
     #: to the asker's direct message with the bot (the numbers are answered privately anyway).
     chart_channels: tuple[str, ...] = ()
+    #: The largest export file the bot downloads when someone drops one into its DM.
+    upload_max_mb: float = 20
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.upload_max_mb * 2**20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +85,10 @@ class SearchConsoleSettings:
 
 def read_kpi_command(r: Reader, raw: Mapping[str, Any]) -> KpiCommandSettings:
     k = r.table(raw, "kpi", "")
-    r.known(k, "kpi", ("setters", "chart_channels"))
+    r.known(k, "kpi", ("setters", "chart_channels", "upload_max_mb"))
     return KpiCommandSettings(
-        setters=r.choice(k, "setters", "kpi", ("admins", "managers", "everyone"), "admins"),
+        setters=r.choice(k, "setters", "kpi", ("admins", "managers", "everyone"), "everyone"),
+        upload_max_mb=r.positive(k, "upload_max_mb", "kpi", 20),
         chart_channels=r.ids(k, "chart_channels", "kpi", is_channel_id, "channel"),
     )
 

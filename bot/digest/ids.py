@@ -46,11 +46,14 @@ class ActionId(StrEnum):
     #: Home buttons.
     HOME_SHARE_WIN = "home.share_win"
     HOME_PREVIEW = "home.digest_preview"
+    #: On the admin's preview DM: edit a posted digest in place (value: ``kind:period``).
+    UPDATE_POSTED = "digest.update_posted"
 
 
 class JobId(StrEnum):
     WEEKLY = "digest.weekly"
     MONTHLY = "digest.monthly"
+    QUARTERLY = "digest.quarterly"
     SWEEP = "digest.sweep"
 
 

@@ -19,8 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db import unit_of_work
 from bot.digest.facts import build_weekly
 from bot.digest.ids import ActionId, BlockId, CallbackId, WinTarget, parse_message_link
+from bot.digest.queries import posted_periods
 from bot.digest.schedule import next_weekly_digest
 from bot.digest.ui.message import to_message
+from bot.digest.ui.updates import build_update_offer, build_update_result, decode_target
 from bot.digest.ui.weekly import weekly_doc
 from bot.digest.ui.wins import (
     build_win_link_modal,
@@ -29,11 +31,12 @@ from bot.digest.ui.wins import (
     parse_win_link_modal,
     parse_win_modal,
 )
+from bot.digest.updates import UpdateOutcome, update_digest
 from bot.digest.wins import save_win
 from bot.errors import BotError, NotAllowed
 from bot.i18n import Translator
 from bot.participation import roster as participation
-from bot.periods import PeriodKind, last_finished
+from bot.periods import PeriodKind, last_finished, parse_period
 from bot.slack.errors import tell_user
 from bot.slack.locales import MODAL_WAIT
 
@@ -153,6 +156,58 @@ class DigestListeners:
             channel=user_id, text=mine("home.admin.preview_intro", period=period.label)
         )
         await client.chat_postMessage(channel=user_id, **message.kwargs())
+        # Late data: the digests already posted for the last finished week and month can be
+        # updated in place from here.
+        month = last_finished(PeriodKind.MONTHLY, deps.clock.now(), settings.tz)
+        async with unit_of_work(deps.sessions) as session:
+            posted = await posted_periods(
+                session, wanted=[(PeriodKind.WEEKLY, period.label), (PeriodKind.MONTHLY, month.label)]
+            )
+        offer = build_update_offer(posted, t=mine)
+        if offer is not None:
+            await client.chat_postMessage(channel=user_id, **offer.kwargs())
+
+    async def handle_update_posted_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """An admin's Update button: edit the posted digest in place, once per click (a retried or
+        doubled delivery of the same click, on any replica, does nothing more)."""
+        await ack()
+        deps, user_id = self._deps, _user(body)
+        t = await deps.locales.for_user(user_id)  # the answer replaces the admin's own DM message
+        if not deps.settings.is_admin(user_id):
+            await tell_user(client, body, NotAllowed("common.errors.not_admin").render(t), respond)
+            return
+        action = (body.get("actions") or [{}])[0]
+        target = decode_target(action.get("value"))
+        container = body.get("container") or {}
+        if target is None:
+            log.warning("digest update: malformed button value %r", action.get("value"))
+            return
+        kind, label = target
+        try:
+            period = parse_period(PeriodKind(kind), label)
+        except BotError as error:
+            await tell_user(client, body, error.render(t), respond)
+            return
+        request = f"button:{container.get('channel_id')}:{container.get('message_ts')}:{kind}:{label}"
+        results = await update_digest(deps, kind=PeriodKind(kind), period=period, request=request)
+        if all(r.outcome is UpdateOutcome.DONE_BEFORE for r in results):
+            return  # a repeated delivery of a click already carried out (its answer stands)
+        lines = [
+            t(
+                f"digest_updates.outcome.{r.outcome}",
+                kind=t(f"digest.kinds.{kind}"),
+                period=label,
+                channel=f"<#{r.channel}>",
+                error=r.error or "",
+            )
+            for r in results
+        ]
+        answer = build_update_result(lines, t=t)
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        if channel and ts:
+            await client.chat_update(channel=channel, ts=ts, **answer.kwargs())
 
 
 def register(app: Router, deps: Deps) -> None:
@@ -161,5 +216,6 @@ def register(app: Router, deps: Deps) -> None:
     app.shortcut(CallbackId.SHARE_WIN)(track(listeners.handle_share_win_shortcut, opens_modal=True))
     app.action(ActionId.HOME_SHARE_WIN)(track(listeners.handle_share_win_action, opens_modal=True))
     app.action(ActionId.HOME_PREVIEW)(track(listeners.handle_digest_preview_action))
+    app.action(ActionId.UPDATE_POSTED)(track(listeners.handle_update_posted_action))
     app.view(CallbackId.WIN_LINK_MODAL)(track(listeners.handle_win_link_submission))
     app.view(CallbackId.WIN_MODAL)(track(listeners.handle_win_submission))

@@ -59,6 +59,12 @@ class DigestRun(Base):
     #: takes the claim over must look before posting. NULL: no post was ever sent (or each one was
     #: refused for sure), so posting needs no look (and no channel history).
     attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When an admin last had the posted digest updated in place with newer data.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Who is updating it now (:func:`bot.digest.claims.owner_id`) and until when: one update of a
+    #: posted digest at a time, across replicas.
+    update_by: Mapped[str | None] = mapped_column(String(100))
+    update_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Win(Base):

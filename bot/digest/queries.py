@@ -80,6 +80,19 @@ async def latest_period_runs(session: AsyncSession, *, kind: PeriodKind) -> list
     return list(rows)
 
 
+async def posted_periods(session: AsyncSession, *, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Which of the (kind, period) pairs ``wanted`` were posted to at least one channel (in order)."""
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(DigestRun.kind, DigestRun.period)
+        .where(DigestRun.status == "posted", DigestRun.period.in_([p for _, p in wanted]))
+        .distinct()
+    )
+    found = {(k, p) for k, p in rows}
+    return [pair for pair in wanted if pair in found]
+
+
 def message_url(channel: str, ts: str) -> str:
     """Slack's archive URL of a message (it redirects to the message in the reader's workspace)."""
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"

@@ -32,6 +32,8 @@ class ReviewItem:
     waiting_since: datetime
     channel_id: str | None
     message_ts: str | None
+    #: The review's due time (the planned publish time unless the requester chose one).
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,9 @@ class CollectorState:
     finished_at: datetime | None
     posts_updated: int
     error: str | None
+    #: Posts the platform reported on in the run, and those of them that were new to the store.
+    posts_seen: int = 0
+    posts_new: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,8 @@ def _waiting_item(item: ReviewItem, *, settings: Settings, t: Translator) -> lis
         account=_account(settings, item.account_key),
         planned=planned,
     )
+    if item.due_at is not None and item.due_at != item.planned_at:
+        head += t("home.reviews.due", due=_when(item.due_at, settings))
     since = t("home.reviews.waiting_since", since=_when(item.waiting_since, settings)) + _thread_link(item, t)
     text = f"{head}\n&gt; {_excerpt(item.text)}\n{since}"
     return [mrkdwn(text), decision_buttons(item, t)]
@@ -150,6 +152,8 @@ def _mine_item(item: ReviewItem, *, settings: Settings, t: Translator) -> Block:
     emoji = _STATUS_EMOJI.get(item.status, ":grey_question:")
     status = t(f"home.mine.status_{item.status}") if item.status in _STATUS_EMOJI else escape(item.status)
     head = t("home.mine.line", emoji=emoji, status=status, account=_account(settings, item.account_key))
+    if item.status == "pending" and item.due_at is not None and item.due_at != item.planned_at:
+        head += t("home.reviews.due", due=_when(item.due_at, settings))
     return mrkdwn(f"{head}{_thread_link(item, t)}\n&gt; {_excerpt(item.text)}")
 
 
@@ -203,7 +207,11 @@ def _kpis(data: HomeData, *, settings: Settings, t: Translator) -> list[Block]:
 
 
 def _digest_line(item: DigestLink, t: Translator) -> str:
-    kind = t(f"home.digests.kind_{item.kind}") if item.kind in ("weekly", "monthly") else escape(item.kind)
+    kind = (
+        t(f"home.digests.kind_{item.kind}")
+        if item.kind in ("weekly", "monthly", "quarterly")
+        else escape(item.kind)
+    )
     return t(
         "home.digests.line",
         kind=kind,
@@ -247,14 +255,17 @@ def _digest_state_line(state: DigestState, *, settings: Settings, t: Translator)
 
 
 def _collector_line(run: CollectorState, *, settings: Settings, t: Translator) -> str:
+    """The data-freshness line of one platform: "X: updated 06:30 · 42 posts (3 new) · OK"."""
     status = t(f"home.admin.collector_{run.status}") if run.status in _COLLECTOR_EMOJI else escape(run.status)
+    name_key = f"platforms.names.{run.platform}"
     line = t(
         "home.admin.collector_line",
         emoji=_COLLECTOR_EMOJI.get(run.status, ":grey_question:"),
-        platform=escape(run.platform),
+        platform=t(name_key) if t.has(name_key) else escape(run.platform),
         status=status,
         at=_when(run.finished_at or run.started_at, settings),
-        posts=run.posts_updated,
+        posts=run.posts_seen,
+        new=run.posts_new,
     )
     if run.error:
         line += "\n" + t("home.admin.error", error=escape(truncate(run.error, 300)))

@@ -19,6 +19,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 from bot.i18n import Locale, translator
+from bot.kpi.status import meets_target
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -133,10 +134,10 @@ def _last_known(values: Sequence[float | None]) -> int | None:
 
 
 def _signal_color(value: float, target: float | None, better: Literal["higher", "lower"]) -> str:
-    if target is None:
+    met = meets_target(value, target, better)
+    if met is None:
         return _TEXT_COLOR
-    good = value >= target if better == "higher" else value <= target
-    return _GOOD_COLOR if good else _BAD_COLOR
+    return _GOOD_COLOR if met else _BAD_COLOR
 
 
 def _text_width_in(text: str, fontsize: float) -> float:
@@ -233,6 +234,18 @@ def _draw_series(ax: Axes, series: Series, *, locale: Locale, axes_width_in: flo
     ax.grid(axis="y", linewidth=0.5, alpha=0.4)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def japanese_font() -> str:
+    """The family name of the bundled Japanese font, registered with matplotlib (once per process)."""
+    return _load_japanese_font()
+
+
+def draw_series(ax: Axes, series: Series, *, locale: Locale, axes_width_in: float) -> None:
+    """Draw one KPI's trend into ``ax`` (``axes_width_in`` wide), as each chart of the figure is
+    drawn: for pages that lay out their own axes (the digest's PDF)."""
+    _load_japanese_font()
+    _draw_series(ax, series, locale=locale, axes_width_in=axes_width_in)
 
 
 def build_trend_figure(

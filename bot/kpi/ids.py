@@ -22,6 +22,9 @@ class ActionId(StrEnum):
     KPI = "home.input.kpi"
     VALUE = "home.input.value"
     MONTH = "home.input.month"
+    #: The buttons of the preview of an export dropped into the bot's DM (value: the upload id).
+    UPLOAD_IMPORT = "kpi.upload.import"
+    UPLOAD_CANCEL = "kpi.upload.cancel"
     #: "Open /sns-kpi KEY" on a bot post (a pace alert, a milestone): the KPI's answer, shown only
     #: to the person who clicked. The button's value is the KPI key.
     OPEN_DETAIL = "kpi.open_detail"

@@ -109,9 +109,39 @@ class KpiValue(Base):
     month: Mapped[str] = mapped_column(String(7))
     day: Mapped[date | None] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
-    #: ``slack`` | ``import`` | ``api`` | ``demo``
+    #: How it was recorded: a :class:`bot.kpi.kinds.ValueSource` (``slack_command``, ``home``,
+    #: ``import_slack``, ``import_cli``, ``collector``, ``demo``; rows written before 0012 say
+    #: ``slack`` or ``import``).
     source: Mapped[str] = mapped_column(String(20))
+    #: Who recorded it: a Slack user id (``None``: the command line, a collector).
     recorded_by: Mapped[str | None] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DailyMetric(Base):
+    """One day's value of one metric of an account (or of one of its posts), from a time-series
+    export: X's daily account export, YouTube's ``Totals.csv`` and ``Chart data.csv``, Search
+    Console's ``Chart.csv``. A day is stored once; a later import of the same day replaces its value.
+    """
+
+    __tablename__ = "daily_metric"
+    __table_args__ = (
+        UniqueConstraint("platform", "account_key", "metric", "subject", "day"),
+        Index("ix_daily_metric_metric_day", "metric", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``x`` | ``youtube`` | ``search_console`` …
+    platform: Mapped[str] = mapped_column(String(20))
+    #: The configured account; ``""`` for a site (Search Console).
+    account_key: Mapped[str] = mapped_column(String(40))
+    #: ``impressions``, ``views``, ``follows``, ``clicks`` …
+    metric: Mapped[str] = mapped_column(String(40))
+    #: ``""``: the account as a whole; else the platform id of the post the value is about.
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    day: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -142,4 +172,32 @@ class CollectorRun(Base):
     #: A :class:`bot.kpi.kinds.RunStatus`: ``running``, then ``ok`` | ``partial`` | ``failed``.
     status: Mapped[str] = mapped_column(String(20), default="running")
     posts_updated: Mapped[int] = mapped_column(Integer, default=0)
+    #: Posts the platform reported on in this run (measured), and of those, posts it found that
+    #: the store did not know yet (discovered from the account's recent posts).
+    posts_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    posts_new: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class KpiUpload(Base):
+    """An export file someone dropped into the bot's DM: one row per Slack file, so the two events
+    of one upload (and their retries, on any replica) give one preview, and Import runs once.
+
+    ``status`` moves forward only, by conditional updates (see :class:`bot.kpi.kinds.UploadStatus`).
+    """
+
+    __tablename__ = "kpi_upload"
+    __table_args__ = (UniqueConstraint("file_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    #: The bot's message in the DM that shows the preview, then the progress and the report.
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    filename: Mapped[str | None] = mapped_column(String(300))
+    #: SHA-256 of the previewed bytes: Import imports exactly what was previewed.
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -14,9 +14,11 @@ from bot.config import KpiSettings, Settings
 from bot.i18n import Translator
 from bot.kpi.charts import Series
 from bot.kpi.ids import ActionId, BlockId, CallbackId
+from bot.kpi.kinds import better, value_source
 from bot.kpi.numbers import format_change, format_percent, format_value
+from bot.kpi.records import Recorded
 from bot.kpi.rules import recordable_kpis
-from bot.kpi.status import KpiMonth, KpiStatus
+from bot.kpi.status import KpiMonth, KpiStatus, achievement
 from bot.periods import Period
 from bot.slack.blocks import Message, context, divider, escape, fit_blocks, header, mrkdwn, plain
 
@@ -131,28 +133,31 @@ def build_detail(
     status: KpiStatus,
     *,
     t: Translator,
+    recorded: Mapping[str, Recorded] | None = None,
 ) -> Message:
-    """``/sns-kpi KEY``: this month's status, then each of the last 12 months as text, newest first."""
+    """``/sns-kpi KEY``: this month's status, then each of the last 12 months as text, newest first,
+    each recorded month with who last recorded it and how (``recorded``: by month label)."""
     name = kpi.name.get(t.locale)
     title = t("kpi.detail.title", name=name)
     rows = []
     for item, period in sorted(zip(months, periods, strict=True), key=lambda p: p[1], reverse=True):
         value = format_value(kpi, item.value) if item.value is not None else t("kpi.detail.no_value")
         label = month_label(t, period)
+        by = recorded_by(recorded.get(period.label), t=t) if recorded and item.value is not None else ""
         if item.target is None:
-            rows.append(t("kpi.detail.row_no_target", month=label, value=value))
+            rows.append(t("kpi.detail.row_no_target", month=label, value=value) + by)
             continue
-        achievement = (
-            format_percent(item.value / item.target * 100) if item.value is not None and item.target else "—"
-        )
+        achieved = achievement(item.value, item.target, better(kpi))
+        shown = format_percent(achieved) if achieved is not None else "—"
         rows.append(
             t(
                 "kpi.detail.row",
                 month=label,
                 value=value,
                 target=format_value(kpi, item.target, compact=True),
-                achievement=achievement,
+                achievement=shown,
             )
+            + by
         )
     current = status_line(status, t)
     signal = _signal(status, t) if status.value is not None else ""
@@ -163,6 +168,17 @@ def build_detail(
         context(t("kpi.detail.why", why=kpi.why.get(t.locale))),
     ]
     return Message(text="\n".join([title, current, *rows]), blocks=blocks)
+
+
+def recorded_by(row: Recorded | None, *, t: Translator) -> str:
+    """`` · recorded by @x via /sns-kpi set`` for a month's latest recorded value ("" when unknown)."""
+    if row is None:
+        return ""
+    source = value_source(row.source)
+    via = t(f"recording.via.{source}") if source is not None else escape(row.source)
+    if row.by is None:
+        return t("recording.via_only", via=via)
+    return t("recording.by", user=f"<@{row.by}>", via=via)
 
 
 def chart_series(kpi: KpiSettings, months: Sequence[KpiMonth], *, t: Translator) -> Series:

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BotError
+from bot.kpi.measure import measure_published_post
 from bot.review import delivery
 from bot.review.checks import check_requester
 from bot.review.commands import publish, resubmit
@@ -82,7 +83,7 @@ class FollowUpListeners(ReviewEdge):
                 before,
                 text=form.text,
                 planned_at=form.planned_at,
-                due_at=form.planned_at,
+                due_at=form.due,
                 link_url=form.link_url,
                 feedback_wanted=form.wanted or before.feedback_wanted,
                 revision=before.revision + 1,
@@ -102,6 +103,7 @@ class FollowUpListeners(ReviewEdge):
                 link_url=form.link_url,
                 note=form.wanted,
                 now=now,
+                due_at=form.due_at,
             )
             payload = delivery.resubmit_payload(result)
             return await delivery.owe(session, kind=DeliveryKind.RESUBMITTED, payload=payload, now=now)
@@ -179,6 +181,14 @@ class FollowUpListeners(ReviewEdge):
             return
         await ack()
         await self._delivery.deliver_now(owed, tell=actor)
+        # The post's metrics at once (and its id, for an Instagram URL), when the platform has a token.
+        await measure_published_post(
+            sessions=self._deps.sessions,
+            settings=self._settings,
+            platforms=self._deps.platforms,
+            review_request_id=ref.request_id,
+            now=self._deps.clock.now(),
+        )
 
 
 def register(app: Router, deps: Deps, sender: delivery.ReviewDelivery) -> None:

@@ -63,6 +63,7 @@ def parse_request_modal(values: Mapping[str, Any]) -> RequestForm:
         reviewers=tuple(u for u in users if isinstance(u, str)),
         wanted=_text(values, BlockId.WANTED, ActionId.WANTED),
         reviewers_block=reviewers_block,
+        due_at=_timestamp(values, BlockId.DUE, ActionId.DUE),
     )
 
 
@@ -108,6 +109,11 @@ def validate_request(
         errors[BlockId.PLANNED] = t("review.modal.errors.planned_missing")
     elif form.planned_at < now - timedelta(minutes=5):
         errors[BlockId.PLANNED] = t("review.modal.errors.planned_past")
+    if form.due_at is not None:
+        if form.due_at < now - timedelta(minutes=5):
+            errors[BlockId.DUE] = t("review.modal.errors.due_past")
+        elif form.planned_at is not None and form.due_at > form.planned_at:
+            errors[BlockId.DUE] = t("review.modal.errors.due_after_planned")
     if form.link_url is not None and _bad_url(form.link_url):
         errors[BlockId.LINK] = t("review.modal.errors.bad_url")
     if check_reviewers and not [u for u in form.reviewers if u != requester]:

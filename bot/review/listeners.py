@@ -264,6 +264,7 @@ class ReviewListeners(ReviewEdge):
             chain=chain,
             invitees=invited,
             now=now,
+            due_at=form.due_at,
         )
         # A draft the review message cannot show whole is never sent to reviewers.
         too_long = draft_error(preview, settings=self._settings, t=t)
@@ -286,6 +287,7 @@ class ReviewListeners(ReviewEdge):
                 chain=chain,
                 invitees=invited,
                 now=now,
+                due_at=form.due_at,
             )
             owed = await delivery.owe(
                 session, kind=DeliveryKind.CREATED, payload={"request_id": request_id}, now=now

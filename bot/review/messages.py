@@ -265,6 +265,7 @@ def preview_request(
     chain: Sequence[ResolvedStep],
     invitees: Sequence[str],
     now: datetime,
+    due_at: datetime | None = None,
 ) -> RequestSnapshot:
     """A new request as its review message will first show it (not stored), for :func:`draft_overflow`."""
     return RequestSnapshot(
@@ -280,7 +281,7 @@ def preview_request(
         published_at=None,
         steps=tuple(StepView(number, step.approvers, step.mode) for number, step in enumerate(chain)),
         invitees=tuple(invitees),
-        **first_state(planned_at=planned_at, now=now),
+        **first_state(planned_at=planned_at, now=now, due_at=due_at),
     )
 
 

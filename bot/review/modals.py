@@ -92,6 +92,19 @@ def default_planned_at(now: datetime, *, tz: ZoneInfo) -> datetime:
     return local.replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
+def _due_input(t: Translator, *, initial: datetime | None) -> InputBlock:
+    """The optional due time of the review (empty: the planned publish time)."""
+    return InputBlock(
+        block_id=BlockId.DUE,
+        label=plain(t("review.modal.due")),
+        optional=True,
+        hint=plain(t("review.modal.due_hint"), 2000),
+        element=DateTimePickerElement(
+            action_id=ActionId.DUE, initial_date_time=_epoch(initial) if initial is not None else None
+        ),
+    )
+
+
 def _limit_text(account: AccountSettings, t: Translator) -> str:
     if account.max_length is None:
         return t("review.length.limit_none")
@@ -153,6 +166,7 @@ def build_request_modal(
                 action_id=ActionId.PLANNED, initial_date_time=_epoch(default_planned_at(now, tz=tz))
             ),
         ),
+        _due_input(t, initial=None),
         InputBlock(
             block_id=BlockId.LINK,
             label=plain(t("review.modal.link")),
@@ -216,6 +230,8 @@ def build_resubmit_modal(request: RequestSnapshot, *, settings: Settings, t: Tra
                 initial_date_time=_epoch(request.planned_at) if request.planned_at else None,
             ),
         ),
+        # A due time of its own stays; one that followed the planned time follows it again.
+        _due_input(t, initial=request.due_at if request.due_at != request.planned_at else None),
         InputBlock(
             block_id=BlockId.LINK,
             label=plain(t("review.modal.link")),

@@ -164,12 +164,26 @@ def may_comment(
 
 
 def reminder_due_at(
-    *, waiting_since: datetime, sent: int, settings: ReviewSettings, calendar: WorkCalendar
+    *,
+    waiting_since: datetime,
+    sent: int,
+    settings: ReviewSettings,
+    calendar: WorkCalendar,
+    due_at: datetime | None = None,
 ) -> datetime:
     """When reminder number ``sent + 1`` is due: after ``remind_after_hours`` working hours, then
-    after intervals growing by ``reminder_backoff`` (24 h, 48 h, 96 h … with the defaults)."""
+    after intervals growing by ``reminder_backoff`` (24 h, 48 h, 96 h … with the defaults).
+
+    A request due sooner than that gets its first reminder half-way (in working hours) to the escalation its due time
+    brings (:func:`escalation_due_at`), so its reviewers hear of it before the management channel
+    does."""
     hours = sum(settings.remind_after_hours * settings.reminder_backoff**k for k in range(sent + 1))
-    return calendar.add_business_hours(waiting_since, hours)
+    usual = calendar.add_business_hours(waiting_since, hours)
+    if sent or due_at is None:
+        return usual
+    by_due = max(waiting_since, subtract_business_hours(calendar, due_at, settings.escalate_before_due_hours))
+    halfway = calendar.business_hours_between(waiting_since, by_due) / 2
+    return min(usual, calendar.add_business_hours(waiting_since, halfway))
 
 
 def subtract_business_hours(calendar: WorkCalendar, end: datetime, hours: float) -> datetime:
@@ -219,7 +233,11 @@ def next_alert(
     remind = Alert(
         AlertKind.REMIND,
         reminder_due_at(
-            waiting_since=waiting_since, sent=reminders_sent, settings=settings, calendar=calendar
+            waiting_since=waiting_since,
+            sent=reminders_sent,
+            settings=settings,
+            calendar=calendar,
+            due_at=due_at,
         ),
     )
     if escalated:

@@ -43,6 +43,13 @@ class RequestForm:
     wanted: str
     #: The reviewers input's block id (it names the account the form was showing).
     reviewers_block: str = ""
+    #: When the review is due, if the requester chose a time (default: ``planned_at``).
+    due_at: datetime | None = None
+
+    @property
+    def due(self) -> datetime | None:
+        """The request's due time: the one chosen, else the planned publish time."""
+        return self.due_at or self.planned_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,16 +178,18 @@ class RequestList:
         return max(self.waiting_total, len(self.waiting))
 
 
-def first_state(*, planned_at: datetime | None, now: datetime) -> dict[str, Any]:
-    """How every request starts, stored or previewed: pending at its first step, revision 1, due at its
-    planned publish time, waiting since ``now`` (the one place that says so)."""
+def first_state(
+    *, planned_at: datetime | None, now: datetime, due_at: datetime | None = None
+) -> dict[str, Any]:
+    """How every request starts, stored or previewed: pending at its first step, revision 1, due at
+    ``due_at`` (default: its planned publish time), waiting since ``now`` (the one place that says so)."""
     return {
         "status": Status.PENDING,
         "current_step": 0,
         "revision": 1,
         "version": 1,
         "planned_at": planned_at,
-        "due_at": planned_at,
+        "due_at": due_at or planned_at,
         "created_at": now,
         "waiting_since": now,
     }

@@ -40,6 +40,7 @@ class Router:
             "shortcut": {},
             "event": {},
         }
+        self._events: dict[str, list[Handler]] = {}
 
     def _register(self, kind: str, key: str) -> Callable[[Handler], Handler]:
         key = str(key)
@@ -67,10 +68,18 @@ class Router:
         return self._register("shortcut", callback_id)
 
     def event(self, event_type: str) -> Callable[[Handler], Handler]:
-        return self._register("event", event_type)
+        """An Events API event type. Several features may listen to one type (e.g. ``message``: files
+        dropped into the bot's DM, replies in a thread): each gets every event, in registration order."""
+        key = str(event_type)
+
+        def add(handler: Handler) -> Handler:
+            self._events.setdefault(key, []).append(handler)
+            return handler
+
+        return add
 
     def ids(self, kind: str) -> frozenset[str]:
-        return frozenset(self._kinds[kind])
+        return frozenset(self._events if kind == "event" else self._kinds[kind])
 
     def install(self, app: AsyncApp) -> None:
         """Give ``app`` one listener per kind that has handlers (events matched by exact type)."""
@@ -90,11 +99,23 @@ class Router:
             app.shortcut(_exactly(list(shortcuts)))(
                 _dispatch(shortcuts, lambda body: body.get("callback_id"))
             )
-        events = self._kinds["event"]
-        if events:
+        if self._events:
+            # One handler per type; several features listening to one type get it in turn.
+            events = {t: hs[0] if len(hs) == 1 else _fan_out(hs) for t, hs in self._events.items()}
             app.event(_exactly(list(events)))(
                 _dispatch(events, lambda body: (body.get("event") or {}).get("type"))
             )
+
+
+def _fan_out(handlers: list[Handler]) -> Handler:
+    """One handler handing an event to each feature that listens to its type, in turn (each handler
+    is guarded: one feature's failure does not keep the event from the next)."""
+
+    async def fan_out(**arguments: Any) -> None:
+        for handler in handlers:
+            await handler(**arguments)
+
+    return fan_out
 
 
 def _dispatch(table: dict[str, Handler], key: Callable[[dict[str, Any]], Any]) -> Handler:

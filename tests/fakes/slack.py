@@ -42,8 +42,11 @@ from tests.fakes.payloads import API_APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID
 from tests.fakes.socket_mode import SOCKET_PATH, Ack, Connection, SocketModeServer
 
 SCOPES = (
-    "chat:write,chat:write.public,commands,im:write,files:write,channels:history,usergroups:read,users:read"
+    "chat:write,chat:write.public,commands,im:write,files:write,channels:history,usergroups:read,users:read,"
+    "files:read,im:history"
 )
+#: What Slack serves instead of a file to a request without a usable token: its sign-in page, as a 200.
+_SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 # Keys that clients send as JSON strings inside form bodies or query strings.
 _JSON_FIELDS = frozenset({"blocks", "attachments", "files", "view", "metadata"})
 _TEXT_FALLBACK_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral"})
@@ -133,6 +136,8 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "files.info": self._files_info,
+            "files.delete": self._files_delete,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "reactions.add": self._reactions_add,
@@ -161,6 +166,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{name}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get("/files-pri/{file_id}/download/{name}", self._handle_download)
         app.router.add_get(SOCKET_PATH, self.socket.handle)
         # Short shutdown: a test may leave a `delay` fault sleeping; do not wait a minute for it.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -236,6 +242,9 @@ class FakeSlack:
         self.views: dict[str, Params] = {}
         self.files: dict[str, Params] = {}
         self.uploads: dict[str, bytes] = {}
+        #: The token a file download must carry (``Authorization: Bearer …``); ``None``: any ``xoxb-``.
+        self.download_token: str | None = None
+        self.deleted_files: list[str] = []
         self._faults: list[_Fault] = []
         self._messages: dict[str, list[Params]] = {}
         self._home_views: dict[str, str] = {}
@@ -291,6 +300,57 @@ class FakeSlack:
             message["metadata"] = copy.deepcopy(metadata)
         self._store(channel, message, thread_ts)
         return str(message["ts"])
+
+    def share_file(
+        self, *, user: str, channel: str, name: str, content: bytes, mimetype: str = "text/csv"
+    ) -> Params:
+        """A file someone uploaded to ``channel`` (a DM with the bot): stored with its bytes, served by
+        ``files.info`` and by its ``url_private_download`` on this server; returns the file object as
+        the ``message``/``file_share`` event carries it."""
+        file_id = f"F0FILE{next(self._ids):04d}"
+        url = f"{self.base_url}/files-pri/{TEAM_ID}-{file_id}/download/{name}"
+        info: Params = {
+            "id": file_id,
+            "created": int(self._clock()),
+            "timestamp": int(self._clock()),
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1] if "." in name else "text",
+            "pretty_type": "CSV",
+            "user": user,
+            "user_team": TEAM_ID,
+            "editable": False,
+            "size": len(content),
+            "mode": "hosted",
+            "is_external": False,
+            "is_public": False,
+            "public_url_shared": False,
+            "url_private": url.replace("/download/", "/"),
+            "url_private_download": url,
+            "permalink": f"https://acme.slack.com/files/{user}/{file_id}/{name}",
+            "has_rich_preview": False,
+            "file_access": "visible",
+            "channels": [],
+            "groups": [],
+            "ims": [channel],
+            "comments_count": 0,
+        }
+        self.files[file_id] = info
+        self.uploads[file_id] = content
+        self._store(
+            channel,
+            {
+                "type": "message",
+                "subtype": "file_share",
+                "text": "",
+                "user": user,
+                "files": [info],
+                "ts": self._next_ts(),
+            },
+            None,
+        )
+        return copy.deepcopy(info)
 
     def assert_no_invalid_payloads(self) -> None:
         """For fixture teardown: fail with Slack's error lines if the bot sent anything Slack rejects."""
@@ -429,6 +489,24 @@ class FakeSlack:
         if self._validate("response_url", params) is not None:
             return web.Response(status=400, text="invalid_blocks", content_type="text/plain")
         return web.Response(text="ok", content_type="text/plain")
+
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
+        """``url_private_download``: the bytes for a bot token, Slack's sign-in page (a 200) without one."""
+        file_id = request.match_info["file_id"].rsplit("-", 1)[-1]
+        auth = request.headers.get("Authorization", "")
+        self._record("download", {"file_id": file_id}, request)
+        faulted = await self._apply_fault("download", {"file_id": file_id}, request)
+        if faulted is not None:
+            return faulted
+        token = auth.removeprefix("Bearer ")
+        allowed = auth.startswith("Bearer ") and (
+            token == self.download_token if self.download_token else token.startswith("xoxb-")
+        )
+        if not allowed or file_id not in self.uploads or file_id in self.deleted_files:
+            return web.Response(text=_SIGN_IN_PAGE, content_type="text/html")
+        return web.Response(
+            body=self.uploads[file_id], content_type=self.files[file_id].get("mimetype", "text/plain")
+        )
 
     async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["file_id"]
@@ -778,6 +856,34 @@ class FakeSlack:
             }
             self._store(channel, message, p.get("thread_ts"))
         return {"ok": True, "files": shared}
+
+    def _files_info(self, p: Params) -> Params:
+        file_id = str(p.get("file") or "")
+        if file_id in self.deleted_files:
+            return {"ok": False, "error": "file_deleted"}
+        if file_id not in self.files:
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "file": copy.deepcopy(self.files[file_id]),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _files_delete(self, p: Params) -> Params:
+        """Deletes a file; the messages that shared it lose it (a message left with no file goes too)."""
+        file_id = str(p.get("file") or "")
+        if file_id not in self.files or file_id in self.deleted_files:
+            return {"ok": False, "error": "file_not_found"}
+        self.deleted_files.append(file_id)
+        for channel, messages in self._messages.items():
+            for message in list(messages):
+                files = message.get("files")
+                if files and any(f.get("id") == file_id for f in files):
+                    message["files"] = [f for f in files if f.get("id") != file_id]
+                    if not message["files"] and not message.get("text"):
+                        self._messages[channel].remove(message)
+        return {"ok": True}
 
     def _users_info(self, p: Params) -> Params:
         user_id = str(p.get("user") or "")

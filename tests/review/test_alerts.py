@@ -54,7 +54,8 @@ async def test_an_alert_claimed_elsewhere_rolls_back(run: Any) -> None:
 
     review = SETTINGS.review
     calendar = working_hours_calendar(review.working_hours, SETTINGS.tz)
-    request = await create(run)  # due in two days: the escalation comes before the first reminder
+    # Due in two days: the first reminder comes half-way to the escalation the due time brings.
+    request = await create(run)
     alert = next_alert(
         waiting_since=NOW,
         reminders_sent=0,
@@ -63,8 +64,8 @@ async def test_an_alert_claimed_elsewhere_rolls_back(run: Any) -> None:
         settings=review,
         calendar=calendar,
     )
-    assert alert.kind == "escalate"
-    await run(lambda s: claim_key(s, key=f"review:{request.id}:1:0:escalate:1", now=NOW))
+    assert alert.kind == "remind"
+    await run(lambda s: claim_key(s, key=f"review:{request.id}:1:0:remind:1", now=NOW))
     with pytest.raises(alerts.AlreadyClaimed):
         await run(
             lambda s: alerts.claim_alert(

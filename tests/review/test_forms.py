@@ -120,6 +120,28 @@ def test_validate_reports_each_problem_on_its_own_block() -> None:
     ] == ("Choose one of the configured accounts.")
 
 
+def test_the_due_time_is_optional_not_in_the_past_and_not_after_the_planned_time() -> None:
+    t, settings = translator("en"), settings_for("en")
+
+    def check(due: datetime | None) -> dict[str, str]:
+        state = _request_state()
+        if due is not None:
+            state[BlockId.DUE] = {
+                ActionId.DUE: {"type": "datetimepicker", "selected_date_time": int(due.timestamp())}
+            }
+        form = forms.parse_request_modal(state)
+        assert form.due_at == due
+        assert form.due == (due or NOW + timedelta(days=1))
+        return forms.validate_request(form, settings=settings, t=t, now=NOW, requester=OPERATOR)
+
+    assert check(None) == {}
+    assert check(NOW + timedelta(hours=3)) == {}
+    assert check(NOW - timedelta(hours=1)) == {BlockId.DUE: "The due time is in the past."}
+    assert check(NOW + timedelta(days=2)) == {
+        BlockId.DUE: "The review cannot be due after the planned publish time."
+    }
+
+
 def test_feedback_validation() -> None:
     settings, t = settings_for("en"), translator("en")
     values = {

@@ -176,6 +176,36 @@ def test_escalation_after_hours_or_when_the_due_time_is_near() -> None:
     assert after == Alert("remind", jst(2026, 11, 25, 10, 0))
 
 
+def test_a_request_due_soon_is_reminded_before_it_escalates() -> None:
+    settings = _settings(remind_after_hours=8, escalate_after_hours=16, escalate_before_due_hours=4)
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
+    since = jst(2026, 11, 20, 16, 0)  # Friday
+    due = jst(2026, 11, 25, 12, 0)  # escalates Tuesday 17:00, 10 working hours after the request
+    first = next_alert(
+        waiting_since=since,
+        reminders_sent=0,
+        escalated=False,
+        due_at=due,
+        settings=settings.review,
+        calendar=calendar,
+    )
+    # The usual first reminder (Tuesday 15:00) is later than half-way (Friday 2 h + Tuesday 3 h).
+    assert first == Alert("remind", jst(2026, 11, 24, 12, 0))
+    usual = reminder_due_at(
+        waiting_since=since, sent=0, settings=settings.review, calendar=calendar, due_at=None
+    )
+    assert usual == jst(2026, 11, 24, 15, 0)
+    # A far due time changes nothing.
+    far = reminder_due_at(
+        waiting_since=since,
+        sent=0,
+        settings=settings.review,
+        calendar=calendar,
+        due_at=jst(2026, 12, 25, 12, 0),
+    )
+    assert far == usual
+
+
 @dataclass
 class _Row:
     created_at: datetime

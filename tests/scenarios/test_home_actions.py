@@ -65,7 +65,7 @@ async def test_record_a_kpi_value_from_the_home_with_the_set_rules(
     async with deps.sessions() as session:
         rows = (await session.scalars(select(KpiValue))).all()
     assert [(r.kpi_key, r.month, r.day, r.value, r.source, r.recorded_by) for r in rows] == [
-        ("branded_search", "2026-11", None, 12500.0, "slack", MANAGER)
+        ("branded_search", "2026-11", None, 12500.0, "home", MANAGER)
     ]
 
 

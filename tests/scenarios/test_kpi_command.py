@@ -146,10 +146,24 @@ async def test_set_records_a_month_value_with_who_and_source(
         "2026-11",
         None,
         1234.0,
-        "slack",
+        "slack_command",
         user,
         NOW,
     )
+
+
+async def test_detail_says_who_recorded_each_month_and_how(
+    sender: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    await _seed(deps)  # October typed by a manager (an old "slack" row), November imported on the CLI
+    await _ask(sender, fake_slack, "set recruiting_entries 25 2026-09", user=MANAGER, name="set")
+    fake_slack.reset()
+    answer = await _ask(sender, fake_slack, "recruiting_entries")
+    history = _sections(answer)[1].split("\n")
+    assert history[0] == "`2026年11月`  14　目標 30・達成率 47%・コマンドラインからのインポートで記録"
+    assert history[1] == f"`2026年10月`  20　目標 30・達成率 67%・<@{MANAGER}> さんが /sns-kpi set で記録"
+    assert history[2] == f"`2026年9月`  25　目標 30・達成率 83%・<@{MANAGER}> さんが /sns-kpi set で記録"
+    assert history[3] == "`2026年8月`  —　目標 30・達成率 —"
 
 
 async def test_set_again_keeps_history_and_says_what_it_replaced(

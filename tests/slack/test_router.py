@@ -19,7 +19,8 @@ from tests.fakes.signing import SlackSender
 def test_the_bot_gives_bolt_one_listener_per_kind(deps: Deps) -> None:
     app = build_app(deps)
     kinds = [type(listener.matchers[0]).__name__ for listener in app._async_listeners]
-    assert len(app._async_listeners) == 5, kinds  # command, action, view, shortcut, app_home_opened
+    # command, action, view, shortcut, event (every event type, message's listeners fanned out)
+    assert len(app._async_listeners) == 5, kinds
 
 
 def test_one_id_cannot_have_two_handlers() -> None:
@@ -81,3 +82,33 @@ async def test_ids_that_only_look_alike_are_not_matched(routed: Any) -> None:
     assert (await sender.command(payloads.slash_command("/three", ""))).status == 404
     assert await deps.inflight.drain(5)
     assert seen == []
+
+
+async def test_features_listening_to_one_event_type_each_get_it(deps: Deps) -> None:
+    seen: list[str] = []
+    router = Router()
+
+    def record(name: str, *, fail: bool = False) -> Any:
+        async def handler(event: dict[str, Any]) -> None:
+            seen.append(f"{name}:{event['type']}")
+            if fail:
+                raise RuntimeError("this feature failed")
+
+        return deps.listener(handler)
+
+    router.event("message")(record("uploads", fail=True))
+    router.event("message")(record("replies"))
+    router.event("app_home_opened")(record("home"))
+    assert router.ids("event") == frozenset({"message", "app_home_opened"})
+    app = AsyncApp(client=deps.slack, signing_secret=SIGNING_SECRET)
+    router.install(app)
+    client = TestClient(TestServer(app.web_app()))
+    await client.start_server()
+    try:
+        sender = SlackSender(client, secret=SIGNING_SECRET)
+        message = {"type": "message", "text": "hi", "user": "U0ALICE01", "channel": "D0ALICE01", "ts": "1.2"}
+        assert (await sender.event(payloads.event(message))).status == 200
+        assert await deps.inflight.drain(5)
+    finally:
+        await client.close()
+    assert seen == ["uploads:message", "replies:message"]  # one's failure does not stop the other

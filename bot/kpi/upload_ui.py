@@ -1,0 +1,147 @@
+"""The messages of an import from Slack, in the DM where the file was dropped: reading, the preview
+with Import / Cancel, progress, the final report, refusals and errors (pure Block Kit).
+
+Each is one message the bot keeps updating in place (``chat.update``), so the DM shows one answer
+per file. File names and anything read from the file are escaped.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from bot.i18n import Translator
+from bot.kpi.ids import ActionId
+from bot.kpi.import_run import ImportReport, report_lines
+from bot.slack.blocks import Message, context, escape, fields, mrkdwn, plain
+
+#: Rejected rows listed in the preview (the count is always complete).
+SHOWN_PROBLEMS = 10
+
+
+def _title(key: str, filename: str, t: Translator) -> str:
+    return t(key, name=escape(filename))
+
+
+def build_reading(filename: str, *, t: Translator) -> Message:
+    text = _title("uploads.reading", filename, t)
+    return Message(text=text, blocks=[mrkdwn(text)])
+
+
+def build_refused(*, t: Translator, reason: str) -> Message:
+    """The polite answer to someone who may not record KPI values (``reason``: the setter rule's)."""
+    text = t("uploads.refused", reason=reason)
+    return Message(text=text, blocks=[mrkdwn(text)])
+
+
+def build_failed(filename: str, *, error: str, t: Translator) -> Message:
+    """A file that cannot be imported: too large, unknown format, a failed download (nothing written)."""
+    title = _title("uploads.failed", filename, t)
+    return Message(
+        text=f"{title} {error}",
+        blocks=[mrkdwn(title), mrkdwn(error), context(t("uploads.nothing_written"))],
+    )
+
+
+def _period(report: ImportReport, t: Translator) -> str:
+    if report.first is None or report.last is None:
+        return t("uploads.none")
+    if report.first == report.last:
+        return report.first.isoformat()
+    return t("uploads.range", first=report.first.isoformat(), last=report.last.isoformat())
+
+
+def _facts(report: ImportReport, *, accounts: dict[str, str], t: Translator) -> list[str]:
+    names = ", ".join(escape(accounts.get(a, a)) for a in sorted(report.accounts)) or t("uploads.none")
+    posts, values = report.posts, report.values
+    facts = [
+        t("uploads.field.format", format=t(report.format_key)),
+        t("uploads.field.account", accounts=names),
+        t("uploads.field.period", period=_period(report, t)),
+        t("uploads.field.rows", rows=f"{report.rows:,}", skipped=f"{report.skipped:,}"),
+    ]
+    if report.kind == "posts":
+        facts.append(
+            t(
+                "uploads.field.posts",
+                new=f"{posts.new:,}",
+                updated=f"{posts.updated:,}",
+                unchanged=f"{posts.unchanged:,}",
+            )
+        )
+    if values.recorded or values.unchanged or report.kind == "kpi":
+        facts.append(t("uploads.field.values", new=f"{values.recorded:,}", unchanged=f"{values.unchanged:,}"))
+    return facts
+
+
+def _problems(report: ImportReport, t: Translator) -> list[str]:
+    shown = [
+        t("imports.report.row", line=p.line, message=escape(t(p.key, **p.params)))
+        for p in report.problems[:SHOWN_PROBLEMS]
+    ]
+    if report.rejected > len(shown):
+        shown.append(t("uploads.more_problems", count=f"{report.rejected - len(shown):,}"))
+    return shown
+
+
+def build_preview(
+    report: ImportReport, *, upload_id: int, filename: str, accounts: dict[str, str], t: Translator
+) -> Message:
+    """What importing the file would do, with Import / Cancel; or, when rows are rejected, why it
+    cannot be imported (no Import button: a file imports whole or not at all)."""
+    title = _title("uploads.preview_title", filename, t)
+    blocks: list[object] = [mrkdwn(title), fields(_facts(report, accounts=accounts, t=t))]
+    if report.skipped:
+        blocks.append(context(t("uploads.skipped_reason", count=f"{report.skipped:,}")))
+    if not report.ok:
+        problems = _problems(report, t)
+        if report.error is not None:
+            problems.append(report.error.render(t))
+        blocks.append(
+            mrkdwn(t("uploads.rejected", count=f"{report.rejected:,}") + "\n" + "\n".join(problems))
+        )
+        blocks.append(context(t("uploads.nothing_written")))
+        text = f"{title} {t('uploads.rejected', count=f'{report.rejected:,}')}"
+        return Message(text=text, blocks=blocks)  # type: ignore[arg-type]
+    if not report.writes:
+        blocks.append(mrkdwn(t("kpi.import.nothing_new")))
+        blocks.append(context(t("uploads.nothing_written")))
+        return Message(text=f"{title} {t('kpi.import.nothing_new')}", blocks=blocks)  # type: ignore[arg-type]
+    blocks.append(context(t("uploads.confirm_hint")))
+    blocks.append(
+        ActionsBlock(
+            block_id="kpi_upload_actions",
+            elements=[
+                ButtonElement(
+                    text=plain(t("uploads.import_button")),
+                    action_id=ActionId.UPLOAD_IMPORT,
+                    value=str(upload_id),
+                    style="primary",
+                ),
+                ButtonElement(
+                    text=plain(t("uploads.cancel_button")),
+                    action_id=ActionId.UPLOAD_CANCEL,
+                    value=str(upload_id),
+                ),
+            ],
+        )
+    )
+    return Message(text=f"{title} {t('uploads.confirm_hint')}", blocks=blocks)  # type: ignore[arg-type]
+
+
+def build_progress(filename: str, *, rows: int, t: Translator) -> Message:
+    text = _title("uploads.importing", filename, t)
+    return Message(text=text, blocks=[mrkdwn(text), context(t("uploads.progress", rows=f"{rows:,}"))])
+
+
+def build_done(report: ImportReport, *, filename: str, user_id: str, t: Translator) -> Message:
+    """The end of the import: the command line's report, and who imported it."""
+    key = "uploads.done" if report.ok else "uploads.failed"
+    title = _title(key, filename, t)
+    lines = "\n".join(escape(line) for line in report_lines(report, t))
+    blocks = [mrkdwn(title), mrkdwn(lines), context(t("uploads.imported_by", user=f"<@{user_id}>"))]
+    return Message(text=f"{title}\n{lines}", blocks=blocks)
+
+
+def build_cancelled(filename: str, *, t: Translator) -> Message:
+    text = _title("uploads.cancelled", filename, t)
+    return Message(text=text, blocks=[mrkdwn(text), context(t("uploads.nothing_written"))])
