@@ -322,3 +322,21 @@ async def test_a_download_without_the_token_is_refused_as_html(
     (answer,) = _bot_messages(fake_slack, MANAGER)
     assert "Slack にダウンロードを拒否されました" in _texts(answer)
     assert await _count(deps, Post.id) == 0
+
+
+async def test_the_uploader_reads_the_preview_in_their_own_language(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.users[MANAGER] = {"locale": "en-US"}
+    await _drop(
+        sender,
+        fake_slack,
+        deps,
+        user=MANAGER,
+        name="posts.csv",
+        content=(DATA / "x_content_en.csv").read_bytes(),
+    )
+    (preview,) = _bot_messages(fake_slack, MANAGER)
+    body = _texts(preview)
+    assert "*posts.csv*: here is what importing it would do. Nothing is saved yet." in body
+    assert "*Posts*\n2 new, 0 updated, 0 unchanged" in body
