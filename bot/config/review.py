@@ -35,6 +35,7 @@ _REVIEW_KEYS = (
     "working_hours",
     "sweep_cron",
     "publish_window_days",
+    "dm_approvers",
 )
 _WORKING_HOURS_KEYS = ("start", "end", "weekdays", "japanese_holidays", "extra_days_off")
 _MONTH_DAY_RE = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
@@ -68,6 +69,8 @@ class ReviewSettings:
     sweep_cron: str = "*/10 * * * *"
     #: "Mark as published" accepts publish times at most this many days ago.
     publish_window_days: int = 30
+    #: DM each approver when a request reaches their step (in their language), besides the channel.
+    dm_approvers: bool = False
 
 
 def read_review(r: Reader, raw: Mapping[str, Any]) -> ReviewSettings:
@@ -110,6 +113,7 @@ def read_review(r: Reader, raw: Mapping[str, Any]) -> ReviewSettings:
         working_hours=working_hours,
         sweep_cron=sweep,
         publish_window_days=window,
+        dm_approvers=r.get(t, "dm_approvers", "review", bool, False),
     )
 
 

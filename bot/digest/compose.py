@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.config import KpiSettings
+from bot.kpi.status import achievement, meets_target
 from bot.milestones.records import Found
 from bot.participation.records import ParticipationSummary
 from bot.periods import Period
@@ -185,7 +186,7 @@ class KpiSummary:
 
     Attributes:
         history: the 12 months ending with the digest's month, oldest first (the chart).
-        achievement: percent of target; for a lower-is-better KPI, target ÷ value.
+        achievement: percent of target, as :func:`bot.kpi.status.achievement` decides it everywhere.
         mom_delta / yoy_delta: the difference to last month / the same month last year.
         mom_pct / yoy_pct: the same as a percentage of the earlier value.
     """
@@ -200,11 +201,7 @@ class KpiSummary:
 
     @property
     def achievement(self) -> float | None:
-        if self.value is None or self.target is None:
-            return None
-        if self.kpi.better == "lower":
-            return None if self.value == 0 else self.target / self.value * 100
-        return None if self.target == 0 else self.value / self.target * 100
+        return achievement(self.value, self.target, self.kpi.better)
 
     @property
     def mom_delta(self) -> float | None:
@@ -225,9 +222,7 @@ class KpiSummary:
     @property
     def on_target(self) -> bool | None:
         """Whether the month met its target in the KPI's good direction (``None``: nothing to compare)."""
-        if self.value is None or self.target is None:
-            return None
-        return self.value >= self.target if self.kpi.better == "higher" else self.value <= self.target
+        return meets_target(self.value, self.target, self.kpi.better)
 
     def direction(self) -> Literal["up", "down", "flat"] | None:
         """How the value moved since last month, at the precision it is shown with."""

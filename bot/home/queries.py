@@ -205,7 +205,16 @@ def _worst(statuses: Iterable[str]) -> str:
 async def collector_states(session: AsyncSession) -> tuple[CollectorState, ...]:
     runs: list[CollectorRun] = await latest_collector_runs(session)
     return tuple(
-        CollectorState(r.platform, r.status, r.started_at, r.finished_at, r.posts_updated, r.error)
+        CollectorState(
+            r.platform,
+            r.status,
+            r.started_at,
+            r.finished_at,
+            r.posts_updated,
+            r.error,
+            posts_seen=r.posts_seen,
+            posts_new=r.posts_new,
+        )
         for r in runs
     )
 

@@ -81,6 +81,9 @@ class CollectorState:
     finished_at: datetime | None
     posts_updated: int
     error: str | None
+    #: Posts the platform reported on in the run, and those of them that were new to the store.
+    posts_seen: int = 0
+    posts_new: int = 0
 
 
 @dataclass(frozen=True, slots=True)

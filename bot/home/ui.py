@@ -251,14 +251,17 @@ def _digest_state_line(state: DigestState, *, settings: Settings, t: Translator)
 
 
 def _collector_line(run: CollectorState, *, settings: Settings, t: Translator) -> str:
+    """The data-freshness line of one platform: "X: updated 06:30 · 42 posts (3 new) · OK"."""
     status = t(f"home.admin.collector_{run.status}") if run.status in _COLLECTOR_EMOJI else escape(run.status)
+    name_key = f"platforms.names.{run.platform}"
     line = t(
         "home.admin.collector_line",
         emoji=_COLLECTOR_EMOJI.get(run.status, ":grey_question:"),
-        platform=escape(run.platform),
+        platform=t(name_key) if t.has(name_key) else escape(run.platform),
         status=status,
         at=_when(run.finished_at or run.started_at, settings),
-        posts=run.posts_updated,
+        posts=run.posts_seen,
+        new=run.posts_new,
     )
     if run.error:
         line += "\n" + t("home.admin.error", error=escape(truncate(run.error, 300)))

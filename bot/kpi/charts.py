@@ -19,6 +19,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 from bot.i18n import Locale, translator
+from bot.kpi.status import meets_target
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -133,10 +134,10 @@ def _last_known(values: Sequence[float | None]) -> int | None:
 
 
 def _signal_color(value: float, target: float | None, better: Literal["higher", "lower"]) -> str:
-    if target is None:
+    met = meets_target(value, target, better)
+    if met is None:
         return _TEXT_COLOR
-    good = value >= target if better == "higher" else value <= target
-    return _GOOD_COLOR if good else _BAD_COLOR
+    return _GOOD_COLOR if met else _BAD_COLOR
 
 
 def _text_width_in(text: str, fontsize: float) -> float:

@@ -27,11 +27,20 @@ async def finish_collector_run(
     posts_updated: int,
     error: str | None,
     now: datetime,
+    posts_seen: int = 0,
+    posts_new: int = 0,
 ) -> None:
     await session.execute(
         update(CollectorRun)
         .where(CollectorRun.id == run_id)
-        .values(status=status.value, posts_updated=posts_updated, error=error, finished_at=now)
+        .values(
+            status=status.value,
+            posts_updated=posts_updated,
+            posts_seen=posts_seen,
+            posts_new=posts_new,
+            error=error,
+            finished_at=now,
+        )
     )
 
 

@@ -242,6 +242,10 @@ def _cover(report: ImportReport, chunk: ImportChunk, *, tz: ZoneInfo) -> None:
 def report_lines(report: ImportReport, t: Translator) -> list[str]:
     """The report as the command line prints it (same catalog lines), rejected rows first."""
     lines = [t("imports.report.detected", format=t(report.format_key), encoding=report.encoding)]
+    if report.accounts:
+        lines.append(t("imports.report.accounts", accounts=", ".join(sorted(report.accounts))))
+    if report.first is not None and report.last is not None:
+        lines.append(t("imports.report.period", first=report.first.isoformat(), last=report.last.isoformat()))
     lines += [t("imports.report.row", line=p.line, message=t(p.key, **p.params)) for p in report.problems]
     if report.error is not None:
         lines.append(report.error.render(t))

@@ -1,5 +1,5 @@
-"""Scheduled KPI collectors: refresh recent posts' metrics and follower counts from platform APIs (I/O:
-store, HTTP through the platform clients, Slack DMs to admins).
+"""Scheduled KPI collectors: find each account's recent posts, refresh recent posts' metrics and follower
+counts from platform APIs (I/O: store, HTTP through the platform clients, Slack DMs to admins).
 
 Each platform run is recorded in ``collector_run`` for the App Home. Network calls happen outside
 any database transaction; one account's (or platform's) failure is recorded and never stops the
@@ -32,9 +32,18 @@ from bot.kpi.collector_runs import finish_collector_run, start_collector_run
 from bot.kpi.ids import JobId, claim_auth_key
 from bot.kpi.kinds import RunStatus
 from bot.kpi.queries import recent_posts
-from bot.kpi.values import record_followers, store_metrics
+from bot.kpi.records import PostRecord
+from bot.kpi.values import record_followers, store_metrics, upsert_posts
 from bot.metrics import AccountCounts, Metrics
-from bot.runtime.platforms import AccountRef, PlatformClient, PlatformError, PlatformErrorKind, PostRef
+from bot.runtime.platforms import (
+    AccountRef,
+    DiscoveredPost,
+    DiscoverResult,
+    PlatformClient,
+    PlatformError,
+    PlatformErrorKind,
+    PostRef,
+)
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -50,13 +59,21 @@ MISFIRE_GRACE_SECONDS = 6 * 3600
 
 @dataclass(frozen=True, slots=True)
 class CollectOutcome:
-    """One platform's run: ``ok`` | ``partial`` | ``failed``, what was stored, and what went wrong."""
+    """One platform's run: ``ok`` | ``partial`` | ``failed``, what was stored, and what went wrong.
+
+    Attributes:
+        posts_updated: posts created or changed in the store.
+        posts_seen: posts the platform reported on (listed or measured).
+        posts_new: of those, posts the store did not know (found in the accounts' recent posts).
+    """
 
     platform: str
     status: RunStatus
     posts_updated: int
     followers_stored: int
     errors: tuple[BotError, ...] = ()
+    posts_seen: int = 0
+    posts_new: int = 0
 
 
 def platform_tokens(settings: Settings) -> dict[str, str | None]:
@@ -110,7 +127,8 @@ async def collect_all(
     account: str | None = None,
     locales: Locales | None = None,
 ) -> list[CollectOutcome]:
-    """Collect metrics of posts published in the last ``lookback_days`` and follower counts.
+    """Find each account's posts of the last ``lookback_days``, collect their metrics (and those of
+    every stored post of that window) and follower counts.
 
     Args:
         platforms: platform name → client (platforms without a token have none).
@@ -160,13 +178,36 @@ async def _collect_platform(
     since = now - timedelta(days=settings.collectors.lookback_days)
     async with unit_of_work(sessions) as session:
         run_id = await start_collector_run(session, platform=platform, now=now)
-        recent = await recent_posts(session, platform=platform, since=since)
-    keys = {a.key for a in accounts}
     errors: list[BotError] = []
+    # 1. Each account's recent posts (a review's post keyed by its URL is matched by permalink).
+    # A listing that carries every metric (X) is stored as the posts' metrics; any other listing
+    # only makes the posts known (insights follow below; its counts are the fallback).
+    listed: list[PostRecord] = []
+    measured: set[str] = set()  # listed with every metric already: no second call this run
+    fallback: dict[str, Metrics] = {}
+    for acc in accounts:
+        if acc.platform_id:
+            found = await _discover(client, acc, since=since, errors=errors)
+            for post in found.posts:
+                listed.append(_as_record(platform, acc.key, post, with_metrics=found.measured))
+                if found.measured:
+                    measured.add(post.external_id)
+                elif not post.metrics.is_empty():
+                    fallback[post.external_id] = post.metrics
+    async with unit_of_work(sessions) as session:
+        discovered = await upsert_posts(session, listed, source=SOURCE, now=now)
+        recent = await recent_posts(session, platform=platform, since=since)
+    listed_measured = discovered.new + discovered.updated if measured else 0
+    # 2. Metrics of every recent post, and follower counts.
+    keys = {a.key for a in accounts}
     metrics: dict[str, Metrics] = {}
     snapshots: list[AccountCounts] = []
     for acc in accounts:
-        refs = [PostRef(external_id=ext, account_key=key) for ext, key in recent if key == acc.key]
+        refs = [
+            PostRef(external_id=ext, account_key=key)
+            for ext, key in recent
+            if key == acc.key and ext not in measured
+        ]
         if refs:
             try:
                 result = await client.fetch_post_metrics(refs)
@@ -185,29 +226,61 @@ async def _collect_platform(
                 errors.append(_as_bot_error(exc))
     snapshots = [s for s in snapshots if s.account_key in keys]
     t = translator(settings.locale)
+    for ext, counts in fallback.items():
+        metrics.setdefault(ext, counts)  # no insights for it (too few viewers, an error): the listing's
+    seen = len(set(metrics) | {record.external_id for record in listed})
     async with unit_of_work(sessions) as session:
         stored = await store_metrics(session, platform=platform, metrics=metrics, source=SOURCE, now=now)
         for snap in snapshots:
             await record_followers(
                 session, account_key=snap.account_key, followers=snap.followers, source=SOURCE, now=now
             )
-        collected = bool(metrics) or bool(snapshots)
+        collected = bool(metrics) or bool(snapshots) or bool(listed)
         if not errors:
             status = RunStatus.OK
         else:
             status = RunStatus.PARTIAL if collected else RunStatus.FAILED
-        updated = stored.new + stored.updated
+        updated = listed_measured + stored.new + stored.updated
         await finish_collector_run(
             session,
             run_id=run_id,
             status=status,
             posts_updated=updated,
+            posts_seen=seen,
+            posts_new=discovered.new,
             error="\n".join(e.render(t) for e in errors) or None,
             now=now,
         )
     for err in errors:
         log.warning("collector %s: %r", platform, err)
-    return CollectOutcome(platform, status, updated, len(snapshots), tuple(errors))
+    return CollectOutcome(
+        platform, status, updated, len(snapshots), tuple(errors), posts_seen=seen, posts_new=discovered.new
+    )
+
+
+async def _discover(
+    client: PlatformClient, acc: AccountSettings, *, since: datetime, errors: list[BotError]
+) -> DiscoverResult:
+    try:
+        result = await client.discover_posts(AccountRef(acc.key, acc.platform_id), since=since)
+    except Exception as exc:  # the protocol says "never raises"; a bug must not stop the others
+        log.exception("collector %s: recent posts of %s failed", client.platform, acc.key)
+        errors.append(_as_bot_error(exc))
+        return DiscoverResult()
+    errors.extend(result.errors)
+    return result
+
+
+def _as_record(platform: str, account_key: str, post: DiscoveredPost, *, with_metrics: bool) -> PostRecord:
+    return PostRecord(
+        platform=platform,
+        external_id=post.external_id,
+        published_at=post.published_at,
+        url=post.url or None,
+        text=post.text,
+        account_key=account_key,
+        metrics=post.metrics if with_metrics else Metrics(),
+    )
 
 
 def _as_bot_error(exc: BaseException) -> BotError:

@@ -35,15 +35,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import UTCDateTime
 from bot.kpi.columns import METRIC_INDEX, Mask2D, Matrix, PostColumns
 from bot.kpi.models import MetricSnapshot, Post
+from bot.kpi.post_matching import adopt_reviewed_posts, with_platform_ids
 from bot.kpi.records import PostRecord, UpsertResult
 from bot.metrics import METRIC_FIELDS
 
 #: Upserts at least this large (imports) refresh PostgreSQL's statistics of ``post`` first.
 BULK_ROWS = 5_000
 
-_POST_COLUMNS = (Post.id, Post.platform, Post.external_id, Post.url, Post.text, Post.author) + tuple(
-    getattr(Post, name) for name in METRIC_FIELDS
-)
+_POST_COLUMNS = (
+    Post.id,
+    Post.platform,
+    Post.external_id,
+    Post.url,
+    Post.text,
+    Post.author,
+    Post.review_request_id,
+) + tuple(getattr(Post, name) for name in METRIC_FIELDS)
 #: Columns of a new post, in the order the fast insert paths write them.
 _NEW_POST_COLUMNS = (
     "account_key",
@@ -159,6 +166,10 @@ async def upsert_posts(
 ) -> UpsertResult:
     """Insert new posts and refresh known ones, idempotent on ``(platform, external_id)``.
 
+    A post keyed by a URL that carries the platform's id is keyed by that id, and a post published
+    through a review that is still keyed by its URL is matched by permalink first
+    (:mod:`bot.kpi.post_matching`), so both refresh the review's row; its author stays the requester.
+
     A new ``metric_snapshot`` row is written only when the merged metrics differ from the
     post's latest ones, so re-importing a file or re-collecting unchanged posts adds nothing.
     A post without ``account_key`` is a programming error (importers and collectors set it).
@@ -171,9 +182,10 @@ async def upsert_posts(
     if (missing := columns.account_key == None).any():  # noqa: E711 (elementwise)
         i = int(np.flatnonzero(missing)[0])
         raise ValueError(f"post {columns.platform[i]}/{columns.external_id[i]} has no account")
-    columns = columns.last_per_key()
+    columns = with_platform_ids(columns).last_per_key()
     if not len(columns):
         return UpsertResult()
+    await adopt_reviewed_posts(session, columns)
     if len(columns) >= BULK_ROWS and _dialect(session) == "postgresql":
         await _refresh_statistics(session)
     keys = list(zip(columns.platform.tolist(), columns.external_id.tolist(), strict=True))
@@ -379,6 +391,8 @@ async def _refresh_known(
             change.update(values, metrics_at=now)
             snapshots.append({"post_id": row.id, "captured_at": now, "source": source, **values})
         for name, new in (("url", posts.url[i]), ("text", posts.text[i]), ("author", posts.author[i])):
+            if name == "author" and row.review_request_id is not None:
+                continue  # a review credited its requester; an export's author name does not replace them
             if new and new != getattr(row, name):
                 change[name] = new
         if change:

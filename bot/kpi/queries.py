@@ -33,8 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import KpiSettings, Settings
-from bot.kpi.kinds import Aggregate, Derivation, aggregate, derivation, is_stored
-from bot.kpi.models import Account, AccountSnapshot, KpiTarget, KpiValue, Post
+from bot.kpi.kinds import DAILY_SUMS, SEARCH_CONSOLE, Aggregate, Derivation, aggregate, derivation, is_stored
+from bot.kpi.models import Account, AccountSnapshot, DailyMetric, KpiTarget, KpiValue, Post
 from bot.kpi.records import Recorded
 from bot.kpi.status import (
     BEFORE,
@@ -78,7 +78,9 @@ async def kpi_months(
         (k, d)
         for k in settings.kpis
         if (d := derivation(k)) not in (None, Derivation.FOLLOWER_GROWTH, Derivation.MANAGER_PARTICIPATION)
+        and d not in DAILY_SUMS
     ]
+    from_days = [(k, d) for k in settings.kpis if (d := derivation(k)) in DAILY_SUMS]
     from_followers = [k for k in settings.kpis if derivation(k) is Derivation.FOLLOWER_GROWTH]
     values: dict[tuple[str, str], float | None] = {}
     if recorded:
@@ -97,6 +99,8 @@ async def kpi_months(
             growth = follower_growth(counts, months=[m.label for m in ordered], accounts=kpi.accounts)
             for label in labels:
                 values[(kpi.key, label)] = growth.get(label)
+    if from_days:
+        values.update(await _daily_sums(session, kpis=from_days, months=months))
     targets = await _targets(session, kpis=[k.key for k in settings.kpis], labels=labels)
     return {
         k.key: [
@@ -146,6 +150,46 @@ async def _recorded_values(
         else:  # "last": the latest day's value
             out[pair] = day_values[-1][1]
     return out
+
+
+async def _daily_sums(
+    session: AsyncSession, *, kpis: Sequence[tuple[KpiSettings, Derivation]], months: Sequence[Period]
+) -> dict[tuple[str, str], float | None]:
+    """Each KPI's sum of the daily account values of its metric in each month (``None``: no day
+    stored). Days are the platforms' own reporting days, so a month is its calendar days."""
+    metrics = sorted({DAILY_SUMS[d][0] for _, d in kpis})
+    first = min(m.start for m in months)
+    last = max(m.end for m in months)
+    rows = await session.execute(
+        select(
+            DailyMetric.platform,
+            DailyMetric.account_key,
+            DailyMetric.metric,
+            DailyMetric.day,
+            DailyMetric.value,
+        ).where(
+            DailyMetric.metric.in_(metrics),
+            DailyMetric.subject == "",
+            DailyMetric.day >= first,
+            DailyMetric.day < last,
+        )
+    )
+    sums: dict[tuple[str, str], float] = defaultdict(float)
+    labels = {m.label for m in months}
+    for platform, account, metric, day, value in rows:
+        label = f"{day.year:04d}-{day.month:02d}"
+        if label not in labels:
+            continue
+        for kpi, derive in kpis:
+            wanted, on = DAILY_SUMS[derive]
+            if metric != wanted:
+                continue
+            if on is None and platform == SEARCH_CONSOLE or on is not None and platform != on:
+                continue
+            if kpi.accounts and on is None and account not in kpi.accounts:
+                continue
+            sums[(kpi.key, label)] += value
+    return {(kpi.key, m.label): sums.get((kpi.key, m.label)) for kpi, _ in kpis for m in months}
 
 
 async def _targets(

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.config import KpiSettings
-from bot.kpi.kinds import Aggregate, Better, Derivation, aggregate, better, derivation
+from bot.kpi.kinds import DAILY_SUMS, Aggregate, Better, Derivation, aggregate, better, derivation
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,37 @@ class KpiMonth:
 
 
 # ---------------------------------------------------------------------------------------------
+# On target: the one meaning of "% of target" and "met", for every surface (pure)
+# ---------------------------------------------------------------------------------------------
+
+
+def achievement(value: float | None, target: float | None, better: Better | str) -> float | None:
+    """Percent of target, where 100 % is exactly on target and more is better in both directions.
+
+    Higher is better: value ÷ target × 100. Lower is better: target ÷ value × 100 (a cost of 7,500
+    against a target of 10,000 is 133 %; 12,500 is 80 %). ``None`` when there is nothing to
+    compare: no value or target, a target that is not positive, or (lower is better) a value that
+    is not positive, where a ratio would say nothing. ``/sns-kpi``, the App Home, the digests and
+    the chart all read achievement through this function, so one month reads one figure.
+    """
+    if value is None or target is None or target <= 0:
+        return None
+    if Better(better) is Better.LOWER:
+        return None if value <= 0 else target / value * 100
+    return value / target * 100
+
+
+def meets_target(value: float | None, target: float | None, better: Better | str) -> bool | None:
+    """Whether ``value`` is on target in the KPI's good direction (``None``: nothing to compare).
+
+    Agrees with :func:`achievement` wherever that has a figure: met ⇔ achievement ≥ 100 %.
+    """
+    if value is None or target is None:
+        return None
+    return value >= target if Better(better) is Better.HIGHER else value <= target
+
+
+# ---------------------------------------------------------------------------------------------
 # Status: how a KPI is doing this month (pure)
 # ---------------------------------------------------------------------------------------------
 
@@ -41,7 +72,7 @@ class KpiStatus:
     """One KPI's month at a glance.
 
     Attributes:
-        achievement: value ÷ target × 100 (``None`` without value or a positive target).
+        achievement: percent of target per :func:`achievement` (lower is better: target ÷ value).
         expected: what the value should be by now to end on target (sum KPIs: target × share of
             the month elapsed; others: the target itself).
         on_track: value meets ``expected`` in the good direction; ``None`` when unknown.
@@ -68,6 +99,7 @@ _ACCUMULATING = frozenset(
         Derivation.ENGAGEMENTS,
         Derivation.POSTS_PUBLISHED,
         Derivation.FOLLOWER_GROWTH,
+        *DAILY_SUMS,
         # More managers have taken part as the month goes on.
         Derivation.MANAGER_PARTICIPATION,
     }
@@ -86,7 +118,7 @@ def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, el
     value, target = current.value, current.target
     higher = better(kpi) is Better.HIGHER
     prev = previous.value if previous is not None else None
-    achievement = value / target * 100 if value is not None and target else None
+    achieved = achievement(value, target, better(kpi))
     expected: float | None = None
     on_track: bool | None = None
     if target is not None:
@@ -98,9 +130,7 @@ def assess(kpi: KpiSettings, current: KpiMonth, previous: KpiMonth | None, *, el
     good_change = None
     if change is not None and change != 0:
         good_change = change > 0 if higher else change < 0
-    return KpiStatus(
-        kpi, value, target, prev, achievement, expected, on_track, change, change_pct, good_change
-    )
+    return KpiStatus(kpi, value, target, prev, achieved, expected, on_track, change, change_pct, good_change)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from bot.config import KpiSettings, Settings
 from bot.i18n import Translator
 from bot.kpi.charts import Series
 from bot.kpi.ids import ActionId, BlockId, CallbackId
-from bot.kpi.kinds import value_source
+from bot.kpi.kinds import better, value_source
 from bot.kpi.numbers import format_change, format_percent, format_value
 from bot.kpi.records import Recorded
 from bot.kpi.rules import recordable_kpis
-from bot.kpi.status import KpiMonth, KpiStatus
+from bot.kpi.status import KpiMonth, KpiStatus, achievement
 from bot.periods import Period
 from bot.slack.blocks import Message, context, divider, escape, fit_blocks, header, mrkdwn, plain
 
@@ -147,16 +147,15 @@ def build_detail(
         if item.target is None:
             rows.append(t("kpi.detail.row_no_target", month=label, value=value) + by)
             continue
-        achievement = (
-            format_percent(item.value / item.target * 100) if item.value is not None and item.target else "—"
-        )
+        achieved = achievement(item.value, item.target, better(kpi))
+        shown = format_percent(achieved) if achieved is not None else "—"
         rows.append(
             t(
                 "kpi.detail.row",
                 month=label,
                 value=value,
                 target=format_value(kpi, item.target, compact=True),
-                achievement=achievement,
+                achievement=shown,
             )
             + by
         )

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from bot.config import KpiSettings
 from bot.kpi.kinds import Better, better
-from bot.kpi.status import KpiMonth
+from bot.kpi.status import KpiMonth, meets_target
 from bot.milestones.ids import TEAM, MilestoneKind
 from bot.milestones.records import Found
 from bot.periods import Period, month_of
@@ -81,10 +81,9 @@ def kpi_record(kpi: KpiSettings, months: Sequence[KpiMonth], *, min_history: int
 
 
 def met_target(kpi: KpiSettings, month: KpiMonth) -> bool:
-    """The month reached its target (stayed at or under it, for a lower-is-better KPI)."""
-    if month.value is None or month.target is None:
-        return False
-    return month.value >= month.target if _higher(kpi) else month.value <= month.target
+    """The month reached its target (stayed at or under it, for a lower-is-better KPI), as every
+    surface reads it (:func:`bot.kpi.status.meets_target`)."""
+    return meets_target(month.value, month.target, better(kpi)) is True
 
 
 def target_streak(kpi: KpiSettings, months: Sequence[KpiMonth], *, every: int) -> Found | None:

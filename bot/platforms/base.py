@@ -275,11 +275,21 @@ class ApiCaller:
             PlatformError: when the platform refused, kept failing, or answered with something
                 that is not a JSON object.
         """
+        body, _headers = await self.get_page(path, params)
+        return body
+
+    async def get_page(self, path: str, params: Mapping[str, str]) -> tuple[Mapping[str, Any], httpx.Headers]:
+        """:meth:`get_json` that also returns the response headers (rate-limit and usage headers
+        tell a listing when to stop paging).
+
+        Raises:
+            PlatformError: as :meth:`get_json`.
+        """
         url = self.base_url.join(path)
         for attempt in range(self._max_retries + 1):
             outcome = await self._attempt(url, params)
-            if not isinstance(outcome, tuple):
-                return outcome
+            if not isinstance(outcome[0], Failure):
+                return outcome  # (body, headers)
             failure, where = outcome
             detail = f"{where}: {failure.message}" if failure.message else where
             if not failure.transient or attempt == self._max_retries:
@@ -295,7 +305,7 @@ class ApiCaller:
 
     async def _attempt(
         self, url: httpx.URL, params: Mapping[str, str]
-    ) -> Mapping[str, Any] | tuple[Failure, str]:
+    ) -> tuple[Mapping[str, Any], httpx.Headers] | tuple[Failure, str]:
         target = f"GET {redact_url(url.copy_merge_params(params))}"
         if len(target) > 200:
             target = target[:200] + "…"
@@ -317,7 +327,7 @@ class ApiCaller:
         if body is None:
             content_type = response.headers.get("content-type", "?")
             return Failure(PlatformErrorKind.BAD_RESPONSE, f"not a JSON object ({content_type})"), where
-        return body
+        return body, response.headers
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:

@@ -1,4 +1,5 @@
-"""Instagram Graph API collector: per-media insights and follower counts (I/O via httpx; parsing is pure).
+"""Instagram Graph API collector: per-media insights, the account's recent media and follower counts
+(I/O via httpx; parsing is pure).
 
 Insights are one call per media, so calls run with bounded concurrency. Which metrics a media
 accepts depends on its product type (a story rejects ``likes``), and asking for one metric a
@@ -11,7 +12,7 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,7 +30,15 @@ from bot.platforms.base import (
     map_bounded,
     unique_ids,
 )
-from bot.runtime.platforms import AccountRef, CollectResult, PlatformError, PlatformErrorKind, PostRef
+from bot.runtime.platforms import (
+    AccountRef,
+    CollectResult,
+    DiscoveredPost,
+    DiscoverResult,
+    PlatformError,
+    PlatformErrorKind,
+    PostRef,
+)
 
 PLATFORM = "instagram"
 #: v22.0 introduced ``views`` (Jan 2025) and deprecated ``impressions``/``plays`` for all versions.
@@ -58,6 +67,14 @@ _FIELD_OF: Mapping[str, str] = {
     "shares": "shares",
     "total_interactions": "engagements",
 }
+
+#: ``GET /{ig-user-id}/media``: media per page and pages per run.
+MEDIA_PAGE = 50
+MEDIA_MAX_PAGES = 10
+_MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
+#: Stop listing when a usage header says this share (%) of a Meta rate limit is used.
+USAGE_CEILING = 90.0
+_USAGE_SHARES = ("call_count", "total_cputime", "total_time")
 
 _RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80002})
 _AUTH_CODES = frozenset({102, 190}) | frozenset(range(200, 300))  # 2xx codes are permission errors
@@ -125,6 +142,73 @@ def _find_regain(node: object, out: list[float]) -> None:
     elif isinstance(node, list):
         for value in node:
             _find_regain(value, out)
+
+
+def usage_share(headers: httpx.Headers) -> float:
+    """The largest share (%) of any Meta rate limit used, from ``X-App-Usage`` /
+    ``X-Business-Use-Case-Usage`` (0 when neither says)."""
+    shares: list[float] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key in _USAGE_SHARES and isinstance(value, int | float) and not isinstance(value, bool):
+                    shares.append(float(value))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for name in _USAGE_HEADERS:
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            walk(json.loads(raw))
+        except ValueError:
+            continue
+    return max(shares, default=0.0)
+
+
+def parse_media_page(body: Mapping[str, Any], checks: ShapeCheck) -> list[DiscoveredPost]:
+    """The media of one ``GET /{ig-user-id}/media`` page (likes and comments as listed)."""
+    posts: list[DiscoveredPost] = []
+    for index, item in enumerate(checks.items(body, "data", where="media")):
+        where = f"media data[{index}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            checks.note(f"{where}: no id")
+            continue
+        media_id = str(item["id"])
+        try:
+            published = datetime.strptime(str(item.get("timestamp")), "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+        except ValueError:
+            checks.note(f"media {media_id}.timestamp: {item.get('timestamp')!r}")
+            continue
+        permalink = item.get("permalink")
+        posts.append(
+            DiscoveredPost(
+                external_id=media_id,
+                published_at=published,
+                url=permalink if isinstance(permalink, str) else "",
+                text=str(item.get("caption") or ""),
+                # Absent when the owner hides likes: unknown, not zero.
+                metrics=Metrics(
+                    likes=checks.count(item, "like_count", where=f"media {media_id}", required=False),
+                    comments=checks.count(item, "comments_count", where=f"media {media_id}", required=False),
+                ),
+            )
+        )
+    return posts
+
+
+def _after_cursor(body: Mapping[str, Any]) -> str | None:
+    paging = body.get("paging")
+    if not isinstance(paging, Mapping) or not paging.get("next"):
+        return None  # no ``next``: the last page
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, Mapping) else None
+    return after if isinstance(after, str) and after else None
 
 
 def metrics_for(media_product_type: object) -> tuple[str, ...]:
@@ -255,6 +339,48 @@ class InstagramClient:
             if not accepted or accepted == metrics:
                 raise
             return await self._api.get_json(f"{media_id}/insights", {"metric": ",".join(accepted)})
+
+    async def discover_posts(self, account: AccountRef, *, since: datetime) -> DiscoverResult:
+        """The account's media since ``since`` from ``GET /{ig-user-id}/media``, newest first, page by
+        page (``after`` cursor) until a page reaches ``since``, a usage header nears a Meta rate
+        limit (the rest waits for the next run), or the page cap."""
+        result = DiscoverResult()
+        user_id = account.platform_user_id
+        if not user_id or not user_id.isascii() or not user_id.isdigit():
+            result.errors.append(
+                self._api.error(
+                    PlatformErrorKind.NOT_FOUND,
+                    f"account {account.key}: no valid Instagram user id configured",
+                )
+            )
+            return result
+        params = {"fields": _MEDIA_FIELDS, "limit": str(MEDIA_PAGE)}
+        path = f"{user_id}/media"
+        for _page in range(MEDIA_MAX_PAGES):
+            try:
+                body, headers = await self._api.get_page(path, params)
+            except PlatformError as err:
+                result.errors.append(err)
+                break
+            checks = ShapeCheck()
+            page = parse_media_page(body, checks)
+            result.posts.extend(post for post in page if post.published_at >= since)
+            if (error := self._api.bad_response(checks, where=f"GET {path}")) is not None:
+                result.errors.append(error)
+            after = _after_cursor(body)
+            if after is None or not page or min(post.published_at for post in page) < since:
+                break
+            if usage_share(headers) >= USAGE_CEILING:
+                result.errors.append(
+                    self._api.error(
+                        PlatformErrorKind.RATE_LIMITED,
+                        f"GET {path}: {usage_share(headers):.0f}% of the rate limit used",
+                        retry_after=_regain_wait(headers),
+                    )
+                )
+                break
+            params = {**params, "after": after}
+        return result
 
     async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Follower count from ``GET /{ig-user-id}?fields=followers_count``.

@@ -1,4 +1,5 @@
-"""X API v2 collector: public metrics of posts and follower counts (I/O via httpx; parsing is pure).
+"""X API v2 collector: public metrics of posts, the account's recent posts (user timeline) and follower
+counts (I/O via httpx; parsing is pure).
 
 An app-only bearer token can read ``public_metrics`` only; ``non_public_metrics`` and
 ``organic_metrics`` need the post author's user-context token and work only for posts of the
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,7 +30,15 @@ from bot.platforms.base import (
     retry_after_header,
     unique_ids,
 )
-from bot.runtime.platforms import AccountRef, CollectResult, PlatformErrorKind, PostRef
+from bot.runtime.platforms import (
+    AccountRef,
+    CollectResult,
+    DiscoveredPost,
+    DiscoverResult,
+    PlatformError,
+    PlatformErrorKind,
+    PostRef,
+)
 
 PLATFORM = "x"
 BASE_URL = "https://api.x.com/2/"
@@ -37,6 +46,11 @@ BASE_URL = "https://api.x.com/2/"
 BATCH_SIZE = 100
 #: Margin added to ``x-rate-limit-reset``, for clock skew between us and X.
 RESET_MARGIN = 1.0
+
+#: ``GET /2/users/:id/tweets`` pages hold at most 100 posts; a run reads at most this many pages
+#: (X serves the newest 3,200 anyway, and a daily run over ``lookback_days`` rarely needs two).
+TIMELINE_PAGE = 100
+TIMELINE_MAX_PAGES = 10
 
 _TWEET_PARAMS = {
     "tweet.fields": "public_metrics",
@@ -141,6 +155,39 @@ def _post_views(item: Mapping[str, Any], views: Mapping[str, int]) -> int | None
     return sum(counted) if counted else None
 
 
+def parse_timeline(body: Mapping[str, Any], checks: ShapeCheck) -> list[DiscoveredPost]:
+    """The posts of one ``GET /2/users/:id/tweets`` page, with their public metrics."""
+    items = [item for item in checks.items(body, "data", where="timeline") if isinstance(item, Mapping)]
+    ids = [str(item["id"]) for item in items if isinstance(item.get("id"), str)]
+    metrics, _missing = parse_tweets(body, ids, checks)
+    posts: list[DiscoveredPost] = []
+    for item in items:
+        post_id, created = item.get("id"), item.get("created_at")
+        if not isinstance(post_id, str) or not post_id.isdigit():
+            continue
+        try:
+            published = datetime.fromisoformat(str(created)).astimezone(UTC)
+        except ValueError:
+            checks.note(f"tweet {post_id}.created_at: {created!r}")
+            continue
+        posts.append(
+            DiscoveredPost(
+                external_id=post_id,
+                published_at=published,
+                url=f"https://x.com/i/web/status/{post_id}",
+                text=str(item.get("text", "")),
+                metrics=metrics.get(post_id, Metrics()),
+            )
+        )
+    return posts
+
+
+def _next_token(body: Mapping[str, Any]) -> str | None:
+    meta = body.get("meta")
+    token = meta.get("next_token") if isinstance(meta, Mapping) else None
+    return token if isinstance(token, str) and token else None
+
+
 class XClient:
     """Collects public metrics of posts and follower counts with an app-only bearer token."""
 
@@ -187,6 +234,54 @@ class XClient:
         metrics, missing = parse_tweets(body, ids, checks)
         error = self._api.bad_response(checks, where="GET tweets")
         return CollectResult(metrics=metrics, missing=missing, errors=[error] if error else [])
+
+    async def discover_posts(self, account: AccountRef, *, since: datetime) -> DiscoverResult:
+        """The account's posts since ``since`` from its user timeline (retweets left out), page by
+        page until the timeline reaches ``since``, X says the rate limit window is used up
+        (``x-rate-limit-remaining: 0``; the rest waits for the next run), or the page cap."""
+        result = DiscoverResult(measured=True)  # the timeline carries the same public metrics
+        user_id = account.platform_user_id
+        if not user_id or not user_id.isascii() or not user_id.isdigit():
+            result.errors.append(
+                self._api.error(
+                    PlatformErrorKind.NOT_FOUND, f"account {account.key}: no X user id configured"
+                )
+            )
+            return result
+        params = {
+            "max_results": str(TIMELINE_PAGE),
+            "exclude": "retweets",
+            "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "tweet.fields": "created_at,public_metrics",
+            "expansions": "attachments.media_keys",
+            "media.fields": "public_metrics",
+        }
+        path = f"users/{user_id}/tweets"
+        for _page in range(TIMELINE_MAX_PAGES):
+            try:
+                body, headers = await self._api.get_page(path, params)
+            except PlatformError as err:
+                result.errors.append(err)
+                break
+            checks = ShapeCheck()
+            result.posts.extend(post for post in parse_timeline(body, checks) if post.published_at >= since)
+            if (error := self._api.bad_response(checks, where=f"GET {path}")) is not None:
+                result.errors.append(error)
+            token = _next_token(body)
+            if token is None:
+                break
+            if headers.get("x-rate-limit-remaining", "").strip() == "0":
+                wait = _reset_wait(headers, now=self._api.now())
+                result.errors.append(
+                    self._api.error(
+                        PlatformErrorKind.RATE_LIMITED,
+                        f"GET {path}: rate limit window used up",
+                        retry_after=wait,
+                    )
+                )
+                break
+            params = {**params, "pagination_token": token}
+        return result
 
     async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Follower count from ``GET /2/users/:id``.

@@ -1,4 +1,5 @@
-"""YouTube Data API v3 collector: video statistics and subscriber counts (I/O via httpx; parsing is pure).
+"""YouTube Data API v3 collector: video statistics, the channel's recent uploads and subscriber counts
+(I/O via httpx; parsing is pure).
 
 The Data API has no impressions (they exist only in Studio exports), so a video's ``viewCount``
 becomes ``video_views`` and ``impressions`` stays unknown.
@@ -29,7 +30,15 @@ from bot.platforms.base import (
     retry_after_header,
     unique_ids,
 )
-from bot.runtime.platforms import AccountRef, CollectResult, PlatformErrorKind, PostRef
+from bot.runtime.platforms import (
+    AccountRef,
+    CollectResult,
+    DiscoveredPost,
+    DiscoverResult,
+    PlatformError,
+    PlatformErrorKind,
+    PostRef,
+)
 
 PLATFORM = "youtube"
 BASE_URL = "https://www.googleapis.com/youtube/v3/"
@@ -37,6 +46,11 @@ BASE_URL = "https://www.googleapis.com/youtube/v3/"
 BATCH_SIZE = 50
 #: The daily quota resets at midnight Pacific Time.
 QUOTA_TZ = ZoneInfo("America/Los_Angeles")
+
+#: ``playlistItems.list``: items per page (its maximum) and pages per run; each page costs 1 unit of
+#: the 10,000-unit daily quota, as does the ``channels.list`` that finds the uploads playlist.
+UPLOADS_PAGE = 50
+UPLOADS_MAX_PAGES = 4
 
 _QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 _RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -133,6 +147,52 @@ def parse_videos(
     return metrics, missing
 
 
+def uploads_playlist(body: Mapping[str, Any], checks: ShapeCheck) -> str | None:
+    """``contentDetails.relatedPlaylists.uploads`` of the one channel in a ``channels.list`` body."""
+    items = checks.items(body, "items", where="channels")
+    channel = items[0] if items and isinstance(items[0], Mapping) else None
+    if channel is None:
+        return None
+    details = checks.mapping(channel, "contentDetails", where="channel")
+    related = checks.mapping(details, "relatedPlaylists", where="contentDetails") if details else None
+    uploads = related.get("uploads") if related else None
+    if not isinstance(uploads, str) or not _ID.fullmatch(uploads):
+        checks.note("contentDetails.relatedPlaylists.uploads: missing")
+        return None
+    return uploads
+
+
+def parse_uploads(body: Mapping[str, Any], checks: ShapeCheck) -> list[DiscoveredPost]:
+    """The videos of one ``playlistItems.list`` page; private and deleted videos (no
+    ``videoPublishedAt``) are left out."""
+    posts: list[DiscoveredPost] = []
+    for index, item in enumerate(checks.items(body, "items", where="playlistItems")):
+        details = item.get("contentDetails") if isinstance(item, Mapping) else None
+        if not isinstance(details, Mapping) or not isinstance(details.get("videoId"), str):
+            checks.note(f"items[{index}]: no contentDetails.videoId")
+            continue
+        video_id = str(details["videoId"])
+        published = details.get("videoPublishedAt")
+        if published is None:
+            continue  # a private or deleted video in the playlist
+        try:
+            at = datetime.fromisoformat(str(published)).astimezone(UTC)
+        except ValueError:
+            checks.note(f"video {video_id}.videoPublishedAt: {published!r}")
+            continue
+        snippet = item.get("snippet")
+        title = snippet.get("title") if isinstance(snippet, Mapping) else None
+        posts.append(
+            DiscoveredPost(
+                external_id=video_id,
+                published_at=at,
+                url=f"https://www.youtube.com/watch?v={video_id}",
+                text=title if isinstance(title, str) else "",
+            )
+        )
+    return posts
+
+
 class YouTubeClient:
     """Collects public video statistics and channel subscriber counts with an API key."""
 
@@ -180,6 +240,49 @@ class YouTubeClient:
         metrics, missing = parse_videos(body, ids, checks)
         error = self._api.bad_response(checks, where="GET videos")
         return CollectResult(metrics=metrics, missing=missing, errors=[error] if error else [])
+
+    async def discover_posts(self, account: AccountRef, *, since: datetime) -> DiscoverResult:
+        """The channel's uploads since ``since``: ``channels.list`` (``contentDetails``) names the
+        uploads playlist, ``playlistItems.list`` pages through it, newest first, until it reaches
+        ``since`` or the page cap (at most ``1 + UPLOADS_MAX_PAGES`` quota units a run). A quota
+        error ends the listing; nothing more is asked until the daily reset."""
+        result = DiscoverResult()
+        channel_id = account.platform_user_id
+        if not channel_id or not _ID.fullmatch(channel_id):
+            result.errors.append(
+                self._api.error(
+                    PlatformErrorKind.NOT_FOUND,
+                    f"account {account.key}: no valid YouTube channel id configured",
+                )
+            )
+            return result
+        try:
+            body = await self._api.get_json("channels", {"part": "contentDetails", "id": channel_id})
+            checks = ShapeCheck()
+            playlist = uploads_playlist(body, checks)
+            if playlist is None:
+                raise self._api.bad_response(checks, where="GET channels") or self._api.error(
+                    PlatformErrorKind.NOT_FOUND, f"GET channels: no channel {channel_id}"
+                )
+            params = {
+                "part": "snippet,contentDetails",
+                "playlistId": playlist,
+                "maxResults": str(UPLOADS_PAGE),
+            }
+            for _page in range(UPLOADS_MAX_PAGES):
+                page_body = await self._api.get_json("playlistItems", params)
+                checks = ShapeCheck()
+                page = parse_uploads(page_body, checks)
+                result.posts.extend(post for post in page if post.published_at >= since)
+                if (error := self._api.bad_response(checks, where="GET playlistItems")) is not None:
+                    result.errors.append(error)
+                token = page_body.get("nextPageToken")
+                if not isinstance(token, str) or not page or min(p.published_at for p in page) < since:
+                    break
+                params = {**params, "pageToken": token}
+        except PlatformError as err:
+            result.errors.append(err)
+        return result
 
     async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Subscriber count from ``channels.list``; None when the channel hides it.

@@ -17,12 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings
 from bot.errors import BotError
-from bot.kpi.models import Post
+from bot.kpi.published import record_published_post
 from bot.review.checks import authorize, check_comment, check_requester
 from bot.review.ids import ApprovalMode, BlockId, Decision, EventKind, Outcome, RequestRef, Status
 from bot.review.models import ReviewApprover, ReviewEvent, ReviewRequest, ReviewRevision
@@ -382,48 +381,38 @@ async def publish(
     published_at: datetime,
     now: datetime,
 ) -> PublishResult:
-    """Mark an approved request as published and add the post to the KPI store (``post`` table,
-    ``source = "review"``; metrics are collected later by the collectors).
+    """Mark an approved request as published and add the post to the KPI store as the one post that
+    exports and collectors report (:func:`bot.kpi.published.record_published_post`: keyed by the
+    platform id the URL carries, an already imported post claimed with the requester as author).
 
     Raises:
         ReviewNotAllowed: neither the requester nor an admin.
         ReviewConflict: not approved (or already published).
-        BotError: ``review.errors.url_taken`` (block ``review_post_url``) when that post is already
-            in the store.
+        BotError: ``review.errors.url_taken`` (block ``review_post_url``) when another review
+            already published that post.
     """
     for _attempt in range(MAX_ATTEMPTS):
         snapshot = await check_requester(
             session, ref=ref, actor_id=actor_id, expected=Status.APPROVED, is_admin=is_admin
         )
-        existing = await session.scalar(
-            select(Post.id).where(Post.platform == account.platform, Post.external_id == url)
-        )
-        if existing is not None:
-            raise BotError("review.errors.url_taken", block_id=BlockId.POST_URL)
         row = await load_row(session, ref.request_id)
         if not await guarded_update(
             session, row, expected=Status.APPROVED, status=Status.PUBLISHED.value, published_at=published_at
         ):
             continue
-        try:
-            async with session.begin_nested():
-                session.add(
-                    Post(
-                        account_key=account.key,
-                        platform=account.platform,
-                        external_id=url,
-                        url=url,
-                        text=snapshot.text,
-                        published_at=published_at,
-                        author=snapshot.requester_id,
-                        review_request_id=snapshot.id,
-                        source="review",
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            # Recorded by someone else between the check and the insert (an import, a collector).
-            raise BotError("review.errors.url_taken", block_id=BlockId.POST_URL) from None
+        post = await record_published_post(
+            session,
+            account_key=account.key,
+            platform=account.platform,
+            url=url,
+            published_at=published_at,
+            text=snapshot.text,
+            author=snapshot.requester_id,
+            review_request_id=snapshot.id,
+            now=now,
+        )
+        if post is None:  # another review's post; the status update rolls back with the error
+            raise BotError("review.errors.url_taken", block_id=BlockId.POST_URL)
         session.add(
             new_event(
                 row.id,

@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import db
 from bot.away.queries import away_until_by_user, delegates_while_away
 from bot.config import is_usergroup_id
+from bot.review.asks import build_ask_dm, to_ask
 from bot.review.commands import attach_message
-from bot.review.ids import Decision, DeliveryKind, Outcome
+from bot.review.ids import Decision, DeliveryKind, Outcome, Status
 from bot.review.messages import build_review_message
 from bot.review.notices import (
     build_created_dm,
@@ -220,6 +221,29 @@ class ReviewDelivery:
         await self._deps.slack.chat_postMessage(channel=user_id, **message.kwargs())
         done.add(_Done.DM)
 
+    async def _ask(self, snapshot: RequestSnapshot, *, done: MutableSet[str]) -> None:
+        """With ``[review] dm_approvers``: DM each approver the request now waits on (its current step
+        and revision), once per delivery, in that approver's language. An approver Slack will never
+        reach (``user_not_found``…) is logged and skipped; anything else is retried by the outbox."""
+        deps = self._deps
+        if not deps.settings.review.dm_approvers or snapshot.status is not Status.PENDING:
+            return
+        for user in to_ask(snapshot):
+            mark = f"ask:{user}"
+            if mark in done:
+                continue
+            t = await deps.locales.for_user(user)
+            message = build_ask_dm(snapshot, settings=deps.settings, t=t)
+            try:
+                await deps.slack.chat_postMessage(channel=user, **message.kwargs())
+            except SlackApiError as exc:
+                if exc.response.get("error") not in outbox.PERMANENT:
+                    raise
+                log.warning(
+                    "review %s: could not ask %s by DM: %s", snapshot.id, user, exc.response.get("error")
+                )
+            done.add(mark)
+
     async def _message(self, request_id: int, *, key: str, done: MutableSet[str]) -> RequestSnapshot:
         retry = _Done.MESSAGE_TRIED in done or outbox.MAYBE_DONE in done
         done.add(_Done.MESSAGE_TRIED)
@@ -256,6 +280,7 @@ class ReviewDelivery:
             await self._dm(
                 snapshot.requester_id, build_created_dm(snapshot, settings=deps.settings, t=t), done=done
             )
+        await self._ask(snapshot, done=done)
 
     async def deliver_decided(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         deps, key = self._deps, str(payload["key"])
@@ -288,6 +313,8 @@ class ReviewDelivery:
             await self._dm(
                 snapshot.requester_id, build_decision_dm(result, settings=settings, t=mine), done=done
             )
+        if outcome is Outcome.ADVANCED:  # the next step's approvers are asked now
+            await self._ask(snapshot, done=done)
 
     async def deliver_resubmitted(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         key = str(payload["key"])
@@ -296,6 +323,7 @@ class ReviewDelivery:
             snapshot, str(payload["previous_text"]), datetime.fromisoformat(payload["at"])
         )
         await self._thread(snapshot, build_resubmit_reply(result, t=self._deps.t), key=key, done=done)
+        await self._ask(snapshot, done=done)  # a new revision starts again at the first step
 
     async def deliver_published(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         key = str(payload["key"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -122,6 +123,39 @@ class CollectResult:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class DiscoveredPost:
+    """A post the platform listed for an account (X timeline, Instagram media, YouTube uploads).
+
+    Attributes:
+        external_id: the platform's id (status id, IG media id, video id).
+        published_at: aware UTC time.
+        url: the post's permalink (how a review's "Mark as published" URL is matched to it).
+        metrics: what the listing itself reports (X: public metrics; Instagram: likes, comments;
+            YouTube: none, its statistics come from ``videos.list``).
+    """
+
+    external_id: str
+    published_at: datetime
+    url: str
+    text: str = ""
+    metrics: Metrics = Metrics()
+
+
+@dataclass(slots=True)
+class DiscoverResult:
+    """An account's recent posts as far as the listing went, and why it stopped early, if it did.
+
+    Attributes:
+        measured: the listing carries every metric ``fetch_post_metrics`` would (X's timeline
+            does), so those posts need no second call in the same run.
+    """
+
+    posts: list[DiscoveredPost] = field(default_factory=list)
+    errors: list[PlatformError] = field(default_factory=list)
+    measured: bool = False
+
+
 @runtime_checkable
 class PlatformClient(Protocol):
     platform: str
@@ -132,4 +166,9 @@ class PlatformClient(Protocol):
 
     async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Follower count of ``account``. Raises ``PlatformError``."""
+        ...
+
+    async def discover_posts(self, account: AccountRef, *, since: datetime) -> DiscoverResult:
+        """``account``'s posts published since ``since``, newest first, within the platform's rate
+        limits and quota (a limit reached ends the listing with an error); never raises."""
         ...

@@ -85,7 +85,7 @@ async def reader_t(
 ) -> Translator:
     """The language of whoever triggered ``body``: before the ack from memory only (no Slack call),
     after it their own (bot.slack.locales, briefly); ``t`` (the configured one) without a resolver."""
-    if locales is None:
+    if locales is None or body.get("type") == "event_callback":  # events: nobody is answered
         return t
     user_id = _user_id(body)
     if not acked:

@@ -101,6 +101,8 @@ async def test_success_refreshes_recent_posts_and_followers(deps: Deps, http: An
         seen.append(request)
         if request.url.path == "/2/users/12345":
             return httpx.Response(200, json=_json("x_user.json"))
+        if request.url.path == "/2/users/12345/tweets":
+            return httpx.Response(200, json={"meta": {"result_count": 0}})  # nothing new on the timeline
         ids = request.url.params["ids"].split(",")
         body = _json("x_tweets.json") if TWEET_A in ids else {"data": []}
         return httpx.Response(200, json=body)
@@ -150,6 +152,8 @@ async def test_rate_limited_account_does_not_stop_the_others(
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/2/users/12345":
             return httpx.Response(200, json=_json("x_user.json"))
+        if request.url.path == "/2/users/12345/tweets":
+            return httpx.Response(200, json={"meta": {"result_count": 0}})
         if JOBS_TWEET in request.url.params["ids"]:
             body = {
                 "data": [

@@ -7,9 +7,20 @@ from datetime import date
 
 import pytest
 
-from bot.kpi.status import BEFORE, NO_POSTS, KpiMonth, PostStats, assess, follower_growth, post_stats_for
+from bot.kpi.status import (
+    BEFORE,
+    NO_POSTS,
+    KpiMonth,
+    PostStats,
+    achievement,
+    assess,
+    follower_growth,
+    meets_target,
+    post_stats_for,
+)
 from bot.periods import month_of, months_back
 from tests.conftest import make_settings
+from tests.kpi.store_support import with_every_kind
 
 PER_ACCOUNT = {
     ("2026-10", "x_corp"): PostStats(2, 1000, 30, 30, 1000),
@@ -76,3 +87,41 @@ def test_assess_pace_for_sum_and_rate() -> None:
 
 def test_months_back_matches_history_window() -> None:
     assert [m.label for m in months_back(month_of(date(2026, 11, 1)), 3)] == ["2026-09", "2026-10", "2026-11"]
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "better", "expected", "met"),
+    [
+        # Higher is better: value ÷ target.
+        (40.0, 30.0, "higher", 133.33, True),
+        (30.0, 30.0, "higher", 100.0, True),
+        (22.5, 30.0, "higher", 75.0, False),
+        (-12.0, 100.0, "higher", -12.0, False),  # follower growth can fall
+        # Lower is better: target ÷ value, so over 100 % is good in both directions.
+        (7500.0, 10000.0, "lower", 133.33, True),
+        (10000.0, 10000.0, "lower", 100.0, True),
+        (12500.0, 10000.0, "lower", 80.0, False),
+        (0.0, 10000.0, "lower", None, True),  # nothing spent: met, but no meaningful ratio
+        # Nothing to compare.
+        (None, 30.0, "higher", None, None),
+        (40.0, None, "lower", None, None),
+        (40.0, 0.0, "higher", None, True),  # a zero target is met, but has no ratio
+    ],
+)
+def test_achievement_and_met_agree_in_both_directions(
+    value: float | None, target: float | None, better: str, expected: float | None, met: bool | None
+) -> None:
+    achieved = achievement(value, target, better)
+    assert achieved == (None if expected is None else pytest.approx(expected, abs=0.01))
+    assert meets_target(value, target, better) is met
+    if achieved is not None:
+        assert (achieved >= 100) is met  # "met" and "≥ 100 %" never disagree
+
+
+def test_assess_reads_lower_is_better_as_target_over_value() -> None:
+    settings = make_settings(change=with_every_kind)
+    cost = next(k for k in settings.kpis if k.key == "cost")  # lower is better, target 1,000
+    month = month_of(date(2026, 11, 1))
+    status = assess(cost, KpiMonth("cost", month.label, 750.0, 1000.0), None, elapsed=1.0)
+    assert status.achievement == pytest.approx(133.33, abs=0.01)
+    assert status.on_track is True

@@ -225,7 +225,7 @@ async def test_publish_adds_the_post_to_the_kpi_store(run: Any) -> None:
         post.review_request_id,
         post.source,
         post.text,
-    ) == ("x_corp", "x", url, url, OPERATOR, request.id, "review", "冬の新商品です")
+    ) == ("x_corp", "x", "1860000000000000001", url, OPERATOR, request.id, "review", "冬の新商品です")
     assert post.published_at == NOW + timedelta(hours=5)
     with pytest.raises(ReviewConflict):  # already published
         await run(
@@ -250,7 +250,8 @@ async def test_publish_adds_the_post_to_the_kpi_store(run: Any) -> None:
                 actor_id=OPERATOR,
                 is_admin=False,
                 account=account,
-                url=url,
+                # The same post written another way is the same post.
+                url="https://mobile.twitter.com/example_corp/status/1860000000000000001?s=20",
                 published_at=NOW,
                 now=NOW,
             )

@@ -165,6 +165,8 @@ async def test_admin_sees_digest_schedule_and_collectors_and_gets_a_preview_in_d
                     finished_at=NOW - timedelta(hours=3) + timedelta(seconds=40),
                     status="ok",
                     posts_updated=12,
+                    posts_seen=42,
+                    posts_new=3,
                 ),
                 CollectorRun(
                     platform="instagram",
@@ -189,8 +191,13 @@ async def test_admin_sees_digest_schedule_and_collectors_and_gets_a_preview_in_d
     assert ":x: *月次の指標ダイジェスト* → <#C0MGMT0001>\n    前回: 2026-10 失敗" in body
     assert "次回: <!date^1796083200^{date_short_pretty} {time}|2026-12-01 09:00>" in body
     assert "    _エラー:_ `not_in_channel`" in body
-    assert ":white_check_mark: *x*: 正常・<!date^" in body and "12 件の投稿を更新" in body
-    assert ":x: *instagram*: 失敗" in body and "`OAuthException: token expired`" in body
+    # The data-freshness line: when each platform was last collected and how many posts it measured.
+    assert (
+        ":white_check_mark: *X*: <!date^1794952840^" in body and "更新・投稿 42 件（新規 3 件）・正常" in body
+    )
+    assert (
+        ":x: *Instagram*: <!date^" in body and "・失敗" in body and "`OAuthException: token expired`" in body
+    )
     assert ("home.digest_preview", "weekly") in buttons(view)
 
     click = payloads.block_action(

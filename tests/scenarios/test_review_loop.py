@@ -337,7 +337,7 @@ async def test_the_whole_review_loop(
             post.source,
             post.platform,
             post.text,
-        ) == (POST_URL, OPERATOR, request.id, "review", "x", REVISED)
+        ) == ("1861000000000000001", OPERATOR, request.id, "review", "x", REVISED)
     assert fake_slack.invalid_payloads == []
 
 

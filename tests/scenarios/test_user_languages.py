@@ -3,7 +3,7 @@ configured in Japanese, an English operator asks for a review and a Japanese man
 operator's modal, ephemeral answers, error answers and DMs are English; the manager's modals and App
 Home are Japanese until he picks English on his Home; the request message and the thread stay in the
 configured language; a Slack locale without a catalog (fr-FR) reads the configured one; users.info is
-asked once per person."""
+asked once per person. The managers are asked for their decision by DM (``[review] dm_approvers``)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
+
+from bot.config import Settings
 from bot.language.ids import ActionId as LanguageActionId
 from bot.language.ids import BlockId as LanguageBlockId
 from bot.review.ids import ActionId, BlockId, CallbackId
 from bot.runtime.deps import Deps
 from bot.slack.locales import Choice
-from tests.conftest import MANAGER, MANAGER2, OPERATOR, REVIEW_CHANNEL
+from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER2, OPERATOR, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import FakeSlack
@@ -33,7 +36,6 @@ from tests.scenarios.test_review_loop import (
 )
 
 DRAFT = "冬の限定ブレンドが登場しました。詳しくはサイトで"
-OPERATOR_DM = "D" + OPERATOR[1:]
 
 
 async def _answer(fake_slack: FakeSlack, name: str) -> dict[str, Any]:
@@ -44,6 +46,31 @@ async def _answer(fake_slack: FakeSlack, name: str) -> dict[str, Any]:
             return found[-1].params
         await asyncio.sleep(0.05)
     raise AssertionError(f"no answer at {name}")
+
+
+def _dm(fake_slack: FakeSlack, user: str) -> list[dict[str, Any]]:
+    """The bot's messages in its DM with ``user``."""
+    return fake_slack.messages("D" + user[1:])
+
+
+async def _next_dm(fake_slack: FakeSlack, user: str, *, after: int) -> dict[str, Any]:
+    for _ in range(100):
+        if len(messages := _dm(fake_slack, user)) > after:
+            return messages[after]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no DM #{after + 1} to {user}")
+
+
+def _labels(message: dict[str, Any]) -> list[str]:
+    return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+@pytest.fixture
+def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
+    def change(raw: dict[str, Any]) -> None:
+        raw["review"]["dm_approvers"] = True
+
+    return make_settings(db_url=db_url, api_url=fake_slack.api_url, change=change)
 
 
 def _language_section(view: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +85,7 @@ async def test_a_japanese_manager_and_an_english_operator_each_read_their_own_la
     fake_slack.users[OPERATOR] = {"locale": "en-US"}
     fake_slack.users[MANAGER] = {"locale": "ja-JP"}
     fake_slack.users[MANAGER2] = {"locale": "fr-FR"}
+    fake_slack.users[GROUP_MEMBER] = {"locale": "ja-JP"}
 
     # 1. The operator's /sns-review opens the request modal in English.
     await sender.command(
@@ -68,7 +96,6 @@ async def test_a_japanese_manager_and_an_english_operator_each_read_their_own_la
     opened = (await nth(fake_slack, "views.open", 1)).params["view"]
     assert opened["title"]["text"] == "Request a post review"
     view = {**opened, "id": "V0REQ0001"}
-
     # A form error before the ack is answered from what this process knows of him: English.
     too_long = await sender.interactive(
         submission(CallbackId.REQUEST, view, request_values(view, text="あ" * 141), OPERATOR)
@@ -78,25 +105,35 @@ async def test_a_japanese_manager_and_an_english_operator_each_read_their_own_la
     }
 
     # 2. Submitted: the request message in the review channel is in the configured Japanese; the
-    #    operator's DM that it was posted is in English.
+    #    operator's DM that it was posted is English; each approver is asked by DM in their language.
     done = await sender.interactive(
         submission(CallbackId.REQUEST, view, request_values(view, text=DRAFT), OPERATOR)
     )
     assert (done.status, done.body) == (200, b"")
-    await nth(fake_slack, "chat.postMessage", 2)
+    ask = await _next_dm(fake_slack, MANAGER, after=0)
     posted = channel_message(fake_slack)
-    labels = [e["text"]["text"] for b in posted["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert {"承認", "差し戻す", "却下", "コメント"} <= set(labels)
-    created_dm = texts_of(fake_slack.messages(OPERATOR_DM)[-1]["blocks"])
+    assert {"承認", "差し戻す", "却下", "コメント"} <= set(_labels(posted))
+    created_dm = texts_of((await _next_dm(fake_slack, OPERATOR, after=0))["blocks"])
     assert "Your review request for X 公式 (@example_corp) was posted." in created_dm
+    assert "<@U0ALICE01> さんから X 公式 (@example_corp) の投稿案のレビュー依頼が届きました" in texts_of(
+        ask["blocks"]
+    )
+    assert ask["text"] == "X 公式 (@example_corp) の投稿案があなたのレビューを待っています"
+    assert _labels(ask) == ["承認", "差し戻す"]
+    assert "投稿案のレビュー依頼が届きました" in texts_of(
+        (await _next_dm(fake_slack, MANAGER2, after=0))["blocks"]
+    )
+    assert "投稿案のレビュー依頼が届きました" in texts_of(
+        (await _next_dm(fake_slack, GROUP_MEMBER, after=0))["blocks"]
+    )
 
-    # 3. The Japanese manager asks for changes: his modal is Japanese.
+    # 3. The Japanese manager asks for changes from his DM: his modal is Japanese.
     click = payloads.block_action(
         ActionId.REQUEST_CHANGES,
-        button(posted, ActionId.REQUEST_CHANGES),
+        button(ask, ActionId.REQUEST_CHANGES),
         user_id=MANAGER,
-        channel_id=REVIEW_CHANNEL,
-        message=posted,
+        channel_id="D" + MANAGER[1:],
+        message=ask,
         response_url=fake_slack.response_url("changes"),
     )
     assert (await sender.interactive(click)).status == 200
@@ -116,20 +153,17 @@ async def test_a_japanese_manager_and_an_english_operator_each_read_their_own_la
     }
     accepted = await sender.interactive(submission(CallbackId.FEEDBACK, feedback, values, MANAGER))
     assert (accepted.status, accepted.body) == (200, b"")
-    await nth(fake_slack, "chat.postMessage", 4)  # the thread reply, then the requester's DM
+    changes_dm = await _next_dm(fake_slack, OPERATOR, after=1)
     await nth(fake_slack, "chat.update", 1)
 
     # 4. The channel keeps the configured language; the operator's DM is English.
     assert ":arrows_counterclockwise: *差し戻し* — <@U0MANAGER1> さん" in json.dumps(
         channel_message(fake_slack)["blocks"], ensure_ascii=False
     )
-    assert "二行目を直してください" in thread(fake_slack, posted["ts"])[-1]
-    assert "さんが修正を依頼しました（第 1 版）" in thread(fake_slack, posted["ts"])[-1]
-    changes_dm = fake_slack.messages(OPERATOR_DM)[-1]
+    reply = thread(fake_slack, posted["ts"])[-1]
+    assert "二行目を直してください" in reply and "さんが修正を依頼しました（第 1 版）" in reply
     assert "Changes requested on your draft for X 公式 (@example_corp)" in texts_of(changes_dm["blocks"])
-    assert [
-        e["text"]["text"] for b in changes_dm["blocks"] if b["type"] == "actions" for e in b["elements"]
-    ] == ["Resubmit"]
+    assert _labels(changes_dm) == ["Resubmit"]
 
     # 5. The operator's ephemeral answers, and an error answer, are English.
     await sender.command(
@@ -184,11 +218,44 @@ async def test_a_japanese_manager_and_an_english_operator_each_read_their_own_la
     assert texts_of((await _answer(fake_slack, "kpi"))["blocks"]).startswith("SNS KPIs — ")
     assert await deps.locales.choice(MANAGER) is Choice.EN
 
-    # 8. A Slack locale the bot has no catalog for reads the configured language.
+    # 8. The operator resubmits from his DM (an English form): the managers are asked again, the one
+    #    who picked English in English, the others still in Japanese; the thread stays Japanese.
+    await sender.interactive(
+        payloads.block_action(
+            ActionId.RESUBMIT,
+            button(changes_dm, ActionId.RESUBMIT),
+            user_id=OPERATOR,
+            channel_id="D" + OPERATOR[1:],
+            message=changes_dm,
+            response_url=fake_slack.response_url("resubmit"),
+        )
+    )
+    resubmit_view = {**(await nth(fake_slack, "views.open", 3)).params["view"], "id": "V0RS0001"}
+    assert resubmit_view["title"]["text"] == "Resubmit the draft"
+    revised = {
+        BlockId.DRAFT: {ActionId.DRAFT: payloads.text_input(DRAFT + "（二行目を修正）")},
+        BlockId.PLANNED: request_values(view, text=DRAFT)[BlockId.PLANNED],
+        BlockId.LINK: {ActionId.LINK: payloads.text_input(None, kind="url_text_input")},
+        BlockId.WANTED: {ActionId.WANTED: payloads.text_input("直しました")},
+    }
+    again = await sender.interactive(submission(CallbackId.RESUBMIT, resubmit_view, revised, OPERATOR))
+    assert (again.status, again.body) == (200, b"")
+    english_ask = await _next_dm(fake_slack, MANAGER, after=1)
+    assert "<@U0ALICE01> asks for your review of a draft for X 公式 (@example_corp)" in texts_of(
+        english_ask["blocks"]
+    )
+    assert _labels(english_ask) == ["Approve", "Request changes"]
+    assert "投稿案のレビュー依頼が届きました" in texts_of(
+        (await _next_dm(fake_slack, MANAGER2, after=1))["blocks"]
+    )
+    assert "第 2 版" in thread(fake_slack, posted["ts"])[-1]
+
+    # 9. A Slack locale the bot has no catalog for reads the configured language.
+    await deps.home.drain()  # the resubmission republished the Homes already shown
     other = await open_home(sender, fake_slack, MANAGER2)
     assert other["blocks"][0]["text"]["text"] == "SNS ダッシュボード"
     assert _language_section(other)["accessory"]["initial_option"]["value"] == Choice.AUTO
 
-    # 9. users.info was asked once per person, with include_locale, whatever they did.
+    # 10. users.info was asked once per person, with include_locale, whatever they did.
     asked = fake_slack.calls_to("users.info")
-    assert Counter(c.params["user"] for c in asked) == {OPERATOR: 1, MANAGER: 1, MANAGER2: 1}
+    assert Counter(c.params["user"] for c in asked) == {OPERATOR: 1, MANAGER: 1, MANAGER2: 1, GROUP_MEMBER: 1}
