@@ -10,7 +10,7 @@ SHA-256). Who may import is the setter rule of ``/sns-kpi set`` (:mod:`bot.kpi.r
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import hashlib
 import logging
 import tempfile
@@ -24,12 +24,14 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import db
 from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.i18n import Translator
 from bot.kpi import rules, upload_ui
 from bot.kpi.ids import ActionId
-from bot.kpi.import_run import ImportReport, Progress, open_export, run_import
+from bot.kpi.import_report import ImportProgress, ImportReport
+from bot.kpi.imports import ProgressCallback, import_file
 from bot.kpi.kinds import UploadStatus, ValueSource
 from bot.kpi.rules import KpiWrite
 from bot.kpi.upload_store import advance, claim_upload, get_upload
@@ -124,7 +126,7 @@ class UploadListeners:
         except UploadFailed as failed:
             await self._fail(upload_id, client, channel=channel, ts=ts, name=name, error=failed.text, t=t)
             return
-        ok = report.ok and report.writes
+        ok = report.ok and report.changed
         message = upload_ui.build_preview(
             report, upload_id=upload_id, filename=name, accounts=_account_names(deps), t=t
         )
@@ -156,14 +158,14 @@ class UploadListeners:
             return
         channel, ts, name = row.channel_id, str(row.message_ts), row.filename or row.file_id
         await client.chat_update(
-            channel=channel, ts=ts, **upload_ui.build_progress(name, rows=0, t=t).kwargs()
+            channel=channel, ts=ts, **upload_ui.build_progress(name, rows=0, fraction=0.0, t=t).kwargs()
         )
         last = [self._monotonic()]
 
-        async def progress(rows: int) -> None:
+        async def progress(state: ImportProgress) -> None:
             if self._monotonic() - last[0] >= PROGRESS_EVERY:
                 last[0] = self._monotonic()
-                message = upload_ui.build_progress(name, rows=rows, t=t)
+                message = upload_ui.build_progress(name, rows=state.rows, fraction=state.fraction, t=t)
                 try:
                     await client.chat_update(channel=channel, ts=ts, **message.kwargs())
                 except SlackApiError as exc:  # progress is a courtesy; the import goes on
@@ -181,7 +183,7 @@ class UploadListeners:
         await self._advance(upload_id, UploadStatus.IMPORTED if report.ok else UploadStatus.FAILED)
         done = upload_ui.build_done(report, filename=name, user_id=user_id, t=t)
         await client.chat_update(channel=channel, ts=ts, **done.kwargs())
-        if report.ok and report.writes:
+        if report.ok and report.changed:
             deps.home.refresh()  # every Home shows this month's KPIs
 
     async def handle_cancel_action(
@@ -304,25 +306,32 @@ class UploadListeners:
         dry_run: bool,
         user_id: str,
         t: Translator,
-        progress: Progress | None = None,
+        progress: ProgressCallback | None = None,
     ) -> ImportReport:
         """Import (or dry-run) ``data`` from a private temporary file."""
         suffix = Path(name).suffix[:10] if Path(name).suffix.isascii() else ""
         with tempfile.TemporaryDirectory(prefix="sns-upload-") as folder:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
-            try:
-                opened = await asyncio.to_thread(open_export, self._deps, path)
-                return await run_import(
+            # In the running bot, this process's other writers wait for the import's one
+            # transaction instead of meeting SQLite's lock in its busy handler (bot.db.unit_of_work).
+            lock = db.writer_lock(self._deps.sessions)
+            async with contextlib.AsyncExitStack() as held:
+                if lock is not None:
+                    await lock.acquire()
+                    held.callback(lock.release)
+                report = await import_file(
                     self._deps,
-                    opened,
+                    path,
                     dry_run=dry_run,
-                    source=ValueSource.IMPORT_SLACK,
-                    user_id=user_id,
                     progress=progress,
+                    user_id=user_id,
+                    source=ValueSource.IMPORT_SLACK,
+                    name=name,
                 )
-            except BotError as error:
-                raise UploadFailed(error.render(t)) from error
+        if report.error is not None:  # refused as a whole (unknown format, unreadable, …)
+            raise UploadFailed(report.error.render(t))
+        return report
 
 
 def _clicker(body: dict[str, Any]) -> str:
