@@ -237,6 +237,8 @@ class KpiSummary:
 
 @dataclass(frozen=True, slots=True)
 class MonthlyDigest:
+    """The KPI digest of a month, or of a fiscal quarter (``period.kind``; see ``bot.digest.quarterly``)."""
+
     period: Period
     kpis: tuple[KpiSummary, ...]
     posts_published: int
@@ -250,6 +252,11 @@ class MonthlyDigest:
     top_reasons: tuple[tuple[str, int], ...]
     #: The managers' part in the month (``None``: ``[digest.monthly] participation = "off"``).
     participation: ParticipationSummary | None = None
+
+    @property
+    def history_end(self) -> str:
+        """The last month of the chart's 12 months (``YYYY-MM``): the digest's month, or its quarter's last."""
+        return self.period.months()[-1].label
 
     @property
     def empty(self) -> bool:

@@ -94,9 +94,11 @@ _FINISHED = {
 
 
 def _when_empty(settings: Settings, kind: PeriodKind) -> str:
-    return (
-        settings.digest.weekly.when_empty if kind == PeriodKind.WEEKLY else settings.digest.monthly.when_empty
-    )
+    if kind == PeriodKind.WEEKLY:
+        return settings.digest.weekly.when_empty
+    if kind == PeriodKind.QUARTERLY:
+        return settings.digest.quarterly.when_empty
+    return settings.digest.monthly.when_empty
 
 
 async def send_digest(
@@ -203,7 +205,7 @@ async def _deliver(
                 log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
         await notices.tell_out_if_late(deps, kind=kind, period=label, channel=channel, found=found)
         outcome = Outcome.RECOVERED if found else Outcome.POSTED
-        uploads = (await digest()).uploads if kind == PeriodKind.MONTHLY else ()
+        uploads = (await digest()).uploads if kind != PeriodKind.WEEKLY else ()
         if uploads:
             try:
                 await attach(deps, channel=channel, ts=ts, uploads=uploads, look=found)

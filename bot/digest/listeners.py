@@ -174,7 +174,7 @@ class DigestListeners:
         doubled delivery of the same click, on any replica, does nothing more)."""
         await ack()
         deps, user_id = self._deps, _user(body)
-        t = await deps.locales.for_user(user_id)  # the admin's DM: their language
+        t = await deps.locales.for_user(user_id)  # the answer replaces the admin's own DM message
         if not deps.settings.is_admin(user_id):
             await tell_user(client, body, NotAllowed("common.errors.not_admin").render(t), respond)
             return

@@ -22,8 +22,10 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from bot import db
 from bot.config import AccountSettings
 from bot.errors import BotError
 from bot.kpi.import_report import ImportProgress, ImportReport, Note
@@ -323,9 +325,30 @@ class _Run:
         derived = {k.key for k in settings.kpis if is_derived(k)}
         totals = _Totals()
         first: Recognised | None = None
+        # In the running bot, this process's other writers wait for the import instead of meeting
+        # SQLite's lock in its busy handler (see bot.db.unit_of_work); PostgreSQL needs no lock.
+        lock = db.writer_lock(self.deps.sessions)
+        async with contextlib.AsyncExitStack() as held:
+            if lock is not None:
+                await lock.acquire()
+                held.callback(lock.release)
+            return await self._parts(jobs, derived, totals, first, locked=lock is not None)
+
+    async def _parts(
+        self,
+        jobs: list[ParseJob],
+        derived: set[str],
+        totals: _Totals,
+        first: Recognised | None,
+        *,
+        locked: bool,
+    ) -> ImportReport:
+        settings = self.deps.settings
         async with self.deps.sessions() as session:
             transaction = await session.begin()
             try:
+                if locked:
+                    await session.execute(text("BEGIN IMMEDIATE"))
                 await sync_accounts(session, accounts=settings.accounts)
                 for index, job in enumerate(jobs):
                     with _worker_for(job, self.parse_in_child) as worker:

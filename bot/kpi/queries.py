@@ -58,6 +58,21 @@ async def kpi_months(
 ) -> dict[str, list[KpiMonth]]:
     """Every configured KPI's value and target for each of ``months`` (in ``months`` order).
 
+    See :func:`kpi_figures`, which also returns the engagement rate's post sums.
+    """
+    return (await kpi_figures(session, settings=settings, months=months))[0]
+
+
+#: Per rate KPI key, per month label: the sums of the posts it counts (fiscal roll-ups add them up).
+RateStats = dict[str, dict[str, PostStats]]
+
+
+async def kpi_figures(
+    session: AsyncSession, *, settings: Settings, months: Sequence[Period]
+) -> tuple[dict[str, list[KpiMonth]], RateStats]:
+    """Every configured KPI's value and target for each of ``months`` (in ``months`` order), and
+    for each engagement-rate KPI the post sums behind its monthly rates (:data:`RateStats`).
+
     Recorded KPIs: the month's latest month-level value, else the KPI's ``aggregate`` (sum,
     last, mean) of the latest value of each recorded day. Derived KPIs come from the posts
     published in the month (``engagement_rate``, ``impressions``, ``engagements``,
@@ -71,7 +86,8 @@ async def kpi_months(
         raise ValueError("kpi_months needs monthly periods")
     labels = [m.label for m in months]
     if not months or not settings.kpis:
-        return {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
+        empty = {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
+        return empty, {}
     tz = settings.tz
     recorded = [k for k in settings.kpis if is_stored(k)]
     from_posts = [
@@ -83,6 +99,7 @@ async def kpi_months(
     from_days = [(k, d) for k in settings.kpis if (d := derivation(k)) in DAILY_SUMS]
     from_followers = [k for k in settings.kpis if derivation(k) is Derivation.FOLLOWER_GROWTH]
     values: dict[tuple[str, str], float | None] = {}
+    rate_stats: RateStats = {}
     if recorded:
         values.update(await _recorded_values(session, kpis=recorded, labels=labels))
     if from_posts:
@@ -90,6 +107,8 @@ async def kpi_months(
         per_account = await _post_stats(session, months=months, tz=tz, accounts=accounts)
         for kpi, derive in from_posts:
             stats = post_stats_for(per_account, accounts=kpi.accounts)
+            if derive is Derivation.ENGAGEMENT_RATE:
+                rate_stats[kpi.key] = stats
             for label in labels:
                 values[(kpi.key, label)] = stats.get(label, NO_POSTS).value(derive)
     if from_followers:
@@ -102,13 +121,14 @@ async def kpi_months(
     if from_days:
         values.update(await _daily_sums(session, kpis=from_days, months=months))
     targets = await _targets(session, kpis=[k.key for k in settings.kpis], labels=labels)
-    return {
+    found = {
         k.key: [
             KpiMonth(k.key, label, values.get((k.key, label)), targets.get((k.key, label), k.target))
             for label in labels
         ]
         for k in settings.kpis
     }
+    return found, rate_stats
 
 
 def _union(kpis: Sequence[KpiSettings]) -> tuple[str, ...]:

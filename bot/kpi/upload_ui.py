@@ -7,11 +7,12 @@ per file. File names and anything read from the file are escaped.
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.i18n import Translator
 from bot.kpi.ids import ActionId
-from bot.kpi.import_report import ImportReport, render_report, skip_summary
+from bot.kpi.import_report import skip_summary
+from bot.kpi.import_run import ImportReport, report_lines
 from bot.slack.blocks import Message, context, escape, fields, mrkdwn, plain
 
 #: Rejected rows listed in the preview (the count is always complete).
@@ -43,24 +44,23 @@ def build_failed(filename: str, *, error: str, t: Translator) -> Message:
 
 
 def _period(report: ImportReport, t: Translator) -> str:
-    first, last = report.first_day, report.last_day
-    if first is None or last is None:
+    if report.first is None or report.last is None:
         return t("uploads.none")
-    if first == last:
-        return first.isoformat()
-    return t("uploads.range", first=first.isoformat(), last=last.isoformat())
+    if report.first == report.last:
+        return report.first.isoformat()
+    return t("uploads.range", first=report.first.isoformat(), last=report.last.isoformat())
 
 
 def _facts(report: ImportReport, *, accounts: dict[str, str], t: Translator) -> list[str]:
-    names = ", ".join(escape(accounts.get(a, a)) for a in report.accounts) or t("uploads.none")
-    posts, daily, values = report.posts, report.daily, report.kpis
+    names = ", ".join(escape(accounts.get(a, a)) for a in sorted(report.accounts)) or t("uploads.none")
+    posts, values = report.posts, report.values
     facts = [
-        t("uploads.field.format", format=t(report.label_key)),
+        t("uploads.field.format", format=t(report.format_key)),
         t("uploads.field.account", accounts=names),
         t("uploads.field.period", period=_period(report, t)),
-        t("uploads.field.rows", rows=f"{report.rows:,}", skipped=f"{len(report.skips):,}"),
+        t("uploads.field.rows", rows=f"{report.rows:,}", skipped=f"{report.skipped:,}"),
     ]
-    if posts.new or posts.updated or posts.unchanged:
+    if report.kind == "posts":
         facts.append(
             t(
                 "uploads.field.posts",
@@ -69,6 +69,7 @@ def _facts(report: ImportReport, *, accounts: dict[str, str], t: Translator) -> 
                 unchanged=f"{posts.unchanged:,}",
             )
         )
+    daily = report.daily
     if daily.new or daily.updated or daily.unchanged:
         facts.append(
             t(
@@ -78,9 +79,30 @@ def _facts(report: ImportReport, *, accounts: dict[str, str], t: Translator) -> 
                 unchanged=f"{daily.unchanged:,}",
             )
         )
-    if values.recorded or values.unchanged:
+    if values.recorded or values.unchanged or (report.kind == "kpi" and not daily.new + daily.unchanged):
         facts.append(t("uploads.field.values", new=f"{values.recorded:,}", unchanged=f"{values.unchanged:,}"))
     return facts
+
+
+def _remarks(report: ImportReport, t: Translator) -> list[str]:
+    """Which rows were skipped and why (one line), branded search found, notes about the file."""
+    detail = report.detail
+    if detail is None:
+        return [t("uploads.skipped_reason", count=f"{report.skipped:,}")] if report.skipped else []
+    out = []
+    if (summary := skip_summary(t, detail.skips)) is not None:
+        out.append(escape(summary))
+    if (b := detail.branded) is not None:
+        out.append(
+            t(
+                "imports.report.branded",
+                queries=f"{b.queries:,}",
+                clicks=f"{b.clicks:,}",
+                impressions=f"{b.impressions:,}",
+            )
+        )
+    out += [escape(t(note.key, **note.params)) for note in detail.notes]
+    return out
 
 
 def _problems(report: ImportReport, t: Translator) -> list[str]:
@@ -88,8 +110,8 @@ def _problems(report: ImportReport, t: Translator) -> list[str]:
         t("imports.report.row", line=p.line, message=escape(t(p.key, **p.params)))
         for p in report.problems[:SHOWN_PROBLEMS]
     ]
-    if len(report.problems) > len(shown):
-        shown.append(t("uploads.more_problems", count=f"{len(report.problems) - len(shown):,}"))
+    if report.rejected > len(shown):
+        shown.append(t("uploads.more_problems", count=f"{report.rejected - len(shown):,}"))
     return shown
 
 
@@ -99,32 +121,22 @@ def build_preview(
     """What importing the file would do, with Import / Cancel; or, when rows are rejected, why it
     cannot be imported (no Import button: a file imports whole or not at all)."""
     title = _title("uploads.preview_title", filename, t)
-    blocks: list[Block] = [mrkdwn(title), fields(_facts(report, accounts=accounts, t=t))]
-    remarks = [skip_summary(t, report.skips), *(t(n.key, **n.params) for n in report.notes)]
-    if report.branded is not None:
-        b = report.branded
-        remarks.append(
-            t(
-                "imports.report.branded",
-                queries=f"{b.queries:,}",
-                clicks=f"{b.clicks:,}",
-                impressions=f"{b.impressions:,}",
-            )
-        )
-    if any(remarks):
-        blocks.append(context(*(escape(r) for r in remarks if r)))
-    count = f"{len(report.problems):,}"
+    blocks: list[object] = [mrkdwn(title), fields(_facts(report, accounts=accounts, t=t))]
+    blocks += [context(remark) for remark in _remarks(report, t)]
     if not report.ok:
         problems = _problems(report, t)
         if report.error is not None:
-            problems.append(escape(report.error.render(t)))
-        blocks.append(mrkdwn(t("uploads.rejected", count=count) + "\n" + "\n".join(problems)))
+            problems.append(report.error.render(t))
+        blocks.append(
+            mrkdwn(t("uploads.rejected", count=f"{report.rejected:,}") + "\n" + "\n".join(problems))
+        )
         blocks.append(context(t("uploads.nothing_written")))
-        return Message(text=f"{title} {t('uploads.rejected', count=count)}", blocks=blocks)
-    if not report.changed:
+        text = f"{title} {t('uploads.rejected', count=f'{report.rejected:,}')}"
+        return Message(text=text, blocks=blocks)  # type: ignore[arg-type]
+    if not report.writes:
         blocks.append(mrkdwn(t("kpi.import.nothing_new")))
         blocks.append(context(t("uploads.nothing_written")))
-        return Message(text=f"{title} {t('kpi.import.nothing_new')}", blocks=blocks)
+        return Message(text=f"{title} {t('kpi.import.nothing_new')}", blocks=blocks)  # type: ignore[arg-type]
     blocks.append(context(t("uploads.confirm_hint")))
     blocks.append(
         ActionsBlock(
@@ -144,22 +156,19 @@ def build_preview(
             ],
         )
     )
-    return Message(text=f"{title} {t('uploads.confirm_hint')}", blocks=blocks)
+    return Message(text=f"{title} {t('uploads.confirm_hint')}", blocks=blocks)  # type: ignore[arg-type]
 
 
-def build_progress(filename: str, *, rows: int, fraction: float | None, t: Translator) -> Message:
+def build_progress(filename: str, *, rows: int, t: Translator) -> Message:
     text = _title("uploads.importing", filename, t)
-    done = t("uploads.progress", rows=f"{rows:,}")
-    if fraction is not None:
-        done += " " + t("uploads.progress_share", percent=f"{min(fraction, 1.0) * 100:.0f}")
-    return Message(text=text, blocks=[mrkdwn(text), context(done)])
+    return Message(text=text, blocks=[mrkdwn(text), context(t("uploads.progress", rows=f"{rows:,}"))])
 
 
 def build_done(report: ImportReport, *, filename: str, user_id: str, t: Translator) -> Message:
     """The end of the import: the command line's report, and who imported it."""
     key = "uploads.done" if report.ok else "uploads.failed"
     title = _title(key, filename, t)
-    lines = "\n".join(escape(line) for line, _problem in render_report(t, report))
+    lines = "\n".join(escape(line) for line in report_lines(report, t))
     blocks = [mrkdwn(title), mrkdwn(lines), context(t("uploads.imported_by", user=f"<@{user_id}>"))]
     return Message(text=f"{title}\n{lines}", blocks=blocks)
 

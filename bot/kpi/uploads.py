@@ -10,7 +10,7 @@ SHA-256). Who may import is the setter rule of ``/sns-kpi set`` (:mod:`bot.kpi.r
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hashlib
 import logging
 import tempfile
@@ -24,14 +24,12 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import db
 from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.i18n import Translator
 from bot.kpi import rules, upload_ui
 from bot.kpi.ids import ActionId
-from bot.kpi.import_report import ImportProgress, ImportReport
-from bot.kpi.imports import ProgressCallback, import_file
+from bot.kpi.import_run import ImportReport, Progress, open_export, run_import
 from bot.kpi.kinds import UploadStatus, ValueSource
 from bot.kpi.rules import KpiWrite
 from bot.kpi.upload_store import advance, claim_upload, get_upload
@@ -101,8 +99,8 @@ class UploadListeners:
         if upload_id is None:
             log.info("file %s: already answered (its other event, a retry or another replica)", file_id)
             return
-        t = await deps.locales.for_user(user_id)  # a DM: the uploader's language
-        refusal = await self._refusal(user_id, client, t)
+        t = await deps.locales.for_user(user_id)  # all of it happens in the uploader's DM
+        refusal = await self._refusal(user_id, client, t=t)
         if refusal is not None:
             await client.chat_postMessage(
                 channel=channel, **upload_ui.build_refused(t=t, reason=refusal).kwargs()
@@ -111,7 +109,7 @@ class UploadListeners:
             return
         name, ts = file_id, None
         try:
-            info = await self._info(client, file_id, t)
+            info = await self._info(client, file_id, t=t)
             name = str(info.get("name") or info.get("title") or file_id)
             ts = str(
                 (
@@ -121,12 +119,12 @@ class UploadListeners:
                 )["ts"]
             )
             await self._advance(upload_id, UploadStatus.RECEIVED, message_ts=ts, filename=name[:300])
-            data = await self._download(info, client, t)
+            data = await self._download(info, client, t=t)
             report = await self._run(data, name=name, dry_run=True, user_id=user_id, t=t)
         except UploadFailed as failed:
             await self._fail(upload_id, client, channel=channel, ts=ts, name=name, error=failed.text, t=t)
             return
-        ok = report.ok and report.changed
+        ok = report.ok and report.writes
         message = upload_ui.build_preview(
             report, upload_id=upload_id, filename=name, accounts=_account_names(deps), t=t
         )
@@ -145,45 +143,45 @@ class UploadListeners:
         await ack()
         deps = self._deps
         t = await deps.locales.for_user(_clicker(body))
-        row = await self._row_of_click(body, client, respond, t)
+        row = await self._row_of_click(body, client, respond, t=t)
         if row is None:
             return
         upload_id, user_id = row.id, row.user_id
-        refusal = await self._refusal(user_id, client, t)
+        refusal = await self._refusal(user_id, client, t=t)
         if refusal is not None:
             await tell_user(client, body, t("uploads.refused", reason=refusal), respond)
             return
         if not await self._advance(upload_id, UploadStatus.IMPORTING, only_from=UploadStatus.PREVIEWED):
-            await self._tell_status(upload_id, body, client, respond, t)
+            await self._tell_status(upload_id, body, client, respond, t=t)
             return
         channel, ts, name = row.channel_id, str(row.message_ts), row.filename or row.file_id
         await client.chat_update(
-            channel=channel, ts=ts, **upload_ui.build_progress(name, rows=0, fraction=0.0, t=t).kwargs()
+            channel=channel, ts=ts, **upload_ui.build_progress(name, rows=0, t=t).kwargs()
         )
         last = [self._monotonic()]
 
-        async def progress(state: ImportProgress) -> None:
+        async def progress(rows: int) -> None:
             if self._monotonic() - last[0] >= PROGRESS_EVERY:
                 last[0] = self._monotonic()
-                message = upload_ui.build_progress(name, rows=state.rows, fraction=state.fraction, t=t)
+                message = upload_ui.build_progress(name, rows=rows, t=t)
                 try:
                     await client.chat_update(channel=channel, ts=ts, **message.kwargs())
                 except SlackApiError as exc:  # progress is a courtesy; the import goes on
                     log.warning("progress update failed: %s", exc.response.get("error"))
 
         try:
-            info = await self._info(client, row.file_id, t)
-            data = await self._download(info, client, t)
+            info = await self._info(client, row.file_id, t=t)
+            data = await self._download(info, client, t=t)
             if hashlib.sha256(data).hexdigest() != row.sha256:
                 raise UploadFailed(t("uploads.errors.changed"))
-            report = await self._run(data, name=name, dry_run=False, user_id=user_id, t=t, progress=progress)
+            report = await self._run(data, name=name, dry_run=False, user_id=user_id, progress=progress, t=t)
         except UploadFailed as failed:
             await self._fail(upload_id, client, channel=channel, ts=ts, name=name, error=failed.text, t=t)
             return
         await self._advance(upload_id, UploadStatus.IMPORTED if report.ok else UploadStatus.FAILED)
         done = upload_ui.build_done(report, filename=name, user_id=user_id, t=t)
         await client.chat_update(channel=channel, ts=ts, **done.kwargs())
-        if report.ok and report.changed:
+        if report.ok and report.writes:
             deps.home.refresh()  # every Home shows this month's KPIs
 
     async def handle_cancel_action(
@@ -191,11 +189,11 @@ class UploadListeners:
     ) -> None:
         await ack()
         t = await self._deps.locales.for_user(_clicker(body))
-        row = await self._row_of_click(body, client, respond, t)
+        row = await self._row_of_click(body, client, respond, t=t)
         if row is None:
             return
         if not await self._advance(row.id, UploadStatus.CANCELLED, only_from=UploadStatus.PREVIEWED):
-            await self._tell_status(row.id, body, client, respond, t)
+            await self._tell_status(row.id, body, client, respond, t=t)
             return
         message = upload_ui.build_cancelled(row.filename or row.file_id, t=t)
         await client.chat_update(channel=row.channel_id, ts=str(row.message_ts), **message.kwargs())
@@ -203,7 +201,7 @@ class UploadListeners:
     # -- helpers -------------------------------------------------------------------------------
 
     async def _row_of_click(
-        self, body: dict[str, Any], client: AsyncWebClient, respond: Any, t: Translator
+        self, body: dict[str, Any], client: AsyncWebClient, respond: Any, *, t: Translator
     ) -> Any:
         """The upload a button belongs to, when the one who clicked is its uploader."""
         try:
@@ -212,20 +210,21 @@ class UploadListeners:
             upload_id = 0
         async with unit_of_work(self._deps.sessions) as session:
             row = await get_upload(session, upload_id)
-        if row is None or row.user_id != _clicker(body) or row.message_ts is None:
+        clicker = _clicker(body)
+        if row is None or row.user_id != clicker or row.message_ts is None:
             await tell_user(client, body, t("uploads.not_yours"), respond)
             return None
         return row
 
     async def _tell_status(
-        self, upload_id: int, body: dict[str, Any], client: AsyncWebClient, respond: Any, t: Translator
+        self, upload_id: int, body: dict[str, Any], client: AsyncWebClient, respond: Any, *, t: Translator
     ) -> None:
         async with unit_of_work(self._deps.sessions) as session:
             row = await get_upload(session, upload_id)
         status = row.status if row is not None else UploadStatus.FAILED
         await tell_user(client, body, t(f"uploads.already.{status}"), respond)
 
-    async def _refusal(self, user_id: str, client: AsyncWebClient, t: Translator) -> str | None:
+    async def _refusal(self, user_id: str, client: AsyncWebClient, *, t: Translator) -> str | None:
         """Why ``user_id`` may not import (the setter rule's words), or ``None``."""
         settings = self._deps.settings
         is_manager = (
@@ -265,7 +264,7 @@ class UploadListeners:
         else:
             await client.chat_update(channel=channel, ts=ts, **message.kwargs())
 
-    async def _info(self, client: AsyncWebClient, file_id: str, t: Translator) -> dict[str, Any]:
+    async def _info(self, client: AsyncWebClient, file_id: str, *, t: Translator) -> dict[str, Any]:
         """``files.info``: name, size and download URL (``file_shared`` carries only the id)."""
         try:
             info = (await client.files_info(file=file_id)).get("file")
@@ -275,7 +274,7 @@ class UploadListeners:
             raise UploadFailed(t("uploads.errors.file_info", error=str(error or "?"))) from exc
         return info if isinstance(info, dict) else {}
 
-    async def _download(self, info: dict[str, Any], client: AsyncWebClient, t: Translator) -> bytes:
+    async def _download(self, info: dict[str, Any], client: AsyncWebClient, *, t: Translator) -> bytes:
         """The file's bytes with the bot token, from a Slack host only, within the size limit."""
         deps = self._deps
         limit = deps.settings.kpi.upload_max_bytes
@@ -306,32 +305,25 @@ class UploadListeners:
         dry_run: bool,
         user_id: str,
         t: Translator,
-        progress: ProgressCallback | None = None,
+        progress: Progress | None = None,
     ) -> ImportReport:
         """Import (or dry-run) ``data`` from a private temporary file."""
         suffix = Path(name).suffix[:10] if Path(name).suffix.isascii() else ""
         with tempfile.TemporaryDirectory(prefix="sns-upload-") as folder:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
-            # In the running bot, this process's other writers wait for the import's one
-            # transaction instead of meeting SQLite's lock in its busy handler (bot.db.unit_of_work).
-            lock = db.writer_lock(self._deps.sessions)
-            async with contextlib.AsyncExitStack() as held:
-                if lock is not None:
-                    await lock.acquire()
-                    held.callback(lock.release)
-                report = await import_file(
+            try:
+                opened = await asyncio.to_thread(open_export, self._deps, path, name=name)
+                return await run_import(
                     self._deps,
-                    path,
+                    opened,
                     dry_run=dry_run,
-                    progress=progress,
-                    user_id=user_id,
                     source=ValueSource.IMPORT_SLACK,
-                    name=name,
+                    user_id=user_id,
+                    progress=progress,
                 )
-        if report.error is not None:  # refused as a whole (unknown format, unreadable, …)
-            raise UploadFailed(report.error.render(t))
-        return report
+            except BotError as error:
+                raise UploadFailed(error.render(t)) from error
 
 
 def _clicker(body: dict[str, Any]) -> str:

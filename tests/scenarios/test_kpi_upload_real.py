@@ -40,7 +40,7 @@ async def test_the_search_console_zip_as_downloaded_previews_and_imports(
     (preview,) = _bot_messages(fake_slack, ADMIN)
     body = _texts(preview)
     assert "*形式*\n" in body and "*期間*\n2026-03-15 〜 2026-07-21" in body
-    assert "*日次の数値*\n新規 " in body
+    assert "*日別の値*\n新規 " in body
     assert await _daily_rows(deps) == 0  # nothing before Import
     await sender.interactive(
         _click(
@@ -76,7 +76,7 @@ async def test_x_daily_account_export_is_filed_under_the_account_its_name_says(
     await _drop(sender, fake_slack, deps, user=ADMIN, name=daily.name, content=daily.read_bytes())
     (preview,) = _bot_messages(fake_slack, ADMIN)
     assert "*アカウント*\n@LisaDeBruine" in _texts(preview)
-    assert "*日次の数値*\n新規 " in _texts(preview)
+    assert "*日別の値*\n新規 " in _texts(preview)
 
 
 async def test_rows_the_platform_writes_are_skipped_with_their_reasons_in_the_preview(

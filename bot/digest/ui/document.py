@@ -40,6 +40,9 @@ class Section:
     fields: tuple[str, ...] = ()
     note: str | None = None
     max_items: int | None = None
+    #: What the section shows when a rendering treats it apart: ``kpis`` (the KPI heading) and
+    #: ``kpi`` (one KPI), which the PDF page draws as a table; ``None`` for everything else.
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

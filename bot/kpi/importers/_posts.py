@@ -248,7 +248,7 @@ def _row_accounts(rows: Rows, ctx: PostContext, identities: Sequence[pd.Series])
     rows.skip_rows(
         (found == "").to_numpy() & (shown != "").to_numpy(), "imports.skips.other_account", values=shown
     )
-    if ((found == "") & (shown == "")).any():
+    if (((found == "") & (shown == "")).to_numpy() & ~rows.skip).any():
         file_account(ctx)  # rows that name no account at all: the file must say whose they are
     return found
 
