@@ -357,3 +357,21 @@ async def test_the_search_console_zip_dropped_in_a_dm_previews_and_imports_throu
             await session.execute(select(KpiValue.kpi_key, KpiValue.month, KpiValue.value, KpiValue.source))
         ).one()
     assert tuple(row) == ("branded_search", "2026-11", 490.0, "import_slack")
+
+
+async def test_the_uploader_reads_the_preview_in_their_own_language(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.users[MANAGER] = {"locale": "en-US"}
+    await _drop(
+        sender,
+        fake_slack,
+        deps,
+        user=MANAGER,
+        name="posts.csv",
+        content=(DATA / "x_content_en.csv").read_bytes(),
+    )
+    (preview,) = _bot_messages(fake_slack, MANAGER)
+    body = _texts(preview)
+    assert "*posts.csv*: here is what importing it would do. Nothing is saved yet." in body
+    assert "*Posts*\n2 new, 0 updated, 0 unchanged" in body
