@@ -62,11 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--http", action="store_true", help="manifest for HTTP mode (request URLs)")
 
     digest = add("digest", "preview or post a digest")
-    digest.add_argument("kind", choices=("weekly", "monthly"))
-    digest.add_argument("--period", help="2026-W47 (weekly) or 2026-11 (monthly); default: last finished")
+    digest.add_argument("kind", choices=("weekly", "monthly", "quarterly"))
+    digest.add_argument(
+        "--period",
+        help="2026-W47 (weekly), 2026-11 (monthly) or 2026-Q3 (fiscal quarter); default: last finished",
+    )
     action = digest.add_mutually_exclusive_group(required=True)
     action.add_argument("--preview", action="store_true", help="print the digest; post nothing")
     action.add_argument("--post", action="store_true", help="post it (exactly once per period and channel)")
+    action.add_argument(
+        "--pdf",
+        metavar="FILE",
+        help="write the monthly or quarterly digest as a one-page A4 PDF; post nothing",
+    )
     digest.add_argument("--chart", metavar="PNG", help="with --preview: write the chart image here")
     digest.add_argument(
         "--update",
@@ -212,6 +220,7 @@ async def _digest(args: argparse.Namespace, settings: Settings) -> int:
             period=args.period,
             post=args.post,
             chart=Path(args.chart) if args.chart else None,
+            pdf=Path(args.pdf) if args.pdf else None,
             update=args.update,
         )
     finally:

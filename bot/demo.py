@@ -73,7 +73,7 @@ async def demo(*, out_dir: Path, locale: Locale, stdout: TextIO) -> Path:
     from bot import demo_data
     from bot.app import build_deps
     from bot.db import make_engine
-    from bot.digest.cli import build_preview, write_chart
+    from bot.digest.cli import build_preview, write_chart, write_pdf
     from bot.digest.compose import MonthlyDigest
     from bot.models import Base
     from bot.periods import PeriodKind, last_finished, month_of
@@ -109,6 +109,9 @@ async def demo(*, out_dir: Path, locale: Locale, stdout: TextIO) -> Path:
             assert isinstance(monthly.digest, MonthlyDigest)
             await write_chart(monthly.digest, settings=settings, path=chart)
             stdout.write("\n" + t("demo.chart_written", path=str(chart)) + "\n")
+            page = out_dir / f"sns-kpi-{month.label}.pdf"
+            await write_pdf(monthly.digest, settings=settings, path=page, names=names)
+            stdout.write(t("demo.pdf_written", path=str(page)) + "\n")
             stdout.write(t("demo.next_steps") + "\n")
             return chart
         finally:

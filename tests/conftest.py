@@ -57,7 +57,8 @@ BASE_CONFIG: dict[str, Any] = {
     "digest": {
         "catch_up_days": 3,
         "weekly": {"channels": [MGMT_CHANNEL], "min_impressions": 100},
-        "monthly": {"channels": [MGMT_CHANNEL]},
+        # The one-page PDF costs about two seconds of CPU: only the tests about it turn it on.
+        "monthly": {"channels": [MGMT_CHANNEL], "pdf": False},
     },
     "scheduler": {"enabled": True},
     "search_console": {"kpi": "branded_search", "brand_terms": ["example", "イグザンプル"]},

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.cli import main
 from bot.demo import demo
+from tests.digest.pdf_support import pdf_text
 
 
 def test_demo_prints_kpi_answer_and_both_digests_in_japanese(
@@ -31,6 +32,9 @@ def test_demo_prints_kpi_answer_and_both_digests_in_japanese(
     assert "<@" not in out and "<http" not in out and "&lt;" not in out  # terminal text, not mrkdwn
     png = (tmp_path / "out" / "sns-kpi-2026-11.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    # The one-page PDF for executives, with the demo team's names instead of user ids.
+    page = pdf_text((tmp_path / "out" / "sns-kpi-2026-11.pdf").read_bytes())
+    assert "SNS 月次 KPI レポート（2026-11）" in page and "佐藤 美咲" in page
 
 
 async def test_demo_in_english(tmp_path: Path) -> None:

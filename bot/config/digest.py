@@ -1,5 +1,5 @@
-"""``[digest]`` (pure): where and when the weekly and monthly digests are posted, and how late a missed
-one may still be."""
+"""``[digest]`` (pure): where and when the weekly, monthly and quarterly digests are posted, whether
+they come with a PDF page, and how late a missed one may still be."""
 
 from __future__ import annotations
 
@@ -38,6 +38,27 @@ class MonthlyDigestSettings:
     #: The managers' participation section: thank by name those who took part (the rest only counted),
     #: totals only, or no section.
     participation: Literal["named", "counts", "off"] = "named"
+    #: Attach the digest as a one-page A4 PDF in its thread (for people who read it on paper).
+    pdf: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterlyDigestSettings:
+    """The fiscal quarter's digest for executives; off unless ``enabled``."""
+
+    enabled: bool = False
+    channels: tuple[str, ...] = ()
+    #: The quarter's digest goes out on this business day (1 = the first) of the month after it.
+    business_day: int = 1
+    at: time = time(9, 0)
+    best_posts: int = 5
+    when_empty: Literal["post", "skip"] = "post"
+    pdf: bool = True
+
+    @property
+    def active_channels(self) -> tuple[str, ...]:
+        """Where it is posted: nowhere unless enabled."""
+        return self.channels if self.enabled else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +66,14 @@ class DigestSettings:
     catch_up_days: float = 3
     weekly: WeeklyDigestSettings = WeeklyDigestSettings()
     monthly: MonthlyDigestSettings = MonthlyDigestSettings()
+    quarterly: QuarterlyDigestSettings = QuarterlyDigestSettings()
     #: A claim on a digest post older than this is considered abandoned (the poster died).
     lease_seconds: int = 120
 
 
 def read_digest(r: Reader, raw: Mapping[str, Any]) -> DigestSettings:
     t = r.table(raw, "digest", "")
-    r.known(t, "digest", ("catch_up_days", "weekly", "monthly", "lease_seconds"))
+    r.known(t, "digest", ("catch_up_days", "weekly", "monthly", "quarterly", "lease_seconds"))
     catch_up = r.get(t, "catch_up_days", "digest", (int, float), 3)
     if catch_up < 0:
         r.add("digest.catch_up_days", "negative")
@@ -62,7 +84,14 @@ def read_digest(r: Reader, raw: Mapping[str, Any]) -> DigestSettings:
         lease = 120
     weekly = _weekly(r, t)
     monthly = _monthly(r, t)
-    return DigestSettings(catch_up_days=float(catch_up), weekly=weekly, monthly=monthly, lease_seconds=lease)
+    quarterly = _quarterly(r, t)
+    return DigestSettings(
+        catch_up_days=float(catch_up),
+        weekly=weekly,
+        monthly=monthly,
+        quarterly=quarterly,
+        lease_seconds=lease,
+    )
 
 
 def _channels(r: Reader, raw: Mapping[str, Any], path: str) -> tuple[str, ...]:
@@ -97,7 +126,7 @@ def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
     r.known(
         m,
         "digest.monthly",
-        ("channels", "cron", "at", "best_posts", "when_empty", "participation", "questions"),
+        ("channels", "cron", "at", "best_posts", "when_empty", "participation", "pdf", "questions"),
     )
     m_cron = r.get(m, "cron", "digest.monthly", str, None)
     if m_cron is not None and (why := check_cron(m_cron)) is not None:
@@ -114,6 +143,34 @@ def _monthly(r: Reader, t: Mapping[str, Any]) -> MonthlyDigestSettings:
         when_empty=r.choice(m, "when_empty", "digest.monthly", ("post", "skip"), "post"),
         questions=_questions(r, m),
         participation=r.choice(m, "participation", "digest.monthly", ("named", "counts", "off"), "named"),
+        pdf=r.get(m, "pdf", "digest.monthly", bool, True),
+    )
+
+
+def _quarterly(r: Reader, t: Mapping[str, Any]) -> QuarterlyDigestSettings:
+    path = "digest.quarterly"
+    q = r.table(t, "quarterly", "digest")
+    r.known(q, path, ("enabled", "channels", "business_day", "at", "best_posts", "when_empty", "pdf"))
+    enabled = r.get(q, "enabled", path, bool, False)
+    channels = _channels(r, q, path)
+    if enabled and not channels:
+        r.add(f"{path}.channels", "missing")
+    day = r.get(q, "business_day", path, int, 1)
+    if not 1 <= day <= 10:
+        r.add(f"{path}.business_day", "bad_choice", value=str(day), choices="1 … 10")
+        day = 1
+    best = r.get(q, "best_posts", path, int, 5)
+    if not 1 <= best <= 10:
+        r.add(f"{path}.best_posts", "bad_choice", value=str(best), choices="1 … 10")
+        best = 5
+    return QuarterlyDigestSettings(
+        enabled=enabled,
+        channels=channels,
+        business_day=day,
+        at=r.hhmm(q, "at", path, time(9)),
+        best_posts=best,
+        when_empty=r.choice(q, "when_empty", path, ("post", "skip"), "post"),
+        pdf=r.get(q, "pdf", path, bool, True),
     )
 
 

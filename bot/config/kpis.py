@@ -19,6 +19,13 @@ DERIVATIONS = (
     "posts_published",
     "follower_growth",
     "manager_participation",
+    # Sums of the daily values of time-series exports (X daily, YouTube Totals, Search Console Chart).
+    "daily_impressions",
+    "daily_views",
+    "daily_follows",
+    "daily_engagements",
+    "search_clicks",
+    "search_impressions",
 )
 
 _KPI_KEYS = (

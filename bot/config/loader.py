@@ -28,10 +28,12 @@ from bot.config.server import read_collectors, read_database, read_logging, read
 from bot.config.settings import Settings
 from bot.config.slack import read_slack, read_slack_api_url
 from bot.i18n import LOCALES, Locale
+from bot.periods import DEFAULT_FISCAL_YEAR_START
 
 TOP_KEYS = (
     "locale",
     "timezone",
+    "fiscal_year_start",
     "database",
     "server",
     "roles",
@@ -97,6 +99,7 @@ def settings_from_mapping(
     r = Reader(problems)
     r.known(raw, "", TOP_KEYS)
     locale, timezone = _locale_and_timezone(r, raw)
+    fiscal_year_start = _fiscal_year_start(r, raw)
     database = read_database(r, raw, environ, base or Path.cwd())
     server = read_server(r, raw, environ)
     roles = read_roles(r, raw)
@@ -136,6 +139,7 @@ def settings_from_mapping(
         kpis=kpis,
         secrets=secrets,
         slack_api_url=api_url,
+        fiscal_year_start=fiscal_year_start,
         participation=participation,
         milestones=milestones,
         pace=pace,
@@ -153,6 +157,15 @@ def _locale_and_timezone(r: Reader, raw: Mapping[str, Any]) -> tuple[Locale, str
         r.add("timezone", "bad_timezone", value=timezone)
         timezone = "UTC"
     return locale, timezone
+
+
+def _fiscal_year_start(r: Reader, raw: Mapping[str, Any]) -> int:
+    """The month (1-12) the fiscal year starts in; April, Japan's usual 「年度」, by default."""
+    month = r.get(raw, "fiscal_year_start", "", int, DEFAULT_FISCAL_YEAR_START)
+    if not 1 <= month <= 12:
+        r.add("fiscal_year_start", "bad_month", value=str(month))
+        return DEFAULT_FISCAL_YEAR_START
+    return int(month)
 
 
 def problems_for_run(settings: Settings) -> list[Problem]:

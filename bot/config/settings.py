@@ -24,6 +24,7 @@ from bot.config.server import (
 )
 from bot.config.slack import DEFAULT_API_URL, SlackSettings
 from bot.i18n import Locale
+from bot.periods import DEFAULT_FISCAL_YEAR_START
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class Settings:
     kpis: tuple[KpiSettings, ...]
     secrets: Secrets
     slack_api_url: str = DEFAULT_API_URL
+    #: The month (1-12) the fiscal year starts in: quarters, halves and years roll up from it.
+    fiscal_year_start: int = DEFAULT_FISCAL_YEAR_START
     #: What the bot celebrates by itself (issue 16).
     milestones: MilestoneSettings = MilestoneSettings()
     #: The mid-month alert of KPIs behind their pace (issue 16).

@@ -1,8 +1,10 @@
-"""The command-line command ``sns-bot digest weekly|monthly [--period P] (--preview|--post) [--chart PNG]``
-(I/O: store, Slack, files). ``bot.cli`` parses the arguments and builds the Deps.
+"""The command-line command ``sns-bot digest weekly|monthly|quarterly [--period P]
+(--preview|--post|--pdf FILE) [--chart PNG]`` (I/O: store, Slack, files). ``bot.cli`` parses the
+arguments and builds the Deps.
 
 ``--preview`` prints the same composed digest the scheduler would post, as terminal text;
-``--post`` goes through ``delivery.send_digest``, the scheduler's exactly-once path.
+``--post`` goes through ``delivery.send_digest``, the scheduler's exactly-once path; ``--pdf``
+writes the monthly or quarterly digest as the one-page PDF the thread gets, and posts nothing.
 """
 
 from __future__ import annotations
@@ -20,16 +22,16 @@ from bot.config import Settings, problems_for_run
 from bot.db import unit_of_work
 from bot.digest.compose import MonthlyDigest, WeeklyDigest
 from bot.digest.delivery import Outcome, send_digest
-from bot.digest.facts import build_monthly, build_weekly
-from bot.digest.render import render_chart
-from bot.digest.schedule import channels_for
+from bot.digest.facts import build_monthly, build_quarterly, build_weekly
+from bot.digest.render import render_chart, render_pdf
+from bot.digest.schedule import channels_for, last_due, period_named
 from bot.digest.ui.monthly import monthly_doc
 from bot.digest.ui.text import to_text
 from bot.digest.ui.weekly import weekly_doc
 from bot.digest.updates import UpdateOutcome, update_digest
 from bot.errors import BotError
 from bot.participation import roster as participation
-from bot.periods import Period, PeriodKind, last_finished, parse_period
+from bot.periods import Period, PeriodKind
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -60,7 +62,8 @@ async def build_preview(
             weekly = await build_weekly(session, period=period, settings=settings, managers=managers)
             doc = weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
             return Preview(weekly, to_text(doc, t=t, names=names))
-        monthly = await build_monthly(session, period=period, settings=settings, managers=managers)
+        build = build_quarterly if kind == PeriodKind.QUARTERLY else build_monthly
+        monthly = await build(session, period=period, settings=settings, managers=managers)
     doc = monthly_doc(monthly, settings=settings, t=t)
     return Preview(monthly, to_text(doc, t=t, names=names))
 
@@ -71,6 +74,15 @@ async def write_chart(digest: MonthlyDigest, *, settings: Settings, path: Path) 
     path.write_bytes(png)
 
 
+async def write_pdf(
+    digest: MonthlyDigest, *, settings: Settings, path: Path, names: Mapping[str, str] | None = None
+) -> None:
+    """The digest's one-page PDF into ``path`` (``names`` prints user ids as names)."""
+    data = await asyncio.to_thread(render_pdf, digest, settings=settings, names=names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 async def digest_command(
     deps: Deps,
     *,
@@ -78,6 +90,7 @@ async def digest_command(
     period: str | None,
     post: bool,
     chart: Path | None,
+    pdf: Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
     update: bool = False,
@@ -93,12 +106,23 @@ async def digest_command(
         err.write(t("digest_updates.cli.needs_post") + "\n")
         return EXIT_REFUSED
     try:
-        chosen = parse_period(kind, period) if period else last_finished(kind, deps.clock.now(), settings.tz)
+        chosen = (
+            period_named(settings, kind, period) if period else last_due(settings, kind, deps.clock.now())
+        )
     except BotError as exc:
         err.write(exc.render(t) + "\n")
         return EXIT_REFUSED
     try:
         await db.migrate(settings.database.url)
+        if pdf is not None:
+            if kind == PeriodKind.WEEKLY:
+                err.write(t("pdf.cli.no_weekly_pdf") + "\n")
+                return EXIT_REFUSED
+            preview = await build_preview(deps, kind=kind, period=chosen)
+            assert isinstance(preview.digest, MonthlyDigest)
+            await write_pdf(preview.digest, settings=settings, path=pdf)
+            out.write(t("pdf.cli.written", path=str(pdf)) + "\n")
+            return EXIT_OK
         if not post:
             preview = await build_preview(deps, kind=kind, period=chosen)
             out.write(preview.text)

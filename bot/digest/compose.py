@@ -238,6 +238,8 @@ class KpiSummary:
 
 @dataclass(frozen=True, slots=True)
 class MonthlyDigest:
+    """The KPI digest of a month, or of a fiscal quarter (``period.kind``; see ``bot.digest.quarterly``)."""
+
     period: Period
     kpis: tuple[KpiSummary, ...]
     posts_published: int
@@ -253,6 +255,11 @@ class MonthlyDigest:
     memory: ReviewMemory | None = None
     #: The managers' part in the month (``None``: ``[digest.monthly] participation = "off"``).
     participation: ParticipationSummary | None = None
+
+    @property
+    def history_end(self) -> str:
+        """The last month of the chart's 12 months (``YYYY-MM``): the digest's month, or its quarter's last."""
+        return self.period.months()[-1].label
 
     @property
     def empty(self) -> bool:

@@ -95,9 +95,11 @@ _FINISHED = {
 
 
 def _when_empty(settings: Settings, kind: PeriodKind) -> str:
-    return (
-        settings.digest.weekly.when_empty if kind == PeriodKind.WEEKLY else settings.digest.monthly.when_empty
-    )
+    if kind == PeriodKind.WEEKLY:
+        return settings.digest.weekly.when_empty
+    if kind == PeriodKind.QUARTERLY:
+        return settings.digest.quarterly.when_empty
+    return settings.digest.monthly.when_empty
 
 
 async def send_digest(
@@ -204,7 +206,7 @@ async def _deliver(
                 log.info("digest %s %s posted to %s (ts %s)", kind, label, channel, ts)
         await notices.tell_out_if_late(deps, kind=kind, period=label, channel=channel, found=found)
         outcome = Outcome.RECOVERED if found else Outcome.POSTED
-        thread = await digest() if kind == PeriodKind.MONTHLY else None
+        thread = await digest() if kind != PeriodKind.WEEKLY else None
         uploads = thread.uploads if thread is not None else ()
         questions = thread.questions if thread is not None else None
         if uploads or questions is not None:

@@ -34,6 +34,7 @@ from bot.digest.compose import (
     compose_weekly,
 )
 from bot.digest.models import Win
+from bot.digest.quarterly import HISTORY_MONTHS, compose_quarterly
 from bot.kpi.models import Post
 from bot.milestones.queries import milestones_in
 from bot.participation import queries as participation
@@ -146,7 +147,7 @@ async def fetch_facts(session: AsyncSession, *, period: Period, settings: Settin
         {
             **bounds,
             "min_impressions": digest.weekly.min_impressions,  # both digests use the weekly floor
-            "best": max(digest.weekly.top_posts, digest.monthly.best_posts),
+            "best": max(digest.weekly.top_posts, digest.monthly.best_posts, digest.quarterly.best_posts),
         },
     )
     requests = (await session.execute(_REQUESTS, bounds)).all()
@@ -238,6 +239,31 @@ async def build_weekly(
     return replace(digest, managers_reacted=reacted, managers_total=len(set(managers)))
 
 
+async def build_quarterly(
+    session: AsyncSession, *, period: Period, settings: Settings, managers: Sequence[str] = ()
+) -> MonthlyDigest:
+    """The quarterly digest of ``period`` (a fiscal quarter): the quarter's facts, and 15 months of
+    KPI history with the engagement rate's post sums, rolled up by ``bot.digest.quarterly``; with
+    ``managers``, the quarter's participation section (as the monthly digest's)."""
+    from bot.kpi.queries import kpi_figures
+
+    facts = await fetch_facts(session, period=period, settings=settings)
+    months = months_back(period.months()[-1], HISTORY_MONTHS)
+    found, stats = await kpi_figures(session, settings=settings, months=months)
+    history = {key: [KpiPoint(m.month, m.value, m.target) for m in items] for key, items in found.items()}
+    calendar = working_hours_calendar(settings.review.working_hours, settings.tz)
+    digest = compose_quarterly(
+        facts,
+        kpis=settings.kpis,
+        history=history,
+        stats=stats,
+        min_impressions=settings.digest.weekly.min_impressions,
+        best_n=settings.digest.quarterly.best_posts,
+        calendar=calendar,
+    )
+    return await _with_participation(session, digest, facts=facts, settings=settings, managers=managers)
+
+
 async def build_monthly(
     session: AsyncSession, *, period: Period, settings: Settings, managers: Sequence[str] = ()
 ) -> MonthlyDigest:
@@ -256,15 +282,29 @@ async def build_monthly(
     )
     # The review's memory: last month's action items and those carried over (bot.actions).
     digest = replace(digest, memory=await review_memory(session, period=period))
+    return await _with_participation(session, digest, facts=facts, settings=settings, managers=managers)
+
+
+async def _with_participation(
+    session: AsyncSession,
+    digest: MonthlyDigest,
+    *,
+    facts: ActivityFacts,
+    settings: Settings,
+    managers: Sequence[str],
+) -> MonthlyDigest:
+    """The digest with its period's participation section (none without ``managers`` or with
+    ``[digest.monthly] participation = "off"``, which the quarterly digest follows too)."""
     if not managers or settings.digest.monthly.participation == "off":
         return digest
+    team = set(managers)  # the operators' line counts what the others did
     summary = await participation.period_summary(
         session,
-        period=period,
+        period=digest.period,
         tz=settings.tz,
         managers=managers,
-        calendar=calendar,
-        requesters=facts.requesters,
-        wins=len(facts.wins),
+        calendar=working_hours_calendar(settings.review.working_hours, settings.tz),
+        requesters=[r for r in facts.requesters if r not in team],
+        wins=sum(1 for w in facts.wins if w.nominated_by not in team),
     )
     return replace(digest, participation=summary)

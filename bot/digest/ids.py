@@ -53,6 +53,7 @@ class ActionId(StrEnum):
 class JobId(StrEnum):
     WEEKLY = "digest.weekly"
     MONTHLY = "digest.monthly"
+    QUARTERLY = "digest.quarterly"
     SWEEP = "digest.sweep"
 
 

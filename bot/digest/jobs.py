@@ -22,9 +22,17 @@ from bot.digest.claims import record_missed
 from bot.digest.delivery import send_digest
 from bot.digest.ids import JobId
 from bot.digest.queries import channels_with_runs, due_runs
-from bot.digest.schedule import KINDS, channels_for, fire_time_of, previous_fire_time, trigger_for
+from bot.digest.schedule import (
+    KINDS,
+    channels_for,
+    fire_time_of,
+    last_due,
+    period_named,
+    previous_fire_time,
+    trigger_for,
+)
 from bot.errors import BotError
-from bot.periods import Period, PeriodKind, last_finished, parse_period
+from bot.periods import Period, PeriodKind
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -37,7 +45,7 @@ SWEEP_SECONDS = 60
 
 async def run_digest_job(deps: Deps, kind: PeriodKind) -> None:
     """The scheduled job: post the last finished period's digest (exactly once per channel)."""
-    period = last_finished(kind, deps.clock.now(), deps.settings.tz)
+    period = last_due(deps.settings, kind, deps.clock.now())
     try:
         results = await send_digest(deps, kind=kind, period=period)
     except BotError as exc:  # the database is down: the claim was not taken; catch-up will retry
@@ -72,7 +80,7 @@ async def run_digest_sweep(deps: Deps) -> list[tuple[str, str]]:
                 fired = previous_fire_time(trigger_for(settings, kind), now, settings.tz)
                 if fired is None or not timedelta(seconds=SWEEP_SECONDS) <= now - fired <= grace:
                     continue
-                period = last_finished(kind, fired, settings.tz)
+                period = last_due(settings, kind, fired)
                 have = await channels_with_runs(session, kind=kind, period=period.label)
                 if set(channels_for(settings, kind)) - have:
                     due[(kind, period.label)] = (kind, period)
@@ -85,7 +93,7 @@ async def run_digest_sweep(deps: Deps) -> list[tuple[str, str]]:
         if run_kind is None or (run_kind, label) in due or channel not in channels_for(settings, run_kind):
             continue
         try:
-            period = parse_period(run_kind, label)
+            period = period_named(settings, run_kind, label)
         except BotError:
             continue
         fired = fire_time_of(settings, run_kind, period)
@@ -105,7 +113,7 @@ async def run_digest_sweep(deps: Deps) -> list[tuple[str, str]]:
 
 
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
-    """Add the weekly and monthly digest jobs (only for kinds that have channels) and the sweep."""
+    """Add the weekly, monthly and quarterly digest jobs (only for kinds that have channels) and the sweep."""
     grace = max(60, int(deps.settings.digest.catch_up_days * 86400))
     kinds = [kind for kind in KINDS if channels_for(deps.settings, kind)]
     for kind in kinds:
@@ -113,7 +121,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
             deps.inflight.track(run_digest_job),
             trigger_for(deps.settings, kind),
             args=[deps, kind],
-            id=str(JobId.WEEKLY if kind == PeriodKind.WEEKLY else JobId.MONTHLY),
+            id=str(JobId(f"digest.{kind}")),
             name=f"{kind} digest",
             coalesce=True,
             max_instances=1,
@@ -163,7 +171,7 @@ async def catch_up(deps: Deps) -> dict[str, str]:
         if fired is None:
             out[kind] = "none"
             continue
-        period: Period = last_finished(kind, fired, tz)
+        period: Period = last_due(deps.settings, kind, fired)
         if now - fired <= grace:
             try:
                 results = await send_digest(deps, kind=kind, period=period)

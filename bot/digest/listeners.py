@@ -163,7 +163,7 @@ class DigestListeners:
             posted = await posted_periods(
                 session, wanted=[(PeriodKind.WEEKLY, period.label), (PeriodKind.MONTHLY, month.label)]
             )
-        offer = build_update_offer(posted, t=t)
+        offer = build_update_offer(posted, t=mine)
         if offer is not None:
             await client.chat_postMessage(channel=user_id, **offer.kwargs())
 
@@ -173,7 +173,8 @@ class DigestListeners:
         """An admin's Update button: edit the posted digest in place, once per click (a retried or
         doubled delivery of the same click, on any replica, does nothing more)."""
         await ack()
-        deps, user_id, t = self._deps, _user(body), self._deps.t
+        deps, user_id = self._deps, _user(body)
+        t = await deps.locales.for_user(user_id)  # the answer replaces the admin's own DM message
         if not deps.settings.is_admin(user_id):
             await tell_user(client, body, NotAllowed("common.errors.not_admin").render(t), respond)
             return

@@ -1,12 +1,13 @@
-"""When and where digests go: the channels of each kind, its trigger (cron, or "first business day"
-for the monthly digest), and the fire times before and after a moment (pure: no clock, no I/O).
+"""When and where digests go: the channels of each kind, its trigger (cron, "first business day" for
+the monthly digest, "Nth business day after the fiscal quarter" for the quarterly one), the period a
+fire time posts, and the fire times before and after a moment (pure: no clock, no I/O).
 
 The App Home reads these too (next run, the period last due).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -15,18 +16,36 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.calendars import business_days
 from bot.config import Settings
 from bot.i18n import translator
-from bot.periods import Period, PeriodKind, last_finished
+from bot.periods import Period, PeriodKind, last_finished, parse_period
 from bot.workdays import WorkCalendar
 
 #: The longest gap searched back for a schedule's previous fire time (a yearly cron still works).
 _LOOKBACK_MAX = timedelta(days=400)
 #: Every digest kind, weekly first.
-KINDS: tuple[PeriodKind, ...] = (PeriodKind.WEEKLY, PeriodKind.MONTHLY)
+KINDS: tuple[PeriodKind, ...] = (PeriodKind.WEEKLY, PeriodKind.MONTHLY, PeriodKind.QUARTERLY)
 
 
 def channels_for(settings: Settings, kind: PeriodKind) -> tuple[str, ...]:
     """The channels a ``kind`` digest is posted to (none: the kind is off)."""
-    return settings.digest.weekly.channels if kind == PeriodKind.WEEKLY else settings.digest.monthly.channels
+    if kind == PeriodKind.WEEKLY:
+        return settings.digest.weekly.channels
+    if kind == PeriodKind.QUARTERLY:
+        return settings.digest.quarterly.active_channels
+    return settings.digest.monthly.channels
+
+
+def last_due(settings: Settings, kind: PeriodKind, moment: datetime) -> Period:
+    """The period a run of ``kind`` at ``moment`` posts: the last one finished by then."""
+    return last_finished(kind, moment, settings.tz, fiscal_start=settings.fiscal_year_start)
+
+
+def period_named(settings: Settings, kind: PeriodKind, label: str) -> Period:
+    """``2026-W47``, ``2026-11`` or ``2026-Q3`` (in the configured fiscal year) as a period.
+
+    Raises:
+        BotError: the label is not a period of ``kind`` (``periods.errors.*``).
+    """
+    return parse_period(kind, label, fiscal_start=settings.fiscal_year_start)
 
 
 class FirstBusinessDayTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
@@ -54,11 +73,64 @@ class FirstBusinessDayTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler
         return f"<FirstBusinessDayTrigger (at={self.at:%H:%M}, tz={self.calendar.tz})>"
 
 
+class QuarterStartTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
+    """Fires at local ``at`` on the ``business_day``-th business day of the first month of every
+    fiscal quarter (the month after a quarter ends)."""
+
+    __slots__ = ("calendar", "at", "business_day", "fiscal_start")
+
+    def __init__(self, calendar: WorkCalendar, at: time, *, business_day: int, fiscal_start: int) -> None:
+        self.calendar = calendar
+        self.at = at
+        self.business_day = business_day
+        self.fiscal_start = fiscal_start
+
+    def _day(self, year: int, month: int) -> date:
+        day = self.calendar.first_business_day(year, month)
+        for _ in range(self.business_day - 1):
+            following = self.calendar.next_business_day(day + timedelta(days=1))
+            if following.month != month:  # a month with fewer business days: its last one
+                break
+            day = following
+        return day
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        start = min(now, previous_fire_time + timedelta(microseconds=1)) if previous_fire_time else now
+        if previous_fire_time is not None and start <= previous_fire_time:
+            start = previous_fire_time + timedelta(microseconds=1)
+        local = start.astimezone(self.calendar.tz)
+        year, month = local.year, local.month
+        for _ in range(15):  # the next quarter start is at most three months away
+            if (month - self.fiscal_start) % 3 == 0:
+                run = datetime.combine(self._day(year, month), self.at, tzinfo=self.calendar.tz)
+                if run >= start:
+                    return run
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return None
+
+    def __str__(self) -> str:
+        return f"business day {self.business_day} of each fiscal quarter at {self.at:%H:%M}"
+
+    def __repr__(self) -> str:
+        return (
+            f"<QuarterStartTrigger (day={self.business_day}, at={self.at:%H:%M}, "
+            f"fiscal_start={self.fiscal_start}, tz={self.calendar.tz})>"
+        )
+
+
 def trigger_for(settings: Settings, kind: PeriodKind) -> BaseTrigger:
     """The schedule of a digest kind in the configured zone."""
     tz = settings.tz
     if kind == PeriodKind.WEEKLY:
         return CronTrigger.from_crontab(settings.digest.weekly.cron, timezone=tz)
+    if kind == PeriodKind.QUARTERLY:
+        quarterly = settings.digest.quarterly
+        return QuarterStartTrigger(
+            business_days(settings),
+            quarterly.at,
+            business_day=quarterly.business_day,
+            fiscal_start=settings.fiscal_year_start,
+        )
     monthly = settings.digest.monthly
     if monthly.cron:
         return CronTrigger.from_crontab(monthly.cron, timezone=tz)

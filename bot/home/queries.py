@@ -19,7 +19,7 @@ from bot.actions import queries as action_queries
 from bot.away import queries as away_queries
 from bot.config import Settings
 from bot.digest.models import DigestRun
-from bot.digest.schedule import previous_fire_time, trigger_for
+from bot.digest.schedule import last_due, previous_fire_time, trigger_for
 from bot.home.records import (
     AdminData,
     CollectorState,
@@ -35,7 +35,6 @@ from bot.kpi.models import CollectorRun
 from bot.kpi.queries import this_month
 from bot.participation import queries as participation
 from bot.participation.roster import working_hours
-from bot.periods import last_finished
 from bot.review.models import ReviewApprover, ReviewRequest, ReviewRevision
 from bot.review.queries import open_for_clause, waiting_on_clause
 
@@ -162,6 +161,8 @@ async def digest_states(
         (DigestKind.WEEKLY, settings.digest.weekly.channels),
         (DigestKind.MONTHLY, settings.digest.monthly.channels),
     )
+    if settings.digest.quarterly.enabled:  # off by default: no line for a digest nobody turned on
+        kinds += ((DigestKind.QUARTERLY, settings.digest.quarterly.active_channels),)
     for kind, channels in kinds:
         trigger = trigger_for(settings, kind)
         fire = trigger.get_next_fire_time(None, now.astimezone(settings.tz)) if channels else None
@@ -172,7 +173,7 @@ async def digest_states(
             )
         ).first()
         previous = previous_fire_time(trigger, now, settings.tz)
-        expected = last_finished(kind, previous, settings.tz).label if previous is not None else None
+        expected = last_due(settings, kind, previous).label if previous is not None else None
         if not channels:
             status, period, last_at, error = "off", None, None, None
         elif latest is None:

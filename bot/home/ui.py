@@ -215,7 +215,11 @@ def _kpis(data: HomeData, *, settings: Settings, t: Translator) -> list[Block]:
 
 
 def _digest_line(item: DigestLink, t: Translator) -> str:
-    kind = t(f"home.digests.kind_{item.kind}") if item.kind in ("weekly", "monthly") else escape(item.kind)
+    kind = (
+        t(f"home.digests.kind_{item.kind}")
+        if item.kind in ("weekly", "monthly", "quarterly")
+        else escape(item.kind)
+    )
     return t(
         "home.digests.line",
         kind=kind,

@@ -236,6 +236,18 @@ def _draw_series(ax: Axes, series: Series, *, locale: Locale, axes_width_in: flo
         ax.spines[side].set_visible(False)
 
 
+def japanese_font() -> str:
+    """The family name of the bundled Japanese font, registered with matplotlib (once per process)."""
+    return _load_japanese_font()
+
+
+def draw_series(ax: Axes, series: Series, *, locale: Locale, axes_width_in: float) -> None:
+    """Draw one KPI's trend into ``ax`` (``axes_width_in`` wide), as each chart of the figure is
+    drawn: for pages that lay out their own axes (the digest's PDF)."""
+    _load_japanese_font()
+    _draw_series(ax, series, locale=locale, axes_width_in=axes_width_in)
+
+
 def build_trend_figure(
     series: Sequence[Series],
     *,

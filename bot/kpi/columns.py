@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from bot.kpi.records import KpiRecord, PostRecord, RowProblem
+from bot.kpi.records import BrandedTotals, DailyRecord, KpiRecord, PostRecord, RowProblem, RowSkip
 from bot.metrics import ENGAGEMENT_PARTS, METRIC_FIELDS, Metrics
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -154,11 +154,24 @@ class ImportChunk:
         kpis: valid KPI values (a Search Console file yields its one sum in a final chunk).
         problems: rejected rows, in line order.
         rows: data rows read (blank lines not counted).
-        skipped: rows deliberately ignored, e.g. YouTube's "Total" row.
+        skips: rows deliberately left out, each with its reason (YouTube's "Total" row, a footer,
+            X's placeholder rows of unavailable posts).
+        daily: day values of a time-series export.
+        accounts: the configured accounts the rows were filed under.
+        position: the share of the file read so far (0-1), for progress reports.
     """
 
     posts: PostColumns
     kpis: list[KpiRecord]
     problems: list[RowProblem]
     rows: int
-    skipped: int = 0
+    skips: tuple[RowSkip, ...] = ()
+    daily: tuple[DailyRecord, ...] = ()
+    accounts: tuple[str, ...] = ()
+    position: float | None = None
+    #: A Search Console queries table's branded-search totals (its last chunk only).
+    branded: BrandedTotals | None = None
+
+    @property
+    def skipped(self) -> int:
+        return len(self.skips)

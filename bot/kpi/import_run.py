@@ -1,36 +1,33 @@
-"""Run one import of an export file and say what it did, without printing: the format recognised, the
-accounts and period it covers, posts new/updated/unchanged, values recorded/unchanged, rows skipped
-and every rejected row (I/O: the file, the store; pandas in a worker thread).
+"""The import behind "drop a file into the bot's DM", over :func:`bot.kpi.imports.import_file` (THE
+import path, shared with ``sns-bot import``): the format recognised, the accounts and period it covers,
+posts new/updated/unchanged, day values, KPI values, skipped rows with their reasons and every rejected
+row (I/O: the file, the store).
 
-Used by the import from Slack (:mod:`bot.kpi.uploads`): once as a dry run for the preview (the
-same writes in a transaction that is rolled back, so its counts are exactly what the import will
-do), then for real when Import is clicked. Like ``sns-bot import``, a file with any rejected row
-writes nothing. :func:`report_lines` renders the report with the command line's own catalog lines.
+Used by :mod:`bot.kpi.uploads`: once as a dry run for the preview (the same writes in a transaction
+that is rolled back, so its counts are exactly what the import will do), then for real when Import is
+clicked. :func:`report_lines` is the command line's report, line for line.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from bot import db
 from bot.errors import BotError
 from bot.i18n import Translator
-from bot.kpi.kinds import ValueSource, is_derived
-from bot.kpi.records import RecordResult, RowProblem, UpsertResult
-from bot.kpi.values import record_values, sync_accounts, upsert_posts
+from bot.kpi import import_report
+from bot.kpi.import_report import ImportProgress, render_report
+from bot.kpi.imports import ZIP_MAGIC, import_file
+from bot.kpi.kinds import ValueSource
+from bot.kpi.records import DailyResult, RecordResult, RowProblem, UpsertResult
 
 if TYPE_CHECKING:
-    from bot.kpi.columns import ImportChunk
     from bot.runtime.deps import Deps
 
 #: Rejected rows kept in a report (a broken file can have thousands; the count is always exact).
@@ -52,6 +49,7 @@ class ImportReport:
     skipped: int = 0
     posts: UpsertResult = field(default_factory=UpsertResult)
     values: RecordResult = field(default_factory=RecordResult)
+    daily: DailyResult = field(default_factory=DailyResult)
     rejected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     accounts: set[str] = field(default_factory=set)
@@ -59,6 +57,8 @@ class ImportReport:
     last: date | None = None
     #: A refusal of the whole run (a store conflict, the database away); nothing was written.
     error: BotError | None = None
+    #: The full report of :func:`bot.kpi.imports.import_file` (skip reasons, branded search, notes).
+    detail: import_report.ImportReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,52 +67,53 @@ class ImportReport:
     @property
     def writes(self) -> bool:
         """Whether importing changes anything."""
-        return bool(self.posts.new or self.posts.updated or self.values.recorded)
-
-    def _cover(self, start: date, end: date) -> None:
-        self.first = start if self.first is None else min(self.first, start)
-        self.last = end if self.last is None else max(self.last, end)
+        return bool(
+            self.posts.new
+            or self.posts.updated
+            or self.values.recorded
+            or self.daily.new
+            or self.daily.updated
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class OpenedFile:
+    """A recognised file, ready to import (or dry-run) any number of times."""
+
     kind: Literal["posts", "kpi"]
     format_key: str
     encoding: str
-    chunks: Iterator[ImportChunk]
+    path: Path
+    #: The file's name as it was shared (X names its exports after the account).
+    name: str | None = None
+    chunk_rows: int = 20_000
 
 
-def open_export(deps: Deps, path: Path, *, chunk_rows: int = 20_000) -> OpenedFile:
-    """Recognise ``path`` (format, and so whether it holds posts or KPI values) and start reading it
-    (blocking: call it in a thread).
+def open_export(deps: Deps, path: Path, *, chunk_rows: int = 20_000, name: str | None = None) -> OpenedFile:
+    """Recognise ``path`` (format, and so whether it holds posts or KPI values) (blocking: call it
+    in a thread).
 
     Raises:
-        BotError: ``imports.errors.*`` (unknown format, undecodable, missing columns, …).
+        BotError: ``imports.errors.*`` (unknown format, undecodable, missing columns, one table of
+            a Search Console zip, …).
     """
-    from bot.kpi.import_worker import ParseJob
-    from bot.kpi.importers import detect_format
+    from bot.kpi.importers._formats import FormatName
+    from bot.kpi.importers._stream import read_header
 
+    del deps  # the settings matter when importing, not when recognising
     try:
         with path.open("rb") as handle:
-            head = handle.read(1 << 20)
+            head = handle.read(8)
     except OSError as exc:
         raise BotError("imports.errors.file_unreadable", path=path.name, detail=exc.strerror or "") from exc
-    kind: Literal["posts", "kpi"] = "kpi" if detect_format(head).format.kind == "kpi" else "posts"
-    settings = deps.settings
-    job = ParseJob(
-        path=path,
-        kind=kind,
-        format=None,
-        tz=settings.tz,
-        accounts={a.key: a.platform for a in settings.accounts},
-        account=None,
-        chunk_rows=chunk_rows,
-        period=None,
-        search_console=settings.search_console,
-        kpis=tuple(k.key for k in settings.kpis),
-    )
-    recognised, chunks = job.open()
-    return OpenedFile(kind, recognised.label_key, recognised.encoding, chunks)
+    if head.startswith(ZIP_MAGIC):
+        return OpenedFile("kpi", "imports.formats.search_console_zip", "zip", path, name, chunk_rows)
+    header = read_header(path, kind=None)
+    fmt = header.spec.format
+    if fmt.name in (FormatName.SEARCH_CONSOLE_TABLE, FormatName.SEARCH_CONSOLE_FILTERS):
+        raise BotError("imports.errors.search_console_part", header=", ".join(header.names)[:80])
+    kind: Literal["posts", "kpi"] = "posts" if fmt.kind == "posts" else "kpi"
+    return OpenedFile(kind, fmt.label_key, header.detected.encoding, path, name, chunk_rows)
 
 
 async def run_import(
@@ -124,144 +125,59 @@ async def run_import(
     user_id: str | None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Write the file's chunks in one transaction (rolled back for a dry run, or when any row is
-    rejected) and report what was done.
+    """Import (or dry-run) the file in one transaction and report what was done.
 
     Raises:
-        BotError: ``imports.errors.*`` found while reading (a malformed CSV mid-file).
+        BotError: never for the file itself (its refusal is ``report.error``).
     """
-    report = ImportReport(opened.kind, opened.format_key, opened.encoding, dry_run)
-    now = deps.clock.now()
-    # In the running bot, other writers of this process wait for the import instead of meeting
-    # SQLite's lock in its busy handler (see bot.db.unit_of_work).
-    lock = db.writer_lock(deps.sessions)
-    async with contextlib.AsyncExitStack() as held:
-        if lock is not None:
-            await lock.acquire()
-            held.callback(lock.release)
-        return await _write(
+
+    async def tick(at: ImportProgress) -> None:
+        if progress is not None and not at.done:
+            await progress(at.rows)
+
+    try:
+        detail = await import_file(
             deps,
-            opened,
-            report,
+            opened.path,
             dry_run=dry_run,
-            source=source,
+            progress=tick,
             user_id=user_id,
-            progress=progress,
-            now=now,
-            locked=lock is not None,
+            source=source,
+            name=opened.name,
+            chunk_rows=opened.chunk_rows,
         )
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def _write(
-    deps: Deps,
-    opened: OpenedFile,
-    report: ImportReport,
-    *,
-    dry_run: bool,
-    source: ValueSource,
-    user_id: str | None,
-    progress: Progress | None,
-    now: datetime,
-    locked: bool,
-) -> ImportReport:
-    settings = deps.settings
-    derived = {k.key for k in settings.kpis if is_derived(k)}
-    async with deps.sessions() as session:
-        transaction = await session.begin()
-        try:
-            if locked:
-                await session.execute(text("BEGIN IMMEDIATE"))
-            await sync_accounts(session, accounts=settings.accounts)
-            while (chunk := await asyncio.to_thread(next, opened.chunks, None)) is not None:
-                report.rows += chunk.rows
-                report.skipped += chunk.skipped
-                kpis = [r for r in chunk.kpis if r.kpi not in derived]
-                problems = [
-                    *chunk.problems,
-                    *(
-                        RowProblem(line=r.line or 0, key="kpi.errors.derived_row", params={"value": r.kpi})
-                        for r in chunk.kpis
-                        if r.kpi in derived
-                    ),
-                ]
-                report.rejected += len(problems)
-                room = MAX_PROBLEMS - len(report.problems)
-                report.problems.extend(sorted(problems, key=lambda p: p.line)[: max(room, 0)])
-                _cover(report, chunk, tz=settings.tz)
-                if not report.rejected:
-                    if len(chunk.posts):
-                        report.posts += await upsert_posts(session, chunk.posts, source=source, now=now)
-                    if kpis:
-                        done = await record_values(session, kpis, source=source, user_id=user_id, now=now)
-                        report.values = RecordResult(
-                            report.values.recorded + done.recorded, report.values.unchanged + done.unchanged
-                        )
-                if progress is not None:
-                    await progress(report.rows)
-        except IntegrityError:
-            # Another writer (a collector, another import) stored one of these posts meanwhile.
-            await transaction.rollback()
-            report.error = BotError("kpi.import.conflict")
-            return report
-        except (OSError, DBAPIError) as exc:
-            if not db.is_unavailable_error(exc):
-                raise
-            with contextlib.suppress(Exception):  # the connection itself may be gone
-                await transaction.rollback()
-            report.error = BotError("common.errors.db_unavailable")
-            return report
-        except BaseException:
-            await transaction.rollback()
+    except (OSError, DBAPIError) as exc:
+        if not db.is_unavailable_error(exc):
             raise
-        if report.rejected or dry_run:
-            await transaction.rollback()
-        else:
-            await transaction.commit()
-    return report
-
-
-def _cover(report: ImportReport, chunk: ImportChunk, *, tz: ZoneInfo) -> None:
-    """Note the accounts and the dates (in the configured zone) this chunk's rows are about."""
-    import numpy as np
-
-    posts = chunk.posts
-    if len(posts):
-        report.accounts.update(str(a) for a in np.unique(posts.account_key) if a)
-
-        def day(moment: np.datetime64) -> date:
-            at: datetime = moment.astype("datetime64[us]").item()
-            return at.replace(tzinfo=UTC).astimezone(tz).date()
-
-        report._cover(day(posts.published_at.min()), day(posts.published_at.max()))
-    for record in chunk.kpis:
-        start = date.fromisoformat(record.period + "-01" if len(record.period) == 7 else record.period)
-        report._cover(start, start)
+        detail = import_report.ImportReport(
+            format="",
+            label_key=opened.format_key,
+            encoding=opened.encoding,
+            error=BotError("common.errors.db_unavailable"),
+            dry_run=dry_run,
+        )
+    return ImportReport(
+        kind=opened.kind,
+        format_key=detail.label_key or opened.format_key,
+        encoding=detail.encoding or opened.encoding,
+        dry_run=dry_run,
+        rows=detail.rows,
+        skipped=len(detail.skips),
+        posts=detail.posts,
+        values=detail.kpis,
+        daily=detail.daily,
+        rejected=len(detail.problems),
+        problems=list(detail.problems[:MAX_PROBLEMS]),
+        accounts=set(detail.accounts),
+        first=detail.first_day,
+        last=detail.last_day,
+        error=detail.error,
+        detail=detail,
+    )
 
 
 def report_lines(report: ImportReport, t: Translator) -> list[str]:
-    """The report as the command line prints it (same catalog lines), rejected rows first."""
-    lines = [t("imports.report.detected", format=t(report.format_key), encoding=report.encoding)]
-    lines += [t("imports.report.row", line=p.line, message=t(p.key, **p.params)) for p in report.problems]
-    if report.error is not None:
-        lines.append(report.error.render(t))
-        return lines
-    lines.append(t("kpi.import.rows", rows=f"{report.rows:,}", skipped=f"{report.skipped:,}"))
-    if report.rejected:
-        lines.append(t("kpi.import.rejected", count=f"{report.rejected:,}"))
-        return lines
-    posts, values = report.posts, report.values
-    if report.kind == "posts":
-        lines.append(
-            t(
-                "kpi.import.posts",
-                new=f"{posts.new:,}",
-                updated=f"{posts.updated:,}",
-                unchanged=f"{posts.unchanged:,}",
-            )
-        )
-    if values.recorded or values.unchanged or report.kind == "kpi":
-        lines.append(t("kpi.import.kpis", recorded=f"{values.recorded:,}", unchanged=f"{values.unchanged:,}"))
-    if not report.writes:
-        lines.append(t("kpi.import.nothing_new"))
-    return lines
+    """The report as the command line prints it (same catalog lines, the dry-run line aside)."""
+    if report.detail is None:
+        return [report.error.render(t)] if report.error is not None else []
+    return [line for line, _ in render_report(t, replace(report.detail, dry_run=False))]

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,6 +50,8 @@ class Recognised:
 
     label_key: str
     encoding: str
+    #: The format's name (``x_content``, ``youtube_chart`` …).
+    format: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class ParseJob:
     """
 
     path: Path
-    kind: Literal["posts", "kpi"]
+    kind: Literal["posts", "kpi"] | None
     format: str | None
     tz: ZoneInfo
     accounts: Mapping[str, str]
@@ -71,6 +73,10 @@ class ParseJob:
     period: str | None
     search_console: SearchConsoleSettings
     kpis: tuple[str, ...]
+    #: Account key → its handle and platform id (rows naming their account are filed under it).
+    identities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: A Search Console export spanning several months: sum branded search, record nothing.
+    unrecorded_period: bool = False
 
     def open(self) -> tuple[Recognised, Iterator[ImportChunk]]:
         """Recognise the file here and now; the chunks are parsed while iterating.
@@ -83,7 +89,7 @@ class ParseJob:
         sc = self.search_console
         options = (
             SearchConsoleOptions(kpi=sc.kpi, period=self.period, brand_terms=sc.brand_terms, metric=sc.metric)
-            if sc.kpi and self.period
+            if sc.kpi and (self.period or self.unrecorded_period)
             else None
         )
         detected, chunks = iter_import(
@@ -96,8 +102,9 @@ class ParseJob:
             chunk_rows=self.chunk_rows,
             search_console=options,
             kpis=self.kpis,
+            identities=self.identities,
         )
-        return Recognised(detected.format.label_key, detected.encoding), chunks
+        return Recognised(detected.format.label_key, detected.encoding, detected.format.name.value), chunks
 
 
 class ParseWorker:

@@ -22,16 +22,37 @@ class Aggregate(StrEnum):
 
 
 class Derivation(StrEnum):
-    """What a derived KPI is computed from: the month's posts, or the accounts' follower counts."""
+    """What a derived KPI is computed from: the month's posts, the accounts' follower counts, or the
+    sum of the month's daily values of time-series exports (:data:`DAILY_SUMS`)."""
 
     ENGAGEMENT_RATE = "engagement_rate"
     IMPRESSIONS = "impressions"
     ENGAGEMENTS = "engagements"
     POSTS_PUBLISHED = "posts_published"
     FOLLOWER_GROWTH = "follower_growth"
+    DAILY_IMPRESSIONS = "daily_impressions"
+    DAILY_VIEWS = "daily_views"
+    DAILY_FOLLOWS = "daily_follows"
+    DAILY_ENGAGEMENTS = "daily_engagements"
+    SEARCH_CLICKS = "search_clicks"
+    SEARCH_IMPRESSIONS = "search_impressions"
     #: The share of managers who took part in the month (reviews, reactions, replies), in percent;
     #: written as the month's value by :mod:`bot.participation` and read like a recorded value.
     MANAGER_PARTICIPATION = "manager_participation"
+
+
+#: Derivations that sum the month's daily values (``daily_metric``): the metric summed, and the
+#: platform it is read from (``None``: every SNS platform, Search Console excepted).
+DAILY_SUMS: dict[Derivation, tuple[str, str | None]] = {
+    Derivation.DAILY_IMPRESSIONS: ("impressions", None),
+    Derivation.DAILY_VIEWS: ("views", None),
+    Derivation.DAILY_FOLLOWS: ("follows", None),
+    Derivation.DAILY_ENGAGEMENTS: ("engagements", None),
+    Derivation.SEARCH_CLICKS: ("clicks", "search_console"),
+    Derivation.SEARCH_IMPRESSIONS: ("impressions", "search_console"),
+}
+#: The platform of a site's values (not an SNS account).
+SEARCH_CONSOLE = "search_console"
 
 
 class Better(StrEnum):

@@ -21,11 +21,11 @@ from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.i18n import Translator
 from bot.keys import claim_key
-from bot.kpi import glossary, glossary_ui, rules, ui
+from bot.kpi import fiscal_ui, glossary, glossary_ui, rules, ui
 from bot.kpi.charts import render_trend_chart
 from bot.kpi.ids import ActionId, BlockId, CallbackId, claim_record_key
 from bot.kpi.kinds import ValueSource
-from bot.kpi.queries import kpi_months, last_recorded, this_month
+from bot.kpi.queries import kpi_figures, kpi_months, last_recorded, this_month
 from bot.kpi.rules import KpiWrite
 from bot.kpi.status import KpiMonth, assess
 from bot.kpi.values import record_entry, set_target
@@ -181,11 +181,25 @@ class KpiListeners:
         settings, now = self._deps.settings, self._deps.clock.now()
         kpi = rules.require_kpi(settings, escape(key))
         periods = months_back(month_of(now.astimezone(settings.tz).date()), HISTORY_MONTHS)
+        # The fiscal year's months too: its spans add up the targets of months still to come.
+        fiscal_year = fiscal_ui.months_needed(now, settings.tz, settings.fiscal_year_start)
+        wanted = sorted(set(periods) | set(fiscal_year))
         async with unit_of_work(self._deps.sessions) as session:
-            values = (await kpi_months(session, settings=settings, months=periods))[kpi.key]
+            found, rate_stats = await kpi_figures(session, settings=settings, months=wanted)
             recorded = await last_recorded(session, kpi=kpi.key, months=periods)
+        by_label = {m.month: m for m in found[kpi.key]}
+        values = [by_label[p.label] for p in periods]
         status = assess(kpi, values[-1], values[-2], elapsed=elapsed_share(periods[-1], now, settings.tz))
-        return kpi, values, periods, ui.build_detail(kpi, values, periods, status, t=t, recorded=recorded)
+        spans = fiscal_ui.span_lines(
+            kpi,
+            found[kpi.key],
+            stats=rate_stats.get(kpi.key),
+            now=now,
+            tz=settings.tz,
+            fiscal_start=settings.fiscal_year_start,
+        )
+        detail = ui.build_detail(kpi, values, periods, status, t=t, recorded=recorded)
+        return kpi, values, periods, fiscal_ui.with_fiscal(detail, spans, t)
 
     async def handle_open_detail_action(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond

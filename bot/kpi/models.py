@@ -118,6 +118,33 @@ class KpiValue(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class DailyMetric(Base):
+    """One day's value of one metric of an account (or of one of its posts), from a time-series
+    export: X's daily account export, YouTube's ``Totals.csv`` and ``Chart data.csv``, Search
+    Console's ``Chart.csv``. A day is stored once; a later import of the same day replaces its value.
+    """
+
+    __tablename__ = "daily_metric"
+    __table_args__ = (
+        UniqueConstraint("platform", "account_key", "metric", "subject", "day"),
+        Index("ix_daily_metric_metric_day", "metric", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``x`` | ``youtube`` | ``search_console`` …
+    platform: Mapped[str] = mapped_column(String(20))
+    #: The configured account; ``""`` for a site (Search Console).
+    account_key: Mapped[str] = mapped_column(String(40))
+    #: ``impressions``, ``views``, ``follows``, ``clicks`` …
+    metric: Mapped[str] = mapped_column(String(40))
+    #: ``""``: the account as a whole; else the platform id of the post the value is about.
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    day: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class KpiTarget(Base):
     """A monthly target overriding the config default. Append-only; the latest row wins."""
 

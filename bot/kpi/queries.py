@@ -33,8 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import KpiSettings, Settings
-from bot.kpi.kinds import Aggregate, Derivation, aggregate, derivation, is_stored
-from bot.kpi.models import Account, AccountSnapshot, KpiTarget, KpiValue, Post
+from bot.kpi.kinds import DAILY_SUMS, SEARCH_CONSOLE, Aggregate, Derivation, aggregate, derivation, is_stored
+from bot.kpi.models import Account, AccountSnapshot, DailyMetric, KpiTarget, KpiValue, Post
 from bot.kpi.records import Recorded
 from bot.kpi.status import (
     BEFORE,
@@ -58,6 +58,21 @@ async def kpi_months(
 ) -> dict[str, list[KpiMonth]]:
     """Every configured KPI's value and target for each of ``months`` (in ``months`` order).
 
+    See :func:`kpi_figures`, which also returns the engagement rate's post sums.
+    """
+    return (await kpi_figures(session, settings=settings, months=months))[0]
+
+
+#: Per rate KPI key, per month label: the sums of the posts it counts (fiscal roll-ups add them up).
+RateStats = dict[str, dict[str, PostStats]]
+
+
+async def kpi_figures(
+    session: AsyncSession, *, settings: Settings, months: Sequence[Period]
+) -> tuple[dict[str, list[KpiMonth]], RateStats]:
+    """Every configured KPI's value and target for each of ``months`` (in ``months`` order), and
+    for each engagement-rate KPI the post sums behind its monthly rates (:data:`RateStats`).
+
     Recorded KPIs: the month's latest month-level value, else the KPI's ``aggregate`` (sum,
     last, mean) of the latest value of each recorded day. Derived KPIs come from the posts
     published in the month (``engagement_rate``, ``impressions``, ``engagements``,
@@ -71,16 +86,20 @@ async def kpi_months(
         raise ValueError("kpi_months needs monthly periods")
     labels = [m.label for m in months]
     if not months or not settings.kpis:
-        return {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
+        empty = {k.key: [KpiMonth(k.key, label, None, None) for label in labels] for k in settings.kpis}
+        return empty, {}
     tz = settings.tz
     recorded = [k for k in settings.kpis if is_stored(k)]
     from_posts = [
         (k, d)
         for k in settings.kpis
         if (d := derivation(k)) not in (None, Derivation.FOLLOWER_GROWTH, Derivation.MANAGER_PARTICIPATION)
+        and d not in DAILY_SUMS
     ]
+    from_days = [(k, d) for k in settings.kpis if (d := derivation(k)) in DAILY_SUMS]
     from_followers = [k for k in settings.kpis if derivation(k) is Derivation.FOLLOWER_GROWTH]
     values: dict[tuple[str, str], float | None] = {}
+    rate_stats: RateStats = {}
     if recorded:
         values.update(await _recorded_values(session, kpis=recorded, labels=labels))
     if from_posts:
@@ -88,6 +107,8 @@ async def kpi_months(
         per_account = await _post_stats(session, months=months, tz=tz, accounts=accounts)
         for kpi, derive in from_posts:
             stats = post_stats_for(per_account, accounts=kpi.accounts)
+            if derive is Derivation.ENGAGEMENT_RATE:
+                rate_stats[kpi.key] = stats
             for label in labels:
                 values[(kpi.key, label)] = stats.get(label, NO_POSTS).value(derive)
     if from_followers:
@@ -97,14 +118,17 @@ async def kpi_months(
             growth = follower_growth(counts, months=[m.label for m in ordered], accounts=kpi.accounts)
             for label in labels:
                 values[(kpi.key, label)] = growth.get(label)
+    if from_days:
+        values.update(await _daily_sums(session, kpis=from_days, months=months))
     targets = await _targets(session, kpis=[k.key for k in settings.kpis], labels=labels)
-    return {
+    found = {
         k.key: [
             KpiMonth(k.key, label, values.get((k.key, label)), targets.get((k.key, label), k.target))
             for label in labels
         ]
         for k in settings.kpis
     }
+    return found, rate_stats
 
 
 def _union(kpis: Sequence[KpiSettings]) -> tuple[str, ...]:
@@ -146,6 +170,46 @@ async def _recorded_values(
         else:  # "last": the latest day's value
             out[pair] = day_values[-1][1]
     return out
+
+
+async def _daily_sums(
+    session: AsyncSession, *, kpis: Sequence[tuple[KpiSettings, Derivation]], months: Sequence[Period]
+) -> dict[tuple[str, str], float | None]:
+    """Each KPI's sum of the daily account values of its metric in each month (``None``: no day
+    stored). Days are the platforms' own reporting days, so a month is its calendar days."""
+    metrics = sorted({DAILY_SUMS[d][0] for _, d in kpis})
+    first = min(m.start for m in months)
+    last = max(m.end for m in months)
+    rows = await session.execute(
+        select(
+            DailyMetric.platform,
+            DailyMetric.account_key,
+            DailyMetric.metric,
+            DailyMetric.day,
+            DailyMetric.value,
+        ).where(
+            DailyMetric.metric.in_(metrics),
+            DailyMetric.subject == "",
+            DailyMetric.day >= first,
+            DailyMetric.day < last,
+        )
+    )
+    sums: dict[tuple[str, str], float] = defaultdict(float)
+    labels = {m.label for m in months}
+    for platform, account, metric, day, value in rows:
+        label = f"{day.year:04d}-{day.month:02d}"
+        if label not in labels:
+            continue
+        for kpi, derive in kpis:
+            wanted, on = DAILY_SUMS[derive]
+            if metric != wanted:
+                continue
+            if on is None and platform == SEARCH_CONSOLE or on is not None and platform != on:
+                continue
+            if kpi.accounts and on is None and account not in kpi.accounts:
+                continue
+            sums[(kpi.key, label)] += value
+    return {(kpi.key, m.label): sums.get((kpi.key, m.label)) for kpi, _ in kpis for m in months}
 
 
 async def _targets(

@@ -50,6 +50,49 @@ class KpiRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DailyRecord:
+    """One day's value of one metric, from a time-series export (never a total).
+
+    Attributes:
+        platform: ``x`` | ``youtube`` | ``search_console`` …
+        account_key: the configured account (``""`` for a site, e.g. Search Console).
+        day: ``YYYY-MM-DD`` in the platform's own reporting day.
+        metric: ``impressions``, ``views``, ``follows``, ``clicks`` …
+        subject: ``""`` for the account as a whole, else the post's platform id (YouTube's
+            per-video ``Chart data.csv``).
+        value: the day's value; may be negative for net counts (subscribers gained − lost).
+    """
+
+    platform: str
+    account_key: str
+    day: str
+    metric: str
+    value: float
+    subject: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BrandedTotals:
+    """Branded search in a Search Console queries table: the queries matching a brand term and
+    their clicks and impressions (``period``: what they were recorded for, ``None``: not recorded)."""
+
+    queries: int
+    clicks: int
+    impressions: int
+    period: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowSkip:
+    """A row deliberately left out (a platform's own total, footer or placeholder row) and why."""
+
+    line: int
+    key: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     """A rejected input row: its line number and a catalog key + params saying why."""
 
@@ -68,6 +111,20 @@ class UpsertResult:
 
     def __add__(self, other: UpsertResult) -> UpsertResult:
         return UpsertResult(
+            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DailyResult:
+    """What an import of daily values did: values new, changed and already stored as they are."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: DailyResult) -> DailyResult:
+        return DailyResult(
             self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
         )
 

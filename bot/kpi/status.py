@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.config import KpiSettings
-from bot.kpi.kinds import Aggregate, Better, Derivation, aggregate, better, derivation
+from bot.kpi.kinds import DAILY_SUMS, Aggregate, Better, Derivation, aggregate, better, derivation
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,7 @@ _ACCUMULATING = frozenset(
         Derivation.ENGAGEMENTS,
         Derivation.POSTS_PUBLISHED,
         Derivation.FOLLOWER_GROWTH,
+        *DAILY_SUMS,
         # More managers have taken part as the month goes on.
         Derivation.MANAGER_PARTICIPATION,
     }

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.i18n import Translator
 from bot.kpi.ids import ActionId
+from bot.kpi.import_report import skip_summary
 from bot.kpi.import_run import ImportReport, report_lines
 from bot.slack.blocks import Message, context, escape, fields, mrkdwn, plain
 
@@ -68,9 +69,40 @@ def _facts(report: ImportReport, *, accounts: dict[str, str], t: Translator) -> 
                 unchanged=f"{posts.unchanged:,}",
             )
         )
-    if values.recorded or values.unchanged or report.kind == "kpi":
+    daily = report.daily
+    if daily.new or daily.updated or daily.unchanged:
+        facts.append(
+            t(
+                "uploads.field.daily",
+                new=f"{daily.new:,}",
+                updated=f"{daily.updated:,}",
+                unchanged=f"{daily.unchanged:,}",
+            )
+        )
+    if values.recorded or values.unchanged or (report.kind == "kpi" and not daily.new + daily.unchanged):
         facts.append(t("uploads.field.values", new=f"{values.recorded:,}", unchanged=f"{values.unchanged:,}"))
     return facts
+
+
+def _remarks(report: ImportReport, t: Translator) -> list[str]:
+    """Which rows were skipped and why (one line), branded search found, notes about the file."""
+    detail = report.detail
+    if detail is None:
+        return [t("uploads.skipped_reason", count=f"{report.skipped:,}")] if report.skipped else []
+    out = []
+    if (summary := skip_summary(t, detail.skips)) is not None:
+        out.append(escape(summary))
+    if (b := detail.branded) is not None:
+        out.append(
+            t(
+                "imports.report.branded",
+                queries=f"{b.queries:,}",
+                clicks=f"{b.clicks:,}",
+                impressions=f"{b.impressions:,}",
+            )
+        )
+    out += [escape(t(note.key, **note.params)) for note in detail.notes]
+    return out
 
 
 def _problems(report: ImportReport, t: Translator) -> list[str]:
@@ -90,8 +122,7 @@ def build_preview(
     cannot be imported (no Import button: a file imports whole or not at all)."""
     title = _title("uploads.preview_title", filename, t)
     blocks: list[object] = [mrkdwn(title), fields(_facts(report, accounts=accounts, t=t))]
-    if report.skipped:
-        blocks.append(context(t("uploads.skipped_reason", count=f"{report.skipped:,}")))
+    blocks += [context(remark) for remark in _remarks(report, t)]
     if not report.ok:
         problems = _problems(report, t)
         if report.error is not None:

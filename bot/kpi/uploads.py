@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import unit_of_work
 from bot.errors import BotError
+from bot.i18n import Translator
 from bot.kpi import rules, upload_ui
 from bot.kpi.ids import ActionId
 from bot.kpi.import_run import ImportReport, Progress, open_export, run_import
@@ -90,7 +91,7 @@ class UploadListeners:
 
     async def _offer(self, file_id: str, *, user_id: str, channel: str, client: AsyncWebClient) -> None:
         """Claim the file (one preview per upload), check who sent it, download it and preview."""
-        deps, t = self._deps, self._deps.t
+        deps = self._deps
         async with unit_of_work(deps.sessions) as session:
             upload_id = await claim_upload(
                 session, file_id=file_id, user_id=user_id, channel_id=channel, now=deps.clock.now()
@@ -98,7 +99,8 @@ class UploadListeners:
         if upload_id is None:
             log.info("file %s: already answered (its other event, a retry or another replica)", file_id)
             return
-        refusal = await self._refusal(user_id, client)
+        t = await deps.locales.for_user(user_id)  # all of it happens in the uploader's DM
+        refusal = await self._refusal(user_id, client, t=t)
         if refusal is not None:
             await client.chat_postMessage(
                 channel=channel, **upload_ui.build_refused(t=t, reason=refusal).kwargs()
@@ -107,7 +109,7 @@ class UploadListeners:
             return
         name, ts = file_id, None
         try:
-            info = await self._info(client, file_id)
+            info = await self._info(client, file_id, t=t)
             name = str(info.get("name") or info.get("title") or file_id)
             ts = str(
                 (
@@ -117,10 +119,10 @@ class UploadListeners:
                 )["ts"]
             )
             await self._advance(upload_id, UploadStatus.RECEIVED, message_ts=ts, filename=name[:300])
-            data = await self._download(info, client)
-            report = await self._run(data, name=name, dry_run=True, user_id=user_id)
+            data = await self._download(info, client, t=t)
+            report = await self._run(data, name=name, dry_run=True, user_id=user_id, t=t)
         except UploadFailed as failed:
-            await self._fail(upload_id, client, channel=channel, ts=ts, name=name, error=failed.text)
+            await self._fail(upload_id, client, channel=channel, ts=ts, name=name, error=failed.text, t=t)
             return
         ok = report.ok and report.writes
         message = upload_ui.build_preview(
@@ -139,17 +141,18 @@ class UploadListeners:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
         await ack()
-        deps, t = self._deps, self._deps.t
-        row = await self._row_of_click(body, client, respond)
+        deps = self._deps
+        t = await deps.locales.for_user(_clicker(body))
+        row = await self._row_of_click(body, client, respond, t=t)
         if row is None:
             return
         upload_id, user_id = row.id, row.user_id
-        refusal = await self._refusal(user_id, client)
+        refusal = await self._refusal(user_id, client, t=t)
         if refusal is not None:
             await tell_user(client, body, t("uploads.refused", reason=refusal), respond)
             return
         if not await self._advance(upload_id, UploadStatus.IMPORTING, only_from=UploadStatus.PREVIEWED):
-            await self._tell_status(upload_id, body, client, respond)
+            await self._tell_status(upload_id, body, client, respond, t=t)
             return
         channel, ts, name = row.channel_id, str(row.message_ts), row.filename or row.file_id
         await client.chat_update(
@@ -167,13 +170,13 @@ class UploadListeners:
                     log.warning("progress update failed: %s", exc.response.get("error"))
 
         try:
-            info = await self._info(client, row.file_id)
-            data = await self._download(info, client)
+            info = await self._info(client, row.file_id, t=t)
+            data = await self._download(info, client, t=t)
             if hashlib.sha256(data).hexdigest() != row.sha256:
                 raise UploadFailed(t("uploads.errors.changed"))
-            report = await self._run(data, name=name, dry_run=False, user_id=user_id, progress=progress)
+            report = await self._run(data, name=name, dry_run=False, user_id=user_id, progress=progress, t=t)
         except UploadFailed as failed:
-            await self._fail(upload_id, client, channel=channel, ts=ts, name=name, error=failed.text)
+            await self._fail(upload_id, client, channel=channel, ts=ts, name=name, error=failed.text, t=t)
             return
         await self._advance(upload_id, UploadStatus.IMPORTED if report.ok else UploadStatus.FAILED)
         done = upload_ui.build_done(report, filename=name, user_id=user_id, t=t)
@@ -185,41 +188,43 @@ class UploadListeners:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
         await ack()
-        row = await self._row_of_click(body, client, respond)
+        t = await self._deps.locales.for_user(_clicker(body))
+        row = await self._row_of_click(body, client, respond, t=t)
         if row is None:
             return
         if not await self._advance(row.id, UploadStatus.CANCELLED, only_from=UploadStatus.PREVIEWED):
-            await self._tell_status(row.id, body, client, respond)
+            await self._tell_status(row.id, body, client, respond, t=t)
             return
-        message = upload_ui.build_cancelled(row.filename or row.file_id, t=self._deps.t)
+        message = upload_ui.build_cancelled(row.filename or row.file_id, t=t)
         await client.chat_update(channel=row.channel_id, ts=str(row.message_ts), **message.kwargs())
 
     # -- helpers -------------------------------------------------------------------------------
 
-    async def _row_of_click(self, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> Any:
+    async def _row_of_click(
+        self, body: dict[str, Any], client: AsyncWebClient, respond: Any, *, t: Translator
+    ) -> Any:
         """The upload a button belongs to, when the one who clicked is its uploader."""
-        t = self._deps.t
         try:
             upload_id = int(str((body.get("actions") or [{}])[0].get("value")))
         except ValueError:
             upload_id = 0
         async with unit_of_work(self._deps.sessions) as session:
             row = await get_upload(session, upload_id)
-        clicker = str((body.get("user") or {}).get("id") or "")
+        clicker = _clicker(body)
         if row is None or row.user_id != clicker or row.message_ts is None:
             await tell_user(client, body, t("uploads.not_yours"), respond)
             return None
         return row
 
     async def _tell_status(
-        self, upload_id: int, body: dict[str, Any], client: AsyncWebClient, respond: Any
+        self, upload_id: int, body: dict[str, Any], client: AsyncWebClient, respond: Any, *, t: Translator
     ) -> None:
         async with unit_of_work(self._deps.sessions) as session:
             row = await get_upload(session, upload_id)
         status = row.status if row is not None else UploadStatus.FAILED
-        await tell_user(client, body, self._deps.t(f"uploads.already.{status}"), respond)
+        await tell_user(client, body, t(f"uploads.already.{status}"), respond)
 
-    async def _refusal(self, user_id: str, client: AsyncWebClient) -> str | None:
+    async def _refusal(self, user_id: str, client: AsyncWebClient, *, t: Translator) -> str | None:
         """Why ``user_id`` may not import (the setter rule's words), or ``None``."""
         settings = self._deps.settings
         is_manager = (
@@ -230,7 +235,7 @@ class UploadListeners:
         try:
             rules.check_writer(settings, user_id=user_id, write=KpiWrite.SET, is_manager=is_manager)
         except BotError as error:
-            return error.render(self._deps.t)
+            return error.render(t)
         return None
 
     async def _advance(
@@ -242,28 +247,36 @@ class UploadListeners:
             )
 
     async def _fail(
-        self, upload_id: int, client: AsyncWebClient, *, channel: str, ts: str | None, name: str, error: str
+        self,
+        upload_id: int,
+        client: AsyncWebClient,
+        *,
+        channel: str,
+        ts: str | None,
+        name: str,
+        error: str,
+        t: Translator,
     ) -> None:
         await self._advance(upload_id, UploadStatus.FAILED)
-        message = upload_ui.build_failed(name, error=error, t=self._deps.t)
+        message = upload_ui.build_failed(name, error=error, t=t)
         if ts is None:
             await client.chat_postMessage(channel=channel, **message.kwargs())
         else:
             await client.chat_update(channel=channel, ts=ts, **message.kwargs())
 
-    async def _info(self, client: AsyncWebClient, file_id: str) -> dict[str, Any]:
+    async def _info(self, client: AsyncWebClient, file_id: str, *, t: Translator) -> dict[str, Any]:
         """``files.info``: name, size and download URL (``file_shared`` carries only the id)."""
         try:
             info = (await client.files_info(file=file_id)).get("file")
         except SlackApiError as exc:
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
             log.warning("files.info %s failed: %s", file_id, error or exc.response.status_code)
-            raise UploadFailed(self._deps.t("uploads.errors.file_info", error=str(error or "?"))) from exc
+            raise UploadFailed(t("uploads.errors.file_info", error=str(error or "?"))) from exc
         return info if isinstance(info, dict) else {}
 
-    async def _download(self, info: dict[str, Any], client: AsyncWebClient) -> bytes:
+    async def _download(self, info: dict[str, Any], client: AsyncWebClient, *, t: Translator) -> bytes:
         """The file's bytes with the bot token, from a Slack host only, within the size limit."""
-        deps, t = self._deps, self._deps.t
+        deps = self._deps
         limit = deps.settings.kpi.upload_max_bytes
         size = info.get("size")
         mb = f"{deps.settings.kpi.upload_max_mb:g}"
@@ -285,7 +298,14 @@ class UploadListeners:
             raise UploadFailed(t("uploads.errors.download_http")) from exc
 
     async def _run(
-        self, data: bytes, *, name: str, dry_run: bool, user_id: str, progress: Progress | None = None
+        self,
+        data: bytes,
+        *,
+        name: str,
+        dry_run: bool,
+        user_id: str,
+        t: Translator,
+        progress: Progress | None = None,
     ) -> ImportReport:
         """Import (or dry-run) ``data`` from a private temporary file."""
         suffix = Path(name).suffix[:10] if Path(name).suffix.isascii() else ""
@@ -293,7 +313,7 @@ class UploadListeners:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                opened = await asyncio.to_thread(open_export, self._deps, path)
+                opened = await asyncio.to_thread(open_export, self._deps, path, name=name)
                 return await run_import(
                     self._deps,
                     opened,
@@ -303,7 +323,11 @@ class UploadListeners:
                     progress=progress,
                 )
             except BotError as error:
-                raise UploadFailed(error.render(self._deps.t)) from error
+                raise UploadFailed(error.render(t)) from error
+
+
+def _clicker(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
 
 
 def _bot_user(context: Any) -> str | None:

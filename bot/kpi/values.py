@@ -13,14 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AccountSettings
 from bot.db import dialect_insert
 from bot.kpi.kinds import ValueSource
-from bot.kpi.models import Account, AccountSnapshot, KpiTarget, KpiValue, Post
-from bot.kpi.records import KpiRecord, PostRecord, RecordResult, UpsertResult
+from bot.kpi.models import Account, AccountSnapshot, DailyMetric, KpiTarget, KpiValue, Post
+from bot.kpi.records import DailyRecord, DailyResult, KpiRecord, PostRecord, RecordResult, UpsertResult
 from bot.kpi.rules import KpiEntry
 from bot.metrics import Metrics
 from bot.periods import PeriodKind, parse_period
@@ -211,3 +211,64 @@ async def record_followers(
 ) -> None:
     session.add(AccountSnapshot(account_key=account_key, followers=followers, captured_at=now, source=source))
     await session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Daily values of time-series exports
+# ---------------------------------------------------------------------------------------------
+
+
+async def upsert_daily(
+    session: AsyncSession, records: Sequence[DailyRecord], *, source: str, now: datetime
+) -> DailyResult:
+    """Store day values: a new day is inserted, a known day whose value changed is replaced, an
+    equal one is left alone (importing the same file twice changes nothing). A later record of the
+    same (platform, account, metric, subject, day) wins."""
+    latest: dict[tuple[str, str, str, str, date], float] = {}
+    for r in records:
+        latest[(r.platform, r.account_key, r.metric, r.subject, date.fromisoformat(r.day))] = r.value
+    if not latest:
+        return DailyResult()
+    days = [key[4] for key in latest]
+    stored: dict[tuple[str, str, str, str, date], tuple[int, float]] = {}
+    for platform, account in sorted({(k[0], k[1]) for k in latest}):
+        rows = await session.execute(
+            select(
+                DailyMetric.id,
+                DailyMetric.metric,
+                DailyMetric.subject,
+                DailyMetric.day,
+                DailyMetric.value,
+            ).where(
+                DailyMetric.platform == platform,
+                DailyMetric.account_key == account,
+                DailyMetric.day >= min(days),
+                DailyMetric.day <= max(days),
+            )
+        )
+        for row_id, metric, subject, day, value in rows:
+            stored[(platform, account, metric, subject, day)] = (row_id, value)
+    new: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
+    for (platform, account, metric, subject, day), value in latest.items():
+        found = stored.get((platform, account, metric, subject, day))
+        if found is None:
+            new.append(
+                {
+                    "platform": platform,
+                    "account_key": account,
+                    "metric": metric,
+                    "subject": subject,
+                    "day": day,
+                    "value": value,
+                    "source": source,
+                    "recorded_at": now,
+                }
+            )
+        elif found[1] != value:
+            changed.append({"id": found[0], "value": value, "source": source, "recorded_at": now})
+    if new:
+        await session.execute(insert(DailyMetric), new)
+    if changed:
+        await session.execute(update(DailyMetric), changed)
+    return DailyResult(new=len(new), updated=len(changed), unchanged=len(latest) - len(new) - len(changed))

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BotError
+from bot.kpi.measure import measure_published_post
 from bot.review import delivery
 from bot.review.checks import check_requester
 from bot.review.commands import publish, resubmit
@@ -180,6 +181,14 @@ class FollowUpListeners(ReviewEdge):
             return
         await ack()
         await self._delivery.deliver_now(owed, tell=actor)
+        # The post's metrics at once (and its id, for an Instagram URL), when the platform has a token.
+        await measure_published_post(
+            sessions=self._deps.sessions,
+            settings=self._settings,
+            platforms=self._deps.platforms,
+            review_request_id=ref.request_id,
+            now=self._deps.clock.now(),
+        )
 
 
 def register(app: Router, deps: Deps, sender: delivery.ReviewDelivery) -> None:

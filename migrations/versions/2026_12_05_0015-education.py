@@ -2,7 +2,7 @@
 (``manager_welcome``) and the action items agreed on a monthly digest (``action_item``).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

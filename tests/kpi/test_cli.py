@@ -65,6 +65,8 @@ async def test_generic_posts_import_then_reimport_adds_nothing(
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "汎用CSV（投稿）（utf-8）として読み込みました。",
+        "アカウント: ig_recruit, x_corp",
+        "期間: 2026-11-02 〜 2026-11-06",
         "3 行を読み込みました（スキップ 0 行）。",
         "投稿: 新規 3 件、更新 0 件、変更なし 0 件。",
     ]
@@ -72,7 +74,7 @@ async def test_generic_posts_import_then_reimport_adds_nothing(
 
     assert await _import(settings, path) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[2:] == [
+    assert out[4:] == [
         "投稿: 新規 0 件、更新 0 件、変更なし 3 件。",
         "新しいデータはありません。このファイルの内容はすべて登録済みです。",
     ]
@@ -80,7 +82,7 @@ async def test_generic_posts_import_then_reimport_adds_nothing(
 
     changed = _write(tmp_path, "changed.csv", POSTS.replace(",1000,30,", ",1200,31,"))
     assert await _import(settings, changed) == 0
-    assert capsys.readouterr().out.splitlines()[2] == "投稿: 新規 0 件、更新 1 件、変更なし 2 件。"
+    assert capsys.readouterr().out.splitlines()[4] == "投稿: 新規 0 件、更新 1 件、変更なし 2 件。"
     assert (await _count(settings, Post), await _count(settings, MetricSnapshot)) == (3, 4)
 
 
@@ -106,7 +108,7 @@ async def test_dry_run_reports_and_writes_nothing(
     path = _write(tmp_path, "posts.csv", POSTS)
     assert await _import(settings, path, dry_run=True) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[2:] == [
+    assert out[4:] == [
         "投稿: 新規 3 件、更新 0 件、変更なし 0 件。",
         "ドライランのため、何も書き込んでいません。",
     ]

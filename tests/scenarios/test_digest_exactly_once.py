@@ -218,7 +218,7 @@ async def test_a_permanent_error_is_reported_to_admins_once(
 
 async def test_catch_up_within_the_grace_window(deps: Deps, clock: FixedClock, fake_slack: FakeSlack) -> None:
     clock.set(jst(2026, 11, 25, 12))  # Wednesday: Monday's weekly run was missed 2 days ago
-    assert await catch_up(deps) == {"weekly": "sent", "monthly": "missed"}
+    assert await catch_up(deps) == {"weekly": "sent", "monthly": "missed", "quarterly": "none"}
     (post,) = fake_slack.calls_to("chat.postMessage")
     assert post.params["metadata"]["event_payload"]["period"] == "2026-W47"
     # The monthly run of 2026-11-02 is 23 days old: recorded as missed, not posted.
@@ -227,7 +227,7 @@ async def test_catch_up_within_the_grace_window(deps: Deps, clock: FixedClock, f
         ("weekly", "2026-W47", "posted", MGMT_CHANNEL),
     ]
     # Restarting again changes nothing.
-    assert await catch_up(deps) == {"weekly": "sent", "monthly": "missed"}
+    assert await catch_up(deps) == {"weekly": "sent", "monthly": "missed", "quarterly": "none"}
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 

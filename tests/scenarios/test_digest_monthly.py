@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.clock import FixedClock
@@ -10,6 +11,7 @@ from bot.digest.ui.monthly import reason_label
 from bot.periods import months_back, parse_period
 from bot.runtime.deps import Deps
 from tests.conftest import MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR
+from tests.digest.pdf_support import pdf_text
 from tests.fakes.slack import FakeSlack
 from tests.scenarios.digest_seed import add_kpi, add_post, add_review, add_win, jst
 
@@ -83,6 +85,10 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
 async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
     deps: Deps, clock: FixedClock, fake_slack: FakeSlack
 ) -> None:
+    monthly = replace(deps.settings.digest.monthly, pdf=True)
+    deps = replace(
+        deps, settings=replace(deps.settings, digest=replace(deps.settings.digest, monthly=monthly))
+    )
     await seed_year(deps)
     clock.set(jst(2026, 12, 1, 9))
     await run_digest_job(deps, "monthly")
@@ -146,8 +152,14 @@ async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
     assert complete.params["channel_id"] == MGMT_CHANNEL
     assert complete.params["thread_ts"] == ts
     uploaded = {fake_slack.files[f]["name"]: data for f, data in fake_slack.uploads.items()}
-    assert sorted(uploaded) == ["sns-kpi-2026-11.csv", "sns-kpi-2026-11.png"]
+    assert sorted(uploaded) == ["sns-kpi-2026-11.csv", "sns-kpi-2026-11.pdf", "sns-kpi-2026-11.png"]
     assert uploaded["sns-kpi-2026-11.png"].startswith(b"\x89PNG\r\n\x1a\n")
+    # The one-page PDF for executives: Japanese names and the month's numbers as real text.
+    page = pdf_text(uploaded["sns-kpi-2026-11.pdf"])
+    assert "SNS 月次 KPI レポート（2026-11）" in page
+    assert "採用エントリー数は前月から 6 増えて 34（目標比 113%）となりました。" in page
+    assert "エンゲージメント率" in page and "3.4%" in page and "113%" in page
+    assert "11,800" in page and "12,000" in page  # 指名検索数: value and target
     csv_lines = uploaded["sns-kpi-2026-11.csv"].decode("utf-8-sig").splitlines()
     assert csv_lines[1] == "recruiting_entries,採用エントリー数,2026-11,34,30,113.3,6,21.4,20,70.0,"
     assert csv_lines[2] == "engagement_rate,エンゲージメント率,2026-11,3.4,3.0,113.3,0.4,13.3,2.8,21.4,%"

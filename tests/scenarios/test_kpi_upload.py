@@ -322,3 +322,56 @@ async def test_a_download_without_the_token_is_refused_as_html(
     (answer,) = _bot_messages(fake_slack, MANAGER)
     assert "Slack にダウンロードを拒否されました" in _texts(answer)
     assert await _count(deps, Post.id) == 0
+
+
+async def test_the_search_console_zip_dropped_in_a_dm_previews_and_imports_through_import_file(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    from bot.kpi.models import DailyMetric
+    from tests.kpi.test_imports import japanese_search_console_zip
+
+    fake_slack.download_token = BOT_TOKEN
+    content = japanese_search_console_zip(tmp_path).read_bytes()
+    await _drop(sender, fake_slack, deps, user=MANAGER, name="example.com-Performance.zip", content=content)
+    (preview,) = _bot_messages(fake_slack, MANAGER)
+    body = _texts(preview)
+    assert "*形式*\nGoogle Search Console 検索パフォーマンスのエクスポート（zip）" in body
+    assert "*期間*\n2026-11-01 〜 2026-11-30" in body  # what Filters.csv states
+    assert "*日別の値*\n新規 4 件、更新 0 件、変更なし 0 件" in body
+    assert "*指標の値*\n新規 1 件、変更なし 0 件" in body
+    # The configured "example" and "イグザンプル" match "ＥＸＡＭＰＬＥ 採用" and the NFD "イグザンプル ぷらす".
+    assert "指名検索: 該当クエリ 3 件、クリック数 20、表示回数 490。" in body
+    assert await _count(deps, DailyMetric.id) == 0
+    click = _click(
+        ActionId.UPLOAD_IMPORT,
+        _buttons(preview)[ActionId.UPLOAD_IMPORT],
+        user=MANAGER,
+        message=preview,
+        fake_slack=fake_slack,
+    )
+    await sender.interactive(click)
+    await deps.inflight.drain(10)
+    assert await _count(deps, DailyMetric.id) == 4
+    async with deps.sessions() as session:
+        row = (
+            await session.execute(select(KpiValue.kpi_key, KpiValue.month, KpiValue.value, KpiValue.source))
+        ).one()
+    assert tuple(row) == ("branded_search", "2026-11", 490.0, "import_slack")
+
+
+async def test_the_uploader_reads_the_preview_in_their_own_language(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.users[MANAGER] = {"locale": "en-US"}
+    await _drop(
+        sender,
+        fake_slack,
+        deps,
+        user=MANAGER,
+        name="posts.csv",
+        content=(DATA / "x_content_en.csv").read_bytes(),
+    )
+    (preview,) = _bot_messages(fake_slack, MANAGER)
+    body = _texts(preview)
+    assert "*posts.csv*: here is what importing it would do. Nothing is saved yet." in body
+    assert "*Posts*\n2 new, 0 updated, 0 unchanged" in body

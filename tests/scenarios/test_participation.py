@@ -19,7 +19,7 @@ from bot.runtime.deps import Deps
 from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import FakeSlack
-from tests.scenarios.digest_seed import add_post, add_review, jst
+from tests.scenarios.digest_seed import add_post, add_review, add_win, jst
 from tests.scenarios.participation_seed import envelope, participation_settings, reaction, reply
 
 
@@ -100,7 +100,12 @@ async def test_a_reaction_and_a_reply_on_a_digest_show_in_the_next_monthly_diges
     )
 
     # A review decided by MANAGER2 over a weekend: Friday 17:00 → Monday 10:00 is 2 working hours.
+    # Wins shared: one by an operator, one by a manager (the operators' line counts the first).
     async with deps.sessions.begin() as session:
+        await add_win(session, what="採用説明会の申込が 40 件", by=OPERATOR, at=jst(2026, 11, 25, 9))
+        await add_win(
+            session, what="指名検索が過去最高", by=MANAGER, at=jst(2026, 11, 26, 9), ts="1764100000.000100"
+        )
         await add_review(
             session,
             requester=OPERATOR,
@@ -124,7 +129,7 @@ async def test_a_reaction_and_a_reply_on_a_digest_show_in_the_next_monthly_diges
         f"• <@{MANAGER}>: 判断 0 件（中央値 —）・コメント 0 件・リアクション 1 件・返信 1 件",
         f"• <@{MANAGER2}>: 判断 1 件（中央値 2.0 時間）・コメント 0 件・リアクション 0 件・返信 0 件",
         "ほかの 1 名の皆さまも、来月はリアクションやスレッドへの返信でぜひご参加ください。",
-        "担当者から: レビュー依頼 1 件（1 名）・共有された成果 0 件",
+        "担当者から: レビュー依頼 1 件（1 名）・共有された成果 1 件",
     ]
     # The one who did not take part is counted, never named.
     assert all(GROUP_MEMBER not in line for line in lines)

@@ -158,6 +158,8 @@ async def test_remind_me_next_week_and_the_home_switch(
     home = await open_home(sender, fake_slack, MANAGER2)
     shown = texts(home)
     assert "*今月のあなたの参加状況（2026-11）*" in shown
+    assert "今月はまだ参加の記録がありません。チームの投稿へのリアクションや返信だけでも十分です。" in shown
+    assert "チーム全体: 管理職の参加率 33%（3 名中 1 名）" in shown  # MANAGER reacted on the 17th
     assert "しばらく参加がないときのお知らせ: *オン*" in shown
     off = payloads.block_action(
         "participation.nudges_off",

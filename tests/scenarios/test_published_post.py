@@ -51,14 +51,21 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def _review_approve_publish(sender: SlackSender, fake_slack: FakeSlack) -> None:
+async def review_approve_publish(
+    sender: SlackSender, fake_slack: FakeSlack, *, account: str = "x_corp", url: str = POST_URL
+) -> None:
+    """/sns-review → submit → a manager approves → the requester marks it published with ``url``."""
     await sender.command(
         payloads.slash_command(
             "/sns-review", DRAFT, user_id=OPERATOR, response_url=fake_slack.response_url("c")
         )
     )
     view = {**(await nth(fake_slack, "views.open", 1)).params["view"], "id": "V0REQ0001"}
-    await sender.interactive(submission(CallbackId.REQUEST, view, request_values(view, text=DRAFT), OPERATOR))
+    values = request_values(view, text=DRAFT)  # the form opens on the first account…
+    values[BlockId.ACCOUNT] = {
+        ActionId.ACCOUNT: payloads.selected_option(account)
+    }  # …the requester picks one
+    await sender.interactive(submission(CallbackId.REQUEST, view, values, OPERATOR))
     # The request, the requester's DM and a one-time welcome for each of the three managers it reaches.
     await nth(fake_slack, "chat.postMessage", 5)
     posted = channel_message(fake_slack)
@@ -102,7 +109,7 @@ async def _review_approve_publish(sender: SlackSender, fake_slack: FakeSlack) ->
             CallbackId.PUBLISH,
             publish_view,
             {
-                BlockId.POST_URL: {ActionId.POST_URL: payloads.text_input(POST_URL, kind="url_text_input")},
+                BlockId.POST_URL: {ActionId.POST_URL: payloads.text_input(url, kind="url_text_input")},
                 BlockId.PUBLISHED_AT: {
                     ActionId.PUBLISHED_AT: {
                         "type": "datetimepicker",
@@ -120,7 +127,7 @@ async def _review_approve_publish(sender: SlackSender, fake_slack: FakeSlack) ->
 async def test_a_reviewed_post_imported_from_x_is_one_post_credited_to_its_requester(
     sender: SlackSender, fake_slack: FakeSlack, deps: Deps, tmp_path: Path
 ) -> None:
-    await _review_approve_publish(sender, fake_slack)
+    await review_approve_publish(sender, fake_slack)
     export = tmp_path / "account_analytics_content_2026-11-01_2026-11-30.csv"
     export.write_text(X_CONTENT_EXPORT, encoding="utf-8")
 

@@ -15,16 +15,18 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.kpi.ids import ActionId as KpiActionId
 from bot.language.ids import ActionId as LanguageActionId
 from bot.language.ids import BlockId as LanguageBlockId
 from bot.review.ids import ActionId, BlockId, CallbackId
 from bot.runtime.deps import Deps
 from bot.slack.locales import Choice
-from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER2, OPERATOR, make_settings
+from tests.conftest import BOT_TOKEN, GROUP_MEMBER, MANAGER, MANAGER2, OPERATOR, make_settings
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import FakeSlack
 from tests.home.home_seed import home_envelope, next_home, open_home, texts
+from tests.scenarios.test_kpi_upload import _bot_messages, _buttons, _click, _drop, _texts
 from tests.scenarios.test_review_loop import (
     button,
     channel_message,
@@ -282,3 +284,36 @@ async def test_a_japanese_manager_and_an_english_operator_each_read_their_own_la
     # 10. users.info was asked once per person, with include_locale, whatever they did.
     asked = fake_slack.calls_to("users.info")
     assert Counter(c.params["user"] for c in asked) == {OPERATOR: 1, MANAGER: 1, MANAGER2: 1, GROUP_MEMBER: 1}
+
+
+async def test_a_file_dropped_into_the_dm_is_answered_in_the_uploaders_language(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    """Import from Slack happens in the uploader's DM: an English manager reads its preview, its
+    import report and the refusal of someone else's click in English."""
+    fake_slack.download_token = BOT_TOKEN
+
+    fake_slack.users[MANAGER] = {"locale": "en-US"}
+    content = b"kpi,period,value\nrecruiting_entries,2026-11,21\n"
+    await _drop(sender, fake_slack, deps, user=MANAGER, name="kpi.csv", content=content)
+    (preview,) = _bot_messages(fake_slack, MANAGER)
+    assert "*kpi.csv*: here is what importing it would do. Nothing is saved yet." in _texts(preview)
+    assert "*KPI values*\n1 new, 0 unchanged" in _texts(preview)
+    import_value = _buttons(preview)[KpiActionId.UPLOAD_IMPORT]
+
+    # Someone else's click is refused in their own language (the configured Japanese, from Slack).
+    stranger = _click(
+        KpiActionId.UPLOAD_IMPORT, import_value, user=MANAGER2, message=preview, fake_slack=fake_slack
+    )
+    await sender.interactive(stranger)
+    await deps.inflight.drain(10)
+    (refusal,) = [c.params["text"] for c in fake_slack.calls_to("response_url")]
+    assert refusal == "インポートまたはキャンセルできるのは、このファイルを共有した方のみです。"
+
+    await sender.interactive(
+        _click(KpiActionId.UPLOAD_IMPORT, import_value, user=MANAGER, message=preview, fake_slack=fake_slack)
+    )
+    await deps.inflight.drain(10)
+    (done,) = _bot_messages(fake_slack, MANAGER)
+    assert "*kpi.csv* is imported." in _texts(done)
+    assert f"Imported by <@{MANAGER}> from Slack." in _texts(done)

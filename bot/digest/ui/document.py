@@ -44,6 +44,9 @@ class Section:
     max_items: int | None = None
     #: A button beside the section's text (the KPI glossary's "What does this mean?"); Slack only.
     accessory: ButtonElement | None = None
+    #: What the section shows when a rendering treats it apart: ``kpis`` (the KPI heading) and
+    #: ``kpi`` (one KPI), which the PDF page draws as a table; ``None`` for everything else.
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

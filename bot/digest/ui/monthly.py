@@ -1,4 +1,5 @@
-"""The monthly KPI digest as a document and as its Slack message (pure)."""
+"""The monthly KPI digest as a document and as its Slack message (pure); the quarterly digest is the
+same document over a fiscal quarter, with its own title and comparisons (vs the previous quarter)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,28 @@ from bot.i18n import Translator
 from bot.kpi.glossary_ui import glossary_button
 from bot.participation.ids import SectionMode
 from bot.participation.ui import digest_section
-from bot.periods import PeriodKind
+from bot.periods import Period, PeriodKind, quarter_label
 from bot.slack import blocks as bk
 
 
-def narrative(summary: KpiSummary, t: Translator) -> str:
-    """The KPI's month in one sentence, e.g. "Engagement rate rose 0.4 pt to 3.4 %, 113 % of target."."""
+def _words(period: Period) -> str:
+    """The catalog section of the words that differ between a month's digest and a quarter's."""
+    return "quarterly.digest" if period.kind == PeriodKind.QUARTERLY else "digest.monthly"
+
+
+def period_title(period: Period, t: Translator) -> str:
+    """How the digest names its period: ``2026-11``, or ``2026年度 第3四半期 (10–12月)``."""
+    return quarter_label(period, t) if period.kind == PeriodKind.QUARTERLY else period.label
+
+
+def narrative(summary: KpiSummary, t: Translator, *, quarter: bool = False) -> str:
+    """The KPI's month (or ``quarter``) in one sentence, e.g. "Engagement rate rose 0.4 pt to 3.4 %,
+    113 % of target."."""
     kpi = summary.kpi
     name = kpi.name.get(t.locale)
     if summary.value is None:
         return t("digest.narrative.none", name=name, month=summary.month)
+    words = "quarterly.narrative" if quarter else "digest.narrative"
     value = fmt_value(summary.value, unit=kpi.unit, decimals=kpi.decimals, t=t)
     achievement = summary.achievement
     vs_target = "" if achievement is None else t("digest.narrative.vs_target", pct=fmt_pct(achievement, t))
@@ -30,10 +43,10 @@ def narrative(summary: KpiSummary, t: Translator) -> str:
     if direction is None:
         return t("digest.narrative.first", name=name, value=value, vs_target=vs_target)
     if direction == "flat":
-        return t("digest.narrative.flat", name=name, value=value, vs_target=vs_target)
+        return t(f"{words}.flat", name=name, value=value, vs_target=vs_target)
     assert summary.mom_delta is not None
     delta = fmt_abs_delta(summary.mom_delta, kpi, t)
-    return t(f"digest.narrative.{direction}", name=name, delta=delta, value=value, vs_target=vs_target)
+    return t(f"{words}.{direction}", name=name, delta=delta, value=value, vs_target=vs_target)
 
 
 def reason_label(key: str, *, settings: Settings, t: Translator) -> str:
@@ -54,11 +67,11 @@ def _signal(summary: KpiSummary) -> str:
     return ":large_green_circle:" if on_target else ":red_circle:"
 
 
-def _kpi_section(summary: KpiSummary, t: Translator) -> Section:
+def _kpi_section(summary: KpiSummary, t: Translator, *, words: str = "digest.monthly") -> Section:
     kpi = summary.kpi
     name = bk.escape(kpi.name.get(t.locale))
     numbers = t(
-        "digest.monthly.kpi_numbers",
+        f"{words}.kpi_numbers",
         value=fmt_value(summary.value, unit=kpi.unit, decimals=kpi.decimals, t=t),
         target=fmt_value(summary.target, unit=kpi.unit, decimals=kpi.decimals, t=t),
         achievement=fmt_pct(summary.achievement, t),
@@ -68,33 +81,35 @@ def _kpi_section(summary: KpiSummary, t: Translator) -> Section:
     why = kpi.why.get(t.locale)
     return Section(
         title=f"{_signal(summary)} {name}",
-        lines=(bk.escape(narrative(summary, t)), numbers),
+        lines=(bk.escape(narrative(summary, t, quarter=words != "digest.monthly")), numbers),
         note=t("digest.monthly.why", why=bk.escape(why)) if why else None,
         accessory=glossary_button(kpi.key, t),
+        role="kpi",
     )
 
 
 def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> DigestDoc:
     """The monthly KPI digest as a document (see ``ui.message.to_message`` and ``ui.text.to_text``)."""
     period = digest.period
-    title = t("digest.monthly.title", period=period.label)
+    words, named = _words(period), period_title(period, t)
+    title = t(f"{words}.title", period=named)
     subtitle = period_range(period, t)
     if digest.empty:
-        line = t("digest.monthly.empty", period=period.label)
+        line = t(f"{words}.empty", period=named)
         return DigestDoc(title, subtitle, (Section(lines=(line,)),), None, fallback=line)
     sections: list[Section] = []
     if digest.memory is not None and not digest.memory.empty:  # the review opens with last month's actions
         memory = actions_ui.memory_lines(digest.memory, t)
         sections.append(Section(title=memory.title, lines=memory.lines, note=memory.note))
-    sections.append(Section(title=t("digest.monthly.kpis_title")))
-    sections += [_kpi_section(summary, t) for summary in digest.kpis]
+    sections.append(Section(title=t(f"{words}.kpis_title"), role="kpis"))
+    sections += [_kpi_section(summary, t, words=words) for summary in digest.kpis]
     if digest.best_posts:
         best = tuple(
             post_line(i, top, settings=settings, t=t) for i, top in enumerate(digest.best_posts, start=1)
         )
     else:
         best = (t("digest.weekly.no_top_posts", min=fmt_number(digest.min_impressions)),)
-    sections.append(Section(title=t("digest.monthly.best_posts_title"), lines=best))
+    sections.append(Section(title=t(f"{words}.best_posts_title"), lines=best))
     team = [
         t("digest.monthly.team_posts", count=fmt_number(digest.posts_published)),
         t(
@@ -132,19 +147,17 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
         )
         if part is not None:
             sections.append(Section(title=part[0], lines=part[1]))
-    fallback_lines = [t("digest.monthly.fallback", period=period.label)]
-    fallback_lines += [narrative(summary, t) for summary in digest.kpis]
+    fallback_lines = [t(f"{words}.fallback", period=named)]
+    quarter = period.kind == PeriodKind.QUARTERLY
+    fallback_lines += [narrative(summary, t, quarter=quarter) for summary in digest.kpis]
+    # The monthly review's "Add an action item" (the quarterly digest is read, not reviewed).
+    buttons = () if quarter else (actions_ui.add_button(period, t),)
     return DigestDoc(
-        title,
-        subtitle,
-        tuple(sections),
-        t("digest.monthly.closing"),
-        "\n".join(fallback_lines),
-        buttons=(actions_ui.add_button(period, t),),
+        title, subtitle, tuple(sections), t(f"{words}.closing"), "\n".join(fallback_lines), buttons=buttons
     )
 
 
 def monthly_message(digest: MonthlyDigest, *, settings: Settings, t: Translator, channel: str) -> bk.Message:
     doc = monthly_doc(digest, settings=settings, t=t)
-    meta = digest_metadata(kind=PeriodKind.MONTHLY, period=digest.period.label, channel=channel)
+    meta = digest_metadata(kind=digest.period.kind, period=digest.period.label, channel=channel)
     return to_message(doc, metadata=meta, t=t)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import BotError
-from bot.kpi.importers._formats import SPECS, FormatSpec, ImportFormat, Kind, normalize_header
+from bot.kpi.importers._formats import SPECS, FormatSpec, ImportFormat, Kind, kind_fits, normalize_header
 
 #: Bytes read to recognise a file; far more than any header (the X classic one is ~1.3 kB).
 HEAD_BYTES = 64 * 1024
@@ -172,7 +172,7 @@ def locate_header(text: str, *, encoding: str, kind: Kind | None, forced: Format
             )
         raise BotError("imports.errors.unknown_format", header=first[:120], choices=", ".join(SPECS))
     header = best[1]
-    if kind is not None and header.spec.format.kind != kind:
+    if not kind_fits(header.spec.format, kind):
         raise BotError("imports.errors.wrong_kind", format=header.spec.format.name, kind=kind)
     if header.missing():
         raise BotError(

@@ -18,7 +18,9 @@ from typing import Literal
 
 from bot.errors import BotError
 
-Kind = Literal["posts", "kpi"]
+Kind = Literal["posts", "kpi", "daily"]
+#: Kinds a person asks for (``sns-bot import posts|kpi``); time series (``daily``) are taken under either.
+RequestKind = Literal["posts", "kpi"]
 
 
 class FormatName(StrEnum):
@@ -32,6 +34,12 @@ class FormatName(StrEnum):
     FACEBOOK_POSTS = "facebook_posts"
     YOUTUBE_CONTENT = "youtube_content"
     SEARCH_CONSOLE_QUERIES = "search_console_queries"
+    X_ACCOUNT_DAILY = "x_account_daily"
+    YOUTUBE_CHART = "youtube_chart"
+    YOUTUBE_TOTALS = "youtube_totals"
+    SEARCH_CONSOLE_CHART = "search_console_chart"
+    SEARCH_CONSOLE_TABLE = "search_console_table"
+    SEARCH_CONSOLE_FILTERS = "search_console_filters"
 
 
 #: What `--format generic` means for each kind (the contract names both formats "generic").
@@ -200,6 +208,7 @@ _INSTAGRAM_POSTS = _spec(
     {
         **_META_COMMON,
         "account_id": ("Account ID", "アカウントID", "Konto-ID"),
+        "account_handle": ("Account username", "アカウントのユーザーネーム", "Nome de usuário da conta"),
         "text": ("Description", "説明", "Descrição"),
         "likes": ("Likes", "いいね!の数", "Curtidas"),
         "saves": ("Saves", "保存数", "Salvamentos"),
@@ -212,7 +221,8 @@ _FACEBOOK_POSTS = _spec(
     _fmt(FormatName.FACEBOOK_POSTS, "posts", "facebook"),
     {
         **_META_COMMON,
-        "page_id": ("Page ID",),
+        "page_id": ("Page ID", "ページID"),
+        "account_handle": ("Page name", "ページ名"),
         "title": ("Title",),
         "text": ("Description",),
         "engagements": ("Reactions, Comments and Shares",),
@@ -259,6 +269,96 @@ _SEARCH_CONSOLE_QUERIES = _spec(
     required={"clicks", "impressions"},
 )
 
+# X's account-level daily export beside the per-post one ("daily_tweet_activity_metrics_*.csv", 38
+# columns) and the current "account_overview_analytics" export: one row per day, never per post.
+_X_ACCOUNT_DAILY = _spec(
+    _fmt(FormatName.X_ACCOUNT_DAILY, "daily", "x"),
+    {
+        "date": ("Date", "日付"),
+        "posts": ("Tweets published", "Create Post", "ツイート", "ポストを作成"),
+        "impressions": ("impressions", "インプレッション", "インプレッション数"),
+        "engagements": ("engagements", "エンゲージメント"),
+        "likes": ("likes", "いいね"),
+        "shares": ("retweets", "Reposts", "リツイート", "リポスト"),
+        "comments": ("replies", "返信"),
+        "clicks": ("url clicks", "URL Clicks", "URLクリック数"),
+        "profile_visits": ("user profile clicks", "Profile visits", "プロフィールへのアクセス数"),
+        "follows": ("follows", "New follows", "フォロー", "新しいフォロワー"),
+        "media_views": ("media views", "Media views", "メディアの再生数"),
+    },
+    signature={"date", "impressions", "posts"},
+    required=set(),
+)
+
+# YouTube Studio "Chart data.csv" of the Content tab: one row per video per day (a time series).
+_YOUTUBE_CHART = _spec(
+    _fmt(FormatName.YOUTUBE_CHART, "daily", "youtube"),
+    {
+        "date": ("Date", "日付"),
+        "id": ("Content", "コンテンツ"),
+        "text": ("Video title", "動画のタイトル"),
+        "published": ("Video publish time", "動画公開時刻"),
+        "views": ("Views", "視聴回数"),
+    },
+    signature={"date", "id"},
+    required={"views"},
+)
+
+# YouTube Studio "Totals.csv": the channel's daily totals (often re-saved by Excel: DD-MM-YYYY, CRLF).
+_YOUTUBE_TOTALS = _spec(
+    _fmt(FormatName.YOUTUBE_TOTALS, "daily", "youtube"),
+    {
+        "date": ("Date", "日付"),
+        "views": ("Views", "視聴回数"),
+        "subscribers": ("Subscribers", "チャンネル登録者"),
+    },
+    signature={"date", "views"},
+    required=set(),
+)
+
+# Search Console performance export, "Chart.csv" (older exports: "Dates.csv"): daily site totals.
+_SEARCH_CONSOLE_CHART = _spec(
+    _fmt(FormatName.SEARCH_CONSOLE_CHART, "daily", "search_console"),
+    {
+        "date": ("Date", "日付"),
+        "clicks": ("Clicks", "クリック数"),
+        "impressions": ("Impressions", "表示回数"),
+        "position": ("Position", "掲載順位"),
+    },
+    signature={"date", "clicks", "impressions", "position"},
+    required=set(),
+)
+
+# The other tables of that export (pages, countries, devices, search appearance): recognised only
+# to say which file to import instead.
+_SEARCH_CONSOLE_TABLE = _spec(
+    _fmt(FormatName.SEARCH_CONSOLE_TABLE, "kpi", None),
+    {
+        "part": (
+            "Top pages",
+            "Country",
+            "Device",
+            "Search Appearance",
+            "上位のページ",
+            "国",
+            "デバイス",
+            "検索での見え方",
+        ),
+        "clicks": ("Clicks", "クリック数"),
+        "impressions": ("Impressions", "表示回数"),
+        "position": ("Position", "掲載順位"),
+    },
+    signature={"part", "clicks", "impressions", "position"},
+    required=set(),
+)
+
+_SEARCH_CONSOLE_FILTERS = _spec(
+    _fmt(FormatName.SEARCH_CONSOLE_FILTERS, "kpi", None),
+    {"filter": ("Filter", "フィルタ"), "value": ("Value", "値")},
+    signature={"filter", "value"},
+    required=set(),
+)
+
 #: Every format, in the order detection prefers them when two fit equally well.
 SPECS: Mapping[str, FormatSpec] = MappingProxyType(
     {
@@ -272,6 +372,12 @@ SPECS: Mapping[str, FormatSpec] = MappingProxyType(
             _FACEBOOK_POSTS,
             _YOUTUBE_CONTENT,
             _SEARCH_CONSOLE_QUERIES,
+            _X_ACCOUNT_DAILY,
+            _YOUTUBE_CHART,
+            _YOUTUBE_TOTALS,
+            _SEARCH_CONSOLE_CHART,
+            _SEARCH_CONSOLE_TABLE,
+            _SEARCH_CONSOLE_FILTERS,
         )
     }
 )
@@ -279,7 +385,12 @@ SPECS: Mapping[str, FormatSpec] = MappingProxyType(
 FORMATS: Mapping[str, ImportFormat] = MappingProxyType({name: spec.format for name, spec in SPECS.items()})
 
 
-def resolve_format(name: str, *, kind: Kind) -> ImportFormat:
+def kind_fits(fmt: ImportFormat, kind: Kind | None) -> bool:
+    """Whether a file of ``fmt`` may be imported when a person asked for ``kind`` (``None``: any)."""
+    return kind is None or fmt.kind == kind or fmt.kind == "daily"
+
+
+def resolve_format(name: str, *, kind: Kind | None) -> ImportFormat:
     """The format a ``--format NAME`` means for ``kind``; ``generic`` picks the kind's generic format.
 
     Raises:
@@ -288,11 +399,11 @@ def resolve_format(name: str, *, kind: Kind) -> ImportFormat:
     """
     key = name.strip().casefold()
     if key == GENERIC_ALIAS:
-        key = f"generic_{kind}"
+        key = f"generic_{kind or 'posts'}"
     fmt = FORMATS.get(key)
     if fmt is None:
         choices = ", ".join([GENERIC_ALIAS, *FORMATS])
         raise BotError("imports.errors.unknown_format_name", name=name, choices=choices)
-    if fmt.kind != kind:
+    if not kind_fits(fmt, kind):
         raise BotError("imports.errors.wrong_kind", format=fmt.name, kind=kind)
     return fmt

@@ -15,7 +15,7 @@ import pandas as pd
 from bot.errors import BotError
 from bot.kpi.importers._rows import Rows
 from bot.kpi.importers._values import missing_mask, parse_numbers, period_masks
-from bot.kpi.records import KpiRecord
+from bot.kpi.records import BrandedTotals, KpiRecord
 from bot.periods import PeriodKind, period_range
 
 SearchMetric = Literal["clicks", "impressions"]
@@ -27,14 +27,15 @@ class SearchConsoleOptions:
 
     Attributes:
         kpi: configured KPI key the sum is recorded under.
-        period: ``YYYY-MM`` or ``YYYY-MM-DD`` the export covers (the file itself does not say).
+        period: ``YYYY-MM`` or ``YYYY-MM-DD`` the export covers (the file itself does not say);
+            ``None``: the sums are reported but not recorded (an export spanning several months).
         brand_terms: a query counts when it contains any of these (NFKC, case and spaces ignored,
             so ``ＡＣＭＥ``, ``Acme`` and ``ac me`` all match ``acme``; list kana/romaji variants).
         metric: which column to sum.
     """
 
     kpi: str
-    period: str
+    period: str | None
     brand_terms: tuple[str, ...]
     metric: SearchMetric = "clicks"
 
@@ -96,17 +97,28 @@ class SearchConsoleSum:
 
     def __init__(self, options: SearchConsoleOptions | None, *, kpis: Collection[str] | None) -> None:
         self.options = check_search_console_options(options, kpis=kpis)
-        self.total = 0
+        self.sums = {"clicks": 0, "impressions": 0}
+        self.queries = 0
 
     def read(self, rows: Rows) -> list[KpiRecord]:
-        counts = rows.counts(self.options.metric)
-        branded = branded_mask(rows.text("query"), self.options.brand_terms)
-        if counts is not None:
-            ok = branded & ~rows.bad & ~rows.skip
-            self.total += sum(counts.ints[ok & counts.known].tolist())  # Python ints: no overflow
+        branded = branded_mask(rows.text("query"), self.options.brand_terms) & ~rows.bad & ~rows.skip
+        self.queries += int(branded.sum())
+        for metric in self.sums:
+            counts = rows.counts(metric)
+            if counts is not None:  # Python ints: no overflow
+                self.sums[metric] += sum(counts.ints[branded & counts.known].tolist())
         return []
 
+    @property
+    def total(self) -> int:
+        return self.sums[self.options.metric]
+
+    def totals(self) -> BrandedTotals:
+        return BrandedTotals(self.queries, self.sums["clicks"], self.sums["impressions"], self.options.period)
+
     def finish(self) -> list[KpiRecord]:
+        if self.options.period is None:
+            return []
         return [KpiRecord(kpi=self.options.kpi, period=self.options.period, value=float(self.total))]
 
 
@@ -121,11 +133,12 @@ def check_search_console_options(
     """
     if options is None:
         raise BotError("imports.errors.search_console_options_missing")
-    formed, in_range = period_masks(pd.Series([options.period], dtype=object))
-    if not formed[0]:
-        raise BotError("imports.errors.bad_period_option", value=options.period)
-    if not in_range[0]:
-        raise BotError("periods.errors.out_of_range", value=options.period, **_month_range())
+    if options.period is not None:
+        formed, in_range = period_masks(pd.Series([options.period], dtype=object))
+        if not formed[0]:
+            raise BotError("imports.errors.bad_period_option", value=options.period)
+        if not in_range[0]:
+            raise BotError("periods.errors.out_of_range", value=options.period, **_month_range())
     if not any(match_key(term) for term in options.brand_terms):
         raise BotError("imports.errors.no_brand_terms")
     if options.metric not in get_args(SearchMetric):

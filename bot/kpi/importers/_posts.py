@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from bot.errors import BotError
 from bot.kpi.columns import PostColumns, Strings
 from bot.kpi.importers._formats import FormatName
 from bot.kpi.importers._rows import Rows
@@ -25,7 +27,7 @@ _X_CONTENT_DATES = ("%a, %b %d, %Y", "%b %d, %Y", ISO8601, "%Y/%m/%d")
 # Meta Business Suite: "09/24/2026 15:30", month first even in Japanese exports, no zone.
 _META_TIMES = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", ISO8601, "%Y/%m/%d %H:%M")
 # YouTube Studio: "Sep 1, 2026"; fixtures also show ISO and "2026/10/07" (Japanese UI).
-_YOUTUBE_DATES = ("%b %d, %Y", "%B %d, %Y", ISO8601, "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+YOUTUBE_DATES = ("%b %d, %Y", "%B %d, %Y", ISO8601, "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
 
 _EXPONENT_ID = r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$"
 _X_ID = r"\d+"
@@ -35,6 +37,10 @@ _YOUTUBE_ID = r"[A-Za-z0-9_-]+"
 _TWITTER_EPOCH_MS = 1_288_834_974_657
 _LATEST_MS = 7_258_118_400_000  # 2200-01-01
 _YOUTUBE_TOTALS = ("total", "合計")
+# The author of an X post, as its permalink writes it (twitter.com or x.com, any subdomain).
+_X_PERMALINK_USER = r"^https?://(?:[a-z]+\.)?(?:twitter|x)\.com/([^/?#]+)/status/"
+# X's current export lists posts it can no longer show as ",,,https://x.com/<user>/status/undefined,0,…".
+_X_PLACEHOLDER = r"/status/undefined/?$"
 # NOTE: a pt-BR importer keeps only rows whose "Data comment" is empty or "total"; other values
 # mark per-breakdown sub-rows that would overwrite the post's lifetime totals.
 _META_TOTAL_COMMENTS = ("", "total", "合計", "通算")
@@ -56,6 +62,14 @@ class PostContext:
     account: str | None
     accounts: Mapping[str, str]
     tz: ZoneInfo
+    #: Normalised handle or platform id (:func:`identity_key`) → account key, for this platform's
+    #: configured accounts: rows that name their account are filed under it.
+    identities: Mapping[str, str] = field(default_factory=dict)
+
+
+def identity_key(value: str) -> str:
+    """How handles and ids are compared: no ``@``, no blanks, case ignored."""
+    return value.strip().lstrip("@").strip().casefold()
 
 
 PostReader = Callable[[Rows, PostContext], PostColumns]
@@ -94,17 +108,25 @@ def read_generic_posts(rows: Rows, ctx: PostContext) -> PostColumns:
 
 
 def read_x_tweet_activity(rows: Rows, ctx: PostContext) -> PostColumns:
-    ids = _ids(rows, "id", _X_ID)
+    accounts = _row_accounts(rows, ctx, [_x_users(rows)])
+    ids = post_ids(rows, "id", _X_ID)
     times = rows.times("time", formats=_X_CLASSIC_TIMES, naive_tz=UTC)
     metrics = {
         name: rows.counts(name) for name in ("impressions", "engagements", "likes", "comments", "shares")
     }
     metrics["clicks"] = rows.counts("clicks")
-    return _platform_posts(rows, ctx, ids=ids, published=times.utc, texts=rows.text("text"), metrics=metrics)
+    return _platform_posts(
+        rows, ctx, ids=ids, published=times.utc, texts=rows.text("text"), metrics=metrics, accounts=accounts
+    )
 
 
 def read_x_content(rows: Rows, ctx: PostContext) -> PostColumns:
-    ids = _ids(rows, "id", _X_ID)
+    placeholder = (rows.text("id") == "").to_numpy() & rows.text("url").str.contains(
+        _X_PLACEHOLDER
+    ).to_numpy()
+    rows.skip_rows(placeholder, "imports.skips.unavailable_post")
+    accounts = _row_accounts(rows, ctx, [_x_users(rows)])
+    ids = post_ids(rows, "id", _X_ID)
     dates = rows.times("date", formats=_X_CONTENT_DATES, naive_tz=ctx.tz, report=False)
     # The export has no time of day; the snowflake id carries the exact publish time. Trust it
     # only when it agrees with the Date column (test fixtures use made-up ids).
@@ -119,22 +141,28 @@ def read_x_content(rows: Rows, ctx: PostContext) -> PostColumns:
         name: rows.counts(name)
         for name in ("impressions", "likes", "engagements", "saves", "comments", "shares", "clicks")
     }
-    return _platform_posts(rows, ctx, ids=ids, published=published, texts=rows.text("text"), metrics=metrics)
+    return _platform_posts(
+        rows, ctx, ids=ids, published=published, texts=rows.text("text"), metrics=metrics, accounts=accounts
+    )
 
 
 def read_instagram_posts(rows: Rows, ctx: PostContext) -> PostColumns:
     _skip_meta_sub_rows(rows)
-    ids = _ids(rows, "id", _META_ID)
+    accounts = _row_accounts(rows, ctx, [rows.text("account_id"), rows.text("account_handle")])
+    ids = post_ids(rows, "id", _META_ID)
     times = rows.times("published", formats=_META_TIMES, naive_tz=ctx.tz)
     metrics = {
         name: rows.counts(name) for name in ("impressions", "reach", "likes", "comments", "shares", "saves")
     }
-    return _platform_posts(rows, ctx, ids=ids, published=times.utc, texts=rows.text("text"), metrics=metrics)
+    return _platform_posts(
+        rows, ctx, ids=ids, published=times.utc, texts=rows.text("text"), metrics=metrics, accounts=accounts
+    )
 
 
 def read_facebook_posts(rows: Rows, ctx: PostContext) -> PostColumns:
     _skip_meta_sub_rows(rows)
-    ids = _ids(rows, "id", _META_ID)
+    accounts = _row_accounts(rows, ctx, [rows.text("page_id"), rows.text("account_handle")])
+    ids = post_ids(rows, "id", _META_ID)
     times = rows.times("published", formats=_META_TIMES, naive_tz=ctx.tz)
     metrics = {
         name: rows.counts(name)
@@ -149,14 +177,15 @@ def read_facebook_posts(rows: Rows, ctx: PostContext) -> PostColumns:
         ],
         dtype=object,
     )
-    return _platform_posts(rows, ctx, ids=ids, published=times.utc, texts=texts, metrics=metrics)
+    return _platform_posts(
+        rows, ctx, ids=ids, published=times.utc, texts=texts, metrics=metrics, accounts=accounts
+    )
 
 
 def read_youtube_content(rows: Rows, ctx: PostContext) -> PostColumns:
-    # Row 2 of Studio exports is an aggregate "Total" row ("合計" in Japanese).
-    rows.skip |= rows.text("id").str.casefold().isin(_YOUTUBE_TOTALS).to_numpy()
-    ids = _ids(rows, "id", _YOUTUBE_ID)
-    times = rows.times("published", formats=_YOUTUBE_DATES, naive_tz=ctx.tz)
+    skip_youtube_extras(rows)
+    ids = post_ids(rows, "id", _YOUTUBE_ID)
+    times = rows.times("published", formats=YOUTUBE_DATES, naive_tz=ctx.tz)
     metrics = {
         name: rows.counts(name) for name in ("impressions", "video_views", "likes", "comments", "shares")
     }
@@ -179,7 +208,59 @@ POST_READERS: Mapping[FormatName, PostReader] = {
 # -- shared helpers ---------------------------------------------------------------------------
 
 
-def _ids(rows: Rows, key: str, pattern: str) -> pd.Series:
+def skip_youtube_extras(rows: Rows) -> None:
+    """The rows of a Studio table that are not videos, or not videos we can place in time.
+
+    Row 2 is an aggregate "Total" row ("合計" in Japanese); an "advanced mode" export ends with a
+    footer (``Showing top 500 results,,,,``); a private or unlisted video has no publish time.
+    """
+    ids = rows.text("id")
+    rows.skip_rows(ids.str.casefold().isin(_YOUTUBE_TOTALS).to_numpy(), "imports.skips.total_row")
+    footer = rows.alone("id") & ~ids.str.fullmatch(_YOUTUBE_ID).to_numpy()
+    rows.skip_rows(footer, "imports.skips.footer", values=ids)
+    if rows.has("published"):
+        no_time = (rows.text("published") == "").to_numpy() & (ids != "").to_numpy()
+        rows.skip_rows(no_time, "imports.skips.no_publish_time")
+
+
+def _x_users(rows: Rows) -> pd.Series:
+    """The author of each X post as its permalink names it (``""`` when it does not)."""
+    users: pd.Series = rows.text("url").str.extract(_X_PERMALINK_USER, flags=re.IGNORECASE)[0].fillna("")
+    return users
+
+
+def _row_accounts(rows: Rows, ctx: PostContext, identities: Sequence[pd.Series]) -> pd.Series | str:
+    """The configured account of each row: the one the row names (id or handle), else the file's.
+
+    A row naming an account nobody configured, in a file with no account of its own (several of
+    the platform's accounts are configured and no ``--account`` was given), is skipped by name.
+    """
+    if not ctx.identities:
+        return file_account(ctx)
+    found = pd.Series([""] * rows.n, dtype=object)
+    shown = pd.Series([""] * rows.n, dtype=object)
+    for values in identities:
+        keys = values.map(lambda v: ctx.identities.get(identity_key(v), "") if v else "")
+        found = found.where(found != "", keys)
+        shown = shown.where(shown != "", values)
+    if ctx.account is not None:
+        return found.where(found != "", ctx.account)
+    rows.skip_rows(
+        (found == "").to_numpy() & (shown != "").to_numpy(), "imports.skips.other_account", values=shown
+    )
+    if (((found == "") & (shown == "")).to_numpy() & ~rows.skip).any():
+        file_account(ctx)  # rows that name no account at all: the file must say whose they are
+    return found
+
+
+def file_account(ctx: PostContext) -> str:
+    if ctx.account is None:
+        matching = sorted(key for key, platform in ctx.accounts.items() if platform == ctx.platform)
+        raise BotError("imports.errors.account_ambiguous", platform=ctx.platform, choices=", ".join(matching))
+    return ctx.account
+
+
+def post_ids(rows: Rows, key: str, pattern: str) -> pd.Series:
     """Post ids as strings; ids Excel turned into ``1.22158E+17`` are unrecoverable and rejected."""
     values = rows.required(key)
     missing = missing_mask(values)
@@ -214,7 +295,9 @@ def _snowflake_times(ids: pd.Series, *, usable: npt.NDArray[np.bool_]) -> npt.ND
 
 def _skip_meta_sub_rows(rows: Rows) -> None:
     if rows.has("data_comment"):
-        rows.skip |= ~rows.text("data_comment").str.casefold().isin(_META_TOTAL_COMMENTS).to_numpy()
+        comments = rows.text("data_comment")
+        sub_rows = ~comments.str.casefold().isin(_META_TOTAL_COMMENTS).to_numpy()
+        rows.skip_rows(sub_rows, "imports.skips.breakdown_row", values=comments)
 
 
 def _caption(title: str, description: str) -> str:
@@ -234,8 +317,9 @@ def _platform_posts(
     texts: pd.Series,
     metrics: Mapping[str, Counts | None],
     urls: Sequence[str | None] | None = None,
+    accounts: pd.Series | str | None = None,
 ) -> PostColumns:
-    assert ctx.platform is not None and ctx.account is not None  # resolved before reading
+    assert ctx.platform is not None  # resolved before reading
     return build_posts(
         rows,
         ids=ids,
@@ -244,7 +328,7 @@ def _platform_posts(
         texts=texts,
         metrics=metrics,
         platforms=ctx.platform,
-        accounts=ctx.account,
+        accounts=file_account(ctx) if accounts is None else accounts,
         authors=None,
     )
 

@@ -24,7 +24,7 @@ from bot.kpi.importers._values import (
     parse_times,
     plain_counts,
 )
-from bot.kpi.records import RowProblem
+from bot.kpi.records import RowProblem, RowSkip
 
 #: Longest cell value echoed back in a problem message.
 ECHO_CHARS = 60
@@ -52,6 +52,7 @@ class Rows:
         self._header = header
         self._texts: dict[str, pd.Series] = {}
         self._problems: list[RowProblem] = []
+        self._skips: list[RowSkip] = []
 
     # -- access -------------------------------------------------------------------------------
 
@@ -74,6 +75,16 @@ class Rows:
             else:
                 self._texts[key] = pd.Series([""] * self.n, dtype=object)
         return self._texts[key]
+
+    def alone(self, key: str) -> Mask:
+        """Rows whose ``key`` cell is the only non-empty one (a footer or note line under a table)."""
+        if not self.has(key) or not self.n:
+            return np.zeros(self.n, dtype=bool)
+        cells = self._frame.to_numpy(dtype=object)
+        others = np.delete(cells, self._header.positions[key], axis=1).astype(str)
+        empty: Mask = (np.char.strip(others) == "").all(axis=1)
+        alone: Mask = (self.text(key) != "").to_numpy() & empty
+        return alone
 
     def optional_text(self, key: str) -> list[str | None]:
         """Cells as Python values, ``None`` where the cell means "no data"."""
@@ -114,6 +125,29 @@ class Rows:
             if cells is not None:
                 row_params["value"] = echo(str(cells[i]))
             self._problems.append(RowProblem(line=int(self.lines[i]), key=problem, params=row_params))
+
+    def skip_rows(
+        self, mask: Mask, reason: str, *, values: pd.Series | Sequence[str] | None = None, **params: Any
+    ) -> None:
+        """Leave the rows of ``mask`` out (rows already skipped or bad excepted), naming ``reason``.
+
+        Args:
+            reason: catalog key, e.g. ``imports.skips.total_row``.
+            values: per-row values; the row's value becomes the ``value`` param.
+        """
+        mask = mask & ~self.skip & ~self.bad
+        if not mask.any():
+            return
+        self.skip |= mask
+        cells = values.tolist() if isinstance(values, pd.Series) else values
+        for i in np.flatnonzero(mask).tolist():
+            row_params = dict(params)
+            if cells is not None:
+                row_params["value"] = echo(str(cells[i]))
+            self._skips.append(RowSkip(line=int(self.lines[i]), key=reason, params=row_params))
+
+    def skips(self) -> tuple[RowSkip, ...]:
+        return tuple(sorted(self._skips, key=lambda s: s.line))
 
     def problems(self) -> list[RowProblem]:
         """Problems in line order (several for one row keep the order they were found in)."""

@@ -8,7 +8,7 @@ multi-line caption still points at the right line.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
@@ -20,6 +20,7 @@ import pandas as pd
 
 from bot.errors import BotError
 from bot.kpi.columns import ImportChunk, PostColumns
+from bot.kpi.importers._daily import DAILY_READERS
 from bot.kpi.importers._detect import (
     HEAD_BYTES,
     DetectedFile,
@@ -31,9 +32,9 @@ from bot.kpi.importers._detect import (
 )
 from bot.kpi.importers._formats import SPECS, FormatName, ImportFormat, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
-from bot.kpi.importers._posts import POST_READERS, PostContext
+from bot.kpi.importers._posts import POST_READERS, PostContext, identity_key
 from bot.kpi.importers._rows import Rows
-from bot.kpi.records import KpiRecord
+from bot.kpi.records import BrandedTotals, DailyRecord, KpiRecord
 
 #: Fields beyond the header we still tokenise, so a row with a stray unquoted comma becomes a
 #: precise "too many fields" problem instead of aborting the whole file.
@@ -44,7 +45,7 @@ EXTRA_FIELDS = 8
 MAX_FIELD_CHARS = 1 << 20
 
 
-_Reader = Callable[[Rows], tuple[PostColumns, list[KpiRecord]]]
+_Reader = Callable[[Rows], tuple[PostColumns, list[KpiRecord], list[DailyRecord]]]
 _NO_POSTS = PostColumns.from_records([])
 
 
@@ -53,12 +54,13 @@ class _Plan:
     header: Header
     read: _Reader
     finish: Callable[[], list[KpiRecord]]
+    branded: Callable[[], BrandedTotals] | None = None
 
 
 def iter_import(
     path: Path,
     *,
-    kind: Literal["posts", "kpi"],
+    kind: Literal["posts", "kpi"] | None,
     format: str | None,
     tz: ZoneInfo,
     accounts: Mapping[str, str],
@@ -66,6 +68,7 @@ def iter_import(
     chunk_rows: int = 50_000,
     search_console: SearchConsoleOptions | None = None,
     kpis: Collection[str] | None = None,
+    identities: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[DetectedFile, Iterator[ImportChunk]]:
     """Recognise a CSV export and stream its rows as records.
 
@@ -83,6 +86,9 @@ def iter_import(
         chunk_rows: rows per chunk (memory stays bounded whatever the file size).
         search_console: required for a Search Console queries export.
         kpis: configured KPI keys; when given, generic KPI rows naming another key are rejected.
+        identities: configured account key → its handle and platform id: rows of a platform export
+            that name their account (X permalinks, Meta's account and page columns) are filed under
+            the account they name, so one file may hold several accounts.
 
     Returns:
         The detected file and an iterator of chunks (the file is read while iterating).
@@ -90,6 +96,26 @@ def iter_import(
     Raises:
         BotError: ``imports.errors.*`` — unreadable/empty/undecodable file, unknown format, wrong
             kind, missing columns, account not configured/ambiguous, missing Search Console options.
+    """
+    header = read_header(path, kind=kind, format=format)
+    plan = _plan(
+        header,
+        tz=tz,
+        accounts=accounts,
+        account=account,
+        search_console=search_console,
+        kpis=kpis,
+        identities=identities or {},
+    )
+    return header.detected, _chunks(path, plan, chunk_rows=chunk_rows)
+
+
+def read_header(path: Path, *, kind: Literal["posts", "kpi"] | None, format: str | None = None) -> Header:
+    """Recognise a file's encoding, header row and format (reads its start, and checks the whole
+    file decodes).
+
+    Raises:
+        BotError: ``imports.errors.*`` as :func:`iter_import` does, before any row is read.
     """
     try:
         with path.open("rb") as handle:
@@ -100,9 +126,7 @@ def iter_import(
         ) from exc
     forced = SPECS[resolve_format(format, kind=kind).name] if format else None
     encoding = confirm_encoding(path, sniff_encoding(head))
-    header = locate_header(decode_head(head, encoding), encoding=encoding, kind=kind, forced=forced)
-    plan = _plan(header, tz=tz, accounts=accounts, account=account, search_console=search_console, kpis=kpis)
-    return header.detected, _chunks(path, plan, chunk_rows=chunk_rows)
+    return locate_header(decode_head(head, encoding), encoding=encoding, kind=kind, forced=forced)
 
 
 def _plan(
@@ -113,25 +137,63 @@ def _plan(
     account: str | None,
     search_console: SearchConsoleOptions | None,
     kpis: Collection[str] | None,
+    identities: Mapping[str, Sequence[str]],
 ) -> _Plan:
     fmt = header.spec.format
+    if fmt.name in (FormatName.SEARCH_CONSOLE_TABLE, FormatName.SEARCH_CONSOLE_FILTERS):
+        raise BotError("imports.errors.search_console_part", header=", ".join(header.names)[:80])
     if fmt.name is FormatName.SEARCH_CONSOLE_QUERIES:
         summer = SearchConsoleSum(search_console, kpis=kpis)
-        return _Plan(header, lambda rows: (_NO_POSTS, summer.read(rows)), summer.finish)
+        return _Plan(header, lambda rows: (_NO_POSTS, summer.read(rows), []), summer.finish, summer.totals)
     if fmt.kind == "kpi":
-        return _Plan(header, lambda rows: (_NO_POSTS, read_generic_kpis(rows, kpis=kpis)), list)
-    reader = POST_READERS[fmt.name]
+        return _Plan(header, lambda rows: (_NO_POSTS, read_generic_kpis(rows, kpis=kpis), []), list)
+    # Rows are matched to accounts only when there is a choice (several accounts of the platform).
+    several = sum(1 for platform in accounts.values() if platform == fmt.platform) > 1
+    own = {
+        identity_key(ident): key
+        for key, idents in identities.items()
+        if several and accounts.get(key) == fmt.platform
+        for ident in idents
+        if identity_key(ident)
+    }
     ctx = PostContext(
         platform=fmt.platform,
-        account=resolve_account(fmt, accounts=accounts, account=account),
+        account=resolve_account(fmt, accounts=accounts, account=account, rows_say=bool(own)),
         accounts=accounts,
         tz=tz,
+        identities=own if fmt.name in _ROWS_NAME_ACCOUNT else {},
     )
-    return _Plan(header, lambda rows: (reader(rows, ctx), []), list)
+    if fmt.name in DAILY_READERS:
+        daily = DAILY_READERS[fmt.name]
+
+        def read_daily(rows: Rows) -> tuple[PostColumns, list[KpiRecord], list[DailyRecord]]:
+            posts, days = daily(rows, ctx)
+            return posts, [], days
+
+        return _Plan(header, read_daily, list)
+    reader = POST_READERS[fmt.name]
+    return _Plan(header, lambda rows: (reader(rows, ctx), [], []), list)
 
 
-def resolve_account(fmt: ImportFormat, *, accounts: Mapping[str, str], account: str | None) -> str | None:
+#: Platform exports whose rows say which account they belong to (permalink, account or page column).
+_ROWS_NAME_ACCOUNT = frozenset(
+    {
+        FormatName.X_TWEET_ACTIVITY,
+        FormatName.X_CONTENT,
+        FormatName.INSTAGRAM_POSTS,
+        FormatName.FACEBOOK_POSTS,
+    }
+)
+
+
+def resolve_account(
+    fmt: ImportFormat, *, accounts: Mapping[str, str], account: str | None, rows_say: bool = False
+) -> str | None:
     """The configured account a file's posts belong to (``None``: generic rows name their own).
+
+    Args:
+        rows_say: the file's rows may name their account; then several configured accounts of the
+            platform are not ambiguous (``None``: each row is filed under the account it names).
 
     Raises:
         BotError: ``imports.errors.unknown_account_option``, ``...account_platform_mismatch``,
@@ -150,12 +212,14 @@ def resolve_account(fmt: ImportFormat, *, accounts: Mapping[str, str], account: 
                 expected=fmt.platform,
             )
         return account
-    if fmt.platform is None:
+    if fmt.platform is None or fmt.platform == "search_console":
         return None
     matching = sorted(key for key, platform in accounts.items() if platform == fmt.platform)
     if not matching:
         raise BotError("imports.errors.no_account", platform=fmt.platform)
     if len(matching) > 1:
+        if rows_say and fmt.name in _ROWS_NAME_ACCOUNT:
+            return None
         raise BotError("imports.errors.account_ambiguous", platform=fmt.platform, choices=", ".join(matching))
     return matching[0]
 
@@ -165,6 +229,7 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
     width = len(plan.header.names)
     next_line = detected.header_line + 1
     # newline="" keeps "\r\n" inside quoted fields, so newline counting matches the file's lines.
+    size = path.stat().st_size
     with path.open("r", encoding=detected.encoding, newline="") as handle:
         for line in range(1, detected.header_line + 1):
             if len(text := handle.readline(MAX_FIELD_CHARS)) == MAX_FIELD_CHARS and not text.endswith("\n"):
@@ -194,9 +259,11 @@ def _chunks(path: Path, plan: _Plan, *, chunk_rows: int) -> Iterator[ImportChunk
                 except pd.errors.ParserError as exc:
                     raise _malformed(exc, header_line=detected.header_line, chunk_line=next_line) from exc
                 lines, next_line = _start_lines(frame, next_line)
-                yield _convert(frame, lines, plan, width=width)
-    if final := plan.finish():
-        yield ImportChunk(posts=_NO_POSTS, kpis=final, problems=[], rows=0)
+                yield _convert(frame, lines, plan, width=width, position=_position(handle, size))
+    final = plan.finish()
+    if final or plan.branded is not None:
+        branded = plan.branded() if plan.branded is not None else None
+        yield ImportChunk(posts=_NO_POSTS, kpis=final, problems=[], rows=0, branded=branded, position=1.0)
 
 
 class FieldLimit:
@@ -290,7 +357,23 @@ def _start_lines(frame: pd.DataFrame, first: int) -> tuple[npt.NDArray[np.int64]
     return lines, first + len(frame) + int(newlines.sum())
 
 
-def _convert(frame: pd.DataFrame, lines: npt.NDArray[np.int64], plan: _Plan, *, width: int) -> ImportChunk:
+def _position(handle: TextIO, size: int) -> float | None:
+    """The share of the file read so far (the reader reads ahead, so it runs a little early)."""
+    buffer = getattr(handle, "buffer", None)
+    if buffer is None or size <= 0:
+        return None
+    read: int = buffer.tell()
+    return min(1.0, read / size)
+
+
+def _convert(
+    frame: pd.DataFrame,
+    lines: npt.NDArray[np.int64],
+    plan: _Plan,
+    *,
+    width: int,
+    position: float | None = None,
+) -> ImportChunk:
     rows = Rows(frame, lines=lines, header=plan.header)
     cells = frame.to_numpy(dtype=object)
     maybe_blank = cells[:, 0] == ""
@@ -300,11 +383,15 @@ def _convert(frame: pd.DataFrame, lines: npt.NDArray[np.int64], plan: _Plan, *, 
         blank[maybe_blank] = (np.char.strip(cells[maybe_blank].astype(str)) == "").all(axis=1)
     rows.skip |= blank
     rows.report((cells[:, width:] != "").any(axis=1), "imports.errors.too_many_fields", expected=width)
-    posts, kpis = plan.read(rows)
+    posts, kpis, daily = plan.read(rows)
+    accounts = {a for a in posts.account_key.tolist() if a} | {d.account_key for d in daily if d.account_key}
     return ImportChunk(
         posts=posts,
         kpis=kpis,
         problems=rows.problems(),
         rows=int(len(frame) - blank.sum()),
-        skipped=int((rows.skip & ~blank).sum()),
+        skips=rows.skips(),
+        daily=tuple(daily),
+        accounts=tuple(sorted(accounts)),
+        position=position,
     )
