@@ -224,11 +224,16 @@ def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
 
 
 async def on_start(deps: Deps) -> None:
-    """Start-up work after migrations: make the store agree with the config."""
+    """Start-up work after migrations: make the store agree with the config, and say which KPIs
+    managers cannot read up on (no glossary entry: ``check-config`` warns about the same)."""
+    from bot.i18n import translator
+    from bot.kpi.glossary import glossary_warnings
     from bot.kpi.values import sync_accounts
 
     async with deps.sessions.begin() as session:
         await sync_accounts(session, accounts=deps.settings.accounts)
+    for warning in glossary_warnings(deps.settings):
+        log.warning("%s", warning.render(translator("en")))
 
 
 def start_background(deps: Deps) -> list[asyncio.Task[Any]]:

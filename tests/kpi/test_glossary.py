@@ -96,3 +96,15 @@ def test_the_modal_and_button_are_valid_block_kit() -> None:
         assert block_errors(view["blocks"], limit=100) == []
         assert len(view["title"]["text"]) <= 24
         assert glossary_button("engagement_rate", t).to_dict()["value"] == "engagement_rate"
+
+
+async def test_the_bot_logs_the_same_warnings_when_it_starts(deps: Any, caplog: Any) -> None:
+    import logging
+
+    from bot.app import on_start
+
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        await on_start(deps)
+    warned = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    assert [w.split(":")[0] for w in warned] == ["kpis[0] (recruiting_entries)", "kpis[2] (branded_search)"]
+    assert all("warning: no glossary entry for what / how / good / move" in w for w in warned)

@@ -210,3 +210,17 @@ async def test_the_modal_is_in_the_language_of_whoever_clicks(
     fake_slack.users[OPERATOR] = {"locale": {"ja": "ja-JP", "en": "en-US"}[other]}
     view = await _click_glossary(sender, fake_slack, "engagement_rate", user=OPERATOR, channel_id=CHANNEL)
     _assert_entry(view["blocks"], other)
+
+
+async def test_a_kpi_clicked_inside_a_modal_is_pushed_over_it(
+    sender: SlackSender, fake_slack: FakeSlack, locale: str
+) -> None:
+    """The welcome re-opened from the Home lists the KPIs with their buttons: a click there stacks the
+    entry on the open modal (Slack refuses ``views.open`` over a modal)."""
+    modal = {"id": "V0WELCOME1", "type": "modal", "callback_id": "welcome.modal", "blocks": []}
+    click = payloads.block_action("kpi.glossary", "engagement_rate", user_id=MANAGER, view=modal)
+    assert (await sender.interactive(click)).status == 200
+    (pushed,) = await fake_slack.wait_for("views.push")
+    assert pushed.params["trigger_id"] == click["trigger_id"]
+    _assert_entry(pushed.params["view"]["blocks"], locale)
+    assert fake_slack.calls_to("views.open") == []
