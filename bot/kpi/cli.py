@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy.exc import DBAPIError
 
 from bot import db
+from bot.errors import BotError
 from bot.kpi.import_report import render_report
+from bot.kpi.importers import check_period_option
 from bot.kpi.imports import import_file
 from bot.kpi.jobs import collect_all
 from bot.kpi.kinds import RunStatus
@@ -56,6 +58,12 @@ async def import_command(
             at least ``WORKER_MIN_BYTES``); see :mod:`bot.kpi.import_worker`.
     """
     settings, t = deps.settings, deps.t
+    if period is not None:  # a bad option is refused before the store is opened (or created)
+        try:
+            check_period_option(period)
+        except BotError as refused:
+            _say(refused.render(t), err=True)
+            return EXIT_REFUSED
     await db.migrate(settings.database.url)
     progress = TerminalProgress(t, sys.stderr)
     try:

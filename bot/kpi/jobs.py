@@ -95,6 +95,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
         deps.inflight.track(partial(run_collectors, deps)),
         CronTrigger.from_crontab(deps.settings.collectors.cron, timezone=deps.settings.tz),
         id=JobId.COLLECT,
+        name="metrics collection",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -128,6 +128,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
         CronTrigger.from_crontab(deps.settings.review.sweep_cron, timezone=deps.settings.tz),
         args=[deps],
         id=JOB_ID,
+        name="review reminder sweep",
         replace_existing=True,
         coalesce=True,
         misfire_grace_time=300,

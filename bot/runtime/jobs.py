@@ -38,6 +38,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
         CronTrigger.from_crontab(PRUNE_CRON, timezone=deps.settings.tz),
         args=[deps],
         id=JOB_ID,
+        name="key prune",
         replace_existing=True,
         coalesce=True,
         misfire_grace_time=3600,

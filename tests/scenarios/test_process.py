@@ -55,8 +55,9 @@ async def test_sns_bot_run_serves_signed_commands_and_stops_cleanly(tmp_path: Pa
     assert (
         "no platform collectors configured (no API tokens set); metrics collection is off" in bot.messages()
     )
-    # weekly, monthly, the digest sweep, the reminder sweep, the outbox sweep and the key prune
-    assert "scheduler started with 6 job(s)" in bot.messages()
+    # weekly, monthly, the digest sweep, the reminder sweep, the outbox sweep, the key prune,
+    # milestone detection and participation nudges (pace alerts are off without a channel)
+    assert "scheduler started with 8 job(s)" in bot.messages()
 
 
 @pytest.mark.slow
@@ -73,7 +74,7 @@ async def test_a_platform_token_schedules_the_collector_and_a_restart_does_not_m
                 await bot.wait_healthy()
                 assert bot.stop(timeout=30) == 0, bot.log_text()
             messages = bot.messages()
-            assert "scheduler started with 7 job(s)" in messages, bot.log_text()
+            assert "scheduler started with 9 job(s)" in messages, bot.log_text()
             assert token not in bot.log_text()
             assert ("database migrated" in messages) == (start == 0)
 

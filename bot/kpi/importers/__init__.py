@@ -7,7 +7,7 @@ its physical line; file-level trouble raises ``BotError`` with an ``imports.erro
 
 from bot.kpi.importers._detect import DetectedFile, detect_format
 from bot.kpi.importers._formats import FORMATS, ImportFormat, resolve_format
-from bot.kpi.importers._kpis import SearchConsoleOptions, branded_mask
+from bot.kpi.importers._kpis import SearchConsoleOptions, branded_mask, check_period_option
 from bot.kpi.importers._stream import iter_import, resolve_account
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "ImportFormat",
     "SearchConsoleOptions",
     "branded_mask",
+    "check_period_option",
     "detect_format",
     "iter_import",
     "resolve_account",

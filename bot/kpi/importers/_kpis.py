@@ -122,6 +122,19 @@ class SearchConsoleSum:
         return [KpiRecord(kpi=self.options.kpi, period=self.options.period, value=float(self.total))]
 
 
+def check_period_option(period: str) -> None:
+    """Refuse a ``--period`` that is not a ``YYYY-MM`` month the store can hold.
+
+    Raises:
+        BotError: ``imports.errors.bad_period_option`` or ``periods.errors.out_of_range``.
+    """
+    formed, in_range = period_masks(pd.Series([period], dtype=object))
+    if not formed[0]:
+        raise BotError("imports.errors.bad_period_option", value=period)
+    if not in_range[0]:
+        raise BotError("periods.errors.out_of_range", value=period, **_month_range())
+
+
 def check_search_console_options(
     options: SearchConsoleOptions | None, *, kpis: Collection[str] | None
 ) -> SearchConsoleOptions:
@@ -134,11 +147,7 @@ def check_search_console_options(
     if options is None:
         raise BotError("imports.errors.search_console_options_missing")
     if options.period is not None:
-        formed, in_range = period_masks(pd.Series([options.period], dtype=object))
-        if not formed[0]:
-            raise BotError("imports.errors.bad_period_option", value=options.period)
-        if not in_range[0]:
-            raise BotError("periods.errors.out_of_range", value=options.period, **_month_range())
+        check_period_option(options.period)
     if not any(match_key(term) for term in options.brand_terms):
         raise BotError("imports.errors.no_brand_terms")
     if options.metric not in get_args(SearchMetric):
