@@ -110,7 +110,7 @@ class KpiValue(Base):
     day: Mapped[date | None] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
     #: How it was recorded: a :class:`bot.kpi.kinds.ValueSource` (``slack_command``, ``home``,
-    #: ``import_slack``, ``import_cli``, ``collector``, ``demo``; rows written before 0012 say
+    #: ``import_slack``, ``import_cli``, ``collector``, ``demo``; rows written before 0013 say
     #: ``slack`` or ``import``).
     source: Mapped[str] = mapped_column(String(20))
     #: Who recorded it: a Slack user id (``None``: the command line, a collector).

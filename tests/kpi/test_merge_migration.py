@@ -1,4 +1,4 @@
-"""Migration 0011 on a store that "Mark as published" filled before: the review's URL-keyed row and
+"""Migration 0014 on a store that "Mark as published" filled before: the review's URL-keyed row and
 the imported row of the same post become one row (the measured one, with the requester and the review
 link); a URL-keyed X post gets its status id; a post only a review knows stays as it is."""
 

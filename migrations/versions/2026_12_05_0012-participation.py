@@ -1,7 +1,7 @@
 """Managers' participation: reactions and thread replies on the bot's posts, nudge settings and nudge claims.
 
-Revision ID: 0013
-Revises: 0016
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0013"
-down_revision: str | None = "0016"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Milestones the bot detected by itself (records, streaks, the quarter's best post, round numbers):
 one row each, which is also its claim (unique kind + subject + mark), and where it was announced.
 
-Revision ID: 0014
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-05 18:00:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0014"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

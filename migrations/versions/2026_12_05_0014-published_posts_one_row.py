@@ -9,8 +9,8 @@ record how many posts the platform reported on and how many of them were new.
 The merge is not undone by the downgrade (it only drops the two counters): the merged rows were
 duplicates of one post.
 
-Revision ID: 0011
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 
 from bot.kpi.permalinks import canonical_permalink, post_key
 
-revision: str = "0011"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

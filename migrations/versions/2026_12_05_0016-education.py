@@ -1,8 +1,8 @@
 """Managers learn and the monthly review remembers (issue 17): one welcome per manager
 (``manager_welcome``) and the action items agreed on a monthly digest (``action_item``).
 
-Revision ID: 0015
-Revises: 0010
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0015"
-down_revision: str | None = "0010"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 bot's DM), and on ``digest_run`` when a posted digest was last updated in place and who holds the
 update now.
 
-Revision ID: 0012
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0012"
-down_revision: str | None = "0013"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Daily account metrics: one row per (platform, account, metric, subject, day) from time-series
 exports (X's daily account export, YouTube's Totals.csv and Chart data.csv, Search Console's Chart.csv).
 
-Revision ID: 0010
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0010"
-down_revision: str | None = "0011"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

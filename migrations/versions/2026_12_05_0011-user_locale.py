@@ -1,7 +1,7 @@
 """Each person's choice of language on the App Home (no row: follow their Slack locale).
 
-Revision ID: 0016
-Revises: 0014
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0016"
-down_revision: str | None = "0014"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
