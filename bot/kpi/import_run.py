@@ -97,7 +97,7 @@ def open_export(deps: Deps, path: Path, *, chunk_rows: int = 20_000, name: str |
         BotError: ``imports.errors.*`` (unknown format, undecodable, missing columns, one table of
             a Search Console zip, …).
     """
-    from bot.kpi.importers._formats import FormatName
+    from bot.kpi.importers._formats import refused_alone
     from bot.kpi.importers._stream import read_header
 
     del deps  # the settings matter when importing, not when recognising
@@ -110,7 +110,7 @@ def open_export(deps: Deps, path: Path, *, chunk_rows: int = 20_000, name: str |
         return OpenedFile("kpi", "imports.formats.search_console_zip", "zip", path, name, chunk_rows)
     header = read_header(path, kind=None)
     fmt = header.spec.format
-    if fmt.name in (FormatName.SEARCH_CONSOLE_TABLE, FormatName.SEARCH_CONSOLE_FILTERS):
+    if refused_alone(fmt.name):
         raise BotError("imports.errors.search_console_part", header=", ".join(header.names)[:80])
     kind: Literal["posts", "kpi"] = "posts" if fmt.kind == "posts" else "kpi"
     return OpenedFile(kind, fmt.label_key, header.detected.encoding, path, name, chunk_rows)
