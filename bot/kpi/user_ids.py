@@ -64,6 +64,10 @@ async def with_user_ids(
             log.warning("%s: no user id for %s: %r", client.platform, account.handle, failure)
             errors.append(failure)
             continue
+        except Exception as exc:  # a bug for one account must not stop the others
+            log.exception("%s: looking up %s failed", client.platform, account.handle)
+            errors.append(BotError("common.errors.unexpected", ref=type(exc).__name__))
+            continue
         async with unit_of_work(sessions) as session:
             # Only for the handle it was looked up for (the config may have changed meanwhile).
             await session.execute(
