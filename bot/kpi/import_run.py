@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 #: Rejected rows kept in a report (a broken file can have thousands; the count is always exact).
 MAX_PROBLEMS = 20
 
-#: Called after each chunk is written with the rows read so far (may await, e.g. a Slack update).
-Progress = Callable[[int], Awaitable[None]]
+#: Called after each chunk is written with how far the import is (rows, share of the file, rows/s,
+#: time left): the command line's progress callback (may await, e.g. a Slack update).
+Progress = Callable[[ImportProgress], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -133,7 +134,7 @@ async def run_import(
 
     async def tick(at: ImportProgress) -> None:
         if progress is not None and not at.done:
-            await progress(at.rows)
+            await progress(at)
 
     try:
         detail = await import_file(

@@ -244,7 +244,14 @@ async def test_the_search_console_zip_imports_in_one_go(real_deps: Deps, tmp_pat
 
 
 async def test_one_non_query_table_of_the_zip_alone_says_import_the_zip_or_queries(real_deps: Deps) -> None:
-    tables = ("Chart.csv", "Pages.csv", "Countries.csv", "Devices.csv", "Filters.csv", "Search appearance.csv")
+    tables = (
+        "Chart.csv",
+        "Pages.csv",
+        "Countries.csv",
+        "Devices.csv",
+        "Filters.csv",
+        "Search appearance.csv",
+    )
     for name in tables:
         for kind in (None, "kpi", "posts"):
             report = await import_file(real_deps, GSC / ZIP_NAMES[name], kind=kind)
