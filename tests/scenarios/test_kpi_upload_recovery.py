@@ -4,7 +4,6 @@ Import back) imports it, with a clear message; a long import shows rows/s and th
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
