@@ -67,7 +67,9 @@ def test_lower_is_better_averages_are_judged_downwards() -> None:
 
 
 def test_managers_participation_is_a_share_so_a_span_averages_it() -> None:
-    share = replace(ENTRIES, key="participation", aggregate="derived", derive="manager_participation", unit="%")
+    share = replace(
+        ENTRIES, key="participation", aggregate="derived", derive="manager_participation", unit="%"
+    )
     assert rollup_kind(share) is RollupKind.MEAN
     figure = roll_up(share, months("participation", (100, 80), (50, 80), (90, 80)))
     assert (figure.value, figure.target) == (pytest.approx(80), pytest.approx(80))
