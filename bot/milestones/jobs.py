@@ -77,7 +77,9 @@ async def find_milestones(session: AsyncSession, *, settings: Settings, now: dat
         months = history.get(kpi.key, [])
         found.append(detection.kpi_record(kpi, months, min_history=config.min_history_months))
         found.append(detection.target_streak(kpi, months, every=config.streak_months))
-    quarter = detection.judged_quarter(today, settle_days=config.settle_days)
+    quarter = detection.judged_quarter(
+        today, settle_days=config.settle_days, fiscal_start=settings.fiscal_year_start
+    )
     if quarter is not None:
         best = await best_post_of(
             session, quarter=quarter, tz=settings.tz, min_impressions=settings.digest.weekly.min_impressions
@@ -104,14 +106,24 @@ async def find_milestones(session: AsyncSession, *, settings: Settings, now: dat
     return [f for f in found if f is not None]
 
 
+def _claim(found: Found) -> tuple[str, str, str]:
+    return found.kind.value, found.subject, found.mark
+
+
 async def detect_and_record(deps: Deps) -> list[Achieved]:
     """Record every milestone not recorded yet and announce it (when configured); the new ones."""
     settings, now = deps.settings, deps.clock.now()
     async with unit_of_work(deps.sessions) as session:
         found = await find_milestones(session, settings=settings, now=now)
-        known = await recorded(session, found=found)
-    # Most runs find only what is recorded already: no write transaction for those.
-    found = [f for f in found if (f.kind.value, f.subject, f.mark) not in known]
+        twins = [detection.legacy_twin(f) for f in found]
+        known = await recorded(session, found=found + [t for t in twins if t is not None])
+    # Most runs find only what is recorded already: no write transaction for those. A quarter
+    # recorded under the first release's calendar mark is the same milestone: not again.
+    found = [
+        f
+        for f, twin in zip(found, twins, strict=True)
+        if _claim(f) not in known and (twin is None or _claim(twin) not in known)
+    ]
     if not found:
         return []
     channel = settings.milestones.announce_channel if settings.milestones.announces else None
