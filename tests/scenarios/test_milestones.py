@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import build_deps
 from bot.clock import FixedClock
@@ -268,6 +268,56 @@ async def test_a_fiscal_year_starting_in_may_judges_may_to_july(
     assert [f.mark for f in new] == ["q2026-05"]
     assert new[0].detail["url"] == "https://x.com/example_corp/status/2026055"
     assert "2026年度 第1四半期 (5–7月)のベスト投稿" in "\n".join(m["text"] for m in announcements(fake_slack))
+
+
+async def test_kpi_history_is_read_once_a_day_unless_a_kpi_value_changes(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """The KPIs' records and streaks read all history: the day's first run does it; later runs that
+    day only count posts and followers, until a KPI value is recorded, which is judged at the next run."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    await seed_record_streak(deps)
+    sync_engine = deps.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+
+        async def history_reads() -> int:
+            statements.clear()
+            await run_detection(deps)
+            return sum("kpi_value.value" in s and "GROUP BY" not in s for s in statements) + sum(
+                "min(kpi_value.month)" in s for s in statements
+            )
+
+        clock.set(jst(2026, 11, 4, 10))
+        assert await history_reads() > 0
+        assert len(await stored(deps)) == 2  # October's record and streak
+        for hour in (11, 12, 13):
+            clock.set(jst(2026, 11, 4, hour))
+            assert await history_reads() == 0
+        # October corrected upwards at 13:30: a new best, judged at the next run, not tomorrow.
+        async with deps.sessions.begin() as session:
+            await record_value(
+                session,
+                kpi="recruiting_entries",
+                month="2026-10",
+                day=None,
+                value=40,
+                source="slack",
+                user_id=MANAGER,
+                now=jst(2026, 11, 4, 13, 30),
+            )
+        clock.set(jst(2026, 11, 4, 14))
+        assert await history_reads() > 0
+        clock.set(jst(2026, 11, 4, 15))
+        assert await history_reads() == 0
+        clock.set(jst(2026, 11, 5, 10))  # the next day: judged again once
+        assert await history_reads() > 0
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
 
 
 async def test_the_weekly_digest_shows_the_weeks_milestones(
