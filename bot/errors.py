@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from bot.i18n import Translator
+from bot.i18n import Locale, Translator
+
+
+@runtime_checkable
+class LocalizedText(Protocol):
+    """Text in every catalog language (``bot.config.values.LocalizedText``, e.g. a KPI's name)."""
+
+    ja: str
+    en: str
+
+    def get(self, locale: Locale, /) -> str: ...
 
 
 class BotError(Exception):
@@ -14,7 +24,8 @@ class BotError(Exception):
         key: catalog key of the message (e.g. ``"kpi.errors.unknown_key"``).
         block_id: for modal submissions, the input block the message belongs to.
         params: placeholders of the message. Values echoed from user input must already be
-            escaped for mrkdwn when the message is rendered as mrkdwn.
+            escaped for mrkdwn when the message is rendered as mrkdwn. A :class:`LocalizedText`
+            (a KPI's name) is read in the reader's language when the message is rendered.
     """
 
     def __init__(self, key: str, /, *, block_id: str | None = None, **params: Any) -> None:
@@ -24,7 +35,8 @@ class BotError(Exception):
         self.params = params
 
     def render(self, t: Translator) -> str:
-        return t(self.key, **self.params)
+        params = {k: v.get(t.locale) if isinstance(v, LocalizedText) else v for k, v in self.params.items()}
+        return t(self.key, **params)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.key!r})"

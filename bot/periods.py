@@ -360,8 +360,8 @@ def _month_name(t: Translator, month: int) -> str:
 
 
 def fiscal_label(span: FiscalSpan, t: Translator) -> str:
-    """``2026年度 第3四半期 (10–12月)`` / ``FY2026 Q3 (Oct–Dec)``, ``2026年度 上期 (4–9月)`` /
-    ``FY2026 H1 (Apr–Sep)``, ``2026年度 (2026年4月–2027年3月)`` / ``FY2026 (Apr 2026–Mar 2027)``."""
+    """``2026年度 第3四半期（10〜12月）`` / ``FY2026 Q3 (Oct–Dec)``, ``2026年度 上期（4〜9月）`` /
+    ``FY2026 H1 (Apr–Sep)``, ``2026年度（2026年4月〜2027年3月）`` / ``FY2026 (Apr 2026–Mar 2027)``."""
     last = _add_months(span.end, -1)
     if span.kind == FiscalKind.YEAR:
         return t(

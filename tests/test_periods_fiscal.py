@@ -54,17 +54,17 @@ def test_the_quarter_of_a_day(
 
 def test_labels_in_both_languages() -> None:
     quarter, half, year = fiscal_spans(date(2026, 11, 18), 4)
-    assert fiscal_label(quarter, JA) == "2026年度 第3四半期 (10–12月)"
+    assert fiscal_label(quarter, JA) == "2026年度 第3四半期（10〜12月）"
     assert fiscal_label(quarter, EN) == "FY2026 Q3 (Oct–Dec)"
-    assert fiscal_label(half, JA) == "2026年度 下期 (10月–翌3月)"
+    assert fiscal_label(half, JA) == "2026年度 下期（10月〜翌3月）"
     assert fiscal_label(half, EN) == "FY2026 H2 (Oct–Mar)"
-    assert fiscal_label(year, JA) == "2026年度 (2026年4月–2027年3月)"
+    assert fiscal_label(year, JA) == "2026年度（2026年4月〜2027年3月）"
     assert fiscal_label(year, EN) == "FY2026 (Apr 2026–Mar 2027)"
     first_half = fiscal_span(FiscalKind.HALF, date(2026, 5, 1), 4)
-    assert fiscal_label(first_half, JA) == "2026年度 上期 (4–9月)"
+    assert fiscal_label(first_half, JA) == "2026年度 上期（4〜9月）"
     calendar_year = fiscal_span(FiscalKind.YEAR, date(2026, 5, 1), 1)
     assert fiscal_label(calendar_year, EN) == "FY2026 (Jan 2026–Dec 2026)"
-    assert quarter_label(quarter.as_period(), JA) == "2026年度 第3四半期 (10–12月)"
+    assert quarter_label(quarter.as_period(), JA) == "2026年度 第3四半期（10〜12月）"
 
 
 def test_parse_a_quarter_and_step_across_the_fiscal_year() -> None:

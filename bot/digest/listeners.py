@@ -106,7 +106,7 @@ class DigestListeners:
         if win is None:
             await ack(response_action="errors", errors={block: t(key) for block, key in problems.items()})
             return
-        when = next_weekly_digest(deps.settings, deps.clock.now())
+        when = next_weekly_digest(deps.settings, deps.clock.now(), t=t)
         await ack(response_action="update", view=build_win_saved_view(next_digest=when, t=t))
         permalink: str | None
         try:

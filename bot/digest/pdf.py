@@ -66,8 +66,48 @@ def _width(text: str, size: float) -> float:
     return sum(em if unicodedata.east_asian_width(ch) in "WF" else 0.5 * em for ch in text)
 
 
+#: Characters a Japanese line never starts with (kinsoku): closing brackets and punctuation.
+_NO_LINE_START = frozenset(
+    "、。，．）」』】〕〉》”’・：；？！ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]},.:;?!%"
+)
+
+
+def _katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
+
+
+def _in_word(a: str, b: str) -> bool:
+    """True when a break between ``a`` and ``b`` would split a Latin word, a number (``12,900``) or
+    a katakana word (インプレッション)."""
+    if _katakana(a) and _katakana(b):
+        return True
+    return (a.isascii() and a.isalnum() or a in ",.") and (b.isascii() and b.isalnum() or b in ",.%")
+
+
+def _label_number(text: str, at: int) -> bool:
+    """True when ``at`` is a number after a Japanese label and a space (「インプレッション 3,581」):
+    the number stays with its label."""
+    if text[at] == " ":  # a break at the space itself
+        return at + 1 < len(text) and text[at + 1].isdigit() and not text[at - 1].isascii()
+    return at >= 2 and text[at].isdigit() and text[at - 1] == " " and not text[at - 2].isascii()
+
+
+def _cut(text: str) -> int:
+    """Where to end the line in ``text`` (its last character overflows): before the overflowing
+    character, moved back so that no line starts with closing punctuation and no word or number is
+    split; at a space when there is one. Never into the first half (an unbreakable run is cut)."""
+    end = len(text) - 1
+    cut = end
+    while cut > end // 2 and (
+        text[cut] in _NO_LINE_START or _in_word(text[cut - 1], text[cut]) or _label_number(text, cut)
+    ):
+        cut -= 1
+    return cut if cut > end // 2 else end
+
+
 def wrap(text: str, *, size: float, width_in: float) -> list[str]:
-    """``text`` cut into lines no wider than ``width_in`` (at spaces when it can, anywhere in CJK)."""
+    """``text`` cut into lines no wider than ``width_in``: anywhere in CJK, at spaces in Latin, and
+    never splitting a number or starting a line with closing punctuation."""
     out: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
@@ -75,13 +115,9 @@ def wrap(text: str, *, size: float, width_in: float) -> list[str]:
             if _width(line + ch, size) <= width_in:
                 line += ch
                 continue
-            cut = line.rfind(" ")
-            if cut > len(line) // 2 and ch != " ":  # break at the last space of a Latin line
-                out.append(line[:cut])
-                line = line[cut + 1 :] + ch
-            else:
-                out.append(line)
-                line = ch.lstrip()
+            cut = _cut(line + ch)
+            out.append(line[:cut].rstrip())
+            line = (line + ch)[cut:].lstrip()
         out.append(line)
     return out
 
@@ -239,7 +275,18 @@ def _charts(page: _Page, digest: MonthlyDigest, t: Translator) -> None:
     series = every[:_CHARTS_MAX]
     if not series:
         return
-    page.text(_MARGIN, t("digest.monthly.chart_title", period=digest.history_end), size=10)
+    title = t("digest.monthly.chart_title", period=digest.history_end)
+    page.text(_MARGIN, title, size=10)
+    # What the lines mean, on the title's baseline: the page has no room for a legend per chart.
+    page.figure.text(
+        (_MARGIN + _width(title, 10) + 0.15) / PAGE_W,
+        1 - (page.y + _LINE[10] * 0.8) / PAGE_H,
+        t("pdf.chart_legend"),
+        fontsize=8,
+        color=_MUTED,
+        va="baseline",
+        fontfamily=page.font,
+    )
     page.y += _LINE[10] + 0.05
     # Two columns for two or four charts (no row with a lone chart), else three.
     columns = 2 if len(series) in (2, 4) else min(_CHART_COLUMNS, len(series))

@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.calendars import business_days
 from bot.config import Settings
-from bot.i18n import translator
+from bot.i18n import Translator
 from bot.periods import Period, PeriodKind, last_finished, parse_period
 from bot.workdays import WorkCalendar
 
@@ -168,9 +168,9 @@ def fire_time_of(settings: Settings, kind: PeriodKind, period: Period) -> dateti
     return fire
 
 
-def next_weekly_digest(settings: Settings, now: datetime) -> str:
-    """When a win nominated at ``now`` will be shown: the first weekly run after this week ends."""
-    t = translator(settings.locale)
+def next_weekly_digest(settings: Settings, now: datetime, *, t: Translator) -> str:
+    """When a win nominated at ``now`` will be shown: the first weekly run after this week ends, in
+    the language of whoever nominated it (``t``)."""
     if not settings.digest.weekly.channels:
         return t("digest.win_modal.next_unscheduled")
     tz = settings.tz

@@ -4,15 +4,16 @@ How a span's value is formed follows how the KPI's month is formed:
 
 - totals (``aggregate = "sum"``, and the derived counts: impressions, engagements, posts published,
   follower growth) add up, and so do their monthly targets;
-- averages (``aggregate = "mean"``) are the mean of the months that have a value, against the mean
+- averages (``aggregate = "mean"``, and the managers' participation, a share in percent) are the mean of the months that have a value, against the mean
   of the months' targets;
 - levels (``aggregate = "last"``, e.g. followers) are the latest month's value, against the target
   of the span's last month;
 - the engagement rate is Σ engagements ÷ Σ impressions over the span's posts (as for a month, so a
   busy month weighs more than a quiet one), against the mean of the months' targets.
 
-A lower-is-better KPI meets its target at or below it, and its achievement is target ÷ value (as in
-the monthly digest).
+Achievement and "on target" are :func:`bot.kpi.status.achievement` and
+:func:`bot.kpi.status.meets_target`, the one meaning every surface shares (a lower-is-better KPI
+meets its target at or below it, and its achievement is target ÷ value).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.config import KpiSettings
-from bot.kpi.kinds import Aggregate, Better, Derivation, aggregate, better, derivation
-from bot.kpi.status import NO_POSTS, PostStats
+from bot.kpi.kinds import Aggregate, Derivation, aggregate, better, derivation
+from bot.kpi.status import NO_POSTS, PostStats, achievement, meets_target
 
 
 class RollupKind(StrEnum):
@@ -53,6 +54,9 @@ def rollup_kind(kpi: KpiSettings) -> RollupKind:
     derive = derivation(kpi)
     if derive is Derivation.ENGAGEMENT_RATE:
         return RollupKind.RATIO
+    if derive is Derivation.MANAGER_PARTICIPATION:
+        # A share of the managers in percent: three months at 100 % are 100 %, not 300 %.
+        return RollupKind.MEAN
     if derive is not None:
         return RollupKind.SUM
     how = aggregate(kpi)
@@ -84,12 +88,8 @@ class SpanFigure:
 
     @property
     def achievement(self) -> float | None:
-        """Percent of target; for a lower-is-better KPI, target ÷ value."""
-        if self.value is None or self.target is None:
-            return None
-        if better(self.kpi) is Better.LOWER:
-            return None if self.value == 0 else self.target / self.value * 100
-        return None if self.target == 0 else self.value / self.target * 100
+        """Percent of target, as :func:`bot.kpi.status.achievement` reads it on every surface."""
+        return achievement(self.value, self.target, better(self.kpi))
 
     def expected(self, elapsed: float) -> float | None:
         """Where the value should be with ``elapsed`` ∈ [0, 1] of the span gone: a share of a total's
@@ -100,10 +100,7 @@ class SpanFigure:
 
     def on_track(self, elapsed: float = 1.0) -> bool | None:
         """Whether the value meets :meth:`expected` in the KPI's good direction (``None``: unknown)."""
-        expected = self.expected(elapsed)
-        if self.value is None or expected is None:
-            return None
-        return self.value >= expected if better(self.kpi) is Better.HIGHER else self.value <= expected
+        return meets_target(self.value, self.expected(elapsed), better(self.kpi))
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -185,7 +185,7 @@ def check_entry(
     except BotError as exc:
         raise BotError(exc.key, block_id=BlockId.KPI, **exc.params) from None
     if write is KpiWrite.SET and is_derived(kpi):
-        raise BotError("kpi.errors.derived", block_id=BlockId.KPI, name=kpi.name.get(settings.locale))
+        raise BotError("kpi.errors.derived", block_id=BlockId.KPI, name=kpi.name)
     try:
         value = parse_value(kpi, value_text or "")
     except BotError as exc:

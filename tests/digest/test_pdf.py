@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.digest.compose import ActivityFacts, KpiPoint, compose_monthly
-from bot.digest.pdf import build_page, render_page, wrap
+from bot.digest.pdf import _width, build_page, render_page, wrap
 from bot.digest.quarterly import compose_quarterly
 from bot.i18n import translator
 from bot.periods import PeriodKind, months_back, parse_period
@@ -72,5 +72,29 @@ def test_a_quarter_in_english_names_the_fiscal_quarter_and_its_comparisons() -> 
     page = pdf_text(data)
     assert "SNS quarterly KPI digest · FY2026 Q2 (Jul–Sep)" in page
     assert "vs last quarter" in page
+    assert "Solid line: the value; dashed line: the target." in page  # the charts' one legend
     assert "Recruiting entries rose 9 on the previous quarter to 99, 165 % of target." in page
     assert any("IPAexGothic" in name for name in embedded_fonts(data))
+
+
+def test_wrap_keeps_numbers_whole_and_never_starts_a_line_with_closing_punctuation() -> None:
+    em = 10 / 72  # one full-width character at 10 pt, in inches
+    # A number is not split across lines; it moves down whole.
+    assert wrap("インプレッション数は12,900", size=10, width_in=em * 12) == ["インプレッション数は", "12,900"]
+    # 「）」 and 「。」 never open a line: the character before them goes down with them.
+    assert wrap("あいうえおかきくけ）。", size=10, width_in=em * 10) == ["あいうえおかきく", "け）。"]
+    # Nor is a katakana word: 「インプレッション 3,581」 stays on one line.
+    assert wrap("エンゲージメント 203 / インプレッション 3,581）", size=10, width_in=em * 16) == [
+        "エンゲージメント 203 /",
+        "インプレッション 3,581）",
+    ]
+    # A number stays with the Japanese label before it (the label goes down with it).
+    assert wrap("エンゲージメント 438 / インプレッション 7,784）", size=10, width_in=em * 20) == [
+        "エンゲージメント 438 /",
+        "インプレッション 7,784）",
+    ]
+    # Every line fits.
+    for line in wrap(
+        "採用エントリー数は前月から 6 増えて 34（目標比 113%）となりました。", size=10, width_in=em * 9
+    ):
+        assert _width(line, 10) <= em * 9 + 1e-9

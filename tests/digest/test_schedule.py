@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.calendars import business_days
-from bot.digest.schedule import FirstBusinessDayTrigger, previous_fire_time, trigger_for
+from bot.digest.schedule import FirstBusinessDayTrigger, next_weekly_digest, previous_fire_time, trigger_for
+from bot.i18n import translator
 from bot.periods import PeriodKind
 from tests.conftest import make_settings
 
@@ -85,3 +86,12 @@ def test_previous_fire_time() -> None:
     assert previous_fire_time(monthly, jst(2027, 5, 6, 8, 59), TOKYO) == jst(2027, 4, 1, 9)
     every_minute = CronTrigger.from_crontab("* * * * *", timezone=TOKYO)
     assert previous_fire_time(every_minute, jst(2026, 11, 25, 12, 0, 30), TOKYO) == jst(2026, 11, 25, 12)
+
+
+def test_the_next_weekly_digest_is_named_in_the_nominators_language() -> None:
+    settings = make_settings()
+    now = datetime(2026, 12, 2, 10, tzinfo=ZoneInfo("Asia/Tokyo"))
+    en = next_weekly_digest(settings, now, t=translator("en"))
+    ja = next_weekly_digest(settings, now, t=translator("ja"))
+    assert en.startswith("the weekly wins digest on 2026-12-")
+    assert ja.endswith("の週次ハイライト") and ja.startswith("2026-12-")

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.kpi.rollup import RollupKind, roll_up, rollup_kind
-from bot.kpi.status import KpiMonth, PostStats
+from bot.kpi.status import KpiMonth, PostStats, achievement, meets_target
 from tests.conftest import make_settings
 
 SETTINGS = make_settings()
@@ -64,3 +64,31 @@ def test_lower_is_better_averages_are_judged_downwards() -> None:
     assert figure.achievement == pytest.approx(5000 / 5500 * 100)
     assert figure.on_track() is False
     assert roll_up(cost, months("cost", (4000, 5000), (5000, 5000))).on_track() is True
+
+
+def test_managers_participation_is_a_share_so_a_span_averages_it() -> None:
+    share = replace(
+        ENTRIES, key="participation", aggregate="derived", derive="manager_participation", unit="%"
+    )
+    assert rollup_kind(share) is RollupKind.MEAN
+    figure = roll_up(share, months("participation", (100, 80), (50, 80), (90, 80)))
+    assert (figure.value, figure.target) == (pytest.approx(80), pytest.approx(80))
+    assert figure.on_track() is True
+
+
+@pytest.mark.parametrize(
+    ("better", "pairs"),
+    [
+        ("higher", [(20, 30), (14, 30)]),
+        ("lower", [(4000, 5000), (7000, 5000)]),
+        ("lower", [(0, 5000), (0, 5000)]),  # no cost at all: no ratio, yet on target
+        ("higher", [(5, 0), (5, 0)]),  # a zero target: no ratio
+    ],
+)
+def test_a_span_reads_achievement_and_target_as_every_other_surface(
+    better: str, pairs: list[tuple[float, float]]
+) -> None:
+    kpi = replace(ENTRIES, key="k", aggregate="mean", better=better)
+    figure = roll_up(kpi, months("k", *pairs))
+    assert figure.achievement == achievement(figure.value, figure.target, better)
+    assert figure.on_track() == meets_target(figure.value, figure.target, better)

@@ -7,6 +7,7 @@ import pytest
 
 from bot.config import Settings
 from bot.errors import BotError, NotAllowed
+from bot.i18n import translator
 from bot.kpi.rules import (
     KpiWrite,
     asks_directory,
@@ -145,6 +146,9 @@ def test_a_derived_kpi_takes_a_target_but_no_value() -> None:
             settings, write=KpiWrite.SET, kpi_key="engagement_rate", value_text="3", month_text=None, now=NOW
         )
     assert caught.value.key == "kpi.errors.derived"
+    # The KPI's name follows whoever reads the error, not the configured language.
+    assert caught.value.render(translator("en")).startswith("Engagement rate is calculated")
+    assert caught.value.render(translator("ja")).startswith("エンゲージメント率は投稿の指標から")
     entry = check_entry(
         settings,
         write=KpiWrite.TARGET,

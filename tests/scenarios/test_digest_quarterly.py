@@ -116,11 +116,11 @@ async def test_a_quarter_is_posted_once_with_summed_targets_and_a_pdf_in_its_thr
     }
     assert await runs(deps) == [("quarterly", "2026-Q2", "posted", EXEC)]
     lines = post.params["text"].splitlines()
-    assert lines[0] == "SNS 四半期 KPI レポート 2026年度 第2四半期 (7–9月)"
+    assert lines[0] == "SNS 四半期 KPI レポート 2026年度 第2四半期（7〜9月）"
     # 25 + 35 + 40 against 3 × 30; the quarter before: 60; the same quarter last year: 30.
     assert lines[1] == "採用エントリー数は前四半期から 40 増えて 100（目標比 111%）となりました。"
     body = texts(post.params["blocks"])
-    assert body[0] == "SNS 四半期 KPI レポート（2026年度 第2四半期 (7–9月)）"
+    assert body[0] == "SNS 四半期 KPI レポート（2026年度 第2四半期（7〜9月））"
     assert body[2] == "*:bar_chart: 四半期の指標と目標（各月の目標の合計）*"
     assert body[3].endswith("実績 100・目標 90・達成率 111%・前四半期比 +40（+67%）・前年同期比 +70（+233%）")
     rate = next(b for b in body if "エンゲージメント率*" in b)
@@ -137,7 +137,7 @@ async def test_a_quarter_is_posted_once_with_summed_targets_and_a_pdf_in_its_thr
     assert {"sns-kpi-2026-Q2.png", "sns-kpi-2026-Q2.csv", "sns-kpi-2026-Q2.pdf"} <= set(uploaded)
     pdf = uploaded["sns-kpi-2026-Q2.pdf"]
     page = pdf_text(pdf)
-    assert "SNS 四半期 KPI レポート（2026年度 第2四半期 (7–9月)）" in page
+    assert "SNS 四半期 KPI レポート（2026年度 第2四半期（7〜9月））" in page
     for expected in (
         "採用エントリー数",
         "エンゲージメント率",
@@ -203,4 +203,4 @@ async def test_the_quarter_follows_the_fiscal_year_start(
     await run_digest_job(deps, Q)
     (post,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == EXEC]
     assert post.params["metadata"]["event_payload"]["period"] == "2026-Q3"
-    assert post.params["text"].splitlines()[0] == "SNS 四半期 KPI レポート 2026年度 第3四半期 (7–9月)"
+    assert post.params["text"].splitlines()[0] == "SNS 四半期 KPI レポート 2026年度 第3四半期（7〜9月）"

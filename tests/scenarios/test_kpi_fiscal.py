@@ -129,23 +129,23 @@ async def test_a_total_shows_quarter_half_and_year_against_summed_targets(
     # 2026-11-18: Oct 20 + Nov 14 so far; targets 30 + 30 + 40 (December raised) = 100.
     if fiscal_start == 4:
         assert lines[1:] == [
-            "*2026年度 第3四半期 (10–12月)*  34 / 100（目標の 34%） · 合計と目標合計の比較 · "
-            "3 か月中 2 か月分の値 · :red_circle: 目標ペースを下回っています",
-            "*2026年度 下期 (10月–翌3月)*  34 / 190（目標の 18%） · 合計と目標合計の比較 · "
-            "6 か月中 2 か月分の値 · :red_circle: 目標ペースを下回っています",
+            "*2026年度 第3四半期（10〜12月）*  34 / 100（目標の 34%）・合計と目標合計の比較・"
+            "3 か月中 2 か月分の値・:red_circle: 目標ペースを下回っています",
+            "*2026年度 下期（10月〜翌3月）*  34 / 190（目標の 18%）・合計と目標合計の比較・"
+            "6 か月中 2 か月分の値・:red_circle: 目標ペースを下回っています",
             # April … November: 20 + 25 + 30 + 20 + 14; targets 11 × 30 + 40.
-            "*2026年度 (2026年4月–2027年3月)*  109 / 370（目標の 29%） · 合計と目標合計の比較 · "
-            "12 か月中 5 か月分の値 · :red_circle: 目標ペースを下回っています",
+            "*2026年度（2026年4月〜2027年3月）*  109 / 370（目標の 29%）・合計と目標合計の比較・"
+            "12 か月中 5 か月分の値・:red_circle: 目標ペースを下回っています",
         ]
     else:
         assert lines[1:] == [
-            "*2026年度 第4四半期 (10–12月)*  34 / 100（目標の 34%） · 合計と目標合計の比較 · "
-            "3 か月中 2 か月分の値 · :red_circle: 目標ペースを下回っています",
-            "*2026年度 下期 (7–12月)*  89 / 190（目標の 47%） · 合計と目標合計の比較 · "
-            "6 か月中 4 か月分の値 · :red_circle: 目標ペースを下回っています",
+            "*2026年度 第4四半期（10〜12月）*  34 / 100（目標の 34%）・合計と目標合計の比較・"
+            "3 か月中 2 か月分の値・:red_circle: 目標ペースを下回っています",
+            "*2026年度 下期（7〜12月）*  89 / 190（目標の 47%）・合計と目標合計の比較・"
+            "6 か月中 4 か月分の値・:red_circle: 目標ペースを下回っています",
             # January … November: 10 + 20 + 25 + 30 + 20 + 14.
-            "*2026年度 (2026年1月–2026年12月)*  119 / 370（目標の 32%） · 合計と目標合計の比較 · "
-            "12 か月中 6 か月分の値 · :red_circle: 目標ペースを下回っています",
+            "*2026年度（2026年1月〜2026年12月）*  119 / 370（目標の 32%）・合計と目標合計の比較・"
+            "12 か月中 6 か月分の値・:red_circle: 目標ペースを下回っています",
         ]
     assert lines[1] in answer["text"]  # the fallback text carries the roll-up too
     # The 12-month history is still the second section.
@@ -160,8 +160,8 @@ async def test_a_rate_is_the_spans_posts_and_a_lower_is_better_average_is_judged
     rate = _fiscal(await _ask(sender, fake_slack, "engagement_rate"))
     quarter = "第3四半期" if fiscal_start == 4 else "第4四半期"
     assert rate[2] == (
-        f"*2026年度 {quarter} (10–12月)*  3.2% / 3%（目標の 106%） · 率と目標平均の比較 · "
-        "3 か月中 2 か月分の値 · :large_green_circle: 目標ペースです"
+        f"*2026年度 {quarter}（10〜12月）*  3.2% / 3%（目標の 106%）・率と目標平均の比較・"
+        "3 か月中 2 か月分の値・:large_green_circle: 目標ペースです"
     )
     assert "エンゲージメント合計 ÷ インプレッション合計" in rate[1]
 
@@ -170,6 +170,6 @@ async def test_a_rate_is_the_spans_posts_and_a_lower_is_better_average_is_judged
     assert cost[0] == "*今年度の状況* （低いほど良い指標です）"
     # (4,000 + 7,000) / 2 = 5,500 against 5,000: above a lower-is-better target is behind.
     assert cost[1] == (
-        f"*2026年度 {quarter} (10–12月)*  5,500円 / 5,000円（目標の 91%） · 平均と目標平均の比較 · "
-        "3 か月中 2 か月分の値 · :red_circle: 目標ペースを下回っています"
+        f"*2026年度 {quarter}（10〜12月）*  5,500円 / 5,000円（目標の 91%）・平均と目標平均の比較・"
+        "3 か月中 2 か月分の値・:red_circle: 目標ペースを下回っています"
     )

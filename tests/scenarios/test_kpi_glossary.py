@@ -30,14 +30,17 @@ ENGAGEMENT_RATE = {
     "ja": [
         (
             "この指標とは",
-            "投稿を見た人のうち、いいね・返信・シェア・保存・クリックなど何らかの反応をした人の割合です。",
+            "投稿が表示された回数に対して、いいね・返信・シェア・保存・クリックなどの反応があった割合です。",
         ),
         ("測り方", "その月に公開した投稿のエンゲージメント数 ÷ インプレッション数 × 100"),
         ("よい水準の目安", "企業アカウントでは X でおおむね 1〜3%、Instagram で 2〜5%"),
         ("数値を動かすためにできること", "問いかけや返信を促す投稿"),
     ],
     "en": [
-        ("What it is", "The share of people who saw a post and then did something with it"),
+        (
+            "What it is",
+            "The responses posts get — likes, replies, shares, saves, clicks — per time they are shown",
+        ),
         ("How it is measured", "Engagements ÷ impressions × 100, over the posts published in the month"),
         ("What a good range looks like", "On X roughly 1–3 %, on Instagram 2–5 %"),
         ("What the team can do to move it", "Ask a question or invite a reply"),

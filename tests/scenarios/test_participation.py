@@ -128,7 +128,7 @@ async def test_a_reaction_and_a_reply_on_a_digest_show_in_the_next_monthly_diges
         "ご参加いただいた皆さま、ありがとうございました。",
         f"• <@{MANAGER}>: 判断 0 件（中央値 —）・コメント 0 件・リアクション 1 件・返信 1 件",
         f"• <@{MANAGER2}>: 判断 1 件（中央値 2.0 時間）・コメント 0 件・リアクション 0 件・返信 0 件",
-        "ほかの 1 名の皆さまも、来月はリアクションやスレッドへの返信でぜひご参加ください。",
+        "ほかの管理職の方（1 名）も、リアクションやスレッドへの返信でぜひご参加ください。",
         "担当者から: レビュー依頼 1 件（1 名）・共有された成果 1 件",
     ]
     # The one who did not take part is counted, never named.
@@ -155,5 +155,5 @@ async def test_counts_mode_shows_totals_only_and_off_hides_the_section(
         assert sections == []
         return
     assert sections[0][1] == "参加率: 33%（管理職 3 名中 1 名が参加）"
-    assert "ほかの 2 名の皆さまも、来月はリアクションやスレッドへの返信でぜひご参加ください。" in sections[0]
+    assert "ほかの管理職の方（2 名）も、リアクションやスレッドへの返信でぜひご参加ください。" in sections[0]
     assert not any("<@" in line for line in sections[0])

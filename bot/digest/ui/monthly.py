@@ -24,7 +24,7 @@ def _words(period: Period) -> str:
 
 
 def period_title(period: Period, t: Translator) -> str:
-    """How the digest names its period: ``2026-11``, or ``2026年度 第3四半期 (10–12月)``."""
+    """How the digest names its period: ``2026-11``, or ``2026年度 第3四半期（10〜12月）``."""
     return quarter_label(period, t) if period.kind == PeriodKind.QUARTERLY else period.label
 
 
