@@ -20,7 +20,6 @@ from sqlalchemy.exc import DBAPIError
 from bot import db
 from bot.errors import BotError
 from bot.kpi.import_report import render_report
-from bot.kpi.importers import check_period_option
 from bot.kpi.imports import import_file
 from bot.kpi.jobs import collect_all
 from bot.kpi.kinds import RunStatus
@@ -59,6 +58,10 @@ async def import_command(
     """
     settings, t = deps.settings, deps.t
     if period is not None:  # a bad option is refused before the store is opened (or created)
+        # Imported here: the importers load pandas, which the writing process keeps out of
+        # (a large file is parsed in a child, see bot.kpi.import_worker).
+        from bot.kpi.importers import check_period_option
+
         try:
             check_period_option(period)
         except BotError as refused:

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 #: Rejected rows kept in a report (a broken file can have thousands; the count is always exact).
 MAX_PROBLEMS = 20
 
-#: Called after each chunk is written with the rows read so far (may await, e.g. a Slack update).
-Progress = Callable[[int], Awaitable[None]]
+#: Called after each chunk is written with how far the import is (rows, share of the file, rows/s,
+#: time left): the command line's progress callback (may await, e.g. a Slack update).
+Progress = Callable[[ImportProgress], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -97,7 +98,7 @@ def open_export(deps: Deps, path: Path, *, chunk_rows: int = 20_000, name: str |
         BotError: ``imports.errors.*`` (unknown format, undecodable, missing columns, one table of
             a Search Console zip, …).
     """
-    from bot.kpi.importers._formats import FormatName
+    from bot.kpi.importers._formats import refused_alone
     from bot.kpi.importers._stream import read_header
 
     del deps  # the settings matter when importing, not when recognising
@@ -110,7 +111,7 @@ def open_export(deps: Deps, path: Path, *, chunk_rows: int = 20_000, name: str |
         return OpenedFile("kpi", "imports.formats.search_console_zip", "zip", path, name, chunk_rows)
     header = read_header(path, kind=None)
     fmt = header.spec.format
-    if fmt.name in (FormatName.SEARCH_CONSOLE_TABLE, FormatName.SEARCH_CONSOLE_FILTERS):
+    if refused_alone(fmt.name):
         raise BotError("imports.errors.search_console_part", header=", ".join(header.names)[:80])
     kind: Literal["posts", "kpi"] = "posts" if fmt.kind == "posts" else "kpi"
     return OpenedFile(kind, fmt.label_key, header.detected.encoding, path, name, chunk_rows)
@@ -133,7 +134,7 @@ async def run_import(
 
     async def tick(at: ImportProgress) -> None:
         if progress is not None and not at.done:
-            await progress(at.rows)
+            await progress(at)
 
     try:
         detail = await import_file(

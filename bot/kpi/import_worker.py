@@ -77,6 +77,8 @@ class ParseJob:
     identities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: A Search Console export spanning several months: sum branded search, record nothing.
     unrecorded_period: bool = False
+    #: A table unpacked from a Search Console zip (its ``Chart.csv`` is taken only then).
+    part_of_zip: bool = False
 
     def open(self) -> tuple[Recognised, Iterator[ImportChunk]]:
         """Recognise the file here and now; the chunks are parsed while iterating.
@@ -103,6 +105,7 @@ class ParseJob:
             search_console=options,
             kpis=self.kpis,
             identities=self.identities,
+            part_of_zip=self.part_of_zip,
         )
         return Recognised(detected.format.label_key, detected.encoding, detected.format.name.value), chunks
 

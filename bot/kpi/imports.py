@@ -145,6 +145,7 @@ def _job(
     period: str | None,
     unrecorded_period: bool = False,
     chunk_rows: int = 20_000,
+    part_of_zip: bool = False,
 ) -> ParseJob:
     from bot.kpi.import_worker import ParseJob
 
@@ -162,6 +163,7 @@ def _job(
         kpis=tuple(k.key for k in settings.kpis),
         identities={a.key: tuple(i for i in (a.handle, a.platform_id) if i) for a in settings.accounts},
         unrecorded_period=unrecorded_period,
+        part_of_zip=part_of_zip,
     )
 
 
@@ -208,6 +210,7 @@ async def _import_zip(
                     account=None,
                     period=None,
                     chunk_rows=run.chunk_rows,
+                    part_of_zip=True,
                 )
             )
         sc = deps.settings.search_console
@@ -235,6 +238,7 @@ async def _import_zip(
                     period=month,
                     unrecorded_period=month is None,
                     chunk_rows=run.chunk_rows,
+                    part_of_zip=True,
                 )
             )
         report = await run.parts(jobs)

@@ -33,6 +33,7 @@ from bot.kpi.ids import JobId, claim_auth_key
 from bot.kpi.kinds import RunStatus
 from bot.kpi.queries import recent_posts
 from bot.kpi.records import PostRecord
+from bot.kpi.user_ids import with_user_ids
 from bot.kpi.values import record_followers, store_metrics, upsert_posts
 from bot.metrics import AccountCounts, Metrics
 from bot.runtime.platforms import (
@@ -180,6 +181,8 @@ async def _collect_platform(
     async with unit_of_work(sessions) as session:
         run_id = await start_collector_run(session, platform=platform, now=now)
     errors: list[BotError] = []
+    # X needs each account's user id: the configured one, else looked up once from its handle.
+    accounts = await with_user_ids(sessions, client, accounts, errors=errors)
     # 1. Each account's recent posts (a review's post keyed by its URL is matched by permalink).
     # A listing that carries every metric (X) is stored as the posts' metrics; any other listing
     # only makes the posts known (insights follow below; its counts are the fallback).

@@ -24,6 +24,9 @@ class Account(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     handle: Mapped[str] = mapped_column(String(200), default="")
+    #: The platform's user id looked up from ``handle`` when the config gives none (X discovery
+    #: needs it); cleared when the handle changes, so it is asked once per handle.
+    platform_user_id: Mapped[str | None] = mapped_column(String(40), default=None)
 
 
 class AccountSnapshot(Base):

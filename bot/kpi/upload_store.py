@@ -5,11 +5,16 @@ Slack sends two events for one upload (``message``/``file_share`` and ``file_sha
 and any replica may receive any of them: the first ``INSERT … ON CONFLICT DO NOTHING`` on the file id
 wins and previews, the others do nothing. Import and Cancel move ``previewed`` on with an
 ``UPDATE … WHERE status = 'previewed'``, so of two clicks (or replicas) one acts.
+
+An import holds its ``importing`` status for :data:`IMPORT_LEASE` from its start. A process that
+died mid-import (a deploy, a crash) leaves the row ``importing``; once the lease has run out the row
+can be taken over (an Import click) or reopened for Import (the uploader's next drop). The import is
+one transaction, so the dead one left nothing behind.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,6 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import dialect_insert
 from bot.kpi.kinds import UploadStatus
 from bot.kpi.models import KpiUpload
+
+#: How long an ``importing`` row belongs to the import that set it: far longer than the largest
+#: upload allowed (``[kpi] upload_max_mb``) takes to import, so only a dead import's row expires.
+IMPORT_LEASE = timedelta(minutes=15)
 
 
 async def claim_upload(
@@ -64,3 +73,56 @@ async def advance(
         stmt = stmt.where(KpiUpload.status == only_from)
     result = await session.execute(stmt.values(status=to, updated_at=now, **values))
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def take_over_stale(
+    session: AsyncSession, upload_id: int, *, now: datetime, lease: timedelta = IMPORT_LEASE
+) -> bool:
+    """Restart the lease of an import whose process died (``importing`` for longer than ``lease``).
+
+    Returns:
+        Whether this call took it over (False: not importing, still within its lease, or another
+        click or replica took it first).
+    """
+    stmt = (
+        update(KpiUpload)
+        .where(
+            KpiUpload.id == upload_id,
+            KpiUpload.status == UploadStatus.IMPORTING,
+            KpiUpload.updated_at < now - lease,
+        )
+        .values(updated_at=now)
+    )
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def reopen_stale(
+    session: AsyncSession, *, user_id: str, now: datetime, lease: timedelta = IMPORT_LEASE
+) -> list[KpiUpload]:
+    """Put ``user_id``'s imports that died mid-way (``importing`` past ``lease``) back to
+    ``previewed``, so Import works again; returns the rows this call reopened."""
+    cutoff = now - lease
+    stale = (
+        await session.scalars(
+            select(KpiUpload).where(
+                KpiUpload.user_id == user_id,
+                KpiUpload.status == UploadStatus.IMPORTING,
+                KpiUpload.updated_at < cutoff,
+            )
+        )
+    ).all()
+    reopened: list[KpiUpload] = []
+    for row in stale:
+        stmt = (
+            update(KpiUpload)
+            .where(
+                KpiUpload.id == row.id,
+                KpiUpload.status == UploadStatus.IMPORTING,
+                KpiUpload.updated_at < cutoff,
+            )
+            .values(status=UploadStatus.PREVIEWED, updated_at=now)
+        )
+        if getattr(await session.execute(stmt), "rowcount", 0) == 1:
+            reopened.append(row)
+    return reopened

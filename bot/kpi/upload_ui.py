@@ -11,8 +11,9 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.i18n import Translator
 from bot.kpi.ids import ActionId
-from bot.kpi.import_report import skip_summary
+from bot.kpi.import_report import ImportProgress, skip_summary
 from bot.kpi.import_run import ImportReport, report_lines
+from bot.kpi.progress import progress_text
 from bot.slack.blocks import Message, context, escape, fields, mrkdwn, plain
 
 #: Rejected rows listed in the preview (the count is always complete).
@@ -138,30 +139,50 @@ def build_preview(
         blocks.append(context(t("uploads.nothing_written")))
         return Message(text=f"{title} {t('kpi.import.nothing_new')}", blocks=blocks)  # type: ignore[arg-type]
     blocks.append(context(t("uploads.confirm_hint")))
-    blocks.append(
-        ActionsBlock(
-            block_id="kpi_upload_actions",
-            elements=[
-                ButtonElement(
-                    text=plain(t("uploads.import_button")),
-                    action_id=ActionId.UPLOAD_IMPORT,
-                    value=str(upload_id),
-                    style="primary",
-                ),
-                ButtonElement(
-                    text=plain(t("uploads.cancel_button")),
-                    action_id=ActionId.UPLOAD_CANCEL,
-                    value=str(upload_id),
-                ),
-            ],
-        )
-    )
+    blocks.append(_actions(upload_id, t))
     return Message(text=f"{title} {t('uploads.confirm_hint')}", blocks=blocks)  # type: ignore[arg-type]
 
 
-def build_progress(filename: str, *, rows: int, t: Translator) -> Message:
+def _actions(upload_id: int, t: Translator) -> ActionsBlock:
+    return ActionsBlock(
+        block_id="kpi_upload_actions",
+        elements=[
+            ButtonElement(
+                text=plain(t("uploads.import_button")),
+                action_id=ActionId.UPLOAD_IMPORT,
+                value=str(upload_id),
+                style="primary",
+            ),
+            ButtonElement(
+                text=plain(t("uploads.cancel_button")),
+                action_id=ActionId.UPLOAD_CANCEL,
+                value=str(upload_id),
+            ),
+        ],
+    )
+
+
+def build_progress(
+    filename: str, *, tick: ImportProgress | None, t: Translator, restarted: bool = False
+) -> Message:
+    """The import under way: rows read, rows/s and the time left (the command line's progress line,
+    bar included); ``tick`` is ``None`` before the first chunk. ``restarted``: an earlier attempt
+    died unfinished (nothing of it was saved) and this click started it again."""
     text = _title("uploads.importing", filename, t)
-    return Message(text=text, blocks=[mrkdwn(text), context(t("uploads.progress", rows=f"{rows:,}"))])
+    blocks: list[object] = [mrkdwn(text)]
+    if restarted:
+        blocks.append(context(t("uploads.restarted")))
+    line = progress_text(t, tick, bar=True) if tick is not None else t("uploads.starting")
+    blocks.append(context(escape(line)))
+    return Message(text=text, blocks=blocks)  # type: ignore[arg-type]
+
+
+def build_interrupted(filename: str, *, upload_id: int, t: Translator) -> Message:
+    """An import whose process stopped before it finished (a restart): nothing of it was saved;
+    Import starts it again."""
+    title = _title("uploads.interrupted", filename, t)
+    blocks = [mrkdwn(title), context(t("uploads.nothing_written")), _actions(upload_id, t)]
+    return Message(text=f"{title} {t('uploads.nothing_written')}", blocks=blocks)
 
 
 def build_done(report: ImportReport, *, filename: str, user_id: str, t: Translator) -> Message:

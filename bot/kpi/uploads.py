@@ -29,10 +29,11 @@ from bot.errors import BotError
 from bot.i18n import Translator
 from bot.kpi import rules, upload_ui
 from bot.kpi.ids import ActionId
+from bot.kpi.import_report import ImportProgress
 from bot.kpi.import_run import ImportReport, Progress, open_export, run_import
 from bot.kpi.kinds import UploadStatus, ValueSource
 from bot.kpi.rules import KpiWrite
-from bot.kpi.upload_store import advance, claim_upload, get_upload
+from bot.kpi.upload_store import advance, claim_upload, get_upload, reopen_stale, take_over_stale
 from bot.slack.errors import tell_user
 from bot.slack.files import DownloadRefused, download
 
@@ -43,8 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Seconds between two progress updates of the message while importing (Slack: chat.update is
-#: Tier 3, about 50 a minute).
-PROGRESS_EVERY = 2.0
+#: Tier 3, about 50 a minute, and about one a second per channel).
+PROGRESS_EVERY = 3.0
+#: Rows per chunk of an import from Slack (progress is reported after each chunk).
+CHUNK_ROWS = 20_000
 
 
 class UploadFailed(Exception):
@@ -92,6 +95,7 @@ class UploadListeners:
     async def _offer(self, file_id: str, *, user_id: str, channel: str, client: AsyncWebClient) -> None:
         """Claim the file (one preview per upload), check who sent it, download it and preview."""
         deps = self._deps
+        await self._reopen_stale(user_id, client)
         async with unit_of_work(deps.sessions) as session:
             upload_id = await claim_upload(
                 session, file_id=file_id, user_id=user_id, channel_id=channel, now=deps.clock.now()
@@ -151,19 +155,27 @@ class UploadListeners:
         if refusal is not None:
             await tell_user(client, body, t("uploads.refused", reason=refusal), respond)
             return
+        restarted = False
         if not await self._advance(upload_id, UploadStatus.IMPORTING, only_from=UploadStatus.PREVIEWED):
-            await self._tell_status(upload_id, body, client, respond, t=t)
-            return
+            # An import whose process died keeps "importing"; past its lease this click restarts it.
+            async with unit_of_work(deps.sessions) as session:
+                restarted = await take_over_stale(session, upload_id, now=deps.clock.now())
+            if not restarted:
+                await self._tell_status(upload_id, body, client, respond, t=t)
+                return
+            log.info("upload %s: the import that died unfinished is started again", upload_id)
         channel, ts, name = row.channel_id, str(row.message_ts), row.filename or row.file_id
         await client.chat_update(
-            channel=channel, ts=ts, **upload_ui.build_progress(name, rows=0, t=t).kwargs()
+            channel=channel,
+            ts=ts,
+            **upload_ui.build_progress(name, tick=None, t=t, restarted=restarted).kwargs(),
         )
         last = [self._monotonic()]
 
-        async def progress(rows: int) -> None:
+        async def progress(tick: ImportProgress) -> None:
             if self._monotonic() - last[0] >= PROGRESS_EVERY:
                 last[0] = self._monotonic()
-                message = upload_ui.build_progress(name, rows=rows, t=t)
+                message = upload_ui.build_progress(name, tick=tick, t=t, restarted=restarted)
                 try:
                     await client.chat_update(channel=channel, ts=ts, **message.kwargs())
                 except SlackApiError as exc:  # progress is a courtesy; the import goes on
@@ -199,6 +211,22 @@ class UploadListeners:
         await client.chat_update(channel=row.channel_id, ts=str(row.message_ts), **message.kwargs())
 
     # -- helpers -------------------------------------------------------------------------------
+
+    async def _reopen_stale(self, user_id: str, client: AsyncWebClient) -> None:
+        """The uploader's imports that died with their process get Import back, in their message."""
+        async with unit_of_work(self._deps.sessions) as session:
+            reopened = await reopen_stale(session, user_id=user_id, now=self._deps.clock.now())
+        if not reopened:
+            return
+        t = await self._deps.locales.for_user(user_id)
+        for row in reopened:
+            if row.message_ts is None:
+                continue
+            message = upload_ui.build_interrupted(row.filename or row.file_id, upload_id=row.id, t=t)
+            try:
+                await client.chat_update(channel=row.channel_id, ts=row.message_ts, **message.kwargs())
+            except SlackApiError as exc:  # the row is open again; its old message may be gone
+                log.warning("upload %s: message not updated: %s", row.id, exc.response.get("error"))
 
     async def _row_of_click(
         self, body: dict[str, Any], client: AsyncWebClient, respond: Any, *, t: Translator
@@ -313,7 +341,9 @@ class UploadListeners:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                opened = await asyncio.to_thread(open_export, self._deps, path, name=name)
+                opened = await asyncio.to_thread(
+                    open_export, self._deps, path, name=name, chunk_rows=CHUNK_ROWS
+                )
                 return await run_import(
                     self._deps,
                     opened,

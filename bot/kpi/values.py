@@ -50,6 +50,8 @@ async def sync_accounts(session: AsyncSession, *, accounts: Sequence[AccountSett
                 .on_conflict_do_nothing(index_elements=["key"])
             )
         else:
+            if row.handle != cfg.handle or row.platform != cfg.platform:
+                row.platform_user_id = None  # looked up for another handle
             row.platform = cfg.platform
             row.handle = cfg.handle
 

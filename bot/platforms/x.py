@@ -9,6 +9,7 @@ last 30 days, so this collector does not ask for them.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -51,6 +52,9 @@ RESET_MARGIN = 1.0
 #: (X serves the newest 3,200 anyway, and a daily run over ``lookback_days`` rarely needs two).
 TIMELINE_PAGE = 100
 TIMELINE_MAX_PAGES = 10
+
+#: An X handle as X allows it (what ``GET /2/users/by/username/:username`` accepts).
+_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 
 _TWEET_PARAMS = {
     "tweet.fields": "public_metrics",
@@ -282,6 +286,28 @@ class XClient:
                 break
             params = {**params, "pagination_token": token}
         return result
+
+    async def lookup_user_id(self, handle: str) -> str:
+        """The user id of ``@handle`` from ``GET /2/users/by/username/:username``
+        (``{"data": {"id": "…", "name": "…", "username": "…"}}``).
+
+        Raises:
+            PlatformError: NOT_FOUND for a handle X does not know (or cannot be one); BAD_RESPONSE
+                when the answer carries no numeric id; the usual kinds for HTTP failures.
+        """
+        name = handle.strip().lstrip("@")
+        if not _HANDLE.fullmatch(name):
+            raise self._api.error(PlatformErrorKind.NOT_FOUND, f"{handle!r} is not an X handle")
+        where = f"GET users/by/username/{name}"
+        body = await self._api.get_json(f"users/by/username/{name}", {})
+        data = body.get("data")
+        if not isinstance(data, Mapping):
+            kind = PlatformErrorKind.NOT_FOUND if "errors" in body else PlatformErrorKind.BAD_RESPONSE
+            raise self._api.error(kind, f"{where}: no user in the response")
+        user_id = data.get("id")
+        if not isinstance(user_id, str) or not user_id.isascii() or not user_id.isdigit():
+            raise self._api.error(PlatformErrorKind.BAD_RESPONSE, f"{where}: no numeric user id")
+        return user_id
 
     async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Follower count from ``GET /2/users/:id``.

@@ -172,3 +172,14 @@ class PlatformClient(Protocol):
         """``account``'s posts published since ``since``, newest first, within the platform's rate
         limits and quota (a limit reached ends the listing with an error); never raises."""
         ...
+
+
+@runtime_checkable
+class UserLookup(Protocol):
+    """A client that can find an account's user id from its handle (X: the timeline and follower
+    count are addressed by user id, which people rarely know; their handle they do)."""
+
+    async def lookup_user_id(self, handle: str) -> str:
+        """The platform's user id of ``handle`` (``@`` optional). Raises ``PlatformError``
+        (``NOT_FOUND`` when the platform knows no such account)."""
+        ...

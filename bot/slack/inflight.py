@@ -45,7 +45,12 @@ class InFlight:
         """Wait until nothing is in flight (True) or ``timeout`` passes (False)."""
         try:
             async with asyncio.timeout(timeout):
-                await self._idle.wait()
-            return True
+                # A run may start work that starts only after the run ends (a task it created, e.g. a
+                # debounced Home publish): the event was set in between, so look at the count again.
+                while True:
+                    await self._idle.wait()
+                    await asyncio.sleep(0)  # let tasks created by the last run start
+                    if self._count == 0:
+                        return True
         except TimeoutError:
             return False

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot import db
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.kpi.models import CollectorRun, Post
+from bot.kpi.models import Account, CollectorRun, Post
 from bot.kpi.published import record_published_post
 from bot.kpi.records import PostRecord
 from bot.kpi.values import sync_accounts, upsert_posts
@@ -193,3 +193,85 @@ async def test_collect_discovers_new_posts_and_resolves_a_reviewed_instagram_pos
     )
     assert (runs["x"].posts_seen, runs["x"].posts_new, runs["x"].status) == (2, 1, "ok")
     assert (runs["instagram"].posts_seen, runs["instagram"].posts_new) == (1, 0)
+
+
+def _by_handle(seen: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Response]:
+    timeline = _x_handler(seen)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/2/users/by/username/example_corp":
+            seen.append(request)
+            user = {"id": "12345", "name": "Example Corp", "username": "example_corp"}
+            return httpx.Response(200, json={"data": user})
+        return timeline(request)
+
+    return handler
+
+
+async def test_x_discovery_looks_the_handle_up_once_when_no_user_id_is_configured(
+    unmigrated_db_url: str, http: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def without_user_id(raw: dict[str, Any]) -> None:
+        del raw["accounts"][0]["platform_id"]
+
+    env = {**TEST_ENV, "X_BEARER_TOKEN": "x-token"}
+    settings = make_settings(db_url=unmigrated_db_url, env=env, change=without_user_id)
+    assert settings.accounts[0].platform_id is None
+    seen: list[httpx.Request] = []
+    clock = FixedClock(NOW)
+    client = XClient(http(_by_handle(seen)), bearer_token="x-token", sleep=_no_sleep, clock=clock)
+
+    assert await run_collect(settings, account=None, clock=clock, platforms={"x": client}) == 0
+    assert "X: 完了 — 投稿 2 件を計測（新規 2 件）、2 件を更新、フォロワー数 1 件を記録しました。" in (
+        capsys.readouterr().out.splitlines()
+    )
+    assert [r.url.path for r in seen] == [
+        "/2/users/by/username/example_corp",
+        "/2/users/12345/tweets",
+        "/2/users/12345",
+    ]
+    # The next run (any replica, after a restart) uses the stored id: no second lookup.
+    seen.clear()
+    assert await run_collect(settings, account=None, clock=clock, platforms={"x": client}) == 0
+    assert [r.url.path for r in seen] == ["/2/users/12345/tweets", "/2/users/12345"]
+    engine = db.make_engine(settings.database.url)
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            stored = await session.scalar(select(Account.platform_user_id).where(Account.key == "x_corp"))
+            posts = set((await session.scalars(select(Post.external_id))).all())
+    finally:
+        await engine.dispose()
+    assert stored == "12345" and posts == {KNOWN, NEW}
+
+    # Another handle in the config: the stored id was for the old one, so it is looked up afresh.
+    def renamed(raw: dict[str, Any]) -> None:
+        without_user_id(raw)
+        raw["accounts"][0]["handle"] = "@example_corp_jp"
+
+    moved = make_settings(db_url=unmigrated_db_url, env=env, change=renamed)
+    seen.clear()
+    assert await run_collect(moved, account=None, clock=clock, platforms={"x": client}) == 1
+    assert [r.url.path for r in seen][0] == "/2/users/by/username/example_corp_jp"
+    assert "/2/users/12345/tweets" not in [r.url.path for r in seen]
+
+
+async def test_a_handle_x_does_not_know_is_reported_and_the_rest_still_runs(
+    unmigrated_db_url: str, http: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def without_user_id(raw: dict[str, Any]) -> None:
+        del raw["accounts"][0]["platform_id"]
+
+    env = {**TEST_ENV, "X_BEARER_TOKEN": "x-token"}
+    settings = make_settings(db_url=unmigrated_db_url, env=env, change=without_user_id)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"errors": [{"title": "Not Found Error", "detail": "no user"}]})
+
+    clock = FixedClock(NOW)
+    client = XClient(http(handler), bearer_token="x-token", sleep=_no_sleep, clock=clock)
+    assert await run_collect(settings, account=None, clock=clock, platforms={"x": client}) == 1
+    out = capsys.readouterr()
+    assert "X: 失敗" in out.out and "users/by/username/example_corp" in out.err
+    assert [r.url.path for r in seen] == ["/2/users/by/username/example_corp"]

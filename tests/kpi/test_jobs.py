@@ -35,7 +35,8 @@ def _json(name: str) -> Any:
 
 
 def _add_jobs_account(raw: dict[str, Any]) -> None:
-    raw["accounts"].append({"key": "x_jobs", "platform": "x", "handle": "@example_jobs"})
+    # Neither a user id nor a handle to look one up by: only its stored posts are measured.
+    raw["accounts"].append({"key": "x_jobs", "platform": "x", "name": "X 採用"})
 
 
 @pytest.fixture

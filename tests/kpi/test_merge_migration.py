@@ -156,3 +156,19 @@ def test_duplicates_become_one_post_with_the_requester(unmigrated_db_url: str) -
         (7, "1870000000000000007", None, None, None, ""),
     ]
     assert snapshots == [(2, 40)]
+
+
+def test_the_migration_does_not_import_the_apps_permalink_rules() -> None:
+    """A migration does what it did when written: it carries its own copy of the URL rules it
+    uses, so a later change to ``bot.kpi.permalinks`` cannot change what it merged."""
+    import ast
+    from pathlib import Path
+
+    path = next(Path(__file__).parents[2].glob("migrations/versions/*_0014-*.py"))
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not {name for name in imported if name and name.startswith("bot")}, imported

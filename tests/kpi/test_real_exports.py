@@ -243,12 +243,24 @@ async def test_the_search_console_zip_imports_in_one_go(real_deps: Deps, tmp_pat
     assert (await _month(real_deps, "2026-07"))["branded_search"] == report.branded.clicks
 
 
-async def test_one_table_of_the_zip_alone_says_what_to_import(real_deps: Deps) -> None:
-    for name in ("Pages.csv", "Countries.csv", "Devices.csv", "Filters.csv", "Search appearance.csv"):
-        report = await import_file(real_deps, GSC / ZIP_NAMES[name])
-        assert report.error is not None and report.error.key == "imports.errors.search_console_part", name
-    chart = await _import(real_deps, GSC / ZIP_NAMES["Chart.csv"])  # days alone are days
-    assert chart.format == "search_console_chart"
+async def test_one_non_query_table_of_the_zip_alone_says_import_the_zip_or_queries(real_deps: Deps) -> None:
+    tables = (
+        "Chart.csv",
+        "Pages.csv",
+        "Countries.csv",
+        "Devices.csv",
+        "Filters.csv",
+        "Search appearance.csv",
+    )
+    for name in tables:
+        for kind in (None, "kpi", "posts"):
+            report = await import_file(real_deps, GSC / ZIP_NAMES[name], kind=kind)
+            assert report.error is not None, (name, kind)
+            assert report.error.key == "imports.errors.search_console_part", (name, kind)
+            text = translator("en")(report.error.key, **report.error.params)
+            assert "Import the zip as downloaded, or its Queries.csv" in text
+    # Nothing written: Chart.csv alone is not taken as days.
+    assert await _scalar(real_deps, select(func.count()).select_from(DailyMetric)) == 0
 
 
 async def test_every_real_export_imports_with_exit_0(tmp_path: Path) -> None:

@@ -392,3 +392,57 @@ async def test_v1_style_429_forever_names_the_message(make_client, sleeps):
     assert (error.kind, error.code, error.retry_after) == (PlatformErrorKind.RATE_LIMITED, None, None)
     assert error.detail.endswith("-> HTTP 429: Rate limit exceeded")
     assert sleeps.calls == []
+
+
+async def test_a_handle_is_looked_up_as_its_user_id(make_client):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/2/users/by/username/example_corp":
+            return httpx.Response(
+                200, json={"data": {"id": "2244994945", "name": "Example Corp", "username": "example_corp"}}
+            )
+        return httpx.Response(404, json={"title": "Not Found"})
+
+    client = make_client(handler)
+    assert await client.lookup_user_id("@example_corp") == "2244994945"
+    assert [r.url.path for r in seen] == ["/2/users/by/username/example_corp"]
+    assert seen[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_an_unknown_or_impossible_handle_is_not_found(make_client):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        # X answers an unknown username with 200 and an errors array.
+        return httpx.Response(
+            200,
+            json={
+                "errors": [
+                    {
+                        "value": "nobody_here_x",
+                        "detail": "Could not find user with username: [nobody_here_x].",
+                        "title": "Not Found Error",
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                ]
+            },
+        )
+
+    client = make_client(handler)
+    with pytest.raises(PlatformError) as unknown:
+        await client.lookup_user_id("nobody_here_x")
+    assert unknown.value.kind is PlatformErrorKind.NOT_FOUND
+    with pytest.raises(PlatformError) as impossible:
+        await client.lookup_user_id("@not a handle/../x")
+    assert impossible.value.kind is PlatformErrorKind.NOT_FOUND
+    assert len(seen) == 1  # the impossible handle never went out
+
+
+async def test_an_answer_without_a_numeric_id_is_a_bad_response(make_client):
+    client = make_client(lambda _r: httpx.Response(200, json={"data": {"id": "abc", "username": "x"}}))
+    with pytest.raises(PlatformError) as bad:
+        await client.lookup_user_id("example_corp")
+    assert bad.value.kind is PlatformErrorKind.BAD_RESPONSE

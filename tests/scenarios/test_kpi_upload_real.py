@@ -61,12 +61,16 @@ async def test_the_search_console_zip_as_downloaded_previews_and_imports(
 async def test_one_table_of_the_zip_alone_gets_a_clear_error(
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:
-    pages = GSC / ZIP_NAMES["Pages.csv"]
-    await _drop(sender, fake_slack, deps, user=ADMIN, name=pages.name, content=pages.read_bytes())
-    (answer,) = _bot_messages(fake_slack, ADMIN)
-    assert "をインポートできませんでした" in _texts(answer)
-    assert "Queries.csv" in _texts(answer)
-    assert _buttons(answer) == {}
+    for index, table in enumerate(("Pages.csv", "Chart.csv"), start=1):
+        part = GSC / ZIP_NAMES[table]
+        await _drop(sender, fake_slack, deps, user=ADMIN, name=part.name, content=part.read_bytes())
+        answers = _bot_messages(fake_slack, ADMIN)
+        assert len(answers) == index, table
+        answer = answers[-1]
+        assert "をインポートできませんでした" in _texts(answer), table
+        assert "zip" in _texts(answer) and "Queries.csv" in _texts(answer), table
+        assert _buttons(answer) == {}, table
+    assert await _daily_rows(deps) == 0  # Chart.csv alone is refused, not taken as days
 
 
 async def test_x_daily_account_export_is_filed_under_the_account_its_name_says(

@@ -303,7 +303,8 @@ async def home_click(
         payloads.block_action(action_id, user_id=user, view=view, action=action)
     )
     assert (response.status, response.body) == (200, b"")
-    await deps.inflight.drain(5)
+    assert await deps.inflight.drain(5)
+    await deps.home.drain()  # the Home the action republishes (debounced) is published
 
 
 @pytest.mark.parametrize("settings", ["all"], indirect=True)

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import BotError
-from bot.kpi.importers._formats import SPECS, FormatSpec, ImportFormat, Kind, kind_fits, normalize_header
+from bot.kpi.importers._formats import (
+    SPECS,
+    FormatSpec,
+    ImportFormat,
+    Kind,
+    kind_fits,
+    normalize_header,
+    refused_alone,
+)
 
 #: Bytes read to recognise a file; far more than any header (the X classic one is ~1.3 kB).
 HEAD_BYTES = 64 * 1024
@@ -172,7 +180,8 @@ def locate_header(text: str, *, encoding: str, kind: Kind | None, forced: Format
             )
         raise BotError("imports.errors.unknown_format", header=first[:120], choices=", ".join(SPECS))
     header = best[1]
-    if not kind_fits(header.spec.format, kind):
+    # A table of a Search Console zip gets its own error (import the zip or Queries.csv) later.
+    if not kind_fits(header.spec.format, kind) and not refused_alone(header.spec.format.name):
         raise BotError("imports.errors.wrong_kind", format=header.spec.format.name, kind=kind)
     if header.missing():
         raise BotError(

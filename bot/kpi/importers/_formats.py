@@ -385,6 +385,14 @@ SPECS: Mapping[str, FormatSpec] = MappingProxyType(
 FORMATS: Mapping[str, ImportFormat] = MappingProxyType({name: spec.format for name, spec in SPECS.items()})
 
 
+def refused_alone(name: FormatName, *, part_of_zip: bool = False) -> bool:
+    """Whether a table of a Search Console export may not be imported on its own: only its queries
+    table may (the zip as downloaded takes ``Chart.csv`` too; alone it says to import the zip)."""
+    if name is FormatName.SEARCH_CONSOLE_CHART:
+        return not part_of_zip
+    return name in (FormatName.SEARCH_CONSOLE_TABLE, FormatName.SEARCH_CONSOLE_FILTERS)
+
+
 def kind_fits(fmt: ImportFormat, kind: Kind | None) -> bool:
     """Whether a file of ``fmt`` may be imported when a person asked for ``kind`` (``None``: any)."""
     return kind is None or fmt.kind == kind or fmt.kind == "daily"

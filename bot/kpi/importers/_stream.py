@@ -30,7 +30,7 @@ from bot.kpi.importers._detect import (
     locate_header,
     sniff_encoding,
 )
-from bot.kpi.importers._formats import SPECS, FormatName, ImportFormat, resolve_format
+from bot.kpi.importers._formats import SPECS, FormatName, ImportFormat, refused_alone, resolve_format
 from bot.kpi.importers._kpis import SearchConsoleOptions, SearchConsoleSum, read_generic_kpis
 from bot.kpi.importers._posts import POST_READERS, PostContext, identity_key
 from bot.kpi.importers._rows import Rows
@@ -69,6 +69,7 @@ def iter_import(
     search_console: SearchConsoleOptions | None = None,
     kpis: Collection[str] | None = None,
     identities: Mapping[str, Sequence[str]] | None = None,
+    part_of_zip: bool = False,
 ) -> tuple[DetectedFile, Iterator[ImportChunk]]:
     """Recognise a CSV export and stream its rows as records.
 
@@ -89,6 +90,8 @@ def iter_import(
         identities: configured account key → its handle and platform id: rows of a platform export
             that name their account (X permalinks, Meta's account and page columns) are filed under
             the account they name, so one file may hold several accounts.
+        part_of_zip: the file is a table unpacked from a Search Console zip (its ``Chart.csv`` is
+            taken only then: alone, a table of that export says to import the zip or Queries.csv).
 
     Returns:
         The detected file and an iterator of chunks (the file is read while iterating).
@@ -106,6 +109,7 @@ def iter_import(
         search_console=search_console,
         kpis=kpis,
         identities=identities or {},
+        part_of_zip=part_of_zip,
     )
     return header.detected, _chunks(path, plan, chunk_rows=chunk_rows)
 
@@ -138,9 +142,10 @@ def _plan(
     search_console: SearchConsoleOptions | None,
     kpis: Collection[str] | None,
     identities: Mapping[str, Sequence[str]],
+    part_of_zip: bool = False,
 ) -> _Plan:
     fmt = header.spec.format
-    if fmt.name in (FormatName.SEARCH_CONSOLE_TABLE, FormatName.SEARCH_CONSOLE_FILTERS):
+    if refused_alone(fmt.name, part_of_zip=part_of_zip):
         raise BotError("imports.errors.search_console_part", header=", ".join(header.names)[:80])
     if fmt.name is FormatName.SEARCH_CONSOLE_QUERIES:
         summer = SearchConsoleSum(search_console, kpis=kpis)
