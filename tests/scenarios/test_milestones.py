@@ -248,7 +248,9 @@ async def test_a_quarter_announced_under_the_old_calendar_mark_is_not_announced_
     clock.set(jst(2027, 4, 7, 10))
     new = [m.found for m in await run_detection(deps) if m.found.kind == "best_post"]
     assert [f.mark for f in new] == ["q2027-01"]
-    assert "2026年度 第4四半期（1〜3月）のベスト投稿" in "\n".join(m["text"] for m in announcements(fake_slack))
+    assert "2026年度 第4四半期（1〜3月）のベスト投稿" in "\n".join(
+        m["text"] for m in announcements(fake_slack)
+    )
 
 
 async def test_a_fiscal_year_starting_in_may_judges_may_to_july(
@@ -267,7 +269,9 @@ async def test_a_fiscal_year_starting_in_may_judges_may_to_july(
     new = [m.found for m in await run_detection(deps) if m.found.kind == "best_post"]
     assert [f.mark for f in new] == ["q2026-05"]
     assert new[0].detail["url"] == "https://x.com/example_corp/status/2026055"
-    assert "2026年度 第1四半期（5〜7月）のベスト投稿" in "\n".join(m["text"] for m in announcements(fake_slack))
+    assert "2026年度 第1四半期（5〜7月）のベスト投稿" in "\n".join(
+        m["text"] for m in announcements(fake_slack)
+    )
 
 
 async def test_kpi_history_is_read_once_a_day_unless_a_kpi_value_changes(
