@@ -224,6 +224,7 @@ async def _digest(args: argparse.Namespace, settings: Settings) -> int:
             update=args.update,
         )
     finally:
+        await deps.directory.aclose()  # user-group fetches Slack never answered stop here
         await deps.engine.dispose()
 
 

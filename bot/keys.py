@@ -67,8 +67,11 @@ RETENTION: tuple[tuple[str, timedelta | None], ...] = (
     # once per period and channel, and "out" is only sent after a "late"; a digest is retried until
     # posted and an admin may post an old period on demand, so keep them for a year and a month.
     ("digest_", timedelta(days=400)),
-    # A month's pace check (bot.pace): it only ever runs on that month's alert day.
+    # A month's pace check (bot.pace): it only ever runs on that month's alert day (or a catch-up
+    # day after it, in the same month).
     ("pace:", timedelta(days=400)),
+    # The day's KPI milestone check (bot.milestones): the key names the day, which never comes back.
+    ("milestones:kpi:", timedelta(days=2)),
     # "Admins were told this platform token is refused": one row per token ever refused, kept, so a
     # token that stays broken is not reported again every day.
     ("kpi.collector.auth:", None),

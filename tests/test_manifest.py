@@ -68,6 +68,13 @@ def test_http_mode_manifest_has_request_urls_and_everything_the_bot_listens_to()
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert "reactions:write" not in scopes
+    # Participation (issue 16): reactions on the bot's posts and replies in its threads; the history
+    # scopes were already held (finding the bot's own posts after an ambiguous failure; a nudge DM
+    # retried looks in the DM, im:history), nothing that reads other conversations is added.
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"reaction_added", "reaction_removed", "message.channels", "message.groups"} <= events
+    assert {"reactions:read", "channels:history", "groups:history"} <= set(scopes)
+    assert not {"mpim:history", "reactions:write", "channels:read", "groups:read"} & set(scopes)
     assert len(scopes) == len(set(scopes))
     assert _parse_yaml(to_yaml(manifest)) == manifest
 

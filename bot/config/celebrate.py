@@ -54,6 +54,9 @@ class PaceSettings:
     threshold_percent: float = 10.0
     #: When every KPI is on pace: post one short line (true) or nothing (false).
     all_on_pace_line: bool = False
+    #: When the bot was down through the alert day's working hours, the alert still goes out (once,
+    #: with the figures as of then, saying it is late) on one of this many business days after it.
+    catch_up_days: int = 3
 
 
 _MILESTONE_KEYS = (
@@ -67,7 +70,7 @@ _MILESTONE_KEYS = (
     "round_window_days",
     "check_minutes",
 )
-_PACE_KEYS = ("channel", "day", "at", "threshold_percent", "all_on_pace_line")
+_PACE_KEYS = ("channel", "day", "at", "threshold_percent", "all_on_pace_line", "catch_up_days")
 
 
 def _int_in(
@@ -131,4 +134,5 @@ def read_pace(r: Reader, raw: Mapping[str, Any]) -> PaceSettings:
         at=r.hhmm(p, "at", path, time(10, 0)),
         threshold_percent=float(threshold),
         all_on_pace_line=r.get(p, "all_on_pace_line", path, bool, False),
+        catch_up_days=_int_in(r, p, "catch_up_days", path, 0, 10, 3),
     )

@@ -5,13 +5,19 @@ are ripe for judging (pure).
 Finished periods only: a month is judged from ``settle_days`` after it ended (late imports land
 first), so "best month ever" never compares a half month; a quarter is judged in the month after it
 (settled), and never again later (a first deployment does not celebrate last year's best post).
+
+Quarters are **fiscal** quarters (``fiscal_year_start``, April by default), as the quarterly digest
+and ``/sns-kpi``'s roll-ups count them: a Japanese team reviews 第1四半期 as April to June. A quarter's
+claim mark is its first month (``q2026-04``), which names it whatever the fiscal year start. Marks of
+the first release were calendar labels (``2026-Q2`` = April to June); a fiscal quarter with the same
+dates as one of those is the same quarter, so it is not announced again (:func:`legacy_twin`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.config import KpiSettings
@@ -19,25 +25,23 @@ from bot.kpi.kinds import Better, better
 from bot.kpi.status import KpiMonth, meets_target
 from bot.milestones.ids import TEAM, MilestoneKind
 from bot.milestones.records import Found
-from bot.periods import Period, month_of
+from bot.periods import Period, month_of, quarter_of
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Quarter:
-    """A calendar quarter: local dates ``start`` ≤ d < ``end``."""
-
-    start: date
-    end: date
-
-    @property
-    def label(self) -> str:
-        return f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
+def quarter_mark(quarter: Period) -> str:
+    """The claim mark of a quarter's best post: its first month (``q2026-04``)."""
+    return f"q{quarter.start:%Y-%m}"
 
 
-def quarter_of(day: date) -> Quarter:
-    first = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    end = date(first.year + 1, 1, 1) if first.month == 10 else date(first.year, first.month + 3, 1)
-    return Quarter(first, end)
+def legacy_twin(found: Found) -> Found | None:
+    """The same milestone under the first release's calendar-quarter mark (``2026-Q2``), when the
+    fiscal quarter it is about has a calendar quarter's dates; ``None`` otherwise."""
+    if found.kind is not MilestoneKind.BEST_POST or not found.mark.startswith("q"):
+        return None
+    year, month = int(found.mark[1:5]), int(found.mark[6:8])
+    if month not in (1, 4, 7, 10):
+        return None
+    return replace(found, mark=f"{year:04d}-Q{(month - 1) // 3 + 1}")
 
 
 def judged_month(today: date, *, settle_days: int) -> Period:
@@ -45,13 +49,14 @@ def judged_month(today: date, *, settle_days: int) -> Period:
     return month_of(today - timedelta(days=settle_days)).previous()
 
 
-def judged_quarter(today: date, *, settle_days: int) -> Quarter | None:
-    """The quarter judged on local ``today``: the last finished one, only during the first month after
-    it settled (``None`` otherwise)."""
+def judged_quarter(today: date, *, settle_days: int, fiscal_start: int = 1) -> Period | None:
+    """The fiscal quarter (of a year starting in month ``fiscal_start``) judged on local ``today``:
+    the last finished one, only during the first month after it settled (``None`` otherwise)."""
     settled = today - timedelta(days=settle_days)
-    if settled.month not in (1, 4, 7, 10):
+    current = quarter_of(settled, fiscal_start)
+    if settled.month != current.start.month:
         return None
-    return quarter_of(settled.replace(day=1) - timedelta(days=1))
+    return current.previous()
 
 
 def _higher(kpi: KpiSettings) -> bool:
@@ -135,16 +140,18 @@ class PostCandidate:
         return self.engagements / self.impressions * 100
 
 
-def best_post(quarter: Quarter, post: PostCandidate | None) -> Found | None:
-    """The quarter's best post (``post`` is the store's top one by rate, above the impressions floor)."""
+def best_post(quarter: Period, post: PostCandidate | None) -> Found | None:
+    """The fiscal quarter's best post (``post`` is the store's top one by rate, above the impressions
+    floor)."""
     if post is None or post.impressions <= 0:
         return None
     return Found(
         MilestoneKind.BEST_POST,
         TEAM,
-        quarter.label,
+        quarter_mark(quarter),
         value=post.rate,
         detail={
+            "fiscal_start": quarter.fiscal_start,
             "account": post.account_key,
             "url": post.url,
             "text": post.text[:500],

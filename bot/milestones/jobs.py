@@ -6,6 +6,13 @@ The job runs every ``[milestones] check_minutes`` in every scheduling replica, b
 working hours on business days (the calendar reviews use): a record found at night is announced at
 the next opening. Replicas detecting the same milestone at once insert the same claim row; one wins,
 and only the winner owes the announcement.
+
+Round numbers and the quarter's best post are cheap (a count, a few indexed rows) and checked every
+run. A KPI's best month and target streaks read every KPI's whole history (hundreds of ms on a big
+store), and what they judge (the last settled month) changes once a month: they are checked by the
+first run of each day, and again that day only when a KPI value was recorded or changed since (the
+check's key names the day and the ``kpi_value`` table's newest row). Values derived from posts
+(engagement rate, impressions …) are thus re-judged daily.
 """
 
 from __future__ import annotations
@@ -16,11 +23,14 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
 
 from bot.calendars import working_hours_calendar
 from bot.config import Settings
 from bot.db import unit_of_work
 from bot.errors import BotError
+from bot.keys import ProcessedKey, claim_key
+from bot.kpi.models import KpiValue
 from bot.milestones import detection
 from bot.milestones.commands import record
 from bot.milestones.delivery import Announcer, owe
@@ -66,18 +76,32 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     )
 
 
-async def find_milestones(session: AsyncSession, *, settings: Settings, now: datetime) -> list[Found]:
-    """Every milestone the store shows at ``now`` (recorded before or not: the claim sorts that out)."""
+async def kpi_check_key(session: AsyncSession, *, settings: Settings, now: datetime) -> str:
+    """The key of the KPI part of a check at ``now``: the local day and the newest KPI value (a value
+    recorded or replaced since the day's last check makes a new key)."""
+    newest = await session.scalar(select(func.max(KpiValue.id)))
+    count = await session.scalar(select(func.count(KpiValue.id)))
+    return f"milestones:kpi:{now.astimezone(settings.tz).date().isoformat()}:{newest or 0}:{count or 0}"
+
+
+async def find_milestones(
+    session: AsyncSession, *, settings: Settings, now: datetime, kpis: bool = True
+) -> list[Found]:
+    """Every milestone the store shows at ``now`` (recorded before or not: the claim sorts that out);
+    without ``kpis``, the KPIs' records and streaks are not looked at (the expensive part)."""
     config = settings.milestones
     today = now.astimezone(settings.tz).date()
     found: list[Found | None] = []
-    month = detection.judged_month(today, settle_days=config.settle_days)
-    history = await kpi_history(session, settings=settings, until=month)
-    for kpi in settings.kpis:
-        months = history.get(kpi.key, [])
-        found.append(detection.kpi_record(kpi, months, min_history=config.min_history_months))
-        found.append(detection.target_streak(kpi, months, every=config.streak_months))
-    quarter = detection.judged_quarter(today, settle_days=config.settle_days)
+    if kpis:
+        month = detection.judged_month(today, settle_days=config.settle_days)
+        history = await kpi_history(session, settings=settings, until=month)
+        for kpi in settings.kpis:
+            months = history.get(kpi.key, [])
+            found.append(detection.kpi_record(kpi, months, min_history=config.min_history_months))
+            found.append(detection.target_streak(kpi, months, every=config.streak_months))
+    quarter = detection.judged_quarter(
+        today, settle_days=config.settle_days, fiscal_start=settings.fiscal_year_start
+    )
     if quarter is not None:
         best = await best_post_of(
             session, quarter=quarter, tz=settings.tz, min_impressions=settings.digest.weekly.min_impressions
@@ -104,20 +128,34 @@ async def find_milestones(session: AsyncSession, *, settings: Settings, now: dat
     return [f for f in found if f is not None]
 
 
+def _claim(found: Found) -> tuple[str, str, str]:
+    return found.kind.value, found.subject, found.mark
+
+
 async def detect_and_record(deps: Deps) -> list[Achieved]:
     """Record every milestone not recorded yet and announce it (when configured); the new ones."""
     settings, now = deps.settings, deps.clock.now()
     async with unit_of_work(deps.sessions) as session:
-        found = await find_milestones(session, settings=settings, now=now)
-        known = await recorded(session, found=found)
-    # Most runs find only what is recorded already: no write transaction for those.
-    found = [f for f in found if (f.kind.value, f.subject, f.mark) not in known]
-    if not found:
+        kpi_key = await kpi_check_key(session, settings=settings, now=now)
+        kpis_due = await session.get(ProcessedKey, kpi_key) is None
+        found = await find_milestones(session, settings=settings, now=now, kpis=kpis_due)
+        twins = [detection.legacy_twin(f) for f in found]
+        known = await recorded(session, found=found + [t for t in twins if t is not None])
+    # Most runs find only what is recorded already: no write transaction for those. A quarter
+    # recorded under the first release's calendar mark is the same milestone: not again.
+    found = [
+        f
+        for f, twin in zip(found, twins, strict=True)
+        if _claim(f) not in known and (twin is None or _claim(twin) not in known)
+    ]
+    if not found and not kpis_due:
         return []
     channel = settings.milestones.announce_channel if settings.milestones.announces else None
     new: list[Achieved] = []
     owed: list[outbox.Owed] = []
     async with unit_of_work(deps.sessions, write=True) as session:
+        if kpis_due:  # with what it found: a run that dies first leaves the check to the next run
+            await claim_key(session, key=kpi_key, now=now)
         for item in found:
             milestone_id = await record(session, found=item, now=now)
             if milestone_id is None:

@@ -16,7 +16,8 @@ class Milestone(Base):
     """Something the team achieved, as detected from the store.
 
     ``(kind, subject, mark)`` is the claim: ``kpi_record / recruiting_entries / 2026-11``,
-    ``target_streak / engagement_rate / 2026-11:3``, ``best_post / team / 2026-Q4``,
+    ``target_streak / engagement_rate / 2026-11:3``, ``best_post / team / q2026-10`` (a fiscal quarter by its first month; ``2026-Q4`` from the first
+    release, a calendar quarter),
     ``posts_total / team / 1000``, ``followers / x_corp / 10000``. Inserting it twice does nothing,
     so a milestone is recorded (and announced) once, whatever restarts or replicas do.
     """
@@ -32,7 +33,7 @@ class Milestone(Base):
     kind: Mapped[str] = mapped_column(String(30))
     #: The KPI key, the account key, or ``team``.
     subject: Mapped[str] = mapped_column(String(60))
-    #: The period (``2026-11``, ``2026-Q4``), the streak's end and length, or the round number.
+    #: The period (``2026-11``, ``q2026-10``), the streak's end and length, or the round number.
     mark: Mapped[str] = mapped_column(String(40))
     value: Mapped[float | None] = mapped_column(Float)
     #: What it beat: the previous best, the value a round number was crossed from.

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.kpi.models import Account, AccountSnapshot, KpiValue, Post
 from bot.kpi.queries import kpi_months
 from bot.kpi.status import KpiMonth
-from bot.milestones.detection import PostCandidate, Quarter
+from bot.milestones.detection import PostCandidate
 from bot.milestones.ids import MilestoneKind
 from bot.milestones.models import Milestone
 from bot.milestones.records import Achieved, Found
@@ -81,7 +81,7 @@ async def followers_at(session: AsyncSession, *, at: datetime) -> dict[str, int 
 
 
 async def best_post_of(
-    session: AsyncSession, *, quarter: Quarter, tz: ZoneInfo, min_impressions: int
+    session: AsyncSession, *, quarter: Period, tz: ZoneInfo, min_impressions: int
 ) -> PostCandidate | None:
     """The quarter's post with the highest engagement rate among those with at least
     ``min_impressions`` impressions (ties: more engagements, then the earlier post)."""

@@ -3,6 +3,8 @@ announcement share it) and the announcement message with its "open the KPI" butt
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.config import KpiSettings, Settings
@@ -12,7 +14,7 @@ from bot.kpi.numbers import format_value
 from bot.kpi.ui import month_label
 from bot.milestones.ids import MilestoneKind
 from bot.milestones.records import Found
-from bot.periods import PeriodKind, parse_period
+from bot.periods import PeriodKind, parse_period, quarter_label, quarter_of
 from bot.slack import blocks as bk
 
 #: Characters of a post's text shown in its line.
@@ -27,9 +29,18 @@ def _month(t: Translator, label: str) -> str:
     return month_label(t, parse_period(PeriodKind.MONTHLY, label))
 
 
-def _quarter(t: Translator, label: str) -> str:
-    year, quarter = label.split("-Q")
-    return t("milestones.words.quarter", year=int(year), quarter=int(quarter))
+def _quarter(t: Translator, found: Found, settings: Settings) -> str:
+    """The fiscal quarter of a best post (``q2026-04``), as the quarterly digest names it; a mark of the
+    first release (``2026-Q4``) was a calendar quarter and reads as one."""
+    mark = found.mark
+    if not mark.startswith("q"):
+        year, quarter = mark.split("-Q")
+        return t("milestones.words.quarter", year=int(year), quarter=int(quarter))
+    start = date(int(mark[1:5]), int(mark[6:8]), 1)
+    fiscal_start = int(found.detail.get("fiscal_start") or settings.fiscal_year_start)
+    if (start.month - fiscal_start) % 3:  # the config changed since: name it by its own months
+        fiscal_start = start.month
+    return quarter_label(quarter_of(start, fiscal_start), t)
 
 
 def _kpi_value(kpi: KpiSettings | None, value: float | None) -> str:
@@ -81,7 +92,7 @@ def milestone_line(found: Found, *, settings: Settings, t: Translator) -> str:
     if found.kind is MilestoneKind.BEST_POST:
         return t(
             "milestones.line.best_post",
-            quarter=_quarter(t, found.mark),
+            quarter=_quarter(t, found, settings),
             rate=f"{found.value or 0:.1f}%",
             post=_post(found, t),
             account=_account(settings, str(found.detail.get("account") or "")),

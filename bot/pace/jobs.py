@@ -2,8 +2,10 @@
 configured channel, exactly once per month (I/O: store, Slack through the outbox; the rule is
 :mod:`bot.kpi.pace`, the day :mod:`bot.pace.schedule`).
 
-The job runs hourly at ``[pace] at``'s minute in every scheduling replica; it acts only on the alert
-day from ``at`` on and within working hours, so a process (re)started later that day still sends it. The month's check is
+The job runs hourly at ``[pace] at``'s minute in every scheduling replica; it acts on the alert day
+from ``at`` on and within working hours, so a process (re)started later that day still sends it; a
+bot down for all of that day's working hours catches up on one of the ``[pace] catch_up_days``
+business days after it (the figures as of then, the alert saying it is late). The month's check is
 claimed with an exactly-once key in the transaction that owes the alerts in the outbox: one replica,
 one time; an alert Slack refused is retried by the outbox sweep.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableSet
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,8 +27,8 @@ from bot.keys import claim_key
 from bot.kpi.pace import Pace, pace_of
 from bot.kpi.queries import kpi_months
 from bot.pace.ids import ALL_ON_PACE, DeliveryKind, JobId, alert_key, month_key
-from bot.pace.schedule import due_month, remaining_business_days
-from bot.pace.ui import build_alert, build_all_on_pace
+from bot.pace.schedule import alert_day, due_month, remaining_business_days
+from bot.pace.ui import Late, build_alert, build_all_on_pace
 from bot.periods import PeriodKind, elapsed_share, parse_period
 from bot.slack import outbox
 from bot.slack.posting import post_once
@@ -63,9 +66,10 @@ def register_delivery(deps: Deps) -> None:
     deps.outbox.register(DeliveryKind.ALERT.value, lambda payload, done: _deliver(deps, payload, done))
 
 
-def _payload(pace: Pace, *, month: str, channel: str) -> dict[str, Any]:
+def _payload(pace: Pace, *, month: str, channel: str, late: dict[str, str]) -> dict[str, Any]:
     key = alert_key(month, pace.kpi.key)
     return {
+        **late,
         "key": key,
         "channel": channel,
         "month": month,
@@ -88,17 +92,23 @@ async def run_pace_check(deps: Deps) -> list[str]:
         return []
     now = deps.clock.now()
     calendar = business_days(settings)
-    month = due_month(calendar, now, tz=settings.tz, day=config.day, at=config.at)
+    month = due_month(
+        calendar, now, tz=settings.tz, day=config.day, at=config.at, catch_up=config.catch_up_days
+    )
     hours = working_hours_calendar(settings.review.working_hours, settings.tz)
     if (
         month is None or hours.next_opening(now) != now
     ):  # not today, or not now: after closing, nobody reads it
         return []
+    today = now.astimezone(settings.tz).date()
+    due_on = alert_day(calendar, month, day=config.day)
+    # A catch-up says so: the figures are today's, the alert was due on ``due_on``.
+    late = {"as_of": today.isoformat(), "due_on": due_on.isoformat()} if due_on and due_on != today else {}
     try:
         async with unit_of_work(deps.sessions) as session:
             values = await kpi_months(session, settings=settings, months=[month])
         elapsed = elapsed_share(month, now, settings.tz)
-        left = remaining_business_days(calendar, now.astimezone(settings.tz).date(), month)
+        left = remaining_business_days(calendar, today, month)
         paces = [
             pace_of(
                 k,
@@ -116,7 +126,7 @@ async def run_pace_check(deps: Deps) -> list[str]:
             if not await claim_key(session, key=month_key(month.label), now=now):
                 return []  # this month's check ran already (here, in another replica, before a restart)
             for pace in behind:
-                payload = _payload(pace, month=month.label, channel=config.channel)
+                payload = _payload(pace, month=month.label, channel=config.channel, late=late)
                 owed.append(
                     await outbox.enqueue(
                         session, kind=DeliveryKind.ALERT.value, key=payload["key"], payload=payload, now=now
@@ -124,7 +134,13 @@ async def run_pace_check(deps: Deps) -> list[str]:
                 )
             if not behind and config.all_on_pace_line and judged:
                 key = alert_key(month.label, ALL_ON_PACE)
-                payload = {"key": key, "channel": config.channel, "month": month.label, "count": len(judged)}
+                payload = {
+                    **late,
+                    "key": key,
+                    "channel": config.channel,
+                    "month": month.label,
+                    "count": len(judged),
+                }
                 owed.append(
                     await outbox.enqueue(
                         session, kind=DeliveryKind.ALERT.value, key=key, payload=payload, now=now
@@ -136,16 +152,31 @@ async def run_pace_check(deps: Deps) -> list[str]:
     register_delivery(deps)  # also when called outside the scheduler (tests, a one-off run)
     for item in owed:
         await deps.outbox.deliver(item)  # a failure stays owed: the outbox sweep retries it
-    log.info("pace check %s: %d of %d KPI(s) behind", month.label, len(behind), len(judged))
+    log.info(
+        "pace check %s: %d of %d KPI(s) behind%s",
+        month.label,
+        len(behind),
+        len(judged),
+        f" (caught up; due {late['due_on']})" if late else "",
+    )
     return [item.key for item in owed]
+
+
+def _late(payload: dict[str, Any]) -> Late | None:
+    if "due_on" not in payload:
+        return None
+    return Late(
+        due_on=date.fromisoformat(str(payload["due_on"])), as_of=date.fromisoformat(str(payload["as_of"]))
+    )
 
 
 async def _deliver(deps: Deps, payload: dict[str, Any], done: MutableSet[str]) -> None:
     settings, t = deps.settings, deps.t
     month = parse_period(PeriodKind.MONTHLY, str(payload["month"]))
     key, channel = str(payload["key"]), str(payload["channel"])
+    late = _late(payload)
     if "count" in payload:
-        message = build_all_on_pace(month=month, kpis=int(payload["count"]), t=t)
+        message = build_all_on_pace(month=month, kpis=int(payload["count"]), t=t, late=late)
     else:
         kpi = settings.kpi_def(str(payload["kpi"]))
         if kpi is None:  # removed from the config since: nothing to say about it
@@ -162,7 +193,7 @@ async def _deliver(deps: Deps, payload: dict[str, Any], done: MutableSet[str]) -
             per_day=None if payload.get("per_day") is None else float(payload["per_day"]),
             over_target=bool(payload.get("over_target")),
         )
-        message = build_alert(pace, month=month, settings=settings, t=t)
+        message = build_alert(pace, month=month, settings=settings, t=t, late=late)
     look = _TRIED in done or outbox.MAYBE_DONE in done
     done.add(_TRIED)
     await post_once(deps.slack, channel=channel, message=message, key=key, look_first=look)

@@ -1,5 +1,7 @@
 """When the mid-month pace alert is due: the first business day on or after ``[pace] day``, from
-``[pace] at`` on, and how many business days are left in the month (pure: no clock, no I/O)."""
+``[pace] at`` on, or, when the bot was down for all of that day's working hours, on one of the
+``[pace] catch_up_days`` business days after it; and how many business days are left in the month
+(pure: no clock, no I/O)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,35 @@ def alert_day(calendar: WorkCalendar, month: Period, *, day: int) -> date | None
     return found if found < month.end else None
 
 
-def due_month(calendar: WorkCalendar, now: datetime, *, tz: ZoneInfo, day: int, at: time) -> Period | None:
-    """The month whose alert is due at ``now``: today is its alert day and ``at`` has come."""
+def catch_up_days(calendar: WorkCalendar, alert: date, month: Period, *, days: int) -> list[date]:
+    """The ``days`` business days after ``alert`` in its month (a catch-up never crosses into the next
+    month: by then the alert would be about a month already over)."""
+    found: list[date] = []
+    day = alert
+    while len(found) < days:
+        day = calendar.next_business_day(day + timedelta(days=1))
+        if day >= month.end:
+            break
+        found.append(day)
+    return found
+
+
+def due_month(
+    calendar: WorkCalendar, now: datetime, *, tz: ZoneInfo, day: int, at: time, catch_up: int = 0
+) -> Period | None:
+    """The month whose alert is due at ``now``: today is its alert day and ``at`` has come, or today
+    is one of the ``catch_up`` business days after it (the check of a month runs once: a month
+    whose alert day passed with the bot running is claimed already, so this only catches up)."""
     local = now.astimezone(tz)
     month = month_of(local.date())
-    if alert_day(calendar, month, day=day) != local.date() or local.time() < at:
+    alert = alert_day(calendar, month, day=day)
+    if alert is None:
         return None
-    return month
+    if alert == local.date():
+        return month if local.time() >= at else None
+    if local.date() in catch_up_days(calendar, alert, month, days=catch_up):
+        return month
+    return None
 
 
 def remaining_business_days(calendar: WorkCalendar, today: date, month: Period) -> int:

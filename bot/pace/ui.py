@@ -4,7 +4,8 @@ remaining business day, the KPI's "why", a button that opens ``/sns-kpi KEY``) a
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
@@ -16,6 +17,22 @@ from bot.kpi.pace import Pace
 from bot.kpi.ui import month_label
 from bot.periods import Period
 from bot.slack import blocks as bk
+
+
+@dataclass(frozen=True, slots=True)
+class Late:
+    """A caught-up alert: due on ``due_on`` (the bot was not running), sent with the figures of ``as_of``."""
+
+    due_on: date
+    as_of: date
+
+
+def _late_line(late: Late, t: Translator) -> str:
+    return t(
+        "pace.alert.late",
+        due=t("pace.words.date", month=late.due_on.month, day=late.due_on.day),
+        as_of=t("pace.words.date", month=late.as_of.month, day=late.as_of.day),
+    )
 
 
 def _need(pace: Pace, t: Translator) -> str:
@@ -33,8 +50,11 @@ def _need(pace: Pace, t: Translator) -> str:
     return t(key, days=pace.remaining_days, per_day=format_value(finer, pace.per_day, compact=True))
 
 
-def build_alert(pace: Pace, *, month: Period, settings: Settings, t: Translator) -> bk.Message:
-    """One KPI behind its pace, in a few lines, with the button that opens its ``/sns-kpi`` answer."""
+def build_alert(
+    pace: Pace, *, month: Period, settings: Settings, t: Translator, late: Late | None = None
+) -> bk.Message:
+    """One KPI behind its pace, in a few lines, with the button that opens its ``/sns-kpi`` answer;
+    a caught-up alert (``late``) says when it was due and that the figures are as of today."""
     kpi = pace.kpi
     name = bk.escape(kpi.name.get(t.locale))
     title_key = "pace.alert.title_lower" if kpi.better == "lower" else "pace.alert.title_higher"
@@ -47,8 +67,9 @@ def build_alert(pace: Pace, *, month: Period, settings: Settings, t: Translator)
         gap=format_percent(pace.shortfall_pct),
     )
     need = _need(pace, t)
+    lines = [title, numbers, need] + ([_late_line(late, t)] if late is not None else [])
     blocks: list[Block] = [
-        bk.mrkdwn(f"{title}\n{numbers}\n{need}"),
+        bk.mrkdwn("\n".join(lines)),
         bk.context(t("pace.alert.why", why=bk.escape(kpi.why.get(t.locale)))),
         ActionsBlock(
             elements=[
@@ -60,10 +81,12 @@ def build_alert(pace: Pace, *, month: Period, settings: Settings, t: Translator)
             ]
         ),
     ]
-    return bk.Message(text="\n".join((title, numbers, need)), blocks=bk.fit_blocks(blocks))
+    return bk.Message(text="\n".join(lines), blocks=bk.fit_blocks(blocks))
 
 
-def build_all_on_pace(*, month: Period, kpis: int, t: Translator) -> bk.Message:
+def build_all_on_pace(*, month: Period, kpis: int, t: Translator, late: Late | None = None) -> bk.Message:
     """The one short line when no KPI is behind (``[pace] all_on_pace_line = true``)."""
     text = t("pace.all_on_pace", month=month_label(t, month), count=kpis)
+    if late is not None:
+        text = f"{text}\n{_late_line(late, t)}"
     return bk.Message(text=text, blocks=[bk.mrkdwn(text)])

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
@@ -110,17 +110,6 @@ async def nudge_sent(session: AsyncSession, *, user_id: str, slot: str, now: dat
         update(ParticipationNudge)
         .where(ParticipationNudge.user_id == user_id, ParticipationNudge.slot == slot)
         .values(status=NudgeStatus.SENT.value, sent_at=now)
-    )
-
-
-async def release_nudge(session: AsyncSession, *, user_id: str, slot: str) -> None:
-    """Slack refused the DM: the claim goes, so a later run may try again."""
-    await session.execute(
-        delete(ParticipationNudge).where(
-            ParticipationNudge.user_id == user_id,
-            ParticipationNudge.slot == slot,
-            ParticipationNudge.status == NudgeStatus.CLAIMED.value,
-        )
     )
 
 

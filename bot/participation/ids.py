@@ -20,6 +20,17 @@ class ActionId(StrEnum):
 EVENTS = ("reaction_added", "reaction_removed", "message")
 
 
+class DeliveryKind(StrEnum):
+    """Outbox kinds: Slack work owed for a claimed nudge."""
+
+    NUDGE = "participation.nudge"
+
+
+def nudge_key(user_id: str, slot: str) -> str:
+    """The outbox key (and post key) of one nudge: one per manager and slot."""
+    return f"nudge:{user_id}:{slot}"
+
+
 class MarkKind(StrEnum):
     """What a person did on one of the bot's posts (``participation_mark.kind``)."""
 
@@ -28,7 +39,8 @@ class MarkKind(StrEnum):
 
 
 class NudgeStatus(StrEnum):
-    """``participation_nudge.status``: claimed before the DM is sent, then sent."""
+    """``participation_nudge.status``: claimed (its DM owed in the outbox in the same transaction),
+    then sent."""
 
     CLAIMED = "claimed"
     SENT = "sent"

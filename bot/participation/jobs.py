@@ -1,9 +1,10 @@
 """Participation's scheduled work: the kind nudge to silent managers, and keeping this month's rate as
 the ``manager_participation`` KPI's value (scheduled I/O: store + Slack).
 
-Each nudge is claimed in the store (one row per manager and slot) before its DM is sent, so restarts
-and replicas never send two; a DM Slack refuses releases its claim for a later run. The price is
-at-most-once for a process that dies between the claim and the DM.
+Each nudge is claimed in the store (one row per manager and slot) and its DM owed in the outbox in the
+same transaction, so restarts and replicas never send two, and a process that dies between the claim
+and the DM (or a Slack that fails past its retries) leaves the DM to the outbox sweep
+(:mod:`bot.participation.delivery`), which sends it once, in working hours.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import db
 from bot.away.queries import away_users
 from bot.participation import commands, queries
+from bot.participation.delivery import NudgeDelivery, owe
 from bot.participation.policy import NudgeState, may_nudge_now, nudge_slot
 from bot.participation.roster import managers, nudge_calendar, rate_kpis, refresh_rate
-from bot.participation.ui import NUDGE_WINS, nudge_message
 from bot.periods import PeriodKind, last_finished
+from bot.slack import outbox
 
 if TYPE_CHECKING:
     from bot.runtime.deps import Deps
@@ -38,7 +40,8 @@ RATE_REFRESH_MINUTES = 30
 
 @dataclass(slots=True)
 class NudgeReport:
-    """What one nudge run did (user ids), for logs and tests; ``skipped`` says why nothing ran."""
+    """What one nudge run did (user ids), for logs and tests: ``sent`` at once, ``failed`` owed to
+    the outbox sweep (Slack failed); ``skipped`` says why nothing ran."""
 
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
@@ -88,32 +91,25 @@ async def run_nudges(deps: Deps, *, now: datetime | None = None) -> NudgeReport:
     report = NudgeReport()
     if not due:
         return report
-    week = last_finished(PeriodKind.WEEKLY, now, settings.tz)
-    start, end = week.bounds_utc(settings.tz)
-    wins = await deps.wins.recent(start=start, end=end, limit=NUDGE_WINS)
+    week = last_finished(PeriodKind.WEEKLY, now, settings.tz).label
+    delivery = NudgeDelivery(deps)
+    delivery.register()  # also when called outside the scheduler (tests, a one-off run)
     for user_id, slot in due:
 
-        async def claim(user_id: str = user_id, slot: str = slot) -> bool:
+        async def claim(user_id: str = user_id, slot: str = slot) -> outbox.Owed | None:
             async with db.unit_of_work(deps.sessions, write=True) as session:
-                return await commands.claim_nudge(session, user_id=user_id, slot=slot, now=now)
+                if not await commands.claim_nudge(session, user_id=user_id, slot=slot, now=now):
+                    return None
+                return await owe(session, user_id=user_id, slot=slot, week=week, now=now)
 
-        if not await db.with_retry(claim):
+        owed = await db.with_retry(claim)
+        if owed is None:
             log.info("participation: nudge %s for %s was already claimed", slot, user_id)
             continue
-        # A DM reads in its reader's language (their App Home choice, else their Slack locale).
-        message = nudge_message(user_id=user_id, wins=wins, slot=slot, t=await deps.locales.for_user(user_id))
-        try:
-            await deps.slack.chat_postMessage(channel=user_id, **message.kwargs())
-        except Exception:  # one refused DM must not stop the others
-            log.exception("participation: nudge to %s failed; released for a later run", user_id)
-            async with db.unit_of_work(deps.sessions, write=True) as session:
-                await commands.release_nudge(session, user_id=user_id, slot=slot)
+        if await deps.outbox.deliver(owed):
+            report.sent.append(user_id)
+        else:  # one refused DM must not stop the others; the sweep sends it later
             report.failed.append(user_id)
-            continue
-        async with db.unit_of_work(deps.sessions, write=True) as session:
-            await commands.nudge_sent(session, user_id=user_id, slot=slot, now=now)
-        report.sent.append(user_id)
-        log.info("participation: nudge %s sent to %s", slot, user_id)
     return report
 
 
@@ -126,6 +122,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     """The nudge run on ``[participation] nudge_cron`` (when nudges are on), and the rate refresh
     (when a ``manager_participation`` KPI is configured)."""
     settings = deps.settings
+    NudgeDelivery(deps).register()  # also with nudges off: owed ones still go out
     if settings.participation.nudges:
         scheduler.add_job(
             deps.inflight.track(run_nudges),

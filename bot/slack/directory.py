@@ -141,13 +141,19 @@ class Directory:
     async def expand(
         self, client: AsyncWebClient, ids: Sequence[str], *, wait: float = DEFAULT_WAIT
     ) -> list[str]:
-        """User ids and user-group ids → user ids, de-duplicated, in first-seen order; a group Slack
-        does not answer for within ``wait`` is left out (logged)."""
+        """User ids and user-group ids → user ids, de-duplicated, in first-seen order. The groups not
+        known yet are asked for all at once, with one ``wait`` for them all (never ``wait`` per
+        group); one Slack does not answer for by then is left out (logged) and its fetch goes on in
+        the background. Stale groups are used at once and refreshed meanwhile."""
         groups = [i for i in dict.fromkeys(ids) if is_usergroup_id(i)]
-        if groups:
-            async with asyncio.TaskGroup() as tasks:
-                for group in groups:
-                    tasks.create_task(self.resolve(client, group, wait=wait))
+        self.refresh(client, [g for g in groups if g in self._entries])
+        missing = [g for g in groups if g not in self._entries]
+        if missing:
+            fetches = [self._fetch(client, g) for g in missing]
+            _done, pending = await asyncio.wait(fetches, timeout=wait)
+            if pending:
+                late = sorted(g for g, task in zip(missing, fetches, strict=True) if task in pending)
+                log.warning("user groups %s: no answer within %.1fs; left out", ", ".join(late), wait)
         return list(self.expand_known(ids).users)
 
     async def managers(self, client: AsyncWebClient) -> list[str]:

@@ -50,10 +50,12 @@ def test_every_key_is_read() -> None:
                 "at": "14:30",
                 "threshold_percent": 5,
                 "all_on_pace_line": True,
+                "catch_up_days": 5,
             }
         },
     )
     assert problems == []
+    assert pace.catch_up_days == 5
     assert milestones.announces and milestones.announce_channel == "C0TEAM001"
     assert (milestones.streak_months, milestones.min_history_months, milestones.settle_days) == (6, 12, 0)
     assert milestones.round_numbers == (100, 1000)
@@ -87,7 +89,18 @@ def test_bad_values_are_named_with_their_paths() -> None:
             }
         },
     )
-    read_pace(r, {"pace": {"channel": "general", "day": 31, "at": "25:00", "threshold_percent": 150}})
+    read_pace(
+        r,
+        {
+            "pace": {
+                "channel": "general",
+                "day": 31,
+                "at": "25:00",
+                "threshold_percent": 150,
+                "catch_up_days": 11,
+            }
+        },
+    )
     assert [(p.path, p.key) for p in problems] == [
         ("milestones.colour", "unknown_key"),
         ("milestones.announce_channel", "missing"),
@@ -99,6 +112,7 @@ def test_bad_values_are_named_with_their_paths() -> None:
         ("pace.channel", "bad_id"),
         ("pace.day", "bad_choice"),
         ("pace.at", "bad_time"),
+        ("pace.catch_up_days", "bad_choice"),
     ]
 
 

@@ -120,7 +120,10 @@ def assert_within_slack_limits(message: Any) -> list[dict[str, Any]]:
 
 
 def more_pattern(t: Translator) -> str:
-    return re.escape(t("common.words.and_more", count=999)).replace("999", r"(\d+)")
+    """ "…and N more" of items or of people (ja: 「…ほか N 件」 / 「…ほか N 名」)."""
+    keys = ("common.words.and_more", "common.words.and_more_people")
+    forms = sorted({re.escape(t(key, count=999)).replace("999", r"(\d+)") for key in keys})
+    return "|".join(f"(?:{form})" for form in forms)
 
 
 def many_kpis_settings() -> Settings:
@@ -145,7 +148,7 @@ def test_weekly_with_a_year_of_heavy_data_fits_one_message() -> None:
         t = translator(locale)  # type: ignore[arg-type]
         blocks = assert_within_slack_limits(weekly_message(digest, settings=settings, t=t, channel="C1"))
         body = "\n".join(str(b) for b in blocks)
-        cut_counts = [int(n) for n in re.findall(more_pattern(t), body)]
+        cut_counts = [int(next(g for g in m.groups() if g)) for m in re.finditer(more_pattern(t), body)]
         assert 390 <= max(c for c in cut_counts if c <= 400)  # wins: at most 10 of 400 shown
         assert 140 in cut_counts  # waiting: 10 of 150 shown
         assert 270 in cut_counts  # shout-outs: 30 of 300 people named
@@ -239,3 +242,11 @@ def test_plain_text_of_mrkdwn() -> None:
         plain_text(text, names={"U0ALICE01": "佐藤"})
         == "Top post & more (https://x.com/a_b/c_d) by @佐藤 at 2026-11-21 🎉 why"
     )
+
+
+def test_people_past_the_limit_are_counted_as_people() -> None:
+    from bot.digest.ui.document import people
+
+    ids = [f"U0PERSON{i:02d}" for i in range(7)]
+    assert people(ids, translator("ja"), limit=5).endswith("<@U0PERSON04> …ほか 2 名")
+    assert people(ids, translator("en"), limit=5).endswith("<@U0PERSON04> …and 2 more")

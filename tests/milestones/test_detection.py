@@ -13,11 +13,12 @@ from bot.milestones.detection import (
     judged_month,
     judged_quarter,
     kpi_record,
-    quarter_of,
+    legacy_twin,
     round_number,
     target_streak,
 )
 from bot.milestones.ids import TEAM, MilestoneKind
+from bot.periods import quarter_of
 from tests.conftest import make_settings
 
 SETTINGS = make_settings()
@@ -83,17 +84,23 @@ def test_round_numbers_crossed_within_the_window() -> None:
 
 
 def test_the_quarters_best_post() -> None:
-    quarter = quarter_of(date(2026, 11, 18))
-    assert (quarter.label, quarter.start, quarter.end) == ("2026-Q4", date(2026, 10, 1), date(2027, 1, 1))
+    quarter = quarter_of(date(2026, 11, 18), 4)  # fiscal 2026 Q3 in an April year
+    assert (quarter.label, quarter.start, quarter.end) == ("2026-Q3", date(2026, 10, 1), date(2027, 1, 1))
     post = PostCandidate(
         "x_corp", "https://x.com/a/status/1", "採用イベント", datetime(2026, 11, 2, tzinfo=UTC), 2000, 130
     )
     found = best_post(quarter, post)
     assert found is not None
-    assert (found.kind, found.subject, found.mark) == (MilestoneKind.BEST_POST, TEAM, "2026-Q4")
+    assert (found.kind, found.subject, found.mark) == (MilestoneKind.BEST_POST, TEAM, "q2026-10")
     assert found.value == 6.5
     assert found.detail["url"] == "https://x.com/a/status/1"
+    assert found.detail["fiscal_start"] == 4
     assert best_post(quarter, None) is None
+    # The first release's calendar mark of the same dates is its twin; a May quarter has none.
+    twin = legacy_twin(found)
+    assert twin is not None and twin.mark == "2026-Q4" and twin.kind is MilestoneKind.BEST_POST
+    may = best_post(quarter_of(date(2026, 6, 1), 5), post)
+    assert may is not None and may.mark == "q2026-05" and legacy_twin(may) is None
 
 
 def test_which_month_and_quarter_are_judged() -> None:
@@ -108,3 +115,10 @@ def test_which_month_and_quarter_are_judged() -> None:
     assert judged_quarter(date(2027, 2, 3), settle_days=2) is None
     q2 = judged_quarter(date(2026, 7, 31), settle_days=0)
     assert q2 is not None and q2.label == "2026-Q2"
+    # Fiscal quarters: in an April year, October to December is Q3, judged in January.
+    q3 = judged_quarter(date(2027, 1, 3), settle_days=2, fiscal_start=4)
+    assert q3 is not None and (q3.label, q3.start) == ("2026-Q3", date(2026, 10, 1))
+    # A year from May: November to January is judged in February, not in January.
+    assert judged_quarter(date(2027, 1, 10), settle_days=2, fiscal_start=5) is None
+    q4 = judged_quarter(date(2027, 2, 3), settle_days=2, fiscal_start=5)
+    assert q4 is not None and (q4.start, q4.end) == (date(2026, 11, 1), date(2027, 2, 1))

@@ -4,6 +4,7 @@ level, the why and the button; valid Block Kit."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -11,7 +12,7 @@ from bot.i18n import translator
 from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.pace import pace_of
 from bot.kpi.status import KpiMonth
-from bot.pace.ui import build_alert, build_all_on_pace
+from bot.pace.ui import Late, build_alert, build_all_on_pace
 from bot.periods import parse_period
 from tests.conftest import make_settings
 from tests.fakes import blockkit
@@ -54,3 +55,36 @@ def test_the_all_on_pace_line() -> None:
         or "3 KPIs" in message.text
     )
     assert blockkit.message_errors(message.blocks_json()) is None
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "ja",
+            "9月16日 にお送りする予定でしたが、ボットが停止していたため遅れてお知らせします。数値は 9月17日 時点です。",
+        ),
+        ("en", "This alert was due on 9/16 but the bot was not running then; the figures are as of 9/17."),
+    ],
+)
+def test_a_caught_up_alert_says_it_is_late_and_as_of_when(locale: str, expected: str) -> None:
+    settings = make_settings(change=lambda raw: raw.update(locale=locale))
+    t = translator(locale)
+    entries = settings.kpi_def("recruiting_entries")
+    assert entries is not None
+    pace = pace_of(
+        entries,
+        KpiMonth("recruiting_entries", "2025-09", 6, 30),
+        elapsed=0.5,
+        remaining_days=9,
+        threshold_percent=10,
+    )
+    assert pace is not None
+    late = Late(due_on=date(2025, 9, 16), as_of=date(2025, 9, 17))
+    september = parse_period("monthly", "2025-09")
+    for message in (
+        build_alert(pace, month=september, settings=settings, t=t, late=late),
+        build_all_on_pace(month=september, kpis=3, t=t, late=late),
+    ):
+        assert expected in message.text
+        assert blockkit.message_errors(message.blocks_json()) is None

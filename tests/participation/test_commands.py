@@ -94,15 +94,13 @@ async def test_time_to_decide_starts_when_the_step_started_waiting(engine: Async
     assert set(last) == {"U1", "U2", "U3"}
 
 
-async def test_a_nudge_slot_is_claimed_once_and_a_refused_dm_releases_it(engine: AsyncEngine) -> None:
+async def test_a_nudge_slot_is_claimed_once_and_a_reminder_slot_clears_the_date(engine: AsyncEngine) -> None:
     sessions = make_sessionmaker(engine)
     async with sessions.begin() as session:
         assert await commands.claim_nudge(session, user_id="U1", slot="w5", now=T0)
         assert not await commands.claim_nudge(session, user_id="U1", slot="w5", now=T0)
-        await commands.release_nudge(session, user_id="U1", slot="w5")
-        assert await commands.claim_nudge(session, user_id="U1", slot="w5", now=T0)
         await commands.nudge_sent(session, user_id="U1", slot="w5", now=T0)
-        await commands.release_nudge(session, user_id="U1", slot="w5")  # sent: kept
+        assert not await commands.claim_nudge(session, user_id="U1", slot="w5", now=T0)
         await commands.remind_on(session, user_id="U1", day=date(2026, 11, 23), now=T0)
         assert await commands.claim_nudge(session, user_id="U1", slot="r2026-11-23", now=T0)
     async with sessions() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,6 +107,32 @@ def test_preview_prints_text_and_writes_the_chart(
     assert "SNS monthly KPI digest · 2026-11" in out
     assert "Engagement rate rose 0.4 pt to 3.4 %, 113 % of target." in out
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_preview_waits_once_for_all_manager_groups_when_slack_hangs(
+    config: Path, slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three manager user groups, Slack answering none of them: the preview waits one bounded time
+    for them all together (not 5 s per group), then prints the digest with the managers it knows."""
+    from bot.participation.roster import EXPAND_WAIT
+
+    groups = ["S0HANG0001", "S0HANG0002", "S0HANG0003"]
+    text = config.read_text(encoding="utf-8").replace(
+        'managers = ["U0MANAGER1"]', f'managers = ["U0MANAGER1", "{groups[0]}", "{groups[1]}", "{groups[2]}"]'
+    )
+    config.write_text(text, encoding="utf-8")
+    seed(config)
+    slack.fail("usergroups.users.list", delay=60, times=None)
+    started = time.monotonic()
+    code = main(
+        ["digest", "monthly", "--period", "2026-11", "--preview", "--config", str(config)],
+        environ={"SLACK_API_URL": slack.api_url},
+    )
+    elapsed = time.monotonic() - started
+    assert code == 0
+    assert "SNS monthly KPI digest · 2026-11" in capsys.readouterr().out
+    assert len(slack.calls_to("usergroups.users.list")) == 3  # asked for together
+    assert elapsed < EXPAND_WAIT + 2.5  # one wait for all three (one after the other: 15 s)
 
 
 def test_bad_period_is_refused(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

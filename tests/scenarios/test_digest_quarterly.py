@@ -121,7 +121,7 @@ async def test_a_quarter_is_posted_once_with_summed_targets_and_a_pdf_in_its_thr
     assert lines[1] == "採用エントリー数は前四半期から 40 増えて 100（目標比 111%）となりました。"
     body = texts(post.params["blocks"])
     assert body[0] == "SNS 四半期 KPI レポート（2026年度 第2四半期（7〜9月））"
-    assert body[2] == "*:bar_chart: 四半期の指標と目標（各月の目標の合計）*"
+    assert body[2] == "*:bar_chart: 四半期の指標と目標*"
     assert body[3].endswith("実績 100・目標 90・達成率 111%・前四半期比 +40（+67%）・前年同期比 +70（+233%）")
     rate = next(b for b in body if "エンゲージメント率*" in b)
     assert "実績 4.6%・目標 3.0%・達成率 153%" in rate

@@ -70,7 +70,7 @@ async def test_operator_sees_own_requests_with_status_and_thread_link_and_the_te
         "*指名検索数*　実績はまだありません（目標 12,000）\n:white_circle: 比較できる実績がまだありません"
         in body
     )
-    assert "まだダイジェストは投稿されていません。" in body
+    assert "まだレポートは投稿されていません。" in body
     # Operators may not record KPI values here (setters = managers), have no away mode and no admin part.
     assert buttons(view) == [(ReviewActionId.START.value, "review"), ("home.share_win", "win")]
     assert "不在設定" not in body
@@ -184,13 +184,13 @@ async def test_admin_sees_digest_schedule_and_collectors_and_gets_a_preview_in_d
     view = await open_home(sender, fake_slack, ADMIN)
     body = texts(view)
     assert "管理者として表示しています" in body
-    assert "• 週次の成果 2026-W46・<https://slack.com/archives/C0MGMT0001/p1794787205000100|開く>" in body
+    assert "• 週次ハイライト 2026-W46・<https://slack.com/archives/C0MGMT0001/p1794787205000100|開く>" in body
     assert (
-        ":white_check_mark: *週次の成果* → <#C0MGMT0001>\n    前回: 2026-W46 投稿済み (<!date^1794787205^"
+        ":white_check_mark: *週次ハイライト* → <#C0MGMT0001>\n    前回: 2026-W46 投稿済み (<!date^1794787205^"
         in body
     )
     assert "次回: <!date^1795392000^{date_short_pretty} {time}|2026-11-23 09:00>" in body
-    assert ":x: *月次の指標ダイジェスト* → <#C0MGMT0001>\n    前回: 2026-10 失敗" in body
+    assert ":x: *月次 KPI レポート* → <#C0MGMT0001>\n    前回: 2026-10 失敗" in body
     assert "次回: <!date^1796083200^{date_short_pretty} {time}|2026-12-01 09:00>" in body
     assert "    _エラー:_ `not_in_channel`" in body
     # The data-freshness line: when each platform was last collected and how many posts it measured.
@@ -208,7 +208,7 @@ async def test_admin_sees_digest_schedule_and_collectors_and_gets_a_preview_in_d
     assert (await sender.interactive(click)).status == 200
     sent = await fake_slack.wait_for("chat.postMessage", count=2)
     assert [c.params["channel"] for c in sent] == [ADMIN, ADMIN]
-    assert sent[0].params["text"].startswith(":eyes: 2026-W46 の週次ダイジェストのプレビューです。")
+    assert sent[0].params["text"].startswith(":eyes: 2026-W46 の週次ハイライトのプレビューです。")
     assert "metadata" not in sent[1].params  # never mistaken for the channel post
     assert fake_slack.messages(MGMT_CHANNEL) == []  # nothing was posted to the channel
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import build_deps
 from bot.clock import FixedClock
@@ -22,8 +22,11 @@ from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.records import PostRecord
 from bot.kpi.values import record_followers, record_value, upsert_posts
 from bot.metrics import Metrics
+from bot.milestones.commands import record
+from bot.milestones.ids import MilestoneKind
 from bot.milestones.jobs import run_detection
 from bot.milestones.models import Milestone
+from bot.milestones.records import Found
 from bot.runtime.deps import Deps
 from bot.slack.client import build_web_client
 from tests.conftest import BOT_TOKEN, MANAGER, MGMT_CHANNEL, make_settings
@@ -199,12 +202,126 @@ async def test_round_numbers_and_the_quarters_best_post(
     clock.set(jst(2027, 1, 6, 10))  # Wednesday: Q4 2026 has settled
     new = await run_detection(deps)
     marks = sorted((m.found.kind, m.found.subject, m.found.mark) for m in new)
-    assert marks == [("best_post", "team", "2026-Q4"), ("followers", "x_corp", "1000")]
+    # The fiscal year starts in April (the default): October to December is fiscal 2026's Q3.
+    assert marks == [("best_post", "team", "q2026-10"), ("followers", "x_corp", "1000")]
     best = next(m.found for m in new if m.found.kind == "best_post")
     assert best.detail["url"] == "https://x.com/example_corp/status/5"
     text = "\n".join(m["text"] for m in announcements(fake_slack))
-    assert "2026年第4四半期" in text and "&lt;!channel&gt;" in text and "<!channel>" not in text
+    assert "2026年度 第3四半期（10〜12月）のベスト投稿" in text
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text
     assert "1,000 人" in text
+
+
+async def _seed_quarter_posts(deps: Deps, *, first: date) -> None:
+    """Five posts from ``first`` on, the fifth the best by engagement rate."""
+    async with deps.sessions.begin() as session:
+        posts = [
+            PostRecord(
+                "x",
+                f"{first:%Y%m}{n}",
+                jst(first.year, first.month, 1 + n, 12),
+                url=f"https://x.com/example_corp/status/{first:%Y%m}{n}",
+                text=f"投稿 {n}",
+                account_key="x_corp",
+                metrics=Metrics(impressions=1000, engagements=10 * n),
+            )
+            for n in range(1, 6)
+        ]
+        await upsert_posts(session, posts, source="import", now=SEEDED_AT)
+
+
+async def test_a_quarter_announced_under_the_old_calendar_mark_is_not_announced_again(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """The first release recorded October to December 2026 as ``2026-Q4`` (a calendar quarter); the
+    same dates as fiscal 2026's Q3 are the same milestone: nothing new, nothing posted. The next
+    quarter (January to March, fiscal Q4) is judged and announced under the new mark."""
+    await _seed_quarter_posts(deps, first=date(2026, 10, 1))
+    async with deps.sessions.begin() as session:
+        legacy = Found(MilestoneKind.BEST_POST, "team", "2026-Q4", value=5.0, detail={"account": "x_corp"})
+        assert await record(session, found=legacy, now=jst(2027, 1, 5, 10)) is not None
+    clock.set(jst(2027, 1, 6, 10))
+    assert [m for m in await run_detection(deps) if m.found.kind == "best_post"] == []
+    assert announcements(fake_slack) == []
+
+    await _seed_quarter_posts(deps, first=date(2027, 1, 1))
+    clock.set(jst(2027, 4, 7, 10))
+    new = [m.found for m in await run_detection(deps) if m.found.kind == "best_post"]
+    assert [f.mark for f in new] == ["q2027-01"]
+    assert "2026年度 第4四半期（1〜3月）のベスト投稿" in "\n".join(
+        m["text"] for m in announcements(fake_slack)
+    )
+
+
+async def test_a_fiscal_year_starting_in_may_judges_may_to_july(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """With fiscal quarters that are no calendar quarter (a year from May), the quarter is judged in
+    the month after it, by its own dates; an old calendar mark of overlapping months does not stop it."""
+    deps = replace(deps, settings=replace(deps.settings, fiscal_year_start=5))
+    await _seed_quarter_posts(deps, first=date(2026, 5, 1))
+    async with deps.sessions.begin() as session:
+        legacy = Found(MilestoneKind.BEST_POST, "team", "2026-Q2", value=5.0, detail={"account": "x_corp"})
+        await record(session, found=legacy, now=jst(2026, 7, 3, 10))
+    clock.set(jst(2026, 7, 15, 10))  # July: May–July is not over yet
+    assert [m for m in await run_detection(deps) if m.found.kind == "best_post"] == []
+    clock.set(jst(2026, 8, 5, 10))
+    new = [m.found for m in await run_detection(deps) if m.found.kind == "best_post"]
+    assert [f.mark for f in new] == ["q2026-05"]
+    assert new[0].detail["url"] == "https://x.com/example_corp/status/2026055"
+    assert "2026年度 第1四半期（5〜7月）のベスト投稿" in "\n".join(
+        m["text"] for m in announcements(fake_slack)
+    )
+
+
+async def test_kpi_history_is_read_once_a_day_unless_a_kpi_value_changes(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """The KPIs' records and streaks read all history: the day's first run does it; later runs that
+    day only count posts and followers, until a KPI value is recorded, which is judged at the next run."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    await seed_record_streak(deps)
+    sync_engine = deps.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+
+        async def history_reads() -> int:
+            statements.clear()
+            await run_detection(deps)
+            return sum("kpi_value.value" in s and "GROUP BY" not in s for s in statements) + sum(
+                "min(kpi_value.month)" in s for s in statements
+            )
+
+        clock.set(jst(2026, 11, 4, 10))
+        assert await history_reads() > 0
+        assert len(await stored(deps)) == 2  # October's record and streak
+        for hour in (11, 12, 13):
+            clock.set(jst(2026, 11, 4, hour))
+            assert await history_reads() == 0
+        # October corrected upwards at 13:30: a new best, judged at the next run, not tomorrow.
+        async with deps.sessions.begin() as session:
+            await record_value(
+                session,
+                kpi="recruiting_entries",
+                month="2026-10",
+                day=None,
+                value=40,
+                source="slack",
+                user_id=MANAGER,
+                now=jst(2026, 11, 4, 13, 30),
+            )
+        clock.set(jst(2026, 11, 4, 14))
+        assert await history_reads() > 0
+        clock.set(jst(2026, 11, 4, 15))
+        assert await history_reads() == 0
+        clock.set(jst(2026, 11, 5, 10))  # the next day: judged again once
+        assert await history_reads() > 0
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
 
 
 async def test_the_weekly_digest_shows_the_weeks_milestones(

@@ -270,3 +270,49 @@ async def test_two_scheduling_replicas_over_four_days_alert_once_on_the_alert_da
     async with deps.sessions() as session:
         claimed = await session.get(ProcessedKey, "pace:2025-09")
     assert claimed is not None and claimed.created_at == jst(2025, 9, 16, 10)
+
+
+async def test_a_bot_down_all_the_alert_day_catches_up_once_the_next_business_day(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    """Nothing ran on Tuesday 09-16 (the alert day): Wednesday's first run sends the alerts once,
+    with Wednesday's figures and a line saying they are late; later runs send nothing."""
+    await seed_september(deps, entries=6, cost=40, branded=12_500)
+    clock.set(jst(2025, 9, 17, 8))  # before working hours: still nothing
+    assert await run_pace_check(deps) == []
+    clock.set(jst(2025, 9, 17, 9))
+    assert await run_pace_check(deps) == ["pace:2025-09:recruiting_entries"]
+    (alert,) = alerts(fake_slack)
+    # 16 days and 9 hours of 30 elapsed: pace 16; 24 more over the 9 business days left.
+    assert "現在 *6*" in alert["text"] and "目安 16" in alert["text"]
+    assert "残り 9 営業日" in alert["text"]
+    assert "9月16日 にお送りする予定でしたが" in alert["text"] and "数値は 9月17日 時点です" in alert["text"]
+    for moment in (jst(2025, 9, 17, 15), jst(2025, 9, 18, 10)):
+        clock.set(moment)
+        assert await run_pace_check(deps) == []
+    assert len(alerts(fake_slack)) == 1
+
+
+async def test_no_catch_up_past_the_window_nor_when_turned_off(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    await seed_september(deps, entries=6, cost=40, branded=12_500)
+    clock.set(jst(2025, 9, 22, 10))  # the fourth business day after the alert day (default window: 3)
+    assert await run_pace_check(deps) == []
+    off = replace(deps, settings=replace(deps.settings, pace=replace(deps.settings.pace, catch_up_days=0)))
+    clock.set(jst(2025, 9, 17, 10))
+    assert await run_pace_check(off) == []
+    assert alerts(fake_slack) == []
+    clock.set(jst(2025, 9, 18, 10))
+    assert await run_pace_check(deps) == ["pace:2025-09:recruiting_entries"]
+    assert "遅れてお知らせします" in alerts(fake_slack)[0]["text"]
+
+
+async def test_an_alert_sent_on_its_day_has_no_late_line(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack
+) -> None:
+    await seed_september(deps, entries=6, cost=40, branded=12_500)
+    clock.set(jst(2025, 9, 16, 10))
+    await run_pace_check(deps)
+    (alert,) = alerts(fake_slack)
+    assert "遅れて" not in alert["text"] and "時点です" not in alert["text"]

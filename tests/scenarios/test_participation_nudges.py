@@ -9,15 +9,22 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import select, update
 
+from bot.app import build_deps
 from bot.away.commands import set_away
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.participation.jobs import run_nudges
+from bot.db import make_engine
+from bot.participation import commands
+from bot.participation.delivery import owe
+from bot.participation.jobs import register_jobs, run_nudges
 from bot.participation.models import ParticipationNudge, ParticipationPrefs
 from bot.runtime.deps import Deps
-from tests.conftest import GROUP_MEMBER, MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR
+from bot.slack.client import build_web_client
+from bot.slack.models import OutboxItem
+from tests.conftest import BOT_TOKEN, GROUP_MEMBER, MANAGER, MANAGER2, MGMT_CHANNEL, OPERATOR
 from tests.fakes import payloads
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack import FakeSlack
@@ -72,8 +79,13 @@ async def seed(deps: Deps, sender: SlackSender) -> None:
     assert await deps.inflight.drain(10)
 
 
+def build_scheduler_stub() -> AsyncIOScheduler:
+    return AsyncIOScheduler()
+
+
 def dms(fake_slack: FakeSlack, user: str) -> list[dict[str, Any]]:
-    return [c.params for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == user]
+    """The nudges the user's DM holds (posted to the DM channel ``conversations.open`` gave)."""
+    return fake_slack.messages("D" + user[1:])
 
 
 async def test_a_silent_manager_is_nudged_once_per_period_and_not_when_away(
@@ -174,3 +186,74 @@ async def test_remind_me_next_week_and_the_home_switch(
     assert prefs is not None and prefs.nudges_off
     clock.set(jst(2026, 12, 9, 10))
     assert MANAGER2 not in (await run_nudges(deps)).sent  # the others, quiet since, are nudged
+
+
+async def test_a_dm_slack_refuses_is_owed_and_the_sweep_sends_it_once_in_working_hours(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack, sender: SlackSender
+) -> None:
+    await seed(deps, sender)
+    clock.set(jst(2026, 11, 18, 17, 58))
+    fake_slack.fail("chat.postMessage", error="internal_error", times=None)
+    report = await run_nudges(deps)
+    assert report.sent == [] and report.failed == [MANAGER2]
+    assert dms(fake_slack, MANAGER2) == []
+    fake_slack.reset()
+    # The claim holds: the next run claims nothing again; the DM is the outbox's.
+    clock.set(jst(2026, 11, 18, 17, 59))
+    assert (await run_nudges(deps)).sent == []
+    # Slack is back after closing time: the sweep waits for the next opening, then sends once.
+    clock.set(jst(2026, 11, 18, 20))
+    assert (await deps.outbox.sweep()).delivered == []
+    assert dms(fake_slack, MANAGER2) == []
+    clock.set(jst(2026, 11, 19, 9, 30))
+    assert (await deps.outbox.sweep()).delivered == [f"nudge:{MANAGER2}:w{_window()}"]
+    clock.set(jst(2026, 11, 19, 11))
+    await deps.outbox.sweep()
+    await run_nudges(deps)
+    [dm] = dms(fake_slack, MANAGER2)
+    assert "採用説明会の申込が 40 件" in str(dm["blocks"])
+    async with deps.sessions() as session:
+        [row] = (
+            await session.scalars(select(ParticipationNudge).where(ParticipationNudge.user_id == MANAGER2))
+        ).all()
+    assert row.status == "sent"
+
+
+def _window() -> int:
+    from bot.participation.policy import window_index
+
+    return window_index(WEDNESDAY.date(), weeks=2)
+
+
+async def test_a_process_dying_between_the_claim_and_the_dm_loses_nothing_and_doubles_nothing(
+    deps: Deps, db_url: str, clock: FixedClock, fake_slack: FakeSlack, sender: SlackSender
+) -> None:
+    """The claim and the owed DM commit together; the process dies before sending (its delivery never
+    runs). Another replica's sweep sends it once; nudge runs after it claim nothing again."""
+    await seed(deps, sender)
+    clock.set(WEDNESDAY)
+    slot = f"w{_window()}"
+    async with deps.sessions.begin() as session:  # what run_nudges commits before it delivers
+        assert await commands.claim_nudge(session, user_id=MANAGER2, slot=slot, now=WEDNESDAY)
+        await owe(session, user_id=MANAGER2, slot=slot, week="2026-W46", now=WEDNESDAY)
+    other = build_deps(
+        deps.settings,
+        clock=clock,
+        engine=make_engine(db_url),
+        slack=build_web_client(token=BOT_TOKEN, base_url=fake_slack.api_url),
+    )
+    try:
+        register_jobs(build_scheduler_stub(), other)  # the restarted replica registers the delivery
+        assert (await run_nudges(other)).sent == []  # claimed: not again
+        clock.advance(minutes=4)
+        assert (await other.outbox.sweep()).delivered == [f"nudge:{MANAGER2}:{slot}"]
+        # Slack answered but the "done" mark was lost: a second sweep looks in the DM, finds it.
+        async with other.sessions.begin() as session:
+            await session.execute(update(OutboxItem).values(status="pending", next_attempt_at=clock.now()))
+            await session.execute(update(ParticipationNudge).values(status="claimed"))
+        await other.outbox.sweep()
+    finally:
+        await other.inflight.drain(10)
+        await other.engine.dispose()
+    assert len(dms(fake_slack, MANAGER2)) == 1
+    assert dms(fake_slack, MANAGER) == []

@@ -96,3 +96,34 @@ async def test_a_failed_refresh_keeps_the_last_answer(
     slack.fail("usergroups.users.list", error="internal_error")
     assert await unknown.resolve(client, MANAGER_GROUP) is None  # never known: said, not guessed
     await unknown.aclose()
+
+
+async def test_expanding_many_slow_groups_waits_once_for_all_of_them(
+    client: AsyncWebClient, slack: FakeSlack, clock: FixedClock
+) -> None:
+    """Slack hangs on every group: the expansion gives up after one ``wait`` for all (not one per
+    group), keeps the plain user ids, and the groups' fetches fill the cache when Slack answers."""
+    groups = [f"S0SLOW{i:04d}" for i in range(6)]
+    for group in groups:
+        slack.usergroups[group] = [f"U0SLOW{group[-4:]}"]
+    settings = make_settings(change=lambda raw: raw["roles"].update(managers=[MANAGER, *groups]))
+    directory = Directory(settings=settings, clock=clock)
+    try:
+        slack.fail("usergroups.users.list", delay=0.6, times=None)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        found = await directory.expand(client, [MANAGER, *groups], wait=0.2)
+        elapsed = loop.time() - started
+        assert found == [MANAGER]
+        assert elapsed < 0.5  # 6 groups × 0.2 s one after the other would be 1.2 s
+        assert len(slack.calls_to("usergroups.users.list")) == 6  # asked concurrently
+        slack.reset()
+        # Once Slack has answered in the background, the next expansion has them without waiting.
+        while any(directory.known(g) is None for g in groups):
+            await asyncio.sleep(0.05)
+        assert await directory.expand(client, [MANAGER, *groups], wait=0) == [
+            MANAGER,
+            *[f"U0SLOW{g[-4:]}" for g in groups],
+        ]
+    finally:
+        await directory.aclose()
