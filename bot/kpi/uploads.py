@@ -344,7 +344,7 @@ class UploadListeners:
                 opened = await asyncio.to_thread(
                     open_export, self._deps, path, name=name, chunk_rows=CHUNK_ROWS
                 )
-                return await run_import(
+                report = await run_import(
                     self._deps,
                     opened,
                     dry_run=dry_run,
@@ -353,7 +353,22 @@ class UploadListeners:
                     progress=progress,
                 )
             except BotError as error:
-                raise UploadFailed(error.render(t)) from error
+                raise UploadFailed(_in_slack(error).render(t)) from error
+        if report.error is not None:  # the whole file refused (not its rows): say why, nothing else
+            raise UploadFailed(_in_slack(report.error).render(t))
+        return report
+
+
+#: Refusals whose advice (``--period``) a file dropped into Slack cannot follow: the words for Slack.
+_SLACK_WORDS = {
+    "imports.errors.search_console_part": "uploads.errors.search_console_part",
+    "imports.errors.search_console_options_missing": "uploads.errors.search_console_period",
+}
+
+
+def _in_slack(error: BotError) -> BotError:
+    key = _SLACK_WORDS.get(error.key)
+    return BotError(key, **error.params) if key is not None else error
 
 
 def _clicker(body: dict[str, Any]) -> str:

@@ -68,9 +68,17 @@ async def test_one_table_of_the_zip_alone_gets_a_clear_error(
         assert len(answers) == index, table
         answer = answers[-1]
         assert "をインポートできませんでした" in _texts(answer), table
-        assert "zip" in _texts(answer) and "Queries.csv" in _texts(answer), table
+        assert "zip をそのままこの DM に送ってください" in _texts(answer), table
+        assert "Queries.csv" in _texts(answer), table
         assert _buttons(answer) == {}, table
     assert await _daily_rows(deps) == 0  # Chart.csv alone is refused, not taken as days
+    # The queries table alone cannot say its month here (no --period in a DM): drop the zip.
+    queries = GSC / ZIP_NAMES["Queries.csv"]
+    await _drop(sender, fake_slack, deps, user=ADMIN, name="Queries.csv", content=queries.read_bytes())
+    answer = _bot_messages(fake_slack, ADMIN)[-1]
+    assert "*Queries.csv* をインポートできませんでした" in _texts(answer)
+    assert "zip をそのままこの DM に送るか" in _texts(answer)
+    assert "取り込めない行が 0 行" not in _texts(answer) and _buttons(answer) == {}
 
 
 async def test_x_daily_account_export_is_filed_under_the_account_its_name_says(
