@@ -9,7 +9,7 @@ wins and previews, the others do nothing. Import and Cancel move ``previewed`` o
 An import holds its ``importing`` status for :data:`IMPORT_LEASE` from its start. A process that
 died mid-import (a deploy, a crash) leaves the row ``importing``; once the lease has run out the row
 can be taken over (an Import click) or reopened for Import (the uploader's next drop). The import is
-one transaction, so the dead one left nothing behind.
+one transaction and importing again what is already stored changes nothing, so either is safe.
 """
 
 from __future__ import annotations

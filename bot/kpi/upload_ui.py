@@ -167,7 +167,7 @@ def build_progress(
 ) -> Message:
     """The import under way: rows read, rows/s and the time left (the command line's progress line,
     bar included); ``tick`` is ``None`` before the first chunk. ``restarted``: an earlier attempt
-    died unfinished (nothing of it was saved) and this click started it again."""
+    died unfinished and this click started it again."""
     text = _title("uploads.importing", filename, t)
     blocks: list[object] = [mrkdwn(text)]
     if restarted:
@@ -178,11 +178,10 @@ def build_progress(
 
 
 def build_interrupted(filename: str, *, upload_id: int, t: Translator) -> Message:
-    """An import whose process stopped before it finished (a restart): nothing of it was saved;
-    Import starts it again."""
+    """An import whose process stopped before it finished (a restart); Import starts it again (an
+    import is one transaction, and importing what is already saved changes nothing)."""
     title = _title("uploads.interrupted", filename, t)
-    blocks = [mrkdwn(title), context(t("uploads.nothing_written")), _actions(upload_id, t)]
-    return Message(text=f"{title} {t('uploads.nothing_written')}", blocks=blocks)
+    return Message(text=title, blocks=[mrkdwn(title), _actions(upload_id, t)])
 
 
 def build_done(report: ImportReport, *, filename: str, user_id: str, t: Translator) -> Message:

@@ -96,7 +96,7 @@ async def test_the_next_drop_gives_a_dead_import_its_import_button_back(
     assert second["ts"] != first["ts"]
     reopened = next(m for m in _bot_messages(fake_slack, MANAGER) if m["ts"] == first["ts"])
     assert "*posts.csv* のインポートは完了前に中断されました" in _texts(reopened)
-    assert "データは保存していません。" in _texts(reopened)
+    assert "保存済みの行が二重に数えられることはありません" in _texts(reopened)
     assert set(_buttons(reopened)) == {ActionId.UPLOAD_IMPORT, ActionId.UPLOAD_CANCEL}
     assert await _status(deps) == ["previewed", "previewed"]
 
