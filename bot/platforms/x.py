@@ -1,5 +1,5 @@
-"""X API v2 collector: public metrics of posts, the account's recent posts (user timeline) and follower
-counts (I/O via httpx; parsing is pure).
+"""X API v2 collector: public metrics of posts, the account's recent posts (user timeline), follower
+counts and the user id of a handle (I/O via httpx; parsing is pure).
 
 An app-only bearer token can read ``public_metrics`` only; ``non_public_metrics`` and
 ``organic_metrics`` need the post author's user-context token and work only for posts of the
