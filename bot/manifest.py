@@ -23,7 +23,8 @@ BOT_SCOPES = (
     # Participation (bot.participation): reactions on the bot's own posts.
     "reactions:read",
     # Import from Slack: export files dropped into the bot's DM (files.info and the download; the
-    # DM's messages, which carry the files).
+    # DM's messages, which carry the files). A nudge DM retried after an ambiguous failure also looks
+    # in the DM for its earlier post (bot.participation.delivery).
     "files:read",
     "im:history",
 )

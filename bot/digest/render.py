@@ -117,10 +117,12 @@ def wants_pdf(settings: Settings, kind: PeriodKind) -> bool:
 async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
     """The ``kind`` digest of ``period``, with the monthly or quarterly attachments when there is
     something to chart."""
-    managers = await participation.managers(deps)
+    roster = await participation.roster_of(deps)
+    managers = list(roster.users)
     if kind == PeriodKind.MONTHLY:
-        # The month's final participation rate becomes the manager_participation KPI's value first.
-        await participation.refresh_rate(deps, period=period, roster=managers)
+        # The month's final participation rate becomes the manager_participation KPI's value first
+        # (not from a roster missing a user group: the last complete value stays).
+        await participation.refresh_rate(deps, period=period, roster=managers, complete=not roster.unresolved)
     async with unit_of_work(deps.sessions) as session:
         if kind == PeriodKind.WEEKLY:
             weekly = await build_weekly(session, period=period, settings=deps.settings, managers=managers)

@@ -16,6 +16,7 @@ from bot.config import KpiSettings, Settings
 from bot.participation import commands, queries
 from bot.participation.records import ParticipationSummary
 from bot.periods import Period, month_of
+from bot.slack.directory import Expansion
 from bot.workdays import WorkCalendar
 
 if TYPE_CHECKING:
@@ -29,7 +30,14 @@ EXPAND_WAIT = 5.0
 
 async def managers(deps: Deps) -> list[str]:
     """The configured managers, user groups expanded (a group Slack does not answer for is left out)."""
-    return await deps.directory.expand(deps.slack, deps.settings.roles.managers, wait=EXPAND_WAIT)
+    return list((await roster_of(deps)).users)
+
+
+async def roster_of(deps: Deps) -> Expansion:
+    """The configured managers, user groups expanded, and the groups Slack did not name in time."""
+    ids = deps.settings.roles.managers
+    await deps.directory.expand(deps.slack, ids, wait=EXPAND_WAIT)
+    return deps.directory.expand_known(ids)
 
 
 def working_hours(settings: Settings) -> WorkCalendar:
@@ -53,9 +61,14 @@ async def refresh_rate(
     period: Period | None = None,
     now: datetime | None = None,
     roster: Sequence[str] | None = None,
+    complete: bool = True,
 ) -> float | None:
     """Compute ``period``'s participation rate (default: this month) and keep it as the value of every
-    ``manager_participation`` KPI, so ``/sns-kpi``, the Home and the digests read it like any other."""
+    ``manager_participation`` KPI, so ``/sns-kpi``, the Home and the digests read it like any other.
+
+    A roster missing a user group Slack did not name in time (``complete`` false, or found so when
+    ``roster`` is not given) writes nothing: its rate would count a share of the wrong managers; the
+    value written last stays until a run that knows them all."""
     settings = deps.settings
     now = now or deps.clock.now()
     kpis = rate_kpis(settings)
@@ -63,7 +76,13 @@ async def refresh_rate(
         return None
     period = period or month_of(now.astimezone(settings.tz).date())
     if roster is None:
-        roster = await managers(deps)
+        found = await roster_of(deps)
+        roster, complete = found.users, not found.unresolved
+    if not complete:
+        log.warning(
+            "participation rate of %s not written: a manager user group is not known yet", period.label
+        )
+        return None
     async with db.unit_of_work(deps.sessions, write=True) as session:
         summary: ParticipationSummary = await queries.period_summary(
             session, period=period, tz=settings.tz, managers=roster, calendar=working_hours(settings)

@@ -13,6 +13,8 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.digest.jobs import run_digest_job
 from bot.keys import ProcessedKey
+from bot.kpi.models import KpiValue
+from bot.participation.jobs import run_rate_refresh
 from bot.participation.models import ParticipationMark
 from bot.periods import PeriodKind
 from bot.runtime.deps import Deps
@@ -157,3 +159,29 @@ async def test_counts_mode_shows_totals_only_and_off_hides_the_section(
     assert sections[0][1] == "参加率: 33%（管理職 3 名中 1 名が参加）"
     assert "ほかの管理職の方（2 名）も、リアクションやスレッドへの返信でぜひご参加ください。" in sections[0]
     assert not any("<@" in line for line in sections[0])
+
+
+async def test_the_rate_is_not_written_while_a_manager_group_is_unknown(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack, sender: SlackSender
+) -> None:
+    """Slack does not name the managers' user group: a rate of the other two managers (50% instead of
+    33%) would be wrong, so nothing is written; once Slack answers, the rate of all three is."""
+    at = jst(2026, 11, 18, 11)
+    inner = reaction(MANAGER, channel=MGMT_CHANNEL, ts="1763400000.000100", at=at)
+    assert (await sender.event(envelope(inner, event_id="Ev0RATE01", at=at))).status == 200
+    assert await deps.inflight.drain(10)
+    clock.set(jst(2026, 11, 18, 12))
+    fake_slack.fail("usergroups.users.list", error="internal_error", times=None)
+    assert await run_rate_refresh(deps) is None
+    async with deps.sessions() as session:
+        assert (
+            await session.scalars(select(KpiValue).where(KpiValue.kpi_key == "manager_participation"))
+        ).all() == []
+    fake_slack.reset()
+    rate = await run_rate_refresh(deps)
+    assert rate is not None and round(rate, 1) == 33.3
+    async with deps.sessions() as session:
+        values = (
+            await session.scalars(select(KpiValue.value).where(KpiValue.kpi_key == "manager_participation"))
+        ).all()
+    assert [round(v, 1) for v in values] == [33.3]
