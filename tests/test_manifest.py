@@ -101,3 +101,48 @@ def test_custom_command_names_come_from_config() -> None:
     )
     commands = build_manifest(settings, socket_mode=True)["features"]["slash_commands"]
     assert [c["command"] for c in commands] == ["/sns-review-dev", "/sns-kpi-dev"]
+
+
+#: Each scope and event the manifest asks for, and what in bot/ uses it (a Web API call, a listener).
+_USES = {
+    "commands": ["app.command("],
+    "chat:write": ["chat_postMessage", "chat_update"],
+    # Digests and reviews post into configured public channels the bot was not invited to.
+    "chat:write.public": ["chat_postMessage"],
+    "im:write": ["conversations_open"],
+    "files:write": ["files_upload_v2"],
+    "channels:history": ["conversations_history"],
+    "groups:history": ["conversations_history"],
+    "usergroups:read": ["usergroups_users_list"],
+    "users:read": ["users_info"],
+    "reactions:read": ['"reaction_added"'],
+    "files:read": ["files_info", "url_private_download"],
+    "im:history": ['event("message")', '"im"'],
+    "app_home_opened": ['"app_home_opened"'],
+    "reaction_added": ['"reaction_added"'],
+    "reaction_removed": ['"reaction_removed"'],
+    "message.channels": ['event("message")', "parent_user_id"],
+    "message.groups": ['event("message")', "parent_user_id"],
+    "message.im": ['event("message")', '"im"'],
+    "file_shared": ['event("file_shared")'],
+}
+
+
+def test_every_scope_and_event_is_used_by_the_code() -> None:
+    """Exactly the scopes and events something uses: a new one needs a use here, and a use that
+    goes away shows up as a scope nothing needs (as ``reactions:write`` was)."""
+    from pathlib import Path
+
+    manifest = build_manifest(make_settings(), socket_mode=False)
+    asked = [
+        *manifest["oauth_config"]["scopes"]["bot"],
+        *manifest["settings"]["event_subscriptions"]["bot_events"],
+    ]
+    assert set(asked) == set(_USES)
+    root = Path(__file__).parents[1] / "bot"
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.py")) if p.name != "manifest.py"
+    )
+    for name, markers in _USES.items():
+        missing = [marker for marker in markers if marker not in code]
+        assert not missing, (name, missing)
