@@ -56,14 +56,17 @@ async def build_preview(
 ) -> Preview:
     """The digest of ``period`` as terminal text (``names`` shows user ids as names)."""
     settings, t = deps.settings, deps.t
-    managers = await participation.managers(deps)
+    roster = await participation.roster_of(deps)
+    managers = list(roster.users)
     async with unit_of_work(deps.sessions) as session:
         if kind == PeriodKind.WEEKLY:
             weekly = await build_weekly(session, period=period, settings=settings, managers=managers)
             doc = weekly_doc(weekly, settings=settings, t=t, tz=settings.tz)
             return Preview(weekly, to_text(doc, t=t, names=names))
         build = build_quarterly if kind == PeriodKind.QUARTERLY else build_monthly
-        monthly = await build(session, period=period, settings=settings, managers=managers)
+        monthly = await build(
+            session, period=period, settings=settings, managers=managers, unresolved=roster.unresolved
+        )
     doc = monthly_doc(monthly, settings=settings, t=t)
     return Preview(monthly, to_text(doc, t=t, names=names))
 

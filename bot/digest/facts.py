@@ -240,7 +240,12 @@ async def build_weekly(
 
 
 async def build_quarterly(
-    session: AsyncSession, *, period: Period, settings: Settings, managers: Sequence[str] = ()
+    session: AsyncSession,
+    *,
+    period: Period,
+    settings: Settings,
+    managers: Sequence[str] = (),
+    unresolved: Sequence[str] = (),
 ) -> MonthlyDigest:
     """The quarterly digest of ``period`` (a fiscal quarter): the quarter's facts, and 15 months of
     KPI history with the engagement rate's post sums, rolled up by ``bot.digest.quarterly``; with
@@ -261,11 +266,18 @@ async def build_quarterly(
         best_n=settings.digest.quarterly.best_posts,
         calendar=calendar,
     )
-    return await _with_participation(session, digest, facts=facts, settings=settings, managers=managers)
+    return await _with_participation(
+        session, digest, facts=facts, settings=settings, managers=managers, unresolved=unresolved
+    )
 
 
 async def build_monthly(
-    session: AsyncSession, *, period: Period, settings: Settings, managers: Sequence[str] = ()
+    session: AsyncSession,
+    *,
+    period: Period,
+    settings: Settings,
+    managers: Sequence[str] = (),
+    unresolved: Sequence[str] = (),
 ) -> MonthlyDigest:
     """The monthly digest; with ``managers`` (user groups expanded) and ``[digest.monthly]
     participation`` not ``off``, its participation section."""
@@ -282,7 +294,9 @@ async def build_monthly(
     )
     # The review's memory: last month's action items and those carried over (bot.actions).
     digest = replace(digest, memory=await review_memory(session, period=period))
-    return await _with_participation(session, digest, facts=facts, settings=settings, managers=managers)
+    return await _with_participation(
+        session, digest, facts=facts, settings=settings, managers=managers, unresolved=unresolved
+    )
 
 
 async def _with_participation(
@@ -292,9 +306,11 @@ async def _with_participation(
     facts: ActivityFacts,
     settings: Settings,
     managers: Sequence[str],
+    unresolved: Sequence[str] = (),
 ) -> MonthlyDigest:
     """The digest with its period's participation section (none without ``managers`` or with
-    ``[digest.monthly] participation = "off"``, which the quarterly digest follows too)."""
+    ``[digest.monthly] participation = "off"``, which the quarterly digest follows too);
+    ``unresolved``: manager user groups Slack did not name, which the section says are missing."""
     if not managers or settings.digest.monthly.participation == "off":
         return digest
     team = set(managers)  # the operators' line counts what the others did
@@ -307,4 +323,4 @@ async def _with_participation(
         requesters=[r for r in facts.requesters if r not in team],
         wins=sum(1 for w in facts.wins if w.nominated_by not in team),
     )
-    return replace(digest, participation=summary)
+    return replace(digest, participation=replace(summary, unresolved_groups=len(set(unresolved))))

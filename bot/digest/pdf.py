@@ -235,7 +235,7 @@ def _kpi_table(page: _Page, digest: MonthlyDigest, t: Translator, words: str) ->
         t("pdf.col.target"),
         t("pdf.col.achievement"),
         t(f"{words}.change"),
-        t("pdf.col.yoy"),
+        t(f"{words}.yoy"),
     ]
     for x, head in zip(cols, heads, strict=True):
         page.text(x, head, size=8, color=_MUTED)

@@ -128,7 +128,9 @@ async def render(deps: Deps, *, kind: PeriodKind, period: Period) -> Rendered:
             weekly = await build_weekly(session, period=period, settings=deps.settings, managers=managers)
             return Rendered(weekly, ())
         build = build_quarterly if kind == PeriodKind.QUARTERLY else build_monthly
-        digest = await build(session, period=period, settings=deps.settings, managers=managers)
+        digest = await build(
+            session, period=period, settings=deps.settings, managers=managers, unresolved=roster.unresolved
+        )
     if digest.empty:
         return Rendered(digest, ())
     t = deps.t

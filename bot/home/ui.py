@@ -36,6 +36,7 @@ from bot.home.records import (
     ReviewItem,
 )
 from bot.i18n import Translator
+from bot.kpi import run_errors
 from bot.kpi.glossary_ui import glossary_button
 from bot.kpi.ids import ActionId as KpiActionId
 from bot.kpi.rules import recordable_kpis
@@ -276,7 +277,8 @@ def _collector_line(run: CollectorState, *, settings: Settings, t: Translator) -
         new=run.posts_new,
     )
     if run.error:
-        line += "\n" + t("home.admin.error", error=escape(truncate(run.error, 300)))
+        shown = run_errors.render(run.error, t)
+        line += "\n" + t("home.admin.error", error=escape(truncate(shown, 300)))
     return line
 
 

@@ -28,6 +28,7 @@ from bot.db import unit_of_work
 from bot.errors import BotError
 from bot.i18n import Translator, translator
 from bot.keys import claim_key
+from bot.kpi import run_errors
 from bot.kpi.collector_runs import finish_collector_run, start_collector_run
 from bot.kpi.ids import JobId, claim_auth_key
 from bot.kpi.kinds import RunStatus
@@ -229,7 +230,6 @@ async def _collect_platform(
                 log.exception("collector %s: account %s failed", platform, acc.key)
                 errors.append(_as_bot_error(exc))
     snapshots = [s for s in snapshots if s.account_key in keys]
-    t = translator(settings.locale)
     for ext, counts in fallback.items():
         metrics.setdefault(ext, counts)  # no insights for it (too few viewers, an error): the listing's
     seen = len(set(metrics) | {record.external_id for record in listed})
@@ -252,7 +252,7 @@ async def _collect_platform(
             posts_updated=updated,
             posts_seen=seen,
             posts_new=discovered.new,
-            error="\n".join(e.render(t) for e in errors) or None,
+            error=run_errors.encode(errors),  # keys: each admin reads them in their own language
             now=now,
         )
     for err in errors:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import db
-from bot.participation import commands
+from bot.away.queries import away_users
+from bot.participation import commands, queries
 from bot.participation.ids import DeliveryKind, NudgeStatus, nudge_key
 from bot.participation.models import ParticipationNudge
 from bot.participation.policy import may_nudge_now
@@ -56,16 +57,27 @@ class NudgeDelivery:
         if _SENT in done:
             return
         user_id, slot, key = str(payload["user_id"]), str(payload["slot"]), str(payload["key"])
+        now = deps.clock.now()
+        today = now.astimezone(deps.settings.tz).date()
         async with db.unit_of_work(deps.sessions) as session:
-            status = await session.scalar(
-                select(ParticipationNudge.status).where(
-                    ParticipationNudge.user_id == user_id, ParticipationNudge.slot == slot
+            nudge = (
+                await session.execute(
+                    select(ParticipationNudge.status, ParticipationNudge.claimed_at).where(
+                        ParticipationNudge.user_id == user_id, ParticipationNudge.slot == slot
+                    )
                 )
-            )
-        if status == NudgeStatus.SENT.value:  # sent before; only its outbox mark was lost
+            ).first()
+            away = user_id in await away_users(session, on=today)
+            last = (await queries.last_participation(session, users=[user_id])).get(user_id)
+            off = await queries.nudges_off(session, user_id=user_id)
+        if nudge is None or nudge.status == NudgeStatus.SENT.value:  # gone, or sent with its outbox mark lost
             done.add(_SENT)
             return
-        now = deps.clock.now()
+        if away or off or (last is not None and last >= nudge.claimed_at):
+            # A retry found them away, switched off or no longer silent: nothing to nudge about.
+            log.info("participation: nudge %s to %s dropped (away, off or took part since)", slot, user_id)
+            done.add(_SENT)
+            return
         if not may_nudge_now(now, nudge_calendar(deps.settings)):
             # A retry that falls at night or on a holiday waits for the next opening (the sweep).
             raise outbox.DeliveryFailed("outside working hours")

@@ -47,6 +47,7 @@ class ParticipationSummary:
         managers: one entry per configured manager (user groups expanded), in config order.
         requests / requesters: review requests made in the period and by how many people.
         wins: wins shared in the period.
+        unresolved_groups: manager user groups whose members could not be read (the section says so).
     """
 
     managers: tuple[ManagerPart, ...]
@@ -55,6 +56,8 @@ class ParticipationSummary:
     wins: int = 0
     #: Median working hours to decide over every manager's decisions.
     median_decide_hours: float | None = None
+    #: Manager user groups Slack did not name in time: their members are missing from ``managers``.
+    unresolved_groups: int = 0
 
     @property
     def participants(self) -> tuple[ManagerPart, ...]:

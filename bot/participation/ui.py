@@ -80,6 +80,8 @@ def digest_section(
         lines += [_person_line(part, t) for part in summary.participants]
     if summary.silent:
         lines.append(t("participation.digest.others", count=summary.silent))
+    if summary.unresolved_groups:
+        lines.append(t("participation.digest.incomplete", count=summary.unresolved_groups))
     lines.append(
         t(
             "participation.digest.operators",

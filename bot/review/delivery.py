@@ -318,6 +318,9 @@ class ReviewDelivery:
             )
         if outcome is Outcome.ADVANCED:  # the next step's approvers are asked now
             await self._ask(snapshot, done=done)
+            # The review reaches them for the first time: a manager among them is introduced once.
+            step = snapshot.step
+            deps.welcome.greet(step.approvers if step else (), via="review")
 
     async def deliver_resubmitted(self, payload: dict[str, Any], done: MutableSet[str]) -> None:
         key = str(payload["key"])

@@ -179,7 +179,7 @@ def _fields(obj: object) -> dict[str, object]:
             "ja",
             [
                 "採用エントリー数は前月から 6 増えて 34（目標比 113%）となりました。",
-                "エンゲージメント率は前月から 0.4ポイント 増えて 3.4%（目標比 113%）となりました。",
+                "エンゲージメント率は前月から 0.4ポイント 上がって 3.4%（目標比 113%）となりました。",
                 "指名検索数は前月から 700 減って 11,800（目標比 98%）となりました。",
             ],
         ),
@@ -299,3 +299,25 @@ def test_kpi_csv(settings: Settings) -> None:
         "engagement_rate,Engagement rate,2026-11,3.4,3.0,113.3,0.4,13.3,2.8,21.4,%",
         "branded_search,Branded searches,2026-11,11800,12000,98.3,-700,-5.6,,,",
     ]
+
+
+def test_a_rate_goes_up_or_down_and_a_count_grows_or_shrinks_in_japanese() -> None:
+    from bot.digest.compose import KpiSummary
+
+    settings = make_settings()
+    rate, entries = settings.kpi_def("engagement_rate"), settings.kpi_def("recruiting_entries")
+    assert rate is not None and entries is not None
+    ja, en = translator("ja"), translator("en")
+
+    def said(kpi, value: float, previous: float, t=ja, quarter: bool = False) -> str:  # type: ignore[no-untyped-def]
+        return narrative(KpiSummary(kpi, "2026-11", value, 3.0, previous, None, ()), t, quarter=quarter)
+
+    assert (
+        said(rate, 2.9, 3.4)
+        == "エンゲージメント率は前月から 0.5ポイント 下がって 2.9%（目標比 97%）となりました。"
+    )
+    assert said(rate, 3.4, 2.9, quarter=True).startswith(
+        "エンゲージメント率は前四半期から 0.5ポイント 上がって"
+    )
+    assert said(entries, 2, 3).startswith("採用エントリー数は前月から 1 減って 2")
+    assert said(rate, 2.9, 3.4, t=en) == "Engagement rate fell 0.5 pt to 2.9 %, 97 % of target."

@@ -250,3 +250,17 @@ def test_people_past_the_limit_are_counted_as_people() -> None:
     ids = [f"U0PERSON{i:02d}" for i in range(7)]
     assert people(ids, translator("ja"), limit=5).endswith("<@U0PERSON04> …ほか 2 名")
     assert people(ids, translator("en"), limit=5).endswith("<@U0PERSON04> …and 2 more")
+
+
+def test_every_emoji_of_the_digest_catalogs_reads_as_an_emoji_in_the_terminal() -> None:
+    """`sns-bot digest … --preview` and `sns-bot demo` show no ``:shortcode:`` of a digest section."""
+    from importlib import resources
+
+    found: set[str] = set()
+    for locale in ("ja", "en"):
+        for name in ("digest", "quarterly", "participation", "actions", "milestones", "digest_updates"):
+            text = resources.files("bot.i18n").joinpath(f"{locale}/{name}.toml").read_text(encoding="utf-8")
+            found |= set(re.findall(r":[a-z_]+:", text))
+    assert found
+    for code in sorted(found):
+        assert ":" not in plain_text(f"{code} x"), code

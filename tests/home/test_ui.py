@@ -101,3 +101,23 @@ def test_review_buttons_carry_the_review_features_ids_and_reference() -> None:
         ("review.approve", "7:1:3", "Approve"),
         ("review.request_changes", "7:1:3", "Request changes"),
     ]
+
+
+def test_a_collectors_error_on_the_admins_home_is_in_the_admins_language() -> None:
+    from bot.kpi import run_errors
+    from bot.runtime.platforms import PlatformError, PlatformErrorKind
+
+    stored = run_errors.encode([PlatformError(PlatformErrorKind.AUTH, platform="x", detail="HTTP 401")])
+    assert stored is not None
+    data = _data(waiting=0, mine=0, admin=True)
+    assert data.admin is not None
+    data = replace(
+        data, admin=replace(data.admin, collectors=(CollectorState("x", "failed", NOW, NOW, 0, stored),))
+    )
+    texts = {}
+    for locale in ("ja", "en"):
+        t = translator(locale)
+        texts[locale] = str(ui.build_home(data, settings=make_settings(), t=t).to_dict())
+        expected = PlatformError(PlatformErrorKind.AUTH, platform="x", detail="HTTP 401").render(t)
+        assert expected.split("（")[0].split(" (")[0] in texts[locale]
+    assert "platforms.errors.auth" not in texts["en"] and '"key"' not in texts["en"]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.i18n import translator
+from bot.kpi import run_errors
 from bot.kpi.ids import JobId
 from bot.kpi.jobs import collect_all, register_jobs
 from bot.kpi.models import AccountSnapshot, CollectorRun, Post
@@ -185,8 +186,11 @@ async def test_rate_limited_account_does_not_stop_the_others(
         run = (await session.scalars(select(CollectorRun))).one()
     assert jobs_post is not None and (jobs_post.impressions, jobs_post.likes) == (70, 7)
     assert run.status == "partial"
-    assert run.error == outcome.errors[0].render(translator("ja"))
-    assert run.error is not None and run.error.endswith("約61分後に再試行できます。")
+    # Stored as keys, so each admin reads it on the App Home in their own language.
+    assert run.error is not None
+    assert run_errors.render(run.error, translator("ja")) == outcome.errors[0].render(translator("ja"))
+    assert run_errors.render(run.error, translator("ja")).endswith("約61分後に再試行できます。")
+    assert run_errors.render(run.error, translator("en")) == outcome.errors[0].render(translator("en"))
     assert fake_slack.calls_to("chat.postMessage") == []  # rate limits are not the admins' problem
 
 

@@ -32,8 +32,9 @@ def test_monthly_pdf_is_written_to_a_file_with_its_japanese_text(
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     page = pdf_text(data)
     assert "SNS 月次 KPI レポート（2026-11）" in page
-    assert "エンゲージメント率は前月から 0.4ポイント 増えて 3.4%（目標比 113%）となりました。" in page
+    assert "エンゲージメント率は前月から 0.4ポイント 上がって 3.4%（目標比 113%）となりました。" in page
     assert "実線は実績、点線は目標です。" in page
+    assert "前月比" in page and "前年同月比" in page  # the table's comparison columns
     assert any("IPAexGothic" in name for name in embedded_fonts(data))
 
 

@@ -110,7 +110,7 @@ async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
     assert params["text"].splitlines() == [
         "SNS 月次 KPI レポート 2026-11",
         "採用エントリー数は前月から 6 増えて 34（目標比 113%）となりました。",
-        "エンゲージメント率は前月から 0.4ポイント 増えて 3.4%（目標比 113%）となりました。",
+        "エンゲージメント率は前月から 0.4ポイント 上がって 3.4%（目標比 113%）となりました。",
         "指名検索数は前月から 700 減って 11,800（目標比 98%）となりました。",
     ]
     body = texts(params["blocks"])

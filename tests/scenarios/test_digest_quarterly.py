@@ -149,7 +149,7 @@ async def test_a_quarter_is_posted_once_with_summed_targets_and_a_pdf_in_its_thr
         "12,600",
     ):
         assert expected in page, expected
-    assert "前四半期比" in page
+    assert "前四半期比" in page and "前年同期比" in page
     # On paper a mention does not resolve: the page names the reviewer as Slack does.
     assert "佐藤部長" in page and MANAGER not in page
     assert any("IPAexGothic" in name for name in embedded_fonts(pdf))

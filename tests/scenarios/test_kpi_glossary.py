@@ -39,7 +39,7 @@ ENGAGEMENT_RATE = {
     "en": [
         (
             "What it is",
-            "The responses posts get — likes, replies, shares, saves, clicks — per time they are shown",
+            "How many responses — likes, replies, shares, saves, clicks — posts get for every 100 times",
         ),
         ("How it is measured", "Engagements ÷ impressions × 100, over the posts published in the month"),
         ("What a good range looks like", "On X roughly 1–3 %, on Instagram 2–5 %"),

@@ -185,3 +185,30 @@ async def test_the_rate_is_not_written_while_a_manager_group_is_unknown(
             await session.scalars(select(KpiValue.value).where(KpiValue.kpi_key == "manager_participation"))
         ).all()
     assert [round(v, 1) for v in values] == [33.3]
+
+
+async def test_the_monthly_section_says_when_a_manager_group_could_not_be_read(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack, sender: SlackSender
+) -> None:
+    """Slack does not name the managers' group when the monthly digest goes out: the section counts
+    the managers it knows and says a group is missing, instead of a rate that looks complete."""
+    at = jst(2026, 11, 18, 11)
+    inner = reaction(MANAGER, channel=MGMT_CHANNEL, ts="1763400000.000100", at=at)
+    assert (await sender.event(envelope(inner, event_id="Ev0GROUP01", at=at))).status == 200
+    assert await deps.inflight.drain(10)
+    async with deps.sessions.begin() as session:
+        await add_post(session, n=1, at=jst(2026, 11, 17, 12), impressions=1000, engagements=40)
+    fake_slack.fail("usergroups.users.list", error="internal_error", times=None)
+    clock.set(jst(2026, 12, 1, 9))
+    await run_digest_job(deps, PeriodKind.MONTHLY)
+    monthly = [c for c in fake_slack.calls_to("chat.postMessage") if "thread_ts" not in c.params][-1].params
+    section = next(t for t in texts(monthly["blocks"]) if t.startswith("*:handshake:")).splitlines()
+    assert section[1] == "参加率: 50%（管理職 2 名中 1 名が参加）"
+    assert (
+        "（管理職のユーザーグループ 1 件のメンバーを Slack から取得できなかったため、"
+        "その方々はこの集計に含まれていません。）"
+    ) in section
+    async with deps.sessions() as session:  # and no rate of the wrong managers was kept as the KPI's
+        assert (
+            await session.scalars(select(KpiValue).where(KpiValue.kpi_key == "manager_participation"))
+        ).all() == []

@@ -257,3 +257,39 @@ async def test_a_process_dying_between_the_claim_and_the_dm_loses_nothing_and_do
         await other.engine.dispose()
     assert len(dms(fake_slack, MANAGER2)) == 1
     assert dms(fake_slack, MANAGER) == []
+
+
+@pytest.mark.parametrize("change", ["reacted", "away", "off"])
+async def test_an_owed_nudge_is_dropped_when_the_manager_took_part_went_away_or_turned_it_off(
+    deps: Deps, clock: FixedClock, fake_slack: FakeSlack, sender: SlackSender, change: str
+) -> None:
+    """Slack failed the DM; before the sweep retries, the manager reacted to a digest (a signed event),
+    went away, or turned nudges off: the retry sends nothing."""
+    await seed(deps, sender)
+    clock.set(WEDNESDAY)
+    fake_slack.fail("chat.postMessage", error="internal_error", times=None)
+    assert (await run_nudges(deps)).failed == [MANAGER2]
+    fake_slack.reset()
+    later = WEDNESDAY + timedelta(minutes=30)
+    if change == "reacted":
+        inner = reaction(MANAGER2, channel=MGMT_CHANNEL, ts="1763300000.000100", at=later)
+        assert (await sender.event(envelope(inner, event_id="Ev0LATE01", at=later))).status == 200
+        assert await deps.inflight.drain(10)
+    else:
+        async with deps.sessions.begin() as session:
+            if change == "away":
+                await set_away(
+                    session,
+                    user_id=MANAGER2,
+                    until=jst(2026, 11, 20, 12).date(),
+                    today=later.date(),
+                    now=later,
+                )
+            else:
+                await commands.set_nudges(session, user_id=MANAGER2, on=False, now=later)
+    clock.set(later + timedelta(minutes=10))
+    report = await deps.outbox.sweep()
+    assert report.delivered == [f"nudge:{MANAGER2}:w{_window()}"]  # done: nothing left owed
+    assert dms(fake_slack, MANAGER2) == []
+    assert await deps.inflight.drain(10)  # the "done" marks are written by a background task
+    assert await deps.outbox.pending() == []

@@ -317,3 +317,22 @@ async def test_a_file_dropped_into_the_dm_is_answered_in_the_uploaders_language(
     (done,) = _bot_messages(fake_slack, MANAGER)
     assert "*kpi.csv* is imported." in _texts(done)
     assert f"Imported by <@{MANAGER}> from Slack." in _texts(done)
+
+
+@pytest.mark.parametrize("command", ["/sns-kpi", "/sns-review"])
+async def test_a_slow_users_info_never_delays_an_ack(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack, command: str
+) -> None:
+    """Slack takes 3 s to say the operator's language: the command is still acknowledged at once
+    (the language is looked up after the ack), and the answer comes in the configured one."""
+    import time
+
+    fake_slack.users[OPERATOR] = {"locale": "en-US"}
+    fake_slack.fail("users.info", delay=3.0)
+    started = time.monotonic()
+    response = await sender.command(
+        payloads.slash_command(command, "", user_id=OPERATOR, response_url=fake_slack.response_url("slow"))
+    )
+    assert response.status == 200
+    assert time.monotonic() - started < 1.5
+    await fake_slack.wait_for("users.info")  # asked, but only after the ack

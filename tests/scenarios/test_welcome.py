@@ -146,6 +146,56 @@ async def test_a_first_review_reaching_a_manager_welcomes_them(
     assert vias == {MANAGER2: "review", GROUP_MEMBER: "review"}
 
 
+async def test_a_review_advancing_to_a_managers_step_welcomes_them(
+    deps: Deps, sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    """A two-step chain reaches the second manager only when the first approves: that is their
+    first review, and their welcome."""
+    from datetime import timedelta
+
+    from bot.review import commands as review_commands
+    from bot.review import queries as review_queries
+    from bot.review.delivery import ReviewDelivery, decision_payload
+    from bot.review.ids import Decision, Outcome
+    from bot.review.policy import ResolvedStep
+    from bot.review.records import Decider, Feedback
+
+    now = deps.clock.now()
+    async with deps.sessions.begin() as session:
+        snapshot = await review_commands.create_request(
+            session,
+            requester_id=OPERATOR,
+            account_key="x_corp",
+            text="新商品の告知です",
+            planned_at=now + timedelta(days=2),
+            link_url=None,
+            feedback_wanted="",
+            chain=[ResolvedStep((MANAGER,), "any"), ResolvedStep((MANAGER2,), "any")],
+            now=now,
+        )
+    delivery = ReviewDelivery(deps)
+    await delivery.deliver_created({"request_id": snapshot.id, "key": "created:two-steps"}, set())
+    await settle(deps)
+    assert (len(welcomes(fake_slack, MANAGER)), len(welcomes(fake_slack, MANAGER2))) == (1, 0)
+
+    async with deps.sessions.begin() as session:
+        result = await review_commands.decide(
+            session,
+            ref=(await review_queries.get_request(session, request_id=snapshot.id)).ref,
+            decider=Decider(MANAGER, is_manager=True),
+            decision=Decision.APPROVE,
+            feedback=Feedback(),
+            now=now,
+            seen_step=0,
+        )
+    assert result.outcome is Outcome.ADVANCED
+    payload = {**decision_payload(result), "key": "decided:two-steps"}
+    await delivery.deliver_decided(payload, set())
+    await delivery.deliver_decided(payload, set())  # a redelivery greets nobody twice
+    await settle(deps)
+    assert (len(welcomes(fake_slack, MANAGER)), len(welcomes(fake_slack, MANAGER2))) == (1, 1)
+
+
 async def test_the_home_opens_the_introduction_again(
     deps: Deps, sender: SlackSender, fake_slack: FakeSlack
 ) -> None:

@@ -46,7 +46,9 @@ def narrative(summary: KpiSummary, t: Translator, *, quarter: bool = False) -> s
         return t(f"{words}.flat", name=name, value=value, vs_target=vs_target)
     assert summary.mom_delta is not None
     delta = fmt_abs_delta(summary.mom_delta, kpi, t)
-    return t(f"{words}.{direction}", name=name, delta=delta, value=value, vs_target=vs_target)
+    # A rate goes up or down by points (上がる / 下がる); a count grows or shrinks (増える / 減る).
+    key = f"{words}.{direction}_rate" if kpi.unit == "%" else f"{words}.{direction}"
+    return t(key, name=name, delta=delta, value=value, vs_target=vs_target)
 
 
 def reason_label(key: str, *, settings: Settings, t: Translator) -> str:

@@ -25,6 +25,14 @@ _EMOJI = {
     ":star:": "⭐",
     ":mega:": "📣",
     ":balloon:": "🎈",
+    # Participation, the review's memory (action items and questions), updates.
+    ":handshake:": "🤝",
+    ":pushpin:": "📌",
+    ":speech_balloon:": "💬",
+    ":white_check_mark:": "✅",
+    ":warning:": "⚠️",
+    ":clap:": "👏",
+    ":arrows_counterclockwise:": "🔄",
 }
 _LINK_RE = re.compile(r"<((?:https?|mailto):[^|>]+)\|([^>]*)>")
 _BARE_LINK_RE = re.compile(r"<((?:https?|mailto):[^|>]+)>")
