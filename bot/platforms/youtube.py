@@ -1,5 +1,5 @@
-"""YouTube Data API v3 collector: video statistics, the channel's recent uploads and subscriber counts
-(I/O via httpx; parsing is pure).
+"""YouTube Data API v3 collector: video statistics, the channel's recent uploads, subscriber counts and
+the channel id of a handle (I/O via httpx; parsing is pure).
 
 The Data API has no impressions (they exist only in Studio exports), so a video's ``viewCount``
 becomes ``video_views`` and ``impressions`` stays unknown.
@@ -70,6 +70,8 @@ _AUTH_REASONS = frozenset(
 )
 _NOT_FOUND_REASONS = frozenset({"videoNotFound", "channelNotFound", "notFound"})
 _ID = re.compile(r"[A-Za-z0-9_-]+")
+#: A YouTube handle without its ``@``: 3–30 letters, digits, ``_``, ``-`` and ``.`` (any script).
+_HANDLE = re.compile(r"[\w.-]{3,30}")
 
 
 def seconds_until_quota_reset(now: datetime) -> float:
@@ -283,6 +285,26 @@ class YouTubeClient:
         except PlatformError as err:
             result.errors.append(err)
         return result
+
+    async def lookup_user_id(self, handle: str) -> str:
+        """The channel id of ``@handle`` from ``channels.list?forHandle=`` (1 quota unit).
+
+        Raises:
+            PlatformError: NOT_FOUND for a handle YouTube does not know (or cannot be one);
+                BAD_RESPONSE when the answer carries no channel id; the usual kinds for HTTP failures.
+        """
+        name = handle.strip()
+        if not _HANDLE.fullmatch(name.lstrip("@")):
+            raise self._api.error(PlatformErrorKind.NOT_FOUND, f"{handle!r} is not a YouTube handle")
+        body = await self._api.get_json("channels", {"part": "id", "forHandle": "@" + name.lstrip("@")})
+        items = body.get("items")
+        channel = items[0] if isinstance(items, list) and items else None
+        if not isinstance(channel, Mapping):
+            raise self._api.error(PlatformErrorKind.NOT_FOUND, f"GET channels: no channel for {name}")
+        channel_id = channel.get("id")
+        if not isinstance(channel_id, str) or not _ID.fullmatch(channel_id):
+            raise self._api.error(PlatformErrorKind.BAD_RESPONSE, f"GET channels: no channel id for {name}")
+        return channel_id
 
     async def fetch_account(self, account: AccountRef) -> AccountCounts:
         """Subscriber count from ``channels.list``; None when the channel hides it.

@@ -242,3 +242,34 @@ async def test_channel_quota_error_raises_quota(make_client, load_json):
 
     assert caught.value.kind is PlatformErrorKind.QUOTA
     assert KEY not in repr(caught.value)
+
+
+async def test_a_handle_is_looked_up_as_its_channel_id(make_client):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.params.get("forHandle") == "@GoogleDevelopers":
+            body = {
+                "kind": "youtube#channelListResponse",
+                "etag": "abc",
+                "pageInfo": {"totalResults": 1, "resultsPerPage": 5},
+                "items": [{"kind": "youtube#channel", "etag": "def", "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw"}],
+            }
+            return httpx.Response(200, json=body)
+        return httpx.Response(
+            200, json={"kind": "youtube#channelListResponse", "pageInfo": {"totalResults": 0}}
+        )
+
+    client = make_client(handler)
+    assert await client.lookup_user_id("GoogleDevelopers") == "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+    assert seen[0].url.path == "/youtube/v3/channels"
+    assert dict(seen[0].url.params) == {"part": "id", "forHandle": "@GoogleDevelopers"}
+    assert seen[0].headers["X-Goog-Api-Key"] == KEY and "key" not in seen[0].url.params
+    with pytest.raises(PlatformError) as unknown:
+        await client.lookup_user_id("@nobody-here")
+    assert unknown.value.kind is PlatformErrorKind.NOT_FOUND
+    with pytest.raises(PlatformError) as impossible:
+        await client.lookup_user_id("@a b/c")
+    assert impossible.value.kind is PlatformErrorKind.NOT_FOUND
+    assert len(seen) == 2  # the impossible handle never went out
