@@ -275,3 +275,38 @@ async def test_a_handle_x_does_not_know_is_reported_and_the_rest_still_runs(
     out = capsys.readouterr()
     assert "X: 失敗" in out.out and "users/by/username/example_corp" in out.err
     assert [r.url.path for r in seen] == ["/2/users/by/username/example_corp"]
+
+
+async def test_a_youtube_channel_is_found_by_its_handle_once(unmigrated_db_url: str, http: Any) -> None:
+    from bot.kpi.user_ids import with_user_ids
+    from bot.platforms.youtube import YouTubeClient
+
+    def youtube_by_handle(raw: dict[str, Any]) -> None:
+        raw["accounts"].append({"key": "yt_main", "platform": "youtube", "handle": "@example_tv"})
+
+    settings = make_settings(db_url=unmigrated_db_url, change=youtube_by_handle)
+    await db.migrate(settings.database.url)
+    engine = db.make_engine(settings.database.url)
+    sessions = db.make_sessionmaker(engine)
+    async with sessions.begin() as session:
+        await sync_accounts(session, accounts=settings.accounts)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        items = [{"kind": "youtube#channel", "etag": "e", "id": "UCexampleTV0123456789abc"}]
+        return httpx.Response(200, json={"kind": "youtube#channelListResponse", "items": items})
+
+    client = YouTubeClient(http(handler), api_key="yt-key", sleep=_no_sleep, clock=FixedClock(NOW))
+    accounts = [a for a in settings.accounts if a.platform == "youtube"]
+    try:
+        for _run in range(2):
+            errors: list[Any] = []
+            (account,) = await with_user_ids(sessions, client, accounts, errors=errors)
+            assert (account.platform_id, errors) == ("UCexampleTV0123456789abc", [])
+        async with sessions() as session:
+            stored = await session.scalar(select(Account.platform_user_id).where(Account.key == "yt_main"))
+    finally:
+        await engine.dispose()
+    assert stored == "UCexampleTV0123456789abc"
+    assert [dict(r.url.params) for r in seen] == [{"part": "id", "forHandle": "@example_tv"}]  # asked once
