@@ -128,7 +128,11 @@ def known_key(key: str) -> bool:
 
 
 def draw(strategy: st.SearchStrategy[T], n: int) -> list[T]:
-    """``n`` generated cases for an end-to-end loop (async tests cannot be ``@given`` themselves)."""
+    """``n`` generated cases for an end-to-end loop (async tests cannot be ``@given`` themselves).
+
+    ``max_examples`` is an upper bound: Hypothesis may stop a run early (a filtered strategy, a busy
+    machine), so it is asked again until ``n`` cases are in hand.
+    """
     out: list[T] = []
 
     @settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate])
@@ -136,8 +140,11 @@ def draw(strategy: st.SearchStrategy[T], n: int) -> list[T]:
     def collect(value: T) -> None:
         out.append(value)
 
-    collect()
-    return out
+    for _ in range(10):
+        collect()
+        if len(out) >= n:
+            break
+    return out[:n]
 
 
 # ---------------------------------------------------------------------------------------------
