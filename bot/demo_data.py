@@ -198,6 +198,15 @@ def _post_record(
     )
 
 
+def _asked_before(at: datetime, *, n: int) -> datetime:
+    """When the review of a post going out at ``at`` was asked for: two days before, in the working
+    day (a weekend moves it back to the Friday before)."""
+    asked = (at - timedelta(days=2)).replace(hour=(10, 11, 14, 15, 16)[n % 5])
+    if asked.weekday() >= 5:
+        asked -= timedelta(days=asked.weekday() - 4)
+    return asked.astimezone(UTC)
+
+
 async def _add_review(
     session: AsyncSession,
     rng: random.Random,
@@ -295,7 +304,7 @@ async def seed(session: AsyncSession, *, settings: Any) -> None:
                 requester=author,
                 account=record.account_key or "x_corp",
                 text=record.text,
-                created=(at - timedelta(days=2)).astimezone(UTC),
+                created=_asked_before(at, n=n),
                 outcome="published",
             )
         if day.weekday() == 0 and rng.random() < 0.3:  # now and then a draft is turned down
