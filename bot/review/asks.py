@@ -4,7 +4,7 @@ buttons; rendered in the approver's own language (the caller passes it, bot.slac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from slack_sdk.models.blocks import Block
 
@@ -22,20 +22,44 @@ DRAFT_MAX = 600
 ASK_DECISIONS = (Decision.APPROVE, Decision.REQUEST_CHANGES)
 
 
-def to_ask(request: RequestSnapshot) -> tuple[str, ...]:
-    """Who the current step still waits on, as people: a user group standing in for its members (Slack
-    had not named them yet) has no DM, and the requester never decides their own request."""
+def to_ask(
+    request: RequestSnapshot,
+    *,
+    away: Collection[str] = (),
+    delegates: Mapping[str, str] | None = None,
+) -> dict[str, str | None]:
+    """Who to ask, as people, each with the away approver they are asked for (``None``: for
+    themselves): the current step's approvers still waiting, an away one replaced by the delegate
+    they named on the App Home (as reminders are, ``bot.away.policy.route_reminder``). A user group
+    standing in for its members (Slack had not named them yet) has no DM; the requester never decides
+    their own request; an away approver without a delegate (or whose delegate is away) is not asked."""
     step = request.step
     if step is None:
-        return ()
-    return tuple(u for u in step.waiting_on if not is_usergroup_id(u) and u != request.requester_id)
+        return {}
+    asked: dict[str, str | None] = {}
+    for user in step.waiting_on:
+        if is_usergroup_id(user) or user == request.requester_id:
+            continue
+        if user not in away:
+            asked[user] = None
+            continue
+        stand_in = (delegates or {}).get(user)
+        if stand_in and stand_in not in away and stand_in != request.requester_id:
+            asked.setdefault(stand_in, user)
+    return asked
 
 
-def build_ask_dm(request: RequestSnapshot, *, settings: Settings, t: Translator) -> Message:
-    """The approver's DM asking for a decision on ``request`` (its current step and revision)."""
+def build_ask_dm(
+    request: RequestSnapshot, *, settings: Settings, t: Translator, on_behalf_of: str | None = None
+) -> Message:
+    """The approver's DM asking for a decision on ``request`` (its current step and revision);
+    ``on_behalf_of``: the away approver a delegate is asked for."""
     account = escape(account_label(settings.account(request.account_key), request.account_key))
     title = t("review_ask.title", requester=who(request.requester_id), account=account)
-    lines = [f"*{title}*", t("review_ask.planned", at=when(request.planned_at, tz=settings.tz, t=t))]
+    lines = [f"*{title}*"]
+    if on_behalf_of:
+        lines.append(t("review_ask.on_behalf", user=who(on_behalf_of)))
+    lines.append(t("review_ask.planned", at=when(request.planned_at, tz=settings.tz, t=t)))
     if request.feedback_wanted:
         lines.append(t("review_ask.wanted", text=escape(request.feedback_wanted)))
     quoted = "\n".join("&gt; " + line for line in escape(truncate(request.text, DRAFT_MAX)).splitlines())

@@ -223,17 +223,19 @@ class ReviewDelivery:
 
     async def _ask(self, snapshot: RequestSnapshot, *, done: MutableSet[str]) -> None:
         """With ``[review] dm_approvers``: DM each approver the request now waits on (its current step
-        and revision), once per delivery, in that approver's language. An approver Slack will never
+        and revision; an away approver's delegate instead of them), once per delivery, in that
+        approver's language. An approver Slack will never
         reach (``user_not_found``…) is logged and skipped; anything else is retried by the outbox."""
         deps = self._deps
         if not deps.settings.review.dm_approvers or snapshot.status is not Status.PENDING:
             return
-        for user in to_ask(snapshot):
+        _, (away_until, delegates) = await self._with_away(snapshot.id)
+        for user, on_behalf_of in to_ask(snapshot, away=away_until, delegates=delegates).items():
             mark = f"ask:{user}"
             if mark in done:
                 continue
             t = await deps.locales.for_user(user)
-            message = build_ask_dm(snapshot, settings=deps.settings, t=t)
+            message = build_ask_dm(snapshot, settings=deps.settings, t=t, on_behalf_of=on_behalf_of)
             try:
                 await deps.slack.chat_postMessage(channel=user, **message.kwargs())
             except SlackApiError as exc:

@@ -29,8 +29,40 @@ from tests.review.ui_support import (
 
 def test_the_step_still_waiting_is_asked_but_never_a_group_or_the_requester() -> None:
     step = StepView(0, (MANAGER, MANAGER_GROUP, OPERATOR, MANAGER2), "all", approved_by=(MANAGER2,))
-    assert to_ask(snapshot(steps=(step,))) == (MANAGER,)
-    assert to_ask(snapshot(steps=())) == ()
+    assert to_ask(snapshot(steps=(step,))) == {MANAGER: None}
+    assert to_ask(snapshot(steps=())) == {}
+
+
+def test_an_away_approver_is_replaced_by_their_delegate_as_reminders_do() -> None:
+    step = StepView(0, (MANAGER, MANAGER2, GROUP_MEMBER), "all")
+    request = snapshot(steps=(step,))
+    # MANAGER is away and named GROUP_MEMBER (already asked for themselves: asked once, for themselves).
+    assert to_ask(request, away={MANAGER}, delegates={MANAGER: GROUP_MEMBER}) == {
+        MANAGER2: None,
+        GROUP_MEMBER: None,
+    }
+    only = snapshot(steps=(StepView(0, (MANAGER, MANAGER2), "any"),))
+    assert to_ask(only, away={MANAGER}, delegates={MANAGER: GROUP_MEMBER}) == {
+        GROUP_MEMBER: MANAGER,
+        MANAGER2: None,
+    }
+    # Away without a delegate, a delegate who is away too, or the requester as delegate: not asked.
+    assert to_ask(only, away={MANAGER, MANAGER2}, delegates={}) == {}
+    assert to_ask(only, away={MANAGER, GROUP_MEMBER}, delegates={MANAGER: GROUP_MEMBER}) == {MANAGER2: None}
+    assert to_ask(only, away={MANAGER}, delegates={MANAGER: OPERATOR}) == {MANAGER2: None}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_delegate_is_told_whom_they_decide_for(locale: str) -> None:
+    message = build_ask_dm(
+        snapshot(), settings=settings_for("ja"), t=translator(locale), on_behalf_of=MANAGER
+    )  # type: ignore[arg-type]
+    assert_valid_message(message)
+    expected = {
+        "ja": f"<@{MANAGER}> さんが不在のため、代理としてご判断をお願いします",
+        "en": f"<@{MANAGER}> is away and named you to decide for them",
+    }[locale]
+    assert expected in message_json(message)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -84,3 +116,27 @@ async def test_each_approver_is_asked_once_across_redeliveries_and_only_when_con
     assert done == {f"ask:{MANAGER}", f"ask:{MANAGER2}", f"ask:{GROUP_MEMBER}"}
     await on._ask(replace(request, status=Status.APPROVED), done=set())  # decided: nobody to ask
     assert len(fake_slack.calls_to("chat.postMessage")) == 3
+
+
+async def test_an_away_approvers_delegate_is_asked_in_their_place(deps: Deps, fake_slack: FakeSlack) -> None:
+    from datetime import date
+
+    from bot.away.commands import set_away, set_delegate
+
+    settings = make_settings(
+        api_url=fake_slack.api_url, change=lambda raw: raw["review"].update(dm_approvers=True)
+    )
+    on = ReviewDelivery(
+        Deps(**{**{f: getattr(deps, f) for f in Deps.__dataclass_fields__}, "settings": settings})
+    )
+    request = await add_request(deps, requester=OPERATOR, approvers=[MANAGER, MANAGER2])
+    now = deps.clock.now()
+    today = now.astimezone(settings.tz).date()
+    async with deps.sessions.begin() as session:
+        for manager in (MANAGER, MANAGER2):
+            await set_away(session, user_id=manager, until=date(today.year + 1, 1, 1), today=today, now=now)
+        await set_delegate(session, user_id=MANAGER, delegate=GROUP_MEMBER, now=now)
+    await on._ask(request, done=set())
+    asked = {c.params["channel"]: c for c in fake_slack.calls_to("chat.postMessage")}
+    assert set(asked) == {GROUP_MEMBER}  # MANAGER2 is away with no delegate: not asked
+    assert f"<@{MANAGER}> さんが不在のため" in str(asked[GROUP_MEMBER].params["blocks"])
