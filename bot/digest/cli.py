@@ -21,7 +21,7 @@ from bot import db
 from bot.config import Settings, problems_for_run
 from bot.db import unit_of_work
 from bot.digest.compose import MonthlyDigest, WeeklyDigest
-from bot.digest.delivery import Outcome, send_digest
+from bot.digest.delivery import ChannelResult, Outcome, send_digest
 from bot.digest.facts import build_monthly, build_quarterly, build_weekly
 from bot.digest.render import render_chart, render_pdf
 from bot.digest.schedule import channels_for, last_due, period_named
@@ -34,6 +34,7 @@ from bot.participation import roster as participation
 from bot.periods import Period, PeriodKind
 
 if TYPE_CHECKING:
+    from bot.i18n import Translator
     from bot.runtime.deps import Deps
 
 EXIT_OK = 0
@@ -148,17 +149,7 @@ async def digest_command(
             return await _update(deps, kind=kind, period=chosen, out=out)
         results = await send_digest(deps, kind=kind, period=chosen, take_over=True)
         for result in results:
-            out.write(
-                t(
-                    f"digest.cli.outcome.{result.outcome}",
-                    kind=t(f"digest.kinds.{kind}"),
-                    period=chosen.label,
-                    channel=result.channel,
-                    ts=result.message_ts or "",
-                    error=result.error or "",
-                )
-                + "\n"
-            )
+            out.write(_outcome_line(t, kind=kind, period=chosen, result=result))
         return EXIT_OK if all(r.outcome in _DONE for r in results) else EXIT_REFUSED
     except BotError as exc:
         err.write(exc.render(t) + "\n")
@@ -185,22 +176,27 @@ async def _update(deps: Deps, *, kind: PeriodKind, period: Period, out: TextIO) 
         )
         if item.outcome is UpdateOutcome.FAILED:
             code = EXIT_REFUSED
-    if any(item.outcome is UpdateOutcome.NOT_POSTED for item in updates):
-        posted = {i.channel for i in updates if i.outcome is UpdateOutcome.NOT_POSTED}
+    never_posted = {i.channel for i in updates if i.outcome is UpdateOutcome.NOT_POSTED}
+    if never_posted:
         for result in await send_digest(deps, kind=kind, period=period, take_over=True):
-            if result.channel not in posted:
+            if result.channel not in never_posted:
                 continue
-            out.write(
-                t(
-                    f"digest.cli.outcome.{result.outcome}",
-                    kind=t(f"digest.kinds.{kind}"),
-                    period=period.label,
-                    channel=result.channel,
-                    ts=result.message_ts or "",
-                    error=result.error or "",
-                )
-                + "\n"
-            )
+            out.write(_outcome_line(t, kind=kind, period=period, result=result))
             if result.outcome not in _DONE:
                 code = EXIT_REFUSED
     return code
+
+
+def _outcome_line(t: Translator, *, kind: PeriodKind, period: Period, result: ChannelResult) -> str:
+    """One line of ``--post``'s report: what happened in one channel."""
+    return (
+        t(
+            f"digest.cli.outcome.{result.outcome}",
+            kind=t(f"digest.kinds.{kind}"),
+            period=period.label,
+            channel=result.channel,
+            ts=result.message_ts or "",
+            error=result.error or "",
+        )
+        + "\n"
+    )

@@ -168,30 +168,15 @@ def render_report(t: Translator, report: ImportReport) -> list[tuple[str, bool]]
         out.append((t("kpi.import.rejected", count=_number(len(report.problems))), True))
         return out
     posts, daily, kpis = report.posts, report.daily, report.kpis
-    if posts.new or posts.updated or posts.unchanged:
-        out.append(
-            (
-                t(
-                    "kpi.import.posts",
-                    new=_number(posts.new),
-                    updated=_number(posts.updated),
-                    unchanged=_number(posts.unchanged),
-                ),
-                False,
+    for key, counts in (("kpi.import.posts", posts), ("imports.report.daily", daily)):
+        if counts.new or counts.updated or counts.unchanged:
+            line = t(
+                key,
+                new=_number(counts.new),
+                updated=_number(counts.updated),
+                unchanged=_number(counts.unchanged),
             )
-        )
-    if daily.new or daily.updated or daily.unchanged:
-        out.append(
-            (
-                t(
-                    "imports.report.daily",
-                    new=_number(daily.new),
-                    updated=_number(daily.updated),
-                    unchanged=_number(daily.unchanged),
-                ),
-                False,
-            )
-        )
+            out.append((line, False))
     if report.branded is not None:
         b = report.branded
         out.append(

@@ -221,15 +221,20 @@ class ReviewDelivery:
         await self._deps.slack.chat_postMessage(channel=user_id, **message.kwargs())
         done.add(_Done.DM)
 
-    async def _ask(self, snapshot: RequestSnapshot, *, done: MutableSet[str]) -> None:
+    async def _ask(
+        self, snapshot: RequestSnapshot, *, done: MutableSet[str], away: Away | None = None
+    ) -> None:
         """With ``[review] dm_approvers``: DM each approver the request now waits on (its current step
         and revision; an away approver's delegate instead of them), once per delivery, in that
-        approver's language. An approver Slack will never
-        reach (``user_not_found``…) is logged and skipped; anything else is retried by the outbox."""
+        approver's language. An approver Slack will never reach (``user_not_found``…) is logged and
+        skipped; anything else is retried by the outbox. ``away``: as the caller read it with the
+        request (else it is read here)."""
         deps = self._deps
         if not deps.settings.review.dm_approvers or snapshot.status is not Status.PENDING:
             return
-        _, (away_until, delegates) = await self._with_away(snapshot.id)
+        if away is None:
+            _, away = await self._with_away(snapshot.id)
+        away_until, delegates = away
         for user, on_behalf_of in to_ask(snapshot, away=away_until, delegates=delegates).items():
             mark = f"ask:{user}"
             if mark in done:
@@ -282,7 +287,7 @@ class ReviewDelivery:
             await self._dm(
                 snapshot.requester_id, build_created_dm(snapshot, settings=deps.settings, t=t), done=done
             )
-        await self._ask(snapshot, done=done)
+        await self._ask(snapshot, done=done, away=away)
         # A manager whom a first review reaches is introduced to the bot once (bot.welcome).
         step = snapshot.step
         deps.welcome.greet([*(step.approvers if step else ()), *snapshot.invitees], via="review")

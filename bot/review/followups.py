@@ -57,10 +57,7 @@ class FollowUpListeners(ReviewEdge):
         view: dict[str, Any] = body.get("view") or {}
         now, actor = self._deps.clock.now(), user_of(body)
         t = self._deps.locales.known(actor)  # before the ack: no Slack call
-        meta = ModalMeta.decode(view.get("private_metadata"))
-        if meta.ref is None:
-            raise BotError("review.errors.bad_reference")
-        ref = meta.ref
+        ref = _submitted_ref(view)
         form = parse_request_modal((view.get("state") or {}).get("values") or {})
 
         async def check_and_resubmit(session: AsyncSession) -> dict[str, str] | Owed:
@@ -142,10 +139,7 @@ class FollowUpListeners(ReviewEdge):
         view: dict[str, Any] = body.get("view") or {}
         now, actor = self._deps.clock.now(), user_of(body)
         t = self._deps.locales.known(actor)  # before the ack: no Slack call
-        meta = ModalMeta.decode(view.get("private_metadata"))
-        if meta.ref is None:
-            raise BotError("review.errors.bad_reference")
-        ref = meta.ref
+        ref = _submitted_ref(view)
         form = parse_publish_modal((view.get("state") or {}).get("values") or {})
         window = timedelta(days=self._settings.review.publish_window_days)
         errors = validate_publish(form, t=t, now=now, window=window)
@@ -199,3 +193,15 @@ def register(app: Router, deps: Deps, sender: delivery.ReviewDelivery) -> None:
     app.action(ActionId.PUBLISH.value)(track(listeners.handle_publish_action, opens_modal=True))
     app.view(CallbackId.RESUBMIT.value)(track(listeners.handle_resubmit_submission))
     app.view(CallbackId.PUBLISH.value)(track(listeners.handle_publish_submission))
+
+
+def _submitted_ref(view: dict[str, Any]) -> RequestRef:
+    """The request a resubmit or publish modal was opened for (its ``private_metadata``).
+
+    Raises:
+        BotError: ``review.errors.bad_reference`` when the modal does not name one.
+    """
+    meta = ModalMeta.decode(view.get("private_metadata"))
+    if meta.ref is None:
+        raise BotError("review.errors.bad_reference")
+    return meta.ref
