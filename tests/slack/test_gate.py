@@ -108,6 +108,9 @@ async def test_an_event_acked_by_bolt_takes_its_turn_on_entry(deps: Deps) -> Non
                 payloads.event(payloads.app_home_opened(user_id=user), event_id=f"Ev{user}")
             )
             assert response.status == 200
+        async with asyncio.timeout(30):
+            while not entered:
+                await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
         assert entered == ["U1"]  # the second delivery waits for the first one's turn
         release.set()

@@ -64,7 +64,9 @@ async def test_users_info_is_asked_once_per_person_within_the_ttl(
     clock.advance(minutes=2)
     assert await locales.locale_for(OPERATOR) == "en"
     await fake_slack.wait_for("users.info", count=2)
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(30):  # the refresh lands
+        while locales.known(OPERATOR).locale != "ja":
+            await asyncio.sleep(0.02)
     assert await locales.locale_for(OPERATOR) == "ja"
     assert len(fake_slack.calls_to("users.info")) == 2
 
@@ -136,7 +138,9 @@ async def test_a_failing_slack_means_the_configured_language_and_a_retry_later(
     clock.advance(seconds=RETRY_AFTER.total_seconds() + 1)
     await locales.for_user(OPERATOR)  # asked again, in the background
     await fake_slack.wait_for("users.info", count=2)
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(30):  # the retry lands
+        while locales.known(OPERATOR).locale != "en":
+            await asyncio.sleep(0.02)
     assert (await locales.for_user(OPERATOR)).locale == "en"
 
 
