@@ -244,7 +244,7 @@ def _digest_state_line(state: DigestState, *, settings: Settings, t: Translator)
     kind = t(f"home.digests.kind_{state.kind}")
     if state.status == "off":
         return t("home.admin.digest_off", kind=kind)
-    channels = ", ".join(f"<#{c}>" for c in state.channels)
+    channels = t.join(f"<#{c}>" for c in state.channels)
     last = t(f"home.admin.status_{state.status}")
     if state.period:
         last = t("home.admin.last", period=escape(state.period), status=last)

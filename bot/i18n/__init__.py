@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -60,6 +60,10 @@ class Translator:
     def __call__(self, key: str, /, **params: Any) -> str:
         template = self._messages[key]  # a missing key is a bug: the catalog test catches it
         return template.format(**params) if params else template
+
+    def join(self, items: Iterable[str]) -> str:
+        """Items listed in running text: ``A, B`` in English, ``A、B`` in Japanese."""
+        return self._messages["common.words.list_separator"].join(items)
 
     def has(self, key: str) -> bool:
         return key in self._messages

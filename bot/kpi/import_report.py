@@ -145,7 +145,7 @@ def render_report(t: Translator, report: ImportReport) -> list[tuple[str, bool]]
         (t("imports.report.detected", format=t(report.label_key), encoding=report.encoding), False)
     ]
     if report.accounts:
-        out.append((t("imports.report.accounts", accounts=", ".join(report.accounts)), False))
+        out.append((t("imports.report.accounts", accounts=t.join(report.accounts)), False))
     if report.first_day is not None and report.last_day is not None:
         out.append(
             (

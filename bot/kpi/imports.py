@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
-import tempfile
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -26,9 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot import db
-from bot.config import AccountSettings
 from bot.errors import BotError
-from bot.kpi.import_report import ImportProgress, ImportReport, Note
+from bot.kpi.import_jobs import account_in_name, parse_job
+from bot.kpi.import_report import ImportProgress, ImportReport
 from bot.kpi.kinds import ValueSource, is_derived
 from bot.kpi.records import (
     BrandedTotals,
@@ -51,8 +49,6 @@ if TYPE_CHECKING:
 #: ``post.source`` / ``kpi_value.source`` / ``daily_metric.source`` of what an import wrote (the import
 #: from Slack passes ``ValueSource.IMPORT_SLACK``).
 SOURCE = ValueSource.IMPORT_CLI
-#: The format name reported for Search Console's performance export as downloaded.
-SEARCH_CONSOLE_ZIP = "search_console_zip"
 
 #: A zip starts with a local file header (or, empty, with the end-of-directory record); checked
 #: here so that the writing process never loads pandas (the importers package does).
@@ -114,181 +110,15 @@ async def import_file(
         error = BotError("imports.errors.file_unreadable", path=str(path), detail=exc.strerror or str(exc))
         return ImportReport(format="", label_key="", error=error, dry_run=dry_run)
     if head.startswith(ZIP_MAGIC):
-        return await _import_zip(run, path, kind=kind, period=period)
+        from bot.kpi.import_zip import import_zip
+
+        return await import_zip(run, path, kind=kind, period=period)
     if account is None:
         account = account_in_name(deps.settings.accounts, name or path.name)
-    job = _job(deps, path, kind=kind, format=format, account=account, period=period, chunk_rows=chunk_rows)
+    job = parse_job(
+        deps, path, kind=kind, format=format, account=account, period=period, chunk_rows=chunk_rows
+    )
     return await run.parts([job])
-
-
-#: X names its exports after the account: ``(daily_)tweet_activity_metrics_<handle>_<from>_<to>_<lang>.csv``.
-_X_FILE_NAME = re.compile(r"tweet_activity_metrics_(?P<handle>[A-Za-z0-9_]{1,15})_\d{8}_\d{8}")
-
-
-def account_in_name(accounts: Sequence[AccountSettings], name: str) -> str | None:
-    """The configured X account an export's file name names, if exactly one matches."""
-    match = _X_FILE_NAME.search(name)
-    if match is None:
-        return None
-    handle = match.group("handle").casefold()
-    found = [a.key for a in accounts if a.platform == "x" and a.handle.lstrip("@").casefold() == handle]
-    return found[0] if len(found) == 1 else None
-
-
-def _job(
-    deps: Deps,
-    path: Path,
-    *,
-    kind: Literal["posts", "kpi"] | None,
-    format: str | None,
-    account: str | None,
-    period: str | None,
-    unrecorded_period: bool = False,
-    chunk_rows: int = 20_000,
-    part_of_zip: bool = False,
-) -> ParseJob:
-    from bot.kpi.import_worker import ParseJob
-
-    settings = deps.settings
-    return ParseJob(
-        path=path,
-        kind=kind,
-        format=format,
-        tz=settings.tz,
-        accounts={a.key: a.platform for a in settings.accounts},
-        account=account,
-        chunk_rows=chunk_rows,
-        period=period,
-        search_console=settings.search_console,
-        kpis=tuple(k.key for k in settings.kpis),
-        identities={a.key: tuple(i for i in (a.handle, a.platform_id) if i) for a in settings.accounts},
-        unrecorded_period=unrecorded_period,
-        part_of_zip=part_of_zip,
-    )
-
-
-async def _import_zip(
-    run: _Run, path: Path, *, kind: Literal["posts", "kpi"] | None, period: str | None
-) -> ImportReport:
-    """Search Console's performance export as downloaded: branded queries, daily clicks and
-    impressions, the period from ``Filters.csv`` (else ``--period``, else the chart's days)."""
-    from bot.kpi.importers._bundle import unpack
-
-    label = f"imports.formats.{SEARCH_CONSOLE_ZIP}"
-    if kind == "posts":
-        wrong = BotError("imports.errors.wrong_kind", format=SEARCH_CONSOLE_ZIP, kind=kind)
-        return ImportReport(format=SEARCH_CONSOLE_ZIP, label_key=label, error=wrong, dry_run=run.dry_run)
-    deps = run.deps
-    with tempfile.TemporaryDirectory(prefix="sns-bot-import-") as tmp:
-        try:
-            bundle = await asyncio.to_thread(unpack, path, Path(tmp))
-        except BotError as refused:
-            return ImportReport(
-                format=SEARCH_CONSOLE_ZIP, label_key=label, error=refused, dry_run=run.dry_run
-            )
-        notes: list[Note] = []
-        jobs: list[ParseJob] = []
-        span = bundle.stated or (await asyncio.to_thread(_chart_span, bundle.chart))
-        month = _month_of(span) if bundle.stated is not None else (period or _month_of(span))
-        if bundle.stated is not None and period is not None and _month_of(span) != period:
-            disagrees = BotError(
-                "imports.errors.period_disagrees",
-                period=period,
-                first=span[0].isoformat() if span else "",
-                last=span[1].isoformat() if span else "",
-            )
-            return ImportReport(
-                format=SEARCH_CONSOLE_ZIP, label_key=label, error=disagrees, dry_run=run.dry_run
-            )
-        if bundle.chart is not None:
-            jobs.append(
-                _job(
-                    deps,
-                    bundle.chart,
-                    kind=None,
-                    format=None,
-                    account=None,
-                    period=None,
-                    chunk_rows=run.chunk_rows,
-                    part_of_zip=True,
-                )
-            )
-        sc = deps.settings.search_console
-        if bundle.queries is None:
-            notes.append(Note("imports.notes.no_queries"))
-        elif not sc.kpi or not sc.brand_terms:
-            notes.append(Note("imports.notes.branded_not_configured"))
-        else:
-            if month is None and span is not None:
-                notes.append(
-                    Note(
-                        "imports.notes.branded_not_recorded",
-                        {"first": span[0].isoformat(), "last": span[1].isoformat()},
-                    )
-                )
-            elif month is not None:
-                notes.append(Note("imports.notes.branded_recorded", {"kpi": sc.kpi, "period": month}))
-            jobs.append(
-                _job(
-                    deps,
-                    bundle.queries,
-                    kind="kpi",
-                    format=None,
-                    account=None,
-                    period=month,
-                    unrecorded_period=month is None,
-                    chunk_rows=run.chunk_rows,
-                    part_of_zip=True,
-                )
-            )
-        report = await run.parts(jobs)
-    if report.error is not None:
-        return report
-    first, last = span if span is not None else (report.first_day, report.last_day)
-    return replace(
-        report,
-        format=SEARCH_CONSOLE_ZIP,
-        label_key=label,
-        first_day=first,
-        last_day=last,
-        notes=(*report.notes, *notes),
-    )
-
-
-def _chart_span(chart: Path | None) -> tuple[date, date] | None:
-    """The first and last day of a Search Console ``Chart.csv`` (what "Last 6 months" meant)."""
-    if chart is None:
-        return None
-    import pandas as pd
-
-    from bot.kpi.importers._daily import parse_days
-    from bot.kpi.importers._stream import read_header
-
-    header = read_header(chart, kind=None)
-    column = header.positions.get("date")
-    if column is None:
-        return None
-    frame = pd.read_csv(
-        chart,
-        encoding=header.detected.encoding,
-        sep=header.detected.delimiter,
-        skiprows=header.detected.header_line,
-        header=None,
-        dtype=str,
-        na_filter=False,
-        usecols=[column],
-    )
-    days = [d for d in parse_days(frame[column].str.strip())[0].tolist() if d]
-    if not days:
-        return None
-    return date.fromisoformat(min(days)), date.fromisoformat(max(days))
-
-
-def _month_of(span: tuple[date, date] | None) -> str | None:
-    """``YYYY-MM`` when the span lies within one calendar month, else ``None``."""
-    if span is None or (span[0].year, span[0].month) != (span[1].year, span[1].month):
-        return None
-    return f"{span[0].year:04d}-{span[0].month:02d}"
 
 
 @dataclass

@@ -53,7 +53,7 @@ def _period(report: ImportReport, t: Translator) -> str:
 
 
 def _facts(report: ImportReport, *, accounts: dict[str, str], t: Translator) -> list[str]:
-    names = ", ".join(escape(accounts.get(a, a)) for a in sorted(report.accounts)) or t("uploads.none")
+    names = t.join(escape(accounts.get(a, a)) for a in sorted(report.accounts)) or t("uploads.none")
     posts, values = report.posts, report.values
     facts = [
         t("uploads.field.format", format=t(report.format_key)),

@@ -31,7 +31,7 @@ def who(user_id: str | None) -> str:
 
 
 def who_list(user_ids: Sequence[str], t: Translator) -> str:
-    return ", ".join(who(u) for u in user_ids) if user_ids else t("common.words.none")
+    return t.join(who(u) for u in user_ids) if user_ids else t("common.words.none")
 
 
 def local_time(moment: datetime, *, tz: ZoneInfo, t: Translator) -> str:
@@ -100,4 +100,4 @@ def away_line(away: Mapping[str, date], t: Translator, *, delegates: Mapping[str
             return t("review.reminder.away_user_delegate", user=who(user), until=day, delegate=who(delegate))
         return t("review.reminder.away_user", user=who(user), until=day)
 
-    return t("review.reminder.away", users=", ".join(entry(user, until) for user, until in away.items()))
+    return t("review.reminder.away", users=t.join(entry(user, until) for user, until in away.items()))

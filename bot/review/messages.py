@@ -125,7 +125,7 @@ def status_line(request: RequestSnapshot, *, settings: Settings, t: Translator) 
         return t("review.status.published", at=when(request.published_at, tz=tz, t=t), post=post)
     line = t(f"review.status.{request.status.value}", who=actor, at=at)
     if last and last.reasons:
-        labels = ", ".join(reason_label(r, settings=settings, t=t) for r in last.reasons)
+        labels = t.join(reason_label(r, settings=settings, t=t) for r in last.reasons)
         line += "\n" + t("review.status.reasons", reasons=escape(labels))
     return line
 
@@ -177,7 +177,7 @@ def _review_parts(
         tail.append(decision_buttons(request.ref, t))
         groups = dict.fromkeys(u for step in request.steps for u in step.approvers if is_usergroup_id(u))
         if groups:  # Slack has not named their members yet: said, never left out silently
-            tail.append(context(t("review.message.group_unknown", groups=", ".join(map(who, groups)))))
+            tail.append(context(t("review.message.group_unknown", groups=t.join(map(who, groups)))))
         step_away = {u: d for u, d in (away or {}).items() if request.step and u in request.step.approvers}
         if step_away:
             tail.append(context(away_line(step_away, t, delegates=delegates)))

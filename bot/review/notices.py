@@ -25,7 +25,7 @@ DIFF_LINES_MAX = 60
 def _feedback_lines(feedback: Feedback, *, settings: Settings, t: Translator) -> list[str]:
     lines: list[str] = []
     if feedback.reasons:
-        labels = ", ".join(reason_label(r, settings=settings, t=t) for r in feedback.reasons)
+        labels = t.join(reason_label(r, settings=settings, t=t) for r in feedback.reasons)
         lines.append(t("review.feedback.line.reasons", text=escape(labels)))
     if feedback.what_works:
         lines.append(t("review.feedback.line.what_works", text=escape(truncate(feedback.what_works, 900))))

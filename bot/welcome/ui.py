@@ -27,7 +27,7 @@ def _kpis(settings: Settings, t: Translator, *, buttons: bool) -> list[Block]:
         blocks.append(mrkdwn(line, accessory=glossary_button(kpi.key, t) if buttons else None))
     rest = settings.kpis[KPIS_SHOWN:]
     if rest:
-        names = ", ".join(escape(k.name.get(t.locale)) for k in rest)
+        names = t.join(escape(k.name.get(t.locale)) for k in rest)
         blocks.append(context(t("welcome.kpis.more", names=names)))
     blocks.append(context(t("welcome.kpis.help", cmd=settings.slack.kpi_command)))
     return blocks

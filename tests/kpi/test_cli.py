@@ -65,7 +65,7 @@ async def test_generic_posts_import_then_reimport_adds_nothing(
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "汎用CSV（投稿）（utf-8）として読み込みました。",
-        "アカウント: ig_recruit, x_corp",
+        "アカウント: ig_recruit、x_corp",
         "期間: 2026-11-02 〜 2026-11-06",
         "3 行を読み込みました（スキップ 0 行）。",
         "投稿: 新規 3 件、更新 0 件、変更なし 0 件。",

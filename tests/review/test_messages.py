@@ -65,7 +65,7 @@ def test_pending_message_has_four_buttons_carrying_the_reference_and_a_confirm_o
     assert reject["confirm"]["title"]["text"] == "この投稿案を却下しますか？"
     assert RequestRef.decode(reject["value"]) == RequestRef(7, 1, 3)
     body = message_json(message)
-    assert "ステップ 1/1（いずれか 1 人の承認）— <@U0MANAGER1>, <@U0MANAGER2> の確認待ち" in body
+    assert "ステップ 1/1（いずれか 1 人の承認）— <@U0MANAGER1>、<@U0MANAGER2> の確認待ち" in body
     assert "X の文字数計算" in body
     assert message.text == "<@U0ALICE01> さんから X 公式 (@example_corp) のレビュー依頼: レビュー待ち"
 
@@ -101,7 +101,7 @@ def test_decided_message_replaces_the_buttons_with_the_status(
         assert "<@U0MANAGER1>" in raw
         assert f"<!date^{int(decided.timestamp())}^" in raw
     if status is Status.CHANGES_REQUESTED:
-        assert ("トーン・表現, 誤字脱字" if locale == "ja" else "Tone and wording, Typos") in raw
+        assert ("トーン・表現、誤字脱字" if locale == "ja" else "Tone and wording, Typos") in raw
 
 
 def test_pending_message_names_the_current_steps_approvers_who_are_away() -> None:

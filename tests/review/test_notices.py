@@ -72,7 +72,7 @@ def test_decision_reply_text_in_japanese() -> None:
     reply = notices.build_decision_reply(result, settings=settings_for("ja"), t=translator("ja"))
     assert reply.blocks_json()[0]["text"]["text"] == (
         ":arrows_counterclockwise: <@U0MANAGER1> さんが修正を依頼しました（第 1 版）。\n"
-        "*理由:* トーン・表現, 誤字脱字\n"
+        "*理由:* トーン・表現、誤字脱字\n"
         "*修正してほしい点:* 語尾を柔らかく\n"
         "<@U0ALICE01> さん、投稿案を修正して「再提出」を押してください。"
     )
@@ -88,7 +88,7 @@ def test_resubmit_reply_shows_a_readable_diff_with_escaping() -> None:
     assert blocks[1]["text"]["text"] == (
         "*変更点* （− 削除、+ 追加）:\n```\n  一行目\n- 修正前\n+ &lt;!channel&gt; 修正後\n  三行目\n```"
     )
-    assert blocks[2]["elements"][0]["text"] == "現在の確認待ち: <@U0MANAGER1>, <@U0MANAGER2>"
+    assert blocks[2]["elements"][0]["text"] == "現在の確認待ち: <@U0MANAGER1>、<@U0MANAGER2>"
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -131,8 +131,8 @@ async def test_monthly_digest_posts_numbers_then_chart_and_csv_in_thread(
     assert body[9] == (
         "*:raised_hands: チームの参加状況*\n"
         "公開した投稿: 2 件\n"
-        f"レビューを依頼した人（2 名）: <@{OPERATOR}>, <@{BOB}>\n"
-        f"レビューした人（2 名）: <@{MANAGER}>, <@{MANAGER2}>\n"
+        f"レビューを依頼した人（2 名）: <@{OPERATOR}>、<@{BOB}>\n"
+        f"レビューした人（2 名）: <@{MANAGER}>、<@{MANAGER2}>\n"
         "完了したレビュー: 3 件・判断までの時間（中央値）3.0 時間\n"
         "共有された成果: 2 件"
     )

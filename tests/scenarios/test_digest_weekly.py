@@ -124,8 +124,8 @@ async def test_weekly_job_posts_the_previous_week_once(
     )
     assert sections[2] == (
         "*:raised_hands: ありがとうございました*\n"
-        f"投稿・投稿案: <@{OPERATOR}>, <@{BOB}>\n"
-        f"レビュー: <@{MANAGER}>, <@{MANAGER2}>"
+        f"投稿・投稿案: <@{OPERATOR}>、<@{BOB}>\n"
+        f"レビュー: <@{MANAGER}>、<@{MANAGER2}>"
     )
     assert sections[3].splitlines() == [
         "*:hourglass_flowing_sand: 承認待ちのレビュー（2 件・古い順）*",

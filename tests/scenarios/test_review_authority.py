@@ -362,7 +362,7 @@ async def test_an_away_approver_names_a_delegate_on_the_home_who_decides_for_the
     replies = [m for m in fake_slack.messages(REVIEW_CHANNEL) if "thread_ts" in m]
     assert f"（不在中の <@{MANAGER}> さんの代理）" in json.dumps(replies[-1]["blocks"], ensure_ascii=False)
     updated = json.dumps(message(fake_slack)["blocks"], ensure_ascii=False)
-    assert f"承認済み: <@{MANAGER2}>, <@{MANAGER}>" in updated and f"<@{STEP2}> の確認待ち" in updated
+    assert f"承認済み: <@{MANAGER2}>、<@{MANAGER}>" in updated and f"<@{STEP2}> の確認待ち" in updated
 
     # Once the approver is back, the delegate speaks for nobody (a manager, deciding as such).
     await home_click(sender, deps, MANAGER, AwayActionId.AWAY_CLEAR, {})

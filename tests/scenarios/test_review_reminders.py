@@ -100,7 +100,7 @@ async def test_reminders_wait_for_working_hours_across_a_weekend_and_a_holiday(
     assert report == jobs.SweepReport(reminded=[request.id])
     first = replies(fake_slack, request.message_ts)
     assert len(first) == 1
-    assert first[0].startswith(":bell: <@U0MANAGER1>, <@U0MANAGER2> さん、この投稿案が <!date^")
+    assert first[0].startswith(":bell: <@U0MANAGER1>、<@U0MANAGER2> さん、この投稿案が <!date^")
     assert first[0].endswith("リマインド 1 回目です。")
 
     # The same sweep again (a restart, a second replica) sends nothing new; neither do two at once.
@@ -254,6 +254,6 @@ async def test_when_the_whole_step_is_away_the_delegate_they_named_is_reminded(
     ]
     assert reply["blocks"][0]["text"]["text"].startswith(f":bell: <@{GROUP_MEMBER}> さん、")
     assert reply["blocks"][1]["elements"][0]["text"] == (
-        f"不在のためリマインドしていない方: <@{MANAGER}> さん（11/30 まで不在、代理: <@{GROUP_MEMBER}> さん）, "
+        f"不在のためリマインドしていない方: <@{MANAGER}> さん（11/30 まで不在、代理: <@{GROUP_MEMBER}> さん）、"
         f"<@{MANAGER2}> さん（11/30 まで不在）"
     )

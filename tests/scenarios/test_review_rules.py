@@ -157,7 +157,7 @@ async def test_all_mode_approvals_arriving_together_are_both_counted(sender: Sla
             OTHER,
             ActionId.REQUEST_CHANGES,
             None,
-            "この依頼を判断できるのは、現在のステップの承認者（<@U0MANAGER1>, <@U0MANAGER2>）、管理職、または管理者のみです。変更は行われていません。",
+            "この依頼を判断できるのは、現在のステップの承認者（<@U0MANAGER1>、<@U0MANAGER2>）、管理職、または管理者のみです。変更は行われていません。",
         ),
         (
             OTHER,

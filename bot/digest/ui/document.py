@@ -91,7 +91,7 @@ def post_line(rank: int, top: TopPost, *, settings: Settings, t: Translator) -> 
 
 
 def people(ids: Sequence[str], t: Translator, *, limit: int = PEOPLE_MAX) -> str:
-    shown = ", ".join(bk.user(i) for i in ids[:limit])
+    shown = t.join(bk.user(i) for i in ids[:limit])
     if len(ids) > limit:
         shown += " " + t("common.words.and_more_people", count=len(ids) - limit)
     return shown
