@@ -403,6 +403,10 @@ def test_a_signalled_import_leaves_no_parsing_child(
         assert _wait_gone(child), f"parsing child {child} outlived the import"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _freeze(pid: int) -> bool:
     """SIGSTOP ``pid``; ``True`` once it is stopped, ``False`` when it had already finished."""
     with contextlib.suppress(ProcessLookupError):
@@ -429,12 +433,26 @@ def test_ctrl_c_stops_the_import_and_its_child(big_import: tuple[list[str], dict
     argv, env = big_import
     for _attempt in range(5):
         with subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            argv,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            # As in a terminal's foreground job: a test run started in the background (nohup, `&`)
+            # passes SIGINT on ignored, and the import would never hear the Ctrl-C.
+            preexec_fn=_default_sigint,
         ) as process:
             child = _wait_for_child(process)
-            frozen = _freeze(child)
-            os.killpg(process.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
-            _out, err = process.communicate(timeout=30)
+            try:
+                frozen = _freeze(child)
+                os.killpg(process.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
+                _out, err = process.communicate(timeout=30)
+            finally:  # a failure must not leave a frozen child and a waiting import behind
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
             assert _wait_gone(child), f"parsing child {child} outlived the import"
         if frozen:
             break
