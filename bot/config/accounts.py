@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.config.reader import Reader
+from bot.config.reader import Reader, Types
 from bot.config.values import KEY_RE, is_user_or_group
 
 PLATFORMS = ("x", "instagram", "threads", "youtube", "tiktok", "linkedin", "facebook", "note", "other")
@@ -55,7 +55,7 @@ def read_accounts(r: Reader, raw: Mapping[str, Any]) -> tuple[AccountSettings, .
     """``[[accounts]]``: at least one, each key unique."""
     items = raw.get("accounts", [])
     if not isinstance(items, list):
-        r.add("accounts", "wrong_type", expected="[[accounts]]")
+        r.add("accounts", "wrong_type", expected=Types(("tables",)))
         accounts: tuple[AccountSettings, ...] = ()
     else:
         accounts = _accounts(r, items)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.config.accounts import AccountSettings
-from bot.config.reader import Reader
+from bot.config.reader import Reader, Types
 from bot.config.values import KEY_RE, LocalizedText, is_channel_id
 
 AGGREGATES = ("sum", "last", "mean", "derived")
@@ -119,7 +119,7 @@ def read_kpis(
     """``[[kpis]]``: each key unique; a derived KPI names its derivation and only configured accounts."""
     items = raw.get("kpis", [])
     if not isinstance(items, list):
-        r.add("kpis", "wrong_type", expected="[[kpis]]")
+        r.add("kpis", "wrong_type", expected=Types(("tables",)))
         return ()
     account_keys = {a.key for a in accounts}
     out: list[KpiSettings] = []

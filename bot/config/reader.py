@@ -21,7 +21,18 @@ class Problem:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, t: Translator) -> str:
-        return f"{self.path}: {t('config.' + self.key, **self.params)}"
+        params = {k: v.render(t) if isinstance(v, Types) else v for k, v in self.params.items()}
+        return f"{self.path}: {t('config.' + self.key, **params)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Types:
+    """The TOML types a value may have, said in the reader's language (``config.types.*``)."""
+
+    names: tuple[str, ...]
+
+    def render(self, t: Translator) -> str:
+        return t("config.types.or").join(t(f"config.types.{name}") for name in self.names)
 
 
 def join(path: str, name: str) -> str:
@@ -29,16 +40,15 @@ def join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _type_names(kinds: tuple[type, ...]) -> str:
-    names = {
-        str: "string",
-        int: "integer",
-        float: "number",
-        bool: "boolean",
-        list: "array",
-        dict: "table",
-    }
-    return " | ".join(names.get(k, k.__name__) for k in kinds)
+#: TOML's types by the Python type a value reads as; each has a catalog entry ``config.types.<name>``.
+_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "table"}
+
+
+def _type_names(kinds: tuple[type, ...]) -> Types:
+    """``(int, float)`` is any number: said as "number", not "integer or number"."""
+    if int in kinds and float in kinds:
+        kinds = tuple(k for k in kinds if k is not int)
+    return Types(tuple(_TYPE_NAMES[k] for k in kinds))
 
 
 class Reader:
@@ -95,7 +105,7 @@ class Reader:
             if isinstance(item, str):
                 out.append(item)
             else:
-                self.add(f"{join(path, name)}[{i}]", "wrong_type", expected="string")
+                self.add(f"{join(path, name)}[{i}]", "wrong_type", expected=Types(("string",)))
         return tuple(out)
 
     def ids(
@@ -143,7 +153,7 @@ class Reader:
         if isinstance(value, str):  # one text for both languages is allowed
             return LocalizedText(value, value)
         if not isinstance(value, Mapping):
-            self.add(full, "wrong_type", expected="{ ja = …, en = … }")
+            self.add(full, "wrong_type", expected=Types(("localized",)))
             return LocalizedText("", "")
         self.known(value, full, LOCALES)
         texts = {}

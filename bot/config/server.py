@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.config.reader import Reader
+from bot.config.reader import Reader, Types
 from bot.config.secrets import database_password_forms, mask_database_url
 from bot.config.values import check_cron
 
@@ -108,7 +108,7 @@ def read_server(r: Reader, raw: Mapping[str, Any], environ: Mapping[str, str]) -
         try:
             port = int(environ["PORT"])
         except ValueError:
-            r.add("$PORT", "wrong_type", expected="integer")
+            r.add("$PORT", "wrong_type", expected=Types(("integer",)))
     if not 1 <= port <= 65535:
         r.add("server.port", "bad_port", value=str(port))
     public_url = r.get(s, "public_url", "server", str, None)

@@ -35,8 +35,8 @@ def test_defaults_april_and_the_quarterly_digest_off() -> None:
         ),
         (
             {"fiscal_year_start": "April"},
-            "fiscal_year_start",
-            "fiscal_year_start: must be of type integer",
+            "fiscal_year_start: 整数で指定してください",
+            "fiscal_year_start: must be an integer",
         ),
         (
             {"digest": {"quarterly": {"enabled": True}}},
@@ -50,8 +50,8 @@ def test_defaults_april_and_the_quarterly_digest_off() -> None:
         ),
         (
             {"digest": {"monthly": {"pdf": "yes"}}},
-            "digest.monthly.pdf",
-            "digest.monthly.pdf: must be of type boolean",
+            "digest.monthly.pdf: true か false の値で指定してください",
+            "digest.monthly.pdf: must be true or false",
         ),
     ],
 )
