@@ -265,7 +265,11 @@ class MonthlyDigest:
     def empty(self) -> bool:
         has_values = any(k.value is not None for k in self.kpis)
         remembers = self.memory is not None and not self.memory.empty
-        return not (has_values or self.posts_published or self.reviews_completed or self.wins or remembers)
+        # A month in which the team only took part (reactions, replies, requests still open) is
+        # still the team's month: its participation section is posted, not "no records".
+        took_part = self.participation is not None and self.participation.any_activity
+        activity = self.posts_published or self.reviews_completed or self.wins
+        return not (has_values or activity or remembers or took_part)
 
 
 def _delta(value: float | None, earlier: float | None) -> float | None:

@@ -64,6 +64,11 @@ class ParticipationSummary:
         return tuple(m for m in self.managers if m.took_part)
 
     @property
+    def any_activity(self) -> bool:
+        """Someone took part: a manager, or an operator asking for a review or sharing a win."""
+        return bool(self.participants or self.requests or self.wins)
+
+    @property
     def silent(self) -> int:
         return len(self.managers) - len(self.participants)
 

@@ -321,3 +321,28 @@ def test_a_rate_goes_up_or_down_and_a_count_grows_or_shrinks_in_japanese() -> No
     )
     assert said(entries, 2, 3).startswith("採用エントリー数は前月から 1 減って 2")
     assert said(rate, 2.9, 3.4, t=en) == "Engagement rate fell 0.5 pt to 2.9 %, 97 % of target."
+
+
+def test_a_month_in_which_the_team_only_took_part_is_not_empty(settings: Settings) -> None:
+    """No values, posts, reviews or wins, but a manager reacted to the bot's posts: the month's digest
+    is the team's month with its participation section, not "no records"."""
+    from dataclasses import replace
+
+    from bot.participation.records import ManagerPart, ParticipationSummary
+
+    quiet = compose_monthly(ActivityFacts(period=MONTH), kpis=(), history={}, min_impressions=100, best_n=3)
+    assert quiet.empty
+    nobody = ParticipationSummary((ManagerPart(MANAGER), ManagerPart(MANAGER2)))
+    assert replace(quiet, participation=nobody).empty
+    reacted = ParticipationSummary((ManagerPart(MANAGER, reactions=2), ManagerPart(MANAGER2)))
+    digest = replace(quiet, participation=reacted)
+    assert not digest.empty
+    ja = translator("ja")
+    text = to_text(monthly_doc(digest, settings=settings, t=ja), t=ja)
+    assert "管理職の参加状況" in text
+    assert "参加率: 50%" in text
+    # No KPI values: said under the heading, and no chart or table promised in the thread.
+    assert "この期間の指標の値はまだ記録されていません。" in text
+    assert "スレッドにあります" not in text
+    assert text.rstrip().endswith("ご質問やご意見はスレッドへどうぞ。")
+    assert not replace(quiet, participation=ParticipationSummary((), requests=1, requesters=1)).empty

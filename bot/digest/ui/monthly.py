@@ -103,8 +103,11 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
     if digest.memory is not None and not digest.memory.empty:  # the review opens with last month's actions
         memory = actions_ui.memory_lines(digest.memory, t)
         sections.append(Section(title=memory.title, lines=memory.lines, note=memory.note))
-    sections.append(Section(title=t(f"{words}.kpis_title"), role="kpis"))
-    sections += [_kpi_section(summary, t, words=words) for summary in digest.kpis]
+    if digest.kpis:
+        sections.append(Section(title=t(f"{words}.kpis_title"), role="kpis"))
+        sections += [_kpi_section(summary, t, words=words) for summary in digest.kpis]
+    else:  # no chart or table follows in the thread either (bot.digest.render)
+        sections.append(Section(title=t(f"{words}.kpis_title"), lines=(t("digest.monthly.no_kpi_values"),)))
     if digest.best_posts:
         best = tuple(
             post_line(i, top, settings=settings, t=t) for i, top in enumerate(digest.best_posts, start=1)
@@ -154,9 +157,8 @@ def monthly_doc(digest: MonthlyDigest, *, settings: Settings, t: Translator) -> 
     fallback_lines += [narrative(summary, t, quarter=quarter) for summary in digest.kpis]
     # The monthly review's "Add an action item" (the quarterly digest is read, not reviewed).
     buttons = () if quarter else (actions_ui.add_button(period, t),)
-    return DigestDoc(
-        title, subtitle, tuple(sections), t(f"{words}.closing"), "\n".join(fallback_lines), buttons=buttons
-    )
+    closing = t(f"{words}.closing") if digest.kpis else t("digest.monthly.closing_no_chart")
+    return DigestDoc(title, subtitle, tuple(sections), closing, "\n".join(fallback_lines), buttons=buttons)
 
 
 def monthly_message(digest: MonthlyDigest, *, settings: Settings, t: Translator, channel: str) -> bk.Message:
