@@ -46,9 +46,12 @@ def stopwatch_asserts(source: str) -> list[int]:
             if not isinstance(compare, ast.Compare):
                 continue
             sides = [compare.left, *compare.comparators]
-            for op, (left, right) in zip(compare.ops, zip(sides, sides[1:], strict=False), strict=True):
-                measured, bound = (left, right) if isinstance(op, ast.Lt | ast.LtE) else (right, left)
-                if not isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE):
+            for op, left, right in zip(compare.ops, sides, sides[1:], strict=False):
+                if isinstance(op, ast.Lt | ast.LtE):
+                    measured, bound = left, right
+                elif isinstance(op, ast.Gt | ast.GtE):
+                    measured, bound = right, left
+                else:
                     continue
                 if _reads_a_clock(measured) and not _is_deadline(bound):
                     found.append(node.lineno)

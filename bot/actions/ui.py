@@ -180,7 +180,7 @@ def item_message(item: ItemView, *, month: Period, t: Translator) -> Message:
     else:
         blocks.append(context(status_text(item, month=month, t=t) + " · " + t("actions.message.owner_hint")))
         blocks.append(ActionsBlock(block_id=f"actions_item_{item.id}", elements=[done_button(item, t)]))
-    return Message(text=t("actions.message.fallback", what=truncate(item.what, 200)), blocks=blocks)
+    return Message(text=t("actions.message.fallback", what=truncate(escape(item.what), 200)), blocks=blocks)
 
 
 def home_section(items: Sequence[ItemView], total: int, *, month: Period, t: Translator) -> list[Block]:

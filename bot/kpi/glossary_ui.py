@@ -52,9 +52,9 @@ def entry_blocks(kpi: KpiSettings, t: Translator, *, cmd: str) -> list[Block]:
 def entry_text(kpi: KpiSettings, t: Translator) -> str:
     """The entry as plain lines (the message's fallback text)."""
     item = entry(kpi, t)
-    lines = [t("glossary.ui.title", name=item.name)]
+    lines = [t("glossary.ui.title", name=escape(item.name))]
     for part in Part:
-        lines.append(f"{t(f'glossary.parts.{part.value}')}: {item.part(part) or '—'}")
+        lines.append(f"{t(f'glossary.parts.{part.value}')}: {escape(item.part(part) or '—')}")
     return "\n".join(lines)
 
 
@@ -65,21 +65,19 @@ def build_help_entry(kpi: KpiSettings, t: Translator, *, cmd: str) -> Message:
 
 def build_modal(kpi: KpiSettings, t: Translator, *, cmd: str) -> View:
     """The modal the button opens, for whoever clicked it."""
-    return View(
-        type="modal",
-        callback_id=CallbackId.GLOSSARY,
-        title=plain(t("glossary.ui.modal_title"), MODAL_TITLE_MAX),
-        close=plain(t("glossary.ui.close"), MODAL_TITLE_MAX),
-        blocks=entry_blocks(kpi, t, cmd=cmd),
-    )
+    return _modal(entry_blocks(kpi, t, cmd=cmd), t)
 
 
 def build_unknown_modal(key: str, t: Translator, *, cmd: str) -> View:
     """A click on a KPI that is no longer configured: say so instead of failing silently."""
+    return _modal([mrkdwn(t("glossary.ui.unknown", key=escape(key[:40]), cmd=cmd))], t)
+
+
+def _modal(blocks: list[Block], t: Translator) -> View:
     return View(
         type="modal",
         callback_id=CallbackId.GLOSSARY,
         title=plain(t("glossary.ui.modal_title"), MODAL_TITLE_MAX),
         close=plain(t("glossary.ui.close"), MODAL_TITLE_MAX),
-        blocks=[mrkdwn(t("glossary.ui.unknown", key=escape(key[:40]), cmd=cmd))],
+        blocks=blocks,
     )

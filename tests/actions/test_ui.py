@@ -86,3 +86,13 @@ def test_configured_questions_replace_the_defaults_and_none_turns_them_off() -> 
 
     off = make_settings(change=lambda raw: raw["digest"]["monthly"].update(questions=[]))
     assert questions_message(off, translator("ja")) is None
+
+
+def test_the_item_message_escapes_what_was_typed_in_its_blocks_and_its_notification_text() -> None:
+    from dataclasses import replace
+
+    hostile = replace(item(1, "2026-10", "2026-11"), what="<!channel> 投稿 & <https://evil|click>")
+    message = item_message(hostile, month=NOV, t=translator("ja"))
+    for text in (message.text, str(message.blocks_json())):
+        assert "<!channel>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt; 投稿 &amp; &lt;https://evil|click&gt;" in message.text

@@ -108,3 +108,16 @@ async def test_the_bot_logs_the_same_warnings_when_it_starts(deps: Any, caplog: 
     warned = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
     assert [w.split(":")[0] for w in warned] == ["kpis[0] (recruiting_entries)", "kpis[2] (branded_search)"]
     assert all("warning: no glossary entry for what / how / good / move" in w for w in warned)
+
+
+def test_the_help_answer_escapes_configured_text_in_its_notification_text_too() -> None:
+    from bot.kpi.glossary_ui import build_help_entry
+
+    def change(raw: dict[str, Any]) -> None:
+        raw["kpis"][0]["name"] = "CV <!here>"
+        raw["kpis"][0]["glossary"] = {"what": "A & <b>"}
+
+    kpi = _settings(change).kpis[0]
+    message = build_help_entry(kpi, translator("en"), cmd="/sns-kpi")
+    assert "<!here>" not in message.text and "<b>" not in message.text
+    assert "CV &lt;!here&gt;" in message.text and "A &amp; &lt;b&gt;" in message.text
